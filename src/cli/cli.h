@@ -1,0 +1,12 @@
+/* Subcommands of the petrel binary (the command-line contract of README.md:
+ * tooling outside the code relies on it, keep it stable). Each returns the
+ * process exit status: 0 ok, 1 operation failed, 2 usage error. */
+#ifndef PETREL_CLI_H
+#define PETREL_CLI_H
+
+/* argv[0] is "user"; argv[1] the action (add, passwd, del, list). */
+int cli_user_main(int argc, char **argv);
+/* argv[0] is "serve". */
+int cli_serve_main(int argc, char **argv);
+
+#endif

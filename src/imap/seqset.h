@@ -1,0 +1,40 @@
+/* Sequence sets (RFC 9051 §9 sequence-set): "1,3:5,7:*" and "$" (RFC 5182).
+ * Parsing only checks syntax and bounds; resolving against the mailbox's
+ * current largest number turns '*' into a value and normalises the ranges. */
+#ifndef PETREL_IMAP_SEQSET_H
+#define PETREL_IMAP_SEQSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct arena;
+
+#define SEQ_STAR UINT32_MAX   /* '*' before resolution */
+
+struct seq_range {
+	uint32_t lo, hi;      /* lo <= hi after resolution; either may be SEQ_STAR before */
+};
+
+struct seqset {
+	struct seq_range *ranges;
+	unsigned int count;
+	bool dollar;          /* the set is "$" (search result reference) */
+};
+
+enum seqset_result { SEQSET_OK, SEQSET_BAD, SEQSET_TOO_BIG };
+
+/* s[0..len) must be the whole set. Numbers are 1..4294967295 (nz-number);
+ * more than max_ranges comma-separated parts gives SEQSET_TOO_BIG. */
+enum seqset_result seqset_parse(const char *s, size_t len, unsigned int max_ranges,
+				struct arena *arena, struct seqset *set_r);
+
+/* Replace SEQ_STAR by max (the largest number in use; 0 when the mailbox is
+ * empty), put each range in lo<=hi order, sort, and merge overlapping or
+ * adjacent ranges. A range entirely above max is kept as is (callers clamp);
+ * "*" on an empty mailbox resolves to 0. */
+void seqset_resolve(struct seqset *set, uint32_t max);
+
+bool seqset_contains(const struct seqset *resolved, uint32_t n);
+
+#endif

@@ -4,9 +4,15 @@
 #ifndef PETREL_CLI_H
 #define PETREL_CLI_H
 
+#include <stdio.h>
+
 /* argv[0] is "user"; argv[1] the action (add, passwd, del, list). */
 int cli_user_main(int argc, char **argv);
+/* The text of `petrel help user`. */
+void cli_user_usage(FILE *out);
 /* argv[0] is "serve". */
 int cli_serve_main(int argc, char **argv);
+/* The text of `petrel help serve`, including every config key. */
+void cli_serve_usage(FILE *out);
 
 #endif

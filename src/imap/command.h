@@ -1,0 +1,66 @@
+/* Commands: the table of name -> handler -> allowed states, the running
+ * command's context, and the replies commands send. A handler either
+ * completes (writes its tagged reply with imap_cmd_done()/_reply() and
+ * returns CMD_STEP_DONE) or returns CMD_STEP_WAIT after arranging to be
+ * called back (worker result, timer, continuation line, output drained) and
+ * completes from there with imap_cmd_complete(). */
+#ifndef PETREL_IMAP_COMMAND_H
+#define PETREL_IMAP_COMMAND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "imap/parser.h"
+
+struct arena;
+struct imap_session;
+
+enum cmd_step { CMD_STEP_DONE, CMD_STEP_WAIT };
+
+struct imap_cmd {
+	struct imap_session *session;
+	struct arena *arena;               /* freed when the command ends */
+	const char *tag;                   /* copied into arena */
+	const char *name;                  /* canonical upper case, e.g. "LOGIN" */
+	const struct imap_arg *args;       /* after the name; valid until the
+	                                      command's first CMD_STEP_WAIT */
+	unsigned int arg_count;
+	/* Set while waiting for a continuation line (AUTHENTICATE): called with
+	 * the line without CRLF. */
+	void (*input_line)(struct imap_cmd *cmd, const char *line, size_t len);
+	/* Called when the session ends with the command still running, and when
+	 * the command completes: frees what `state` holds outside the arena. */
+	void (*cleanup)(struct imap_cmd *cmd);
+	void *state;
+	bool done;
+};
+
+struct imap_command_def {
+	const char *name;
+	enum cmd_step (*run)(struct imap_cmd *cmd);
+	unsigned int states;               /* enum imap_state bits */
+};
+
+/* NULL when unknown. `name` is the command name as the client sent it
+ * (with "UID " before the second word for UID commands). */
+const struct imap_command_def *imap_command_find(const char *name);
+
+/* The tagged reply: "tag OK|NO|BAD text". BAD counts towards the session's
+ * limit of bad commands. */
+void imap_cmd_reply(struct imap_cmd *cmd, const char *status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Ends a command that returned CMD_STEP_WAIT (after its tagged reply): the
+ * session moves on to the next pipelined command. */
+void imap_cmd_complete(struct imap_cmd *cmd);
+
+/* Handlers, one file per family. */
+enum cmd_step cmd_capability(struct imap_cmd *cmd);
+enum cmd_step cmd_noop(struct imap_cmd *cmd);
+enum cmd_step cmd_logout(struct imap_cmd *cmd);
+enum cmd_step cmd_id(struct imap_cmd *cmd);
+enum cmd_step cmd_enable(struct imap_cmd *cmd);
+enum cmd_step cmd_starttls(struct imap_cmd *cmd);
+enum cmd_step cmd_login(struct imap_cmd *cmd);
+enum cmd_step cmd_authenticate(struct imap_cmd *cmd);
+
+#endif

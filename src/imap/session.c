@@ -1,0 +1,546 @@
+/* Session driver: turns input bytes into commands through the parser, runs
+ * them one at a time, and handles literals, continuation lines, timers,
+ * backpressure and the end of the session. It never interprets a command's
+ * arguments: that is each cmd-*.c's job. */
+#include "imap/session.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth/throttle.h"
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "imap/capability.h"
+#include "imap/imap-server.h"
+#include "imap/parser.h"
+#include "net/conn-limits.h"
+#include "net/conn.h"
+#include "net/loop.h"
+#include "net/workers.h"
+
+/* Before login a client gets just enough room to log in: small limits keep
+ * an unauthenticated flood cheap (the Redis lesson). */
+static const struct imap_parser_limits preauth_limits = {
+	.max_line = 8 * 1024,
+	.max_command = 16 * 1024,
+	.max_depth = 4,           /* ID's list is the deepest pre-login argument */
+	.max_args = 128,          /* ID: 30 pairs plus command words */
+};
+#define PREAUTH_LITERAL_MAX (8 * 1024)
+
+/* After login: room for long UID sets and search programs, still bounded.
+ * APPEND's message literals will be streamed to the store, not buffered. */
+static const struct imap_parser_limits auth_limits = {
+	.max_line = 64 * 1024,
+	.max_command = 256 * 1024,
+	.max_depth = 64,          /* nested search keys; deeper is hostile */
+	.max_args = 16 * 1024,
+};
+#define AUTH_LITERAL_MAX (64 * 1024)
+
+/* A continuation line (SASL response) longer than this ends the session. */
+#define CONTINUATION_LINE_MAX (16 * 1024)
+#define RESPONSE_LINE_MAX (64 * 1024)
+
+static void session_process(struct imap_session *s);
+
+static void session_free(struct imap_session *s)
+{
+	if (s->cmd != NULL && s->cmd->cleanup != NULL)
+		s->cmd->cleanup(s->cmd);
+	if (s->idle_timer != NULL)
+		event_free(s->idle_timer);
+	if (s->delay_timer != NULL)
+		event_free(s->delay_timer);
+	imap_parser_destroy(&s->parser);
+	arena_destroy(&s->cmd_arena);
+	free(s->user);
+	free(s);
+}
+
+void imap_session_send(struct imap_session *s, const char *fmt, ...)
+{
+	char stack[512];
+	char *line = stack;
+	va_list ap;
+	int n;
+
+	if (s->conn == NULL)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(stack, sizeof(stack) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(stack) - 2) {
+		if (n > RESPONSE_LINE_MAX)
+			abort();   /* callers bound what they format */
+		line = xmalloc((size_t)n + 3);
+		va_start(ap, fmt);
+		vsnprintf(line, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	line[n] = '\r';
+	line[n + 1] = '\n';
+	conn_write(s->conn, line, (size_t)n + 2);
+	if (line != stack)
+		free(line);
+}
+
+void imap_session_bye(struct imap_session *s, const char *text)
+{
+	if (s->closing || s->conn == NULL)
+		return;
+	imap_session_send(s, "* BYE %s", text);
+	s->closing = true;
+	conn_close(s->conn);
+}
+
+bool imap_session_cleartext_allowed(const struct imap_session *s)
+{
+	const struct petrel_config *cfg = s->server->config;
+
+	if (conn_is_tls(s->conn) || cfg->allow_cleartext_auth)
+		return true;
+	return conn_peer_is_loopback(s->conn) && !cfg->treat_loopback_as_insecure;
+}
+
+bool imap_session_starttls_available(const struct imap_session *s)
+{
+	return s->server->tls != NULL && !conn_is_tls(s->conn);
+}
+
+static void session_arm_idle_timer(struct imap_session *s)
+{
+	const struct petrel_config *cfg = s->server->config;
+	unsigned int secs = s->state == IMAP_STATE_NOT_AUTH ? cfg->login_timeout_s : cfg->idle_timeout_s;
+	struct timeval tv = { secs, 0 };
+
+	event_add(s->idle_timer, &tv);
+}
+
+static void session_idle_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct imap_session *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->cmd != NULL) {
+		/* A command still running (slow worker) is not inactivity. */
+		session_arm_idle_timer(s);
+		return;
+	}
+	log_info("%s: autologout after inactivity%s%s", conn_peer_str(s->conn),
+		 s->user ? " user=" : "", s->user ? s->user : "");
+	imap_session_bye(s, "Autologout; idle for too long");
+}
+
+static void session_delay_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct imap_session *s = arg;
+	void (*fn)(struct imap_cmd *) = s->delay_fn;
+
+	(void)fd;
+	(void)what;
+	s->delay_fn = NULL;
+	if (fn != NULL && s->cmd != NULL)
+		fn(s->cmd);
+}
+
+void imap_session_delay(struct imap_session *s, unsigned int ms, void (*fn)(struct imap_cmd *cmd))
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (s->delay_timer == NULL)
+		s->delay_timer = evtimer_new(loop_base(conn_loop(s->conn)), session_delay_fired, s);
+	s->delay_fn = fn;
+	event_add(s->delay_timer, &tv);
+}
+
+/* ---- worker jobs ---- */
+
+struct session_job {
+	struct imap_session *session;
+	void (*run)(void *ctx);
+	void (*done)(void *ctx);
+	void *ctx;
+};
+
+static void session_job_run(void *arg)
+{
+	struct session_job *job = arg;
+
+	job->run(job->ctx);
+}
+
+static void session_job_done(void *arg)
+{
+	struct session_job *job = arg;
+	struct imap_session *s = job->session;
+
+	s->jobs_pending--;
+	job->done(job->ctx);
+	free(job);
+	if (s->closed) {
+		if (s->jobs_pending == 0)
+			session_free(s);
+		return;
+	}
+	session_process(s);
+}
+
+bool imap_session_submit(struct imap_session *s, uint64_t key,
+			 void (*run)(void *ctx), void (*done)(void *ctx), void *ctx)
+{
+	struct session_job *job = xmalloc(sizeof(*job));
+
+	job->session = s;
+	job->run = run;
+	job->done = done;
+	job->ctx = ctx;
+	if (!worker_pool_submit(s->server->workers, key, conn_loop(s->conn),
+				session_job_run, session_job_done, job)) {
+		free(job);
+		return false;
+	}
+	s->jobs_pending++;
+	return true;
+}
+
+/* ---- commands ---- */
+
+void imap_cmd_reply(struct imap_cmd *cmd, const char *status, const char *fmt, ...)
+{
+	struct imap_session *s = cmd->session;
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	imap_session_send(s, "%s %s %s", cmd->tag, status, text);
+	if (strcmp(status, "BAD") == 0)
+		s->bad_count++;
+}
+
+static void session_end_command(struct imap_session *s)
+{
+	struct imap_cmd *cmd = s->cmd;
+
+	if (cmd->cleanup != NULL)
+		cmd->cleanup(cmd);
+	s->cmd = NULL;
+	arena_reset(s->cmd_arena);
+	if (s->state != IMAP_STATE_NOT_AUTH && !s->auth_limits) {
+		/* The parser is idle between commands: swap in the post-login limits. */
+		imap_parser_destroy(&s->parser);
+		s->parser = imap_parser_create(&auth_limits);
+		s->auth_limits = true;
+	}
+	if (s->bad_count >= s->server->config->max_bad_commands) {
+		log_info("%s: too many invalid commands", conn_peer_str(s->conn));
+		imap_session_bye(s, "Too many invalid commands");
+	}
+	if (!s->closing)
+		session_arm_idle_timer(s);
+}
+
+void imap_cmd_complete(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->session;
+
+	session_end_command(s);
+	/* Go on with pipelined input, unless we are already inside
+	 * session_process() (a continuation line completed the command), whose
+	 * loop goes on by itself. */
+	if (!s->processing)
+		session_process(s);
+}
+
+static void session_reply_untagged_bad(struct imap_session *s, const char *tag, const char *why)
+{
+	if (tag != NULL)
+		imap_session_send(s, "%s BAD %s", tag, why);
+	else
+		imap_session_send(s, "* BAD %s", why);
+	s->bad_count++;
+	if (s->bad_count >= s->server->config->max_bad_commands) {
+		log_info("%s: too many invalid commands", conn_peer_str(s->conn));
+		imap_session_bye(s, "Too many invalid commands");
+	}
+}
+
+/* Canonical command name: the first arg, or "UID X" for UID commands. */
+static const char *command_name(struct arena *arena, const struct imap_arg *args,
+				unsigned int count, unsigned int *used_r)
+{
+	if (count == 0 || args[0].type != IMAP_ARG_ATOM)
+		return NULL;
+	*used_r = 1;
+	if (imap_arg_is_atom(&args[0], "UID") && count >= 2 && args[1].type == IMAP_ARG_ATOM) {
+		*used_r = 2;
+		char *name = arena_printf(arena, "UID %s", args[1].str);
+		for (char *p = name; *p != '\0'; p++)
+			*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+		return name;
+	}
+	char *name = arena_strndup(arena, args[0].str, args[0].len);
+	for (char *p = name; *p != '\0'; p++)
+		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+	return name;
+}
+
+static void session_run_command(struct imap_session *s)
+{
+	unsigned int count, used = 0;
+	const struct imap_arg *args = imap_parser_args(s->parser, &count);
+	const char *tag = imap_parser_tag(s->parser);
+	struct imap_cmd *cmd = arena_alloc(s->cmd_arena, sizeof(*cmd));
+
+	cmd->session = s;
+	cmd->arena = s->cmd_arena;
+	cmd->tag = arena_strdup(s->cmd_arena, tag);
+	cmd->name = command_name(s->cmd_arena, args, count, &used);
+	if (cmd->name == NULL) {
+		session_reply_untagged_bad(s, cmd->tag, "Missing command name");
+		arena_reset(s->cmd_arena);
+		return;
+	}
+	const struct imap_command_def *def = imap_command_find(cmd->name);
+	if (def == NULL) {
+		session_reply_untagged_bad(s, cmd->tag, "Unknown command");
+		arena_reset(s->cmd_arena);
+		return;
+	}
+	if ((def->states & s->state) == 0) {
+		session_reply_untagged_bad(s, cmd->tag,
+			s->state == IMAP_STATE_NOT_AUTH ? "Not logged in" :
+			"Command not allowed in this state");
+		arena_reset(s->cmd_arena);
+		return;
+	}
+	cmd->args = args + used;
+	cmd->arg_count = count - used;
+	s->cmd = cmd;
+	if (def->run(cmd) == CMD_STEP_DONE)
+		session_end_command(s);
+}
+
+/* A continuation line for the running command (AUTHENTICATE). Returns false
+ * when the line is not complete yet. */
+static bool session_read_continuation(struct imap_session *s, struct evbuffer *in)
+{
+	size_t eol_len;
+	struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
+
+	if (eol.pos < 0) {
+		if (evbuffer_get_length(in) > CONTINUATION_LINE_MAX)
+			imap_session_bye(s, "Line too long");
+		return false;
+	}
+	if ((size_t)eol.pos > CONTINUATION_LINE_MAX) {
+		imap_session_bye(s, "Line too long");
+		return false;
+	}
+	char *line = arena_alloc(s->cmd_arena, (size_t)eol.pos + 1);
+	evbuffer_remove(in, line, (size_t)eol.pos);
+	evbuffer_drain(in, eol_len);
+	line[eol.pos] = '\0';
+
+	void (*fn)(struct imap_cmd *, const char *, size_t) = s->cmd->input_line;
+	s->cmd->input_line = NULL;
+	session_arm_idle_timer(s);
+	fn(s->cmd, line, (size_t)eol.pos);
+	return true;
+}
+
+static void session_on_literal(struct imap_session *s)
+{
+	const struct imap_literal_info *lit = imap_parser_literal(s->parser);
+	uint64_t max = s->state == IMAP_STATE_NOT_AUTH ? PREAUTH_LITERAL_MAX : AUTH_LITERAL_MAX;
+	const char *tag = imap_parser_tag(s->parser);
+
+	if (lit->size <= max) {
+		/* RFC 9051 §4.3: the client waits for "+" before a {N} literal. */
+		if (lit->sync)
+			imap_session_send(s, "+ Ready for literal data");
+		imap_parser_literal_accept(s->parser);
+		return;
+	}
+	/* Refused before "+" is sent (RFC 7888 §4 / RFC 9051 §7.1 TOOBIG). */
+	bool sync = lit->sync;
+	imap_session_send(s, "%s NO [TOOBIG] Literal too big (max %llu bytes)",
+			  tag != NULL ? tag : "*", (unsigned long long)max);
+	imap_parser_literal_refuse(s->parser);
+	if (!sync) {
+		/* Its bytes are already on the way and cannot be told apart from
+		 * commands: the session cannot go on. */
+		imap_session_bye(s, "Non-synchronizing literal too big");
+	}
+}
+
+static void session_on_bad(struct imap_session *s)
+{
+	const char *tag = imap_parser_tag(s->parser);
+	const char *why = imap_parser_error(s->parser);
+
+	if (imap_parser_error_fatal(s->parser)) {
+		log_info("%s: closing: %s", conn_peer_str(s->conn), why);
+		if (tag != NULL)
+			imap_session_send(s, "%s BAD %s", tag, why);
+		imap_session_bye(s, why);
+		return;
+	}
+	session_reply_untagged_bad(s, tag, why);
+}
+
+static void session_process(struct imap_session *s)
+{
+	if (s->closed || s->conn == NULL || s->processing)
+		return;
+	struct evbuffer *in = conn_input(s->conn);
+
+	s->processing = true;
+	while (!s->closing) {
+		if (s->cmd != NULL) {
+			if (s->cmd->input_line == NULL || !session_read_continuation(s, in))
+				break;
+			continue;
+		}
+		if (conn_output_full(s->conn)) {
+			/* Backpressure: read no command until the client drains. */
+			s->waiting_drain = true;
+			break;
+		}
+		if (evbuffer_get_length(in) == 0)
+			break;
+
+		struct evbuffer_iovec vec;
+		size_t consumed = 0;
+		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1)
+			break;
+		enum imap_parse_result r = imap_parser_feed(s->parser, vec.iov_base,
+							    vec.iov_len, &consumed);
+		evbuffer_drain(in, consumed);
+		switch (r) {
+		case IMAP_PARSE_NEED_MORE:
+			if (consumed == 0)
+				goto out;   /* defensive: no progress */
+			break;
+		case IMAP_PARSE_LITERAL:
+			session_on_literal(s);
+			break;
+		case IMAP_PARSE_DONE:
+			session_arm_idle_timer(s);
+			session_run_command(s);
+			break;
+		case IMAP_PARSE_BAD:
+			session_arm_idle_timer(s);
+			session_on_bad(s);
+			break;
+		}
+	}
+out:
+	s->processing = false;
+	conn_input_consumed(s->conn);
+	if (!s->closing && s->cmd == NULL && conn_eof(s->conn)) {
+		/* The client closed its side and every complete command is answered. */
+		s->closing = true;
+		conn_close(s->conn);
+	}
+}
+
+/* ---- connection callbacks ---- */
+
+static void session_on_input(void *owner)
+{
+	session_process(owner);
+}
+
+static void session_on_drained(void *owner)
+{
+	struct imap_session *s = owner;
+
+	if (s->waiting_drain) {
+		s->waiting_drain = false;
+		session_process(s);
+	}
+}
+
+static void session_on_closed(void *owner)
+{
+	struct imap_session *s = owner;
+
+	log_debug("session closed user=%s", s->user ? s->user : "-");
+	s->conn = NULL;
+	s->closed = true;
+	if (s->idle_timer != NULL)
+		event_del(s->idle_timer);
+	if (s->delay_timer != NULL)
+		event_del(s->delay_timer);
+	if (s->jobs_pending == 0)
+		session_free(s);
+}
+
+static void session_on_shutdown(void *owner)
+{
+	imap_session_bye(owner, "Server shutting down");
+}
+
+static const struct conn_handler session_conn_handler = {
+	.input = session_on_input,
+	.drained = session_on_drained,
+	.closed = session_on_closed,
+	.shutdown = session_on_shutdown,
+};
+
+void imap_session_logged_in(struct imap_session *s, const char *user)
+{
+	s->state = IMAP_STATE_AUTH;
+	free(s->user);
+	s->user = xstrdup(user);
+	throttle_record_success(s->server->throttle, conn_peer(s->conn));
+}
+
+void imap_server_accept(struct loop *loop, int fd, const struct sockaddr *peer,
+			socklen_t peer_len, bool implicit_tls, void *ctx)
+{
+	struct imap_server *server = ctx;
+
+	if (!conn_limits_acquire(peer)) {
+		/* Best effort: a plain-text BYE is all a refused client gets
+		 * (on an implicit-TLS port it cannot even read that). */
+		static const char bye[] = "* BYE Too many connections\r\n";
+
+		if (!implicit_tls) {
+			ssize_t w = write(fd, bye, sizeof(bye) - 1);
+			(void)w;
+		}
+		close(fd);
+		log_warn("connection refused: connection limit reached");
+		return;
+	}
+	struct imap_session *s = xcalloc(1, sizeof(*s));
+	s->server = server;
+	s->state = IMAP_STATE_NOT_AUTH;
+	s->parser = imap_parser_create(&preauth_limits);
+	s->cmd_arena = arena_create(1024);
+	s->conn = conn_create(loop, fd, peer, peer_len, implicit_tls ? server->tls : NULL,
+			      &session_conn_handler, s);
+	s->idle_timer = evtimer_new(loop_base(loop), session_idle_timeout, s);
+	session_arm_idle_timer(s);
+	log_debug("%s: connected%s", conn_peer_str(s->conn), implicit_tls ? " (imaps)" : "");
+
+	struct buf caps;
+	buf_init(&caps, 1024);
+	imap_capability_list(s, &caps);
+	imap_session_send(s, "* OK [CAPABILITY %s] petrel ready", caps.data);
+	buf_free(&caps);
+}

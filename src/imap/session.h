@@ -1,0 +1,78 @@
+/* An IMAP session: one client connection's protocol state (RFC 9051 §3),
+ * its parser, the command that is running, and its timers. The rules every
+ * session follows:
+ *  - one command runs at a time; pipelined commands wait in the input
+ *    buffer and are answered in order;
+ *  - command code never blocks the loop: slow work goes to the worker pool
+ *    through imap_session_submit(), waits use imap_session_delay();
+ *  - a session whose connection is gone is freed only when no job of its
+ *    is still pending. */
+#ifndef PETREL_IMAP_SESSION_H
+#define PETREL_IMAP_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "imap/command.h"
+
+struct conn;
+struct imap_server;
+struct imap_parser;
+struct event;
+
+enum imap_state {
+	IMAP_STATE_NOT_AUTH = 1 << 0,
+	IMAP_STATE_AUTH = 1 << 1,
+	IMAP_STATE_SELECTED = 1 << 2,
+	IMAP_STATE_LOGOUT = 1 << 3,
+};
+
+struct imap_session {
+	struct imap_server *server;
+	struct conn *conn;                 /* NULL once closed */
+	struct imap_parser *parser;
+	struct arena *cmd_arena;           /* reset when each command ends */
+	enum imap_state state;
+	char *user;                        /* after login */
+
+	struct imap_cmd *cmd;              /* running command, or NULL */
+	unsigned int bad_count;
+	unsigned int jobs_pending;
+	bool closing;                      /* BYE sent / closing: read no more commands */
+	bool closed;                       /* the connection is gone */
+	bool waiting_drain;
+	bool processing;                   /* inside session_process() */
+	bool auth_limits;                  /* parser has the post-login limits */
+	bool rev2_enabled;                 /* ENABLE IMAP4rev2 */
+
+	struct event *idle_timer;
+	struct event *delay_timer;
+	void (*delay_fn)(struct imap_cmd *cmd);
+};
+
+/* Writes a whole response line; `line` must not contain CRLF (it is added). */
+void imap_session_send(struct imap_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* "* BYE text", then close; no more commands are read. */
+void imap_session_bye(struct imap_session *s, const char *text);
+
+/* True when cleartext passwords may be accepted on this connection: it is
+ * TLS, or loopback (unless the testing option says otherwise), or the
+ * configuration allows it (RFC 9051 §11.1 / LOGINDISABLED). */
+bool imap_session_cleartext_allowed(const struct imap_session *s);
+/* Whether STARTTLS can be offered: TLS configured, connection not yet TLS. */
+bool imap_session_starttls_available(const struct imap_session *s);
+
+/* Runs run(ctx) on a worker (ordered with the session's other jobs under
+ * the same key), then done(ctx) on this session's loop. done is called even
+ * if the connection closed meanwhile: check s->closed there. Returns false
+ * if the pool is full (answer NO [UNAVAILABLE]). */
+bool imap_session_submit(struct imap_session *s, uint64_t key,
+			 void (*run)(void *ctx), void (*done)(void *ctx), void *ctx);
+/* Calls fn(cmd) after ms milliseconds, on the loop (one delay at a time). */
+void imap_session_delay(struct imap_session *s, unsigned int ms, void (*fn)(struct imap_cmd *cmd));
+
+/* Switches the session to the authenticated state as `user`. */
+void imap_session_logged_in(struct imap_session *s, const char *user);
+
+#endif

@@ -1,0 +1,65 @@
+/* petrel: one binary, subcommands. This file only dispatches; each
+ * subcommand lives in src/cli/. Exit statuses: 0 ok, 1 failed, 2 usage. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/version.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: petrel COMMAND [ARGS]\n"
+		"  serve --data DIR [--imap ADDR:PORT] [--imaps ADDR:PORT]\n"
+		"        [--tls-cert FILE --tls-key FILE] [--config FILE]\n"
+		"  user add NAME --data DIR        password: one line on stdin\n"
+		"  user passwd NAME --data DIR     likewise\n"
+		"  user del NAME --data DIR\n"
+		"  user list --data DIR\n"
+		"  help [COMMAND]\n"
+		"  --version\n");
+}
+
+static int help(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "serve") == 0) {
+		cli_serve_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "user") == 0) {
+		cli_user_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "petrel: no help for unknown command '%.60s'\n", argv[1]);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("petrel %s\n", PETREL_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+		return help(argc - 1, argv + 1);
+	if (strcmp(cmd, "serve") == 0)
+		return cli_serve_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "user") == 0)
+		return cli_user_main(argc - 1, argv + 1);
+	fprintf(stderr, "petrel: unknown command '%.60s' (see petrel help)\n", cmd);
+	return 2;
+}

@@ -1,0 +1,177 @@
+/* Listening sockets and their accept events, one event per (socket, loop). */
+#include "net/listener.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "net/loop.h"
+
+#define LISTEN_BACKLOG 1024
+#define LISTENER_MAX_LOOPS 64
+#define ACCEPTS_PER_WAKEUP 64   /* fairness: other events run between batches */
+
+struct listener_slot {
+	struct listener *listener;
+	struct loop *loop;
+	struct event *ev;
+	listener_accept_fn *accept_cb;
+	void *ctx;
+};
+
+struct listener {
+	char *name;
+	int fd;
+	bool implicit_tls;
+	unsigned int slot_count;
+	struct listener_slot slots[LISTENER_MAX_LOOPS];
+};
+
+static bool split_addr(const char *addr, char *host, size_t host_size, const char **port_r)
+{
+	const char *colon;
+
+	if (addr[0] == '[') {
+		const char *end = strchr(addr, ']');
+
+		if (end == NULL || end[1] != ':' || (size_t)(end - addr - 1) >= host_size)
+			return false;
+		memcpy(host, addr + 1, (size_t)(end - addr - 1));
+		host[end - addr - 1] = '\0';
+		*port_r = end + 2;
+		return true;
+	}
+	colon = strrchr(addr, ':');
+	if (colon == NULL || (size_t)(colon - addr) >= host_size || colon == addr)
+		return false;
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	*port_r = colon + 1;
+	return true;
+}
+
+int listener_open(const char *name, const char *addr, bool implicit_tls,
+		  struct listener **listener_r, char *err, size_t err_size)
+{
+	char host[256];
+	const char *port;
+	struct addrinfo hints, *res = NULL;
+	int fd, one = 1, rc;
+
+	if (!split_addr(addr, host, sizeof(host), &port) || port[0] == '\0') {
+		snprintf(err, err_size, "%s: bad address '%.80s' (expected ADDR:PORT)", name, addr);
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, err_size, "%s: bad address '%.80s': %s", name, addr, gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+	    listen(fd, LISTEN_BACKLOG) < 0) {
+		snprintf(err, err_size, "%s: cannot listen on %.80s: %s", name, addr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char shown[INET6_ADDRSTRLEN] = "?";
+	unsigned int shown_port = 0;
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, shown, sizeof(shown));
+		shown_port = ntohs(sin->sin_port);
+		log_info("listening %s %s:%u", name, shown, shown_port);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, shown, sizeof(shown));
+		shown_port = ntohs(sin6->sin6_port);
+		log_info("listening %s [%s]:%u", name, shown, shown_port);
+	}
+
+	struct listener *l = xcalloc(1, sizeof(*l));
+	l->name = xstrdup(name);
+	l->fd = fd;
+	l->implicit_tls = implicit_tls;
+	*listener_r = l;
+	return 0;
+}
+
+static void listener_accept_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener_slot *slot = arg;
+
+	(void)what;
+	for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		int cfd = accept4(fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (cfd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				log_warn("accept on %s: %s", slot->listener->name, strerror(errno));
+			return;
+		}
+		slot->accept_cb(slot->loop, cfd, (struct sockaddr *)&peer, len,
+				slot->listener->implicit_tls, slot->ctx);
+	}
+}
+
+void listener_attach(struct listener *l, struct loop *loop, listener_accept_fn *accept_cb, void *ctx)
+{
+	if (l->slot_count >= LISTENER_MAX_LOOPS)
+		abort();
+	struct listener_slot *slot = &l->slots[l->slot_count++];
+
+	slot->listener = l;
+	slot->loop = loop;
+	slot->accept_cb = accept_cb;
+	slot->ctx = ctx;
+	slot->ev = event_new(loop_base(loop), l->fd, EV_READ | EV_PERSIST, listener_accept_cb, slot);
+	event_add(slot->ev, NULL);
+}
+
+void listener_detach_this_loop(struct listener *l, struct loop *loop)
+{
+	for (unsigned int i = 0; i < l->slot_count; i++) {
+		if (l->slots[i].loop == loop && l->slots[i].ev != NULL)
+			event_del(l->slots[i].ev);
+	}
+}
+
+void listener_close(struct listener **lp)
+{
+	struct listener *l = *lp;
+
+	if (l == NULL)
+		return;
+	for (unsigned int i = 0; i < l->slot_count; i++) {
+		if (l->slots[i].ev != NULL)
+			event_free(l->slots[i].ev);
+	}
+	close(l->fd);
+	free(l->name);
+	free(l);
+	*lp = NULL;
+}

@@ -31,4 +31,8 @@ unsigned int throttle_pre_delay(struct throttle *t, const struct sockaddr *addr)
 /* A success from addr forgets its failures. */
 void throttle_record_success(struct throttle *t, const struct sockaddr *addr);
 
+/* TESTS ONLY: replaces CLOCK_MONOTONIC (milliseconds) with now_ms; NULL
+ * restores the real clock. Call before any other use of t. */
+void throttle_set_clock_for_tests(struct throttle *t, uint64_t (*now_ms)(void));
+
 #endif

@@ -1,0 +1,234 @@
+/* The password database: accounts, hashes, SCRAM keys (RFC 5802 §3), fake
+ * SCRAM credentials for unknown names, name rules, and the file's mode. */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include "auth/passdb.h"
+#include "core/log.h"
+#include "unit.h"
+
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[4096];
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+struct names {
+	char text[256];
+	size_t len;
+};
+
+static void collect(const char *name, void *ctx)
+{
+	struct names *n = ctx;
+
+	n->len += (size_t)snprintf(n->text + n->len, sizeof(n->text) - n->len, "%s;", name);
+}
+
+/* StoredKey for password and creds' salt/iterations, computed here
+ * independently of passdb.c. */
+static int scram_keys_match(const char *password, const struct scram_creds *c)
+{
+	unsigned char salted[32], ck[32], stored[32], server[32];
+	unsigned int len;
+
+	PKCS5_PBKDF2_HMAC(password, (int)strlen(password), c->salt, (int)c->salt_len,
+			  (int)c->iterations, EVP_sha256(), 32, salted);
+	HMAC(EVP_sha256(), salted, 32, (const unsigned char *)"Client Key", 10, ck, &len);
+	SHA256(ck, 32, stored);
+	HMAC(EVP_sha256(), salted, 32, (const unsigned char *)"Server Key", 10, server, &len);
+	return memcmp(stored, c->stored_key, 32) == 0 && memcmp(server, c->server_key, 32) == 0;
+}
+
+/* Several threads share one handle (passdb.h: any thread, concurrently). */
+struct worker {
+	struct passdb *db;
+	int id;
+	int failures;
+};
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	char name[32];
+
+	for (int i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "w%d-%d", w->id, i);
+		if (passdb_user_add(w->db, name, "pw") != PASSDB_OK ||
+		    passdb_verify_plain(w->db, name, "pw") != PASSDB_OK ||
+		    passdb_verify_plain(w->db, "alice", "battery staple") != PASSDB_OK ||
+		    passdb_user_delete(w->db, name) != PASSDB_OK)
+			w->failures++;
+	}
+	return NULL;
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/petrel-test-passdb-XXXXXX";
+	char path[4096], err[256];
+	struct passdb *db = NULL;
+	struct stat st;
+
+	log_set_level(LOG_ERROR);
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	CHECK_INT(passdb_open(dir, &db, err, sizeof(err)), 0);
+	if (db == NULL) {
+		printf("open: %s\n", err);
+		remove_dir(dir);
+		return unit_finish("passdb");
+	}
+	snprintf(path, sizeof(path), "%s/users.db", dir);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+
+	/* Names: passdb_valid_username() is the only gate. */
+	CHECK(passdb_valid_username("alice"));
+	CHECK(passdb_valid_username("a.b-c_d+e@example.org"));
+	CHECK(passdb_valid_username("A9"));
+	CHECK(!passdb_valid_username(""));
+	CHECK(!passdb_valid_username("a'b"));
+	CHECK(!passdb_valid_username("../x"));
+	CHECK(!passdb_valid_username("a/b"));
+	CHECK(!passdb_valid_username(".x"));
+	CHECK(!passdb_valid_username("-x"));
+	CHECK(!passdb_valid_username("a b"));
+	CHECK(!passdb_valid_username("a\"b"));
+	CHECK(!passdb_valid_username("x'); DROP TABLE users;--"));
+	CHECK(!passdb_valid_username("caf\xc3\xa9"));
+	char name64[65], name65[66];
+
+	memset(name64, 'n', 64);
+	name64[64] = '\0';
+	memset(name65, 'n', 65);
+	name65[65] = '\0';
+	CHECK(passdb_valid_username(name64));
+	CHECK(!passdb_valid_username(name65));
+	CHECK_INT(passdb_user_add(db, "a'b", "pw"), PASSDB_BAD_NAME);
+	CHECK_INT(passdb_user_add(db, name65, "pw"), PASSDB_BAD_NAME);
+	CHECK_INT(passdb_user_delete(db, "../x"), PASSDB_BAD_NAME);
+
+	/* Passwords */
+	char long_pw[PASSDB_PASSWORD_MAX + 2];
+
+	memset(long_pw, 'p', sizeof(long_pw) - 1);
+	long_pw[PASSDB_PASSWORD_MAX + 1] = '\0';
+	CHECK_INT(passdb_user_add(db, "alice", ""), PASSDB_BAD_INPUT);
+	CHECK_INT(passdb_user_add(db, "alice", "a\nb"), PASSDB_BAD_INPUT);
+	CHECK_INT(passdb_user_add(db, "alice", "a\rb"), PASSDB_BAD_INPUT);
+	CHECK_INT(passdb_user_add(db, "alice", long_pw), PASSDB_BAD_INPUT);
+	long_pw[PASSDB_PASSWORD_MAX] = '\0';
+	CHECK_INT(passdb_user_add(db, name64, long_pw), PASSDB_OK);
+	CHECK_INT(passdb_verify_plain(db, name64, long_pw), PASSDB_OK);
+	long_pw[0] = 'q';   /* long passwords are pre-hashed: all bytes count */
+	CHECK_INT(passdb_verify_plain(db, name64, long_pw), PASSDB_BAD_PASSWORD);
+	long_pw[0] = 'p';
+	long_pw[PASSDB_PASSWORD_MAX - 1] = 'q';
+	CHECK_INT(passdb_verify_plain(db, name64, long_pw), PASSDB_BAD_PASSWORD);
+
+	/* add / verify */
+	CHECK_INT(passdb_user_add(db, "alice", "correct horse"), PASSDB_OK);
+	CHECK_INT(passdb_user_add(db, "alice", "other"), PASSDB_EXISTS);
+	CHECK_INT(passdb_verify_plain(db, "alice", "correct horse"), PASSDB_OK);
+	CHECK_INT(passdb_verify_plain(db, "alice", "correct horsE"), PASSDB_BAD_PASSWORD);
+	CHECK_INT(passdb_verify_plain(db, "alice", "correct horse "), PASSDB_BAD_PASSWORD);
+	CHECK_INT(passdb_verify_plain(db, "Alice", "correct horse"), PASSDB_NO_USER);
+	CHECK_INT(passdb_verify_plain(db, "nobody", "correct horse"), PASSDB_NO_USER);
+	CHECK_INT(passdb_verify_plain(db, "a'b", "x"), PASSDB_NO_USER);
+	CHECK_INT(passdb_verify_plain(db, "alice", ""), PASSDB_BAD_INPUT);
+
+	/* SCRAM keys */
+	struct scram_creds c, c2;
+
+	CHECK_INT(passdb_scram_lookup(db, "alice", &c), PASSDB_OK);
+	CHECK_INT(c.salt_len, 16);
+	CHECK_INT(c.iterations, 10000);
+	CHECK(scram_keys_match("correct horse", &c));
+	CHECK_INT(passdb_scram_lookup(db, "ghost", &c), PASSDB_NO_USER);
+	CHECK_INT(c.salt_len, 16);
+	CHECK_INT(c.iterations, 10000);
+	CHECK_INT(passdb_scram_lookup(db, "ghost", &c2), PASSDB_NO_USER);
+	CHECK(memcmp(c.salt, c2.salt, 16) == 0);   /* same fake salt each time */
+	CHECK_INT(passdb_scram_lookup(db, "ghost2", &c2), PASSDB_NO_USER);
+	CHECK(memcmp(c.salt, c2.salt, 16) != 0);
+	CHECK_INT(passdb_scram_lookup(db, "bad name", &c2), PASSDB_NO_USER);
+
+	/* passwd */
+	CHECK_INT(passdb_user_set_password(db, "alice", "battery staple"), PASSDB_OK);
+	CHECK_INT(passdb_verify_plain(db, "alice", "correct horse"), PASSDB_BAD_PASSWORD);
+	CHECK_INT(passdb_verify_plain(db, "alice", "battery staple"), PASSDB_OK);
+	CHECK_INT(passdb_scram_lookup(db, "alice", &c2), PASSDB_OK);
+	CHECK(scram_keys_match("battery staple", &c2));
+	CHECK_INT(passdb_user_set_password(db, "nobody", "x"), PASSDB_NO_USER);
+	CHECK_INT(passdb_user_set_password(db, "alice", ""), PASSDB_BAD_INPUT);
+
+	/* list order (bytewise) and delete */
+	CHECK_INT(passdb_user_add(db, "bob", "b"), PASSDB_OK);
+	CHECK_INT(passdb_user_add(db, "Carol", "c"), PASSDB_OK);
+	CHECK_INT(passdb_user_delete(db, name64), PASSDB_OK);
+	struct names n = { .len = 0 };
+
+	CHECK_INT(passdb_user_list(db, collect, &n), PASSDB_OK);
+	CHECK_STR(n.text, "Carol;alice;bob;");
+	CHECK_INT(passdb_user_delete(db, "bob"), PASSDB_OK);
+	CHECK_INT(passdb_user_delete(db, "bob"), PASSDB_NO_USER);
+	CHECK_INT(passdb_verify_plain(db, "bob", "b"), PASSDB_NO_USER);
+	n.len = 0;
+	n.text[0] = '\0';
+	CHECK_INT(passdb_user_list(db, collect, &n), PASSDB_OK);
+	CHECK_STR(n.text, "Carol;alice;");
+
+	pthread_t th[4];
+	struct worker w[4];
+
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct worker){ .db = db, .id = i };
+		pthread_create(&th[i], NULL, worker_run, &w[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_INT(w[i].failures, 0);
+	}
+
+	/* Reopen: data and the fake-salt secret persist. */
+	passdb_close(&db);
+	CHECK(db == NULL);
+	CHECK_INT(passdb_open(dir, &db, err, sizeof(err)), 0);
+	if (db != NULL) {
+		CHECK_INT(passdb_verify_plain(db, "alice", "battery staple"), PASSDB_OK);
+		CHECK_INT(passdb_scram_lookup(db, "ghost", &c2), PASSDB_NO_USER);
+		CHECK(memcmp(c.salt, c2.salt, 16) == 0);
+		passdb_close(&db);
+	}
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	snprintf(path, sizeof(path), "%s/users.db-wal", dir);
+	CHECK(stat(path, &st) != 0 || (st.st_mode & 0777) == 0600);
+
+	/* A directory that does not exist: an error line, no crash. */
+	CHECK_INT(passdb_open("/nonexistent/petrel", &db, err, sizeof(err)), -1);
+	CHECK(db == NULL && strstr(err, "users.db") != NULL);
+
+	remove_dir(dir);
+	return unit_finish("passdb");
+}

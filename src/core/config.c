@@ -42,7 +42,7 @@ static const struct config_key config_keys[] = {
 	{ "workers", KEY_UINT, OFF(workers), 1, 256, "4",
 	  "worker threads for password hashing and storage" },
 	{ "idle_timeout", KEY_UINT, OFF(idle_timeout_s), 1, 86400, "1800",
-	  "seconds without a command before autologout once logged in (IDLE excepted)" },
+	  "seconds without a command before autologout once logged in" },
 	{ "login_timeout", KEY_UINT, OFF(login_timeout_s), 1, 3600, "60",
 	  "seconds without a command before autologout when not logged in" },
 	{ "max_connections", KEY_UINT, OFF(max_connections), 1, 1000000, "20000",

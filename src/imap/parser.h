@@ -33,9 +33,11 @@ struct imap_arg {
 
 struct imap_parser_limits {
 	size_t max_line;          /* bytes of command text between literals, excl. CRLF */
-	size_t max_command;       /* total bytes of all args incl. literals */
+	size_t max_command;       /* total bytes of all args incl. literals and the
+	                             command name (not the tag) */
 	unsigned int max_depth;   /* nesting of parentheses */
-	unsigned int max_args;    /* total arguments in one command, at every depth */
+	unsigned int max_args;    /* total arguments in one command, at every depth,
+	                             counting the command name and each list */
 };
 
 enum imap_parse_result {
@@ -61,22 +63,32 @@ void imap_parser_destroy(struct imap_parser **parser);
 /* Parse from data[0..len). *consumed_r is set to the number of bytes used;
  * the caller keeps the rest and feeds it again after acting on the result.
  * After DONE or BAD, the next feed starts a new command (the parser resets
- * itself, invalidating the previous command's tag and args). */
+ * itself, invalidating the previous command's tag and args).
+ * Lines end in CRLF or a bare LF. Strict RFC 9051 §9 syntax: one SP between
+ * arguments, so a trailing space or "( a)" is BAD. After a fatal BAD every
+ * later feed returns BAD again, consuming nothing; feeding during LITERAL
+ * (before accept/refuse) returns LITERAL, consuming nothing. */
 enum imap_parse_result
 imap_parser_feed(struct imap_parser *parser, const unsigned char *data,
 		 size_t len, size_t *consumed_r);
 
-/* The tag, once parsed (NULL before). Valid until the next command starts. */
+/* The tag, once parsed (NULL before, or when the tag itself was bad).
+ * Valid until the next command starts. */
 const char *imap_parser_tag(const struct imap_parser *parser);
 /* After DONE: the command's arguments, starting with the command name atom
  * (so "a1 UID FETCH 1 FLAGS" gives args UID, FETCH, 1, FLAGS). Also readable
- * during IMAP_PARSE_LITERAL: the arguments completed so far at top level. */
+ * during IMAP_PARSE_LITERAL: the arguments completed so far at top level.
+ * After BAD: NULL and *count_r = 0. */
 const struct imap_arg *imap_parser_args(const struct imap_parser *parser,
 					unsigned int *count_r);
 
-/* During IMAP_PARSE_LITERAL. */
+/* During IMAP_PARSE_LITERAL; NULL otherwise. */
 const struct imap_literal_info *imap_parser_literal(const struct imap_parser *parser);
-/* Read the literal's bytes into the argument tree and go on. */
+/* Read the literal's bytes into the argument tree and go on. A literal that
+ * would take the command past max_command is a fatal error (seen through
+ * imap_parser_error_fatal() at once, BAD at the next feed): its bytes are
+ * coming and cannot be skipped safely. A NUL in a non-literal8 literal gives a
+ * non-fatal BAD after the literal's bytes and the rest of its line. */
 void imap_parser_literal_accept(struct imap_parser *parser);
 /* The session refuses the literal (it answered "tag NO [TOOBIG]" or "tag BAD").
  * For a synchronizing literal the client sends nothing more of this command,
@@ -99,7 +111,7 @@ bool imap_arg_is_nil(const struct imap_arg *arg);
 /* astring: atom (incl. ']' chars), quoted or literal; returns NULL otherwise
  * or when it holds a NUL byte. */
 const char *imap_arg_astring(const struct imap_arg *arg);
-/* string: quoted or literal only. */
+/* string: quoted or literal only; NULL otherwise or when it holds a NUL. */
 const char *imap_arg_string(const struct imap_arg *arg);
 
 #endif

@@ -25,16 +25,23 @@ struct seqset {
 enum seqset_result { SEQSET_OK, SEQSET_BAD, SEQSET_TOO_BIG };
 
 /* s[0..len) must be the whole set. Numbers are 1..4294967295 (nz-number);
- * more than max_ranges comma-separated parts gives SEQSET_TOO_BIG. */
+ * "0", leading zeros, empty parts and overflow give SEQSET_BAD. More than
+ * max_ranges comma-separated parts gives SEQSET_TOO_BIG (counted before the
+ * syntax is checked). The number 4294967295 is stored as SEQ_STAR, so it
+ * means the same as "*" (as in Dovecot): the store must never assign that UID.
+ * "$" gives dollar=true and count=0: the caller substitutes the saved result. */
 enum seqset_result seqset_parse(const char *s, size_t len, unsigned int max_ranges,
 				struct arena *arena, struct seqset *set_r);
 
 /* Replace SEQ_STAR by max (the largest number in use; 0 when the mailbox is
  * empty), put each range in lo<=hi order, sort, and merge overlapping or
  * adjacent ranges. A range entirely above max is kept as is (callers clamp);
- * "*" on an empty mailbox resolves to 0. */
+ * "*" on an empty mailbox resolves to 0 and the range stays (0:0, or 0:n for
+ * "n:*"), so the set is never emptied; no message has number 0, so it
+ * matches nothing there. A "$" set is left untouched. */
 void seqset_resolve(struct seqset *set, uint32_t max);
 
+/* Binary search; false for a "$" set (it has no ranges). */
 bool seqset_contains(const struct seqset *resolved, uint32_t n);
 
 #endif

@@ -361,31 +361,6 @@ static bool session_read_continuation(struct imap_session *s, struct evbuffer *i
 	return true;
 }
 
-static void session_on_literal(struct imap_session *s)
-{
-	const struct imap_literal_info *lit = imap_parser_literal(s->parser);
-	uint64_t max = s->state == IMAP_STATE_NOT_AUTH ? PREAUTH_LITERAL_MAX : AUTH_LITERAL_MAX;
-	const char *tag = imap_parser_tag(s->parser);
-
-	if (lit->size <= max) {
-		/* RFC 9051 §4.3: the client waits for "+" before a {N} literal. */
-		if (lit->sync)
-			imap_session_send(s, "+ Ready for literal data");
-		imap_parser_literal_accept(s->parser);
-		return;
-	}
-	/* Refused before "+" is sent (RFC 7888 §4 / RFC 9051 §7.1 TOOBIG). */
-	bool sync = lit->sync;
-	imap_session_send(s, "%s NO [TOOBIG] Literal too big (max %llu bytes)",
-			  tag != NULL ? tag : "*", (unsigned long long)max);
-	imap_parser_literal_refuse(s->parser);
-	if (!sync) {
-		/* Its bytes are already on the way and cannot be told apart from
-		 * commands: the session cannot go on. */
-		imap_session_bye(s, "Non-synchronizing literal too big");
-	}
-}
-
 static void session_on_bad(struct imap_session *s)
 {
 	const char *tag = imap_parser_tag(s->parser);
@@ -399,6 +374,39 @@ static void session_on_bad(struct imap_session *s)
 		return;
 	}
 	session_reply_untagged_bad(s, tag, why);
+}
+
+static void session_on_literal(struct imap_session *s)
+{
+	const struct imap_literal_info *lit = imap_parser_literal(s->parser);
+	uint64_t max = s->state == IMAP_STATE_NOT_AUTH ? PREAUTH_LITERAL_MAX : AUTH_LITERAL_MAX;
+	const char *tag = imap_parser_tag(s->parser);
+
+	if (lit->size <= max) {
+		bool sync = lit->sync;
+
+		/* Accept first: the parser may find the literal pushes the whole
+		 * command past its limit, and then no "+" may be sent. */
+		imap_parser_literal_accept(s->parser);
+		if (imap_parser_error_fatal(s->parser)) {
+			session_on_bad(s);
+			return;
+		}
+		/* RFC 9051 §4.3: the client waits for "+" before a {N} literal. */
+		if (sync)
+			imap_session_send(s, "+ Ready for literal data");
+		return;
+	}
+	/* Refused before "+" is sent (RFC 7888 §4 / RFC 9051 §7.1 TOOBIG). */
+	bool sync = lit->sync;
+	imap_session_send(s, "%s NO [TOOBIG] Literal too big (max %llu bytes)",
+			  tag != NULL ? tag : "*", (unsigned long long)max);
+	imap_parser_literal_refuse(s->parser);
+	if (!sync) {
+		/* Its bytes are already on the way and cannot be told apart from
+		 * commands: the session cannot go on. */
+		imap_session_bye(s, "Non-synchronizing literal too big");
+	}
 }
 
 static void session_process(struct imap_session *s)

@@ -4,17 +4,26 @@
 CC      ?= gcc
 PKGS    := openssl libevent_core libevent_pthreads sqlite3 libcrypt inih libutf8proc zlib
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
-CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c17 -D_GNU_SOURCE $(WARN) -Isrc $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread
+OPT     ?= -O2 -g
+SAN     ?=
+CFLAGS  := $(OPT) $(SAN) -std=c17 -D_GNU_SOURCE $(WARN) -Isrc $(shell pkg-config --cflags $(PKGS))
+LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lpthread
 BUILD   ?= build
+
+# `make test-asan`: the same suite against a build with AddressSanitizer and
+# UndefinedBehaviorSanitizer (any report fails the run).
+ASAN_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# `make fuzz`: libFuzzer targets built with clang, FUZZ_TIME seconds each.
+FUZZ_TIME ?= 60
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test test-unit run clean
+.PHONY: all test test-unit test-asan fuzz run clean
 all: $(BUILD)/petrel $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c
@@ -38,10 +47,24 @@ test: all
 test-unit: $(UNIT_BIN)
 	tests/run-all --only unit
 
+test-asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g" SAN="$(ASAN_SAN)" all
+	PETREL_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run-all
+
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p build-fuzz
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -Isrc $(shell pkg-config --cflags $(PKGS)) \
+		-o $@ $< $(LIB_SRC) $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+	scripts/fuzz-run $(FUZZ_TIME) $(FUZZ_BIN)
+
 run:
 	scripts/dev-run
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf build build-asan build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d

@@ -69,10 +69,12 @@ enum sasl_step_result sasl_session_step(struct sasl_session *s, bool have_input,
 
 	if (s->done)
 		return SASL_STEP_MALFORMED;
-	if (!have_input) {
-		in = NULL;
+	/* Mechanisms always get a valid pointer, even for empty input, so
+	 * pointer arithmetic and memchr on it are defined (found by fuzz-sasl). */
+	if (!have_input || in == NULL)
 		in_len = 0;
-	}
+	if (in == NULL || in_len == 0)
+		in = (const unsigned char *)"";
 	r = s->mech->step(s, have_input, in, in_len, out);
 	if (r != SASL_STEP_CHALLENGE)
 		s->done = true;

@@ -473,6 +473,25 @@ static void test_scram_rfc7677(void)
 	sasl_session_free(&s);
 }
 
+/* Regression (fuzz-sasl): an empty response arrives as a NULL pointer
+ * when the decoded buffer was never allocated; no mechanism may do pointer
+ * arithmetic on it (UBSan flagged SCRAM). Each gets the empty message. */
+static void test_empty_null_input(void)
+{
+	static const char *const mechs[] = { "PLAIN", "LOGIN", "SCRAM-SHA-256" };
+	static const enum sasl_step_result want[] = {
+		SASL_STEP_MALFORMED, SASL_STEP_MALFORMED, SASL_STEP_MALFORMED,
+	};
+
+	for (int i = 0; i < 3; i++) {
+		struct sasl_session *s = sasl_session_new(mechs[i], db);
+
+		buf_clear(&out);
+		CHECK_INT(sasl_session_step(s, true, NULL, 0, &out), want[i]);
+		sasl_session_free(&s);
+	}
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/petrel-test-sasl-XXXXXX";
@@ -496,6 +515,7 @@ int main(void)
 	test_login();
 	test_scram();
 	test_scram_rfc7677();
+	test_empty_null_input();
 
 	buf_free(&out);
 	passdb_close(&db);

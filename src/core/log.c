@@ -19,7 +19,7 @@ void log_set_level(enum log_level level)
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-	static const char *const names[] = { "debug", "info", "warn", "error" };
+	static const char *const names[] = { "debug", "info", "warn", "error", "info" };
 	char line[LOG_LINE_MAX];
 	struct timespec ts;
 	struct tm tm;

@@ -101,13 +101,13 @@ int listener_open(const char *name, const char *addr, bool implicit_tls,
 
 		inet_ntop(AF_INET, &sin->sin_addr, shown, sizeof(shown));
 		shown_port = ntohs(sin->sin_port);
-		log_info("listening %s %s:%u", name, shown, shown_port);
+		log_always("listening %s %s:%u", name, shown, shown_port);
 	} else {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 
 		inet_ntop(AF_INET6, &sin6->sin6_addr, shown, sizeof(shown));
 		shown_port = ntohs(sin6->sin6_port);
-		log_info("listening %s [%s]:%u", name, shown, shown_port);
+		log_always("listening %s [%s]:%u", name, shown, shown_port);
 	}
 
 	struct listener *l = xcalloc(1, sizeof(*l));

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Python's imaplib as a second, independent client of petrel.
+
+The transcripts say what the server sends; this says a real client library
+can use it: greeting and capabilities, STARTTLS, implicit TLS, LOGIN,
+AUTHENTICATE PLAIN and SCRAM-SHA-256. Loopback only. Last line:
+`imaplib: N passed, N failed`.
+"""
+
+import base64
+import hashlib
+import hmac
+import imaplib
+import os
+import ssl
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import petrel_server  # noqa: E402
+
+HOST = "127.0.0.1"
+TIMEOUT = 10
+FAST_FAILURES = {"auth_failure_delay_ms": "200"}
+
+
+def scram_sha256(user, password):
+    """An imaplib authobject doing the client side of SCRAM-SHA-256
+    (RFC 5802, RFC 7677), and a dict telling whether the server proved it
+    knows the password too."""
+    cnonce = base64.b64encode(os.urandom(18)).decode()
+    first_bare = "n=%s,r=%s" % (user, cnonce)
+    state = {"step": 0, "server_verified": False}
+
+    def step(challenge):
+        state["step"] += 1
+        if state["step"] == 1:               # empty initial challenge: no SASL-IR in imaplib
+            return ("n,," + first_bare).encode()
+        if state["step"] == 2:               # server-first: r=, s=, i=
+            server_first = challenge.decode()
+            attrs = dict(kv.split("=", 1) for kv in server_first.split(","))
+            if not attrs["r"].startswith(cnonce):
+                return None                  # imaplib sends "*" to cancel
+            salted = hashlib.pbkdf2_hmac("sha256", password.encode(),
+                                         base64.b64decode(attrs["s"]), int(attrs["i"]))
+            client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+            without_proof = "c=biws,r=" + attrs["r"]
+            auth_message = ",".join((first_bare, server_first, without_proof)).encode()
+            signature = hmac.new(hashlib.sha256(client_key).digest(), auth_message, "sha256").digest()
+            proof = bytes(a ^ b for a, b in zip(client_key, signature))
+            server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+            state["expected_v"] = "v=" + base64.b64encode(
+                hmac.new(server_key, auth_message, "sha256").digest()).decode()
+            return (without_proof + ",p=" + base64.b64encode(proof).decode()).encode()
+        if challenge.decode() != state.get("expected_v"):   # server-final
+            return None
+        state["server_verified"] = True
+        return b""
+
+    return step, state
+
+
+class ServerTestCase(unittest.TestCase):
+    """One server per class; its clean shutdown is checked in tearDownClass."""
+    config = FAST_FAILURES
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = petrel_server.PetrelServer(config=cls.config)
+        try:
+            cls.server.start()
+        except BaseException:
+            cls.server.cleanup()
+            raise
+        cls.ctx = ssl.create_default_context(cafile=cls.server.cert)
+
+    @classmethod
+    def tearDownClass(cls):
+        problems = cls.server.stop()
+        cls.server.cleanup()
+        if problems:
+            raise AssertionError("; ".join(problems))
+
+    def imap(self):
+        conn = imaplib.IMAP4(HOST, self.server.imap_port, timeout=TIMEOUT)
+        self.addCleanup(self.shutdown, conn)
+        return conn
+
+    def imap_ssl(self):
+        conn = imaplib.IMAP4_SSL(HOST, self.server.imaps_port, ssl_context=self.ctx, timeout=TIMEOUT)
+        self.addCleanup(self.shutdown, conn)
+        return conn
+
+    @staticmethod
+    def shutdown(conn):
+        try:
+            conn.shutdown()
+        except OSError:
+            pass
+
+
+class LoopbackTest(ServerTestCase):
+    def test_capability_login_noop_logout(self):
+        m = self.imap()
+        for cap in ("IMAP4REV2", "IMAP4REV1", "STARTTLS", "AUTH=PLAIN", "AUTH=SCRAM-SHA-256"):
+            self.assertIn(cap, m.capabilities)
+        self.assertNotIn("LOGINDISABLED", m.capabilities)
+        self.assertTrue(m.welcome.startswith(b"* OK [CAPABILITY IMAP4rev2 "), m.welcome)
+        typ, data = m.login("alice", "alice-secret")
+        self.assertEqual(typ, "OK")
+        typ, data = m.capability()
+        self.assertEqual(typ, "OK")
+        self.assertEqual(data[0].split(), [b"IMAP4rev2", b"IMAP4rev1", b"LITERAL+", b"ID", b"ENABLE"])
+        self.assertEqual(m.noop()[0], "OK")
+        typ, data = m.logout()
+        self.assertEqual(typ, "BYE")
+
+    def test_starttls(self):
+        m = self.imap()
+        typ, _ = m.starttls(ssl_context=self.ctx)
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.sock.version(), "TLSv1.3")
+        self.assertNotIn("STARTTLS", m.capabilities)   # imaplib asked again after the handshake
+        self.assertEqual(m.login("alice", "alice-secret")[0], "OK")
+        self.assertEqual(m.logout()[0], "BYE")
+
+    def test_imaps(self):
+        m = self.imap_ssl()
+        self.assertNotIn("STARTTLS", m.capabilities)
+        self.assertEqual(m.login("alice", "alice-secret")[0], "OK")
+        self.assertEqual(m.noop()[0], "OK")
+        self.assertEqual(m.logout()[0], "BYE")
+
+    def test_authenticate_plain(self):
+        m = self.imap()
+        typ, _ = m.authenticate("PLAIN", lambda challenge: b"\0alice\0alice-secret")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.state, "AUTH")
+        self.assertEqual(m.logout()[0], "BYE")
+
+    def test_authenticate_scram(self):
+        m = self.imap()
+        step, state = scram_sha256("alice", "alice-secret")
+        self.assertEqual(m.authenticate("SCRAM-SHA-256", step)[0], "OK")
+        self.assertTrue(state["server_verified"], "server signature not checked")
+
+    def test_wrong_password(self):
+        m = self.imap()
+        with self.assertRaises(imaplib.IMAP4.error) as cm:
+            m.login("alice", "not-the-secret")
+        self.assertIn("AUTHENTICATIONFAILED", str(cm.exception))
+        # The connection is still usable.
+        self.assertEqual(m.login("alice", "alice-secret")[0], "OK")
+
+    def test_wrong_password_plain(self):
+        m = self.imap()
+        with self.assertRaises(imaplib.IMAP4.error):
+            m.authenticate("PLAIN", lambda challenge: b"\0alice\0wrong")
+
+    def test_wrong_password_scram(self):
+        m = self.imap()
+        step, state = scram_sha256("alice", "wrong")
+        with self.assertRaises(imaplib.IMAP4.error):
+            m.authenticate("SCRAM-SHA-256", step)
+        self.assertFalse(state["server_verified"])
+
+
+class InsecureLoopbackTest(ServerTestCase):
+    """treat_loopback_as_insecure: the client sees what a remote one would."""
+    config = dict(FAST_FAILURES, treat_loopback_as_insecure="yes")
+
+    def test_login_refused_until_starttls(self):
+        m = self.imap()
+        self.assertIn("LOGINDISABLED", m.capabilities)
+        self.assertNotIn("AUTH=PLAIN", m.capabilities)
+        with self.assertRaises(imaplib.IMAP4.error) as cm:
+            m.login("alice", "alice-secret")
+        self.assertIn("PRIVACYREQUIRED", str(cm.exception))
+        m.starttls(ssl_context=self.ctx)
+        self.assertNotIn("LOGINDISABLED", m.capabilities)
+        self.assertIn("AUTH=PLAIN", m.capabilities)
+        self.assertEqual(m.login("alice", "alice-secret")[0], "OK")
+
+    def test_scram_without_tls(self):
+        m = self.imap()
+        step, state = scram_sha256("alice", "alice-secret")
+        self.assertEqual(m.authenticate("SCRAM-SHA-256", step)[0], "OK")
+        self.assertTrue(state["server_verified"])
+
+
+def main():
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    failed = len(result.failures) + len(result.errors)
+    passed = result.testsRun - len(result.failures) - len(result.skipped) - sum(
+        1 for t, _ in result.errors if isinstance(t, unittest.TestCase))
+    print("imaplib: %d passed, %d failed" % (max(passed, 0), failed))
+    return 1 if failed or result.testsRun == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

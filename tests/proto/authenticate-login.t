@@ -1,0 +1,17 @@
+# The LOGIN mechanism (draft-murchison-sasl-login): user name, then password,
+# each answering a continuation.
+connect imap
+S: * OK *
+C: a AUTHENTICATE LOGIN
+S: + *
+C: YWxpY2U=
+S: + *
+C: YWxpY2Utc2VjcmV0
+S: a OK [CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL+ ID ENABLE] Logged in
+# With SASL-IR the user name comes with the command.
+connect imap
+S: * OK *
+C: b AUTHENTICATE LOGIN YWxpY2U=
+S: + *
+C: YWxpY2Utc2VjcmV0
+S: b OK [CAPABILITY *

@@ -1,0 +1,14 @@
+# Implicit TLS (RFC 8314): no STARTTLS, cleartext mechanisms allowed, LOGIN works.
+connect imaps
+S: * OK [CAPABILITY IMAP4rev2 IMAP4rev1 SASL-IR LITERAL+ ID ENABLE AUTH=PLAIN AUTH=LOGIN AUTH=SCRAM-SHA-256] petrel ready
+C: a CAPABILITY
+S: * CAPABILITY IMAP4rev2 IMAP4rev1 SASL-IR LITERAL+ ID ENABLE AUTH=PLAIN AUTH=LOGIN AUTH=SCRAM-SHA-256
+S: a OK CAPABILITY completed
+C: b STARTTLS
+S: b BAD *
+C: c LOGIN alice alice-secret
+S: c OK [CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL+ ID ENABLE] Logged in
+C: d LOGOUT
+S: * BYE Logging out
+S: d OK LOGOUT completed
+S: <eof>

@@ -1,0 +1,19 @@
+# NUL is never allowed in a command line, quoted string or literal
+# (RFC 9051 §4.3, §9): BAD, and no crash from unescaping it in place.
+config auth_failure_delay_ms=200
+connect imap
+S: * OK *
+raw: a NOOP\x00\r\n
+S: a BAD *
+raw: b LOGIN "al\x00ice" secret\r\n
+S: b BAD *
+raw: c\x00 NOOP\r\n
+S: * BAD *
+raw: \x00\r\n
+S: * BAD *
+C: d LOGIN alice {3}
+S: + *
+raw: a\x00b\r\n
+S: d *
+C: e NOOP
+S: e OK NOOP completed

@@ -13,6 +13,7 @@
 #include "core/base64.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "imap/capability.h"
 #include "imap/imap-server.h"
 #include "imap/session.h"
@@ -346,10 +347,8 @@ enum cmd_step cmd_authenticate(struct imap_cmd *cmd)
 		imap_cmd_reply(cmd, "NO", "Unsupported authentication mechanism");
 		return CMD_STEP_DONE;
 	}
-	struct auth_state *st = auth_state_new(cmd, arena_strdup(cmd->arena, mech->str));
+	struct auth_state *st = auth_state_new(cmd, str_ascii_upper(arena_strdup(cmd->arena, mech->str)));
 	st->sasl = sasl;
-	for (char *p = (char *)st->method; *p != '\0'; p++)
-		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
 	if (cmd->arg_count == 2) {
 		if (!authenticate_decode(st, cmd->args[1].str, cmd->args[1].len, true)) {
 			imap_cmd_reply(cmd, "BAD", "Invalid base64 data");

@@ -16,6 +16,7 @@
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "core/xalloc.h"
 #include "imap/capability.h"
 #include "imap/imap-server.h"
@@ -286,15 +287,9 @@ static const char *command_name(struct arena *arena, const struct imap_arg *args
 	*used_r = 1;
 	if (imap_arg_is_atom(&args[0], "UID") && count >= 2 && args[1].type == IMAP_ARG_ATOM) {
 		*used_r = 2;
-		char *name = arena_printf(arena, "UID %s", args[1].str);
-		for (char *p = name; *p != '\0'; p++)
-			*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-		return name;
+		return str_ascii_upper(arena_printf(arena, "UID %s", args[1].str));
 	}
-	char *name = arena_strndup(arena, args[0].str, args[0].len);
-	for (char *p = name; *p != '\0'; p++)
-		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-	return name;
+	return str_ascii_upper(arena_strndup(arena, args[0].str, args[0].len));
 }
 
 static void session_run_command(struct imap_session *s)

@@ -14,24 +14,6 @@
 #include "core/log.h"
 #include "unit.h"
 
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[4096];
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 struct names {
 	char text[256];
 	size_t len;
@@ -97,7 +79,7 @@ int main(void)
 	CHECK_INT(passdb_open(dir, &db, err, sizeof(err)), 0);
 	if (db == NULL) {
 		printf("open: %s\n", err);
-		remove_dir(dir);
+		unit_remove_dir(dir);
 		return unit_finish("passdb");
 	}
 	snprintf(path, sizeof(path), "%s/users.db", dir);
@@ -229,6 +211,6 @@ int main(void)
 	CHECK_INT(passdb_open("/nonexistent/petrel", &db, err, sizeof(err)), -1);
 	CHECK(db == NULL && strstr(err, "users.db") != NULL);
 
-	remove_dir(dir);
+	unit_remove_dir(dir);
 	return unit_finish("passdb");
 }

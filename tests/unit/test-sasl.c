@@ -20,24 +20,6 @@
 static struct passdb *db;
 static struct buf out;
 
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[4096];
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 /* One step with a response of len bytes (len < 0: strlen); out holds the
  * challenge afterwards ("" when none). */
 static enum sasl_step_result step(struct sasl_session *s, const char *in, long len)
@@ -504,7 +486,7 @@ int main(void)
 	}
 	if (passdb_open(dir, &db, err, sizeof(err)) < 0) {
 		printf("FAIL passdb_open: %s\n", err);
-		remove_dir(dir);
+		unit_remove_dir(dir);
 		return 1;
 	}
 	CHECK_INT(passdb_user_add(db, "alice", "secret"), PASSDB_OK);
@@ -519,6 +501,6 @@ int main(void)
 
 	buf_free(&out);
 	passdb_close(&db);
-	remove_dir(dir);
+	unit_remove_dir(dir);
 	return unit_finish("sasl");
 }

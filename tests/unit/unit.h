@@ -4,8 +4,10 @@
 #ifndef PETREL_UNIT_H
 #define PETREL_UNIT_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static unsigned int unit_passed, unit_failed;
 
@@ -26,6 +28,25 @@ static unsigned int unit_passed, unit_failed;
 	if (g_ == w_) { unit_passed++; } else { unit_failed++; \
 		printf("FAIL %s:%d: %s: got %lld want %lld\n", __FILE__, __LINE__, #got, g_, w_); } \
 } while (0)
+
+/* Removes a flat temporary directory made by a test (files, no subdirs). */
+static inline void unit_remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[4096];
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
 
 static inline int unit_finish(const char *name)
 {

@@ -61,7 +61,9 @@ static int serve_parse_args(int argc, char **argv, struct petrel_config *cfg)
 	const char *config_file = NULL;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+		if (strcmp(argv[i], "--config") == 0) {
+			if (i + 1 >= argc)
+				return serve_fail("--config needs a value");
 			config_file = argv[++i];
 		} else if (strncmp(argv[i], "--config=", 9) == 0) {
 			config_file = argv[i] + 9;
@@ -152,6 +154,7 @@ int cli_serve_main(int argc, char **argv)
 	char err[CONFIG_ERR_MAX];
 	int rc;
 
+	server_block_signals();
 	config_init_defaults(&cfg);
 	rc = serve_parse_args(argc, argv, &cfg);
 	if (rc != 0) {
@@ -207,8 +210,10 @@ int cli_serve_main(int argc, char **argv)
 	}
 	struct server *srv = server_create(loops);
 	for (int i = 0; i < 2; i++) {
-		if (listeners[i] != NULL)
+		if (listeners[i] != NULL) {
+			listener_announce(listeners[i]);
 			server_add_listener(srv, listeners[i], imap_server_accept, &server);
+		}
 	}
 	log_info("petrel %s serving %s with %u loops and %u workers", PETREL_VERSION,
 		 cfg.data_dir, loops, cfg.workers);

@@ -57,6 +57,21 @@ static bool split_addr(const char *addr, char *host, size_t host_size, const cha
 	return true;
 }
 
+/* 0..65535 in decimal: getaddrinfo() would silently wrap 99999 to 34463. */
+static bool valid_port(const char *port)
+{
+	unsigned long n = 0;
+
+	if (port[0] == '\0' || strlen(port) > 5)
+		return false;
+	for (const char *p = port; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		n = n * 10 + (unsigned long)(*p - '0');
+	}
+	return n <= 65535;
+}
+
 int listener_open(const char *name, const char *addr, bool implicit_tls,
 		  struct listener **listener_r, char *err, size_t err_size)
 {
@@ -65,7 +80,7 @@ int listener_open(const char *name, const char *addr, bool implicit_tls,
 	struct addrinfo hints, *res = NULL;
 	int fd, one = 1, rc;
 
-	if (!split_addr(addr, host, sizeof(host), &port) || port[0] == '\0') {
+	if (!split_addr(addr, host, sizeof(host), &port) || !valid_port(port)) {
 		snprintf(err, err_size, "%s: bad address '%.80s' (expected ADDR:PORT)", name, addr);
 		return -1;
 	}
@@ -90,25 +105,6 @@ int listener_open(const char *name, const char *addr, bool implicit_tls,
 		return -1;
 	}
 	freeaddrinfo(res);
-
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	char shown[INET6_ADDRSTRLEN] = "?";
-	unsigned int shown_port = 0;
-	getsockname(fd, (struct sockaddr *)&ss, &len);
-	if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		inet_ntop(AF_INET, &sin->sin_addr, shown, sizeof(shown));
-		shown_port = ntohs(sin->sin_port);
-		log_always("listening %s %s:%u", name, shown, shown_port);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, shown, sizeof(shown));
-		shown_port = ntohs(sin6->sin6_port);
-		log_always("listening %s [%s]:%u", name, shown, shown_port);
-	}
 
 	struct listener *l = xcalloc(1, sizeof(*l));
 	l->name = xstrdup(name);
@@ -135,6 +131,27 @@ static void listener_accept_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		slot->accept_cb(slot->loop, cfd, (struct sockaddr *)&peer, len,
 				slot->listener->implicit_tls, slot->ctx);
+	}
+}
+
+void listener_announce(const struct listener *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char shown[INET6_ADDRSTRLEN] = "?";
+
+	if (getsockname(l->fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, shown, sizeof(shown));
+		log_always("listening %s %s:%u", l->name, shown, ntohs(sin->sin_port));
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, shown, sizeof(shown));
+		log_always("listening %s [%s]:%u", l->name, shown, ntohs(sin6->sin6_port));
 	}
 }
 

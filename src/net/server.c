@@ -34,6 +34,22 @@ struct server {
 	struct event_base *signal_base;
 };
 
+static void server_signal_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+}
+
+void server_block_signals(void)
+{
+	sigset_t block;
+
+	server_signal_set(&block);
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
+}
+
 struct server *server_create(unsigned int loop_count)
 {
 	struct server *server = xcalloc(1, sizeof(*server));
@@ -130,19 +146,17 @@ int server_run(struct server *server, void (*reload)(void *ctx), void *reload_ct
 	event_add(ev_int, NULL);
 	event_add(ev_hup, NULL);
 
-	/* Loop threads must not take the signals: block them while creating
-	 * the threads (they inherit the mask), then unblock here. */
-	sigset_t block, old;
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
+	/* Loop threads must not take the signals: they are blocked while the
+	 * threads are created (the threads inherit the mask), then unblocked
+	 * here, where libevent's handlers now catch any that were pending. */
+	sigset_t block;
+	server_signal_set(&block);
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
 	for (; started < server->loop_count; started++) {
 		if (loop_start_thread(server->loops[started]) != 0)
 			break;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_sigmask(SIG_UNBLOCK, &block, NULL);
 
 	if (started == server->loop_count) {
 		event_base_dispatch(server->signal_base);

@@ -12,6 +12,11 @@
 
 struct server;
 
+/* Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (call it first, in
+ * main): a signal that arrives while starting up stays pending and is
+ * handled by server_run() instead of killing the process. */
+void server_block_signals(void);
+
 struct server *server_create(unsigned int loop_count);
 /* The listener is owned by the server from now on. */
 void server_add_listener(struct server *server, struct listener *listener,

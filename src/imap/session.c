@@ -133,8 +133,10 @@ static void session_idle_timeout(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (s->cmd != NULL) {
-		/* A command still running (slow worker) is not inactivity. */
+	if (s->cmd != NULL && s->cmd->input_line == NULL) {
+		/* The server is still working on a command (a slow worker, the
+		 * failed-login delay): that is not the client's inactivity. A
+		 * command waiting for a client line (AUTHENTICATE) is. */
 		session_arm_idle_timer(s);
 		return;
 	}
@@ -453,8 +455,10 @@ static void session_process(struct imap_session *s)
 out:
 	s->processing = false;
 	conn_input_consumed(s->conn);
-	if (!s->closing && s->cmd == NULL && conn_eof(s->conn)) {
-		/* The client closed its side and every complete command is answered. */
+	if (!s->closing && conn_eof(s->conn) &&
+	    (s->cmd == NULL || s->cmd->input_line != NULL)) {
+		/* The client closed its side and every complete command is
+		 * answered, or the command waits for a line that cannot come. */
 		s->closing = true;
 		conn_close(s->conn);
 	}

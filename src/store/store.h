@@ -1,0 +1,310 @@
+/* The mail store interface: what command code may ask of a user's mail, and
+ * nothing about how it is kept. The embedded backend is one SQLite database
+ * per user (store/sqlite/); a PostgreSQL backend shared by many petrel nodes
+ * is planned and must fit this contract without changes to command code.
+ *
+ * THE CONTRACT
+ *
+ * Threads. Every function here may block (disk, fsync, locks): call them
+ * only from a worker, never from an event loop. One `struct store` is used
+ * by one thread at a time; petrel guarantees that by queueing all of a
+ * user's store work under the user's worker key, so jobs never overlap.
+ * Other processes (`petrel deliver`) and, later, other nodes change the same
+ * store concurrently: the backend serializes writers itself.
+ *
+ * Durability. A function that changes anything returns STORE_OK only once
+ * the change is durable (committed with fsync). A crash at any moment
+ * leaves each change either wholly done or not done at all.
+ *
+ * Changes are learnt by modseq, never by memory. Each mailbox has a
+ * HIGHESTMODSEQ; every change to a message (new, flags, expunge) takes the
+ * next value and records it on the message, or in the expunge record for a
+ * removed one. store_mailbox_changes() returns everything after a modseq: it
+ * is how a session learns what other sessions, processes and nodes did, so
+ * no in-process state may ever be the only record of a change.
+ *
+ * Identity. A mailbox is addressed by name on every call (names are stable
+ * only until a RENAME) and checked against the UIDVALIDITY the caller last
+ * saw: a mailbox deleted and re-created under the same name gets a new
+ * UIDVALIDITY and calls made with the old one answer STORE_NOT_FOUND.
+ * UIDs are strictly ascending within a UIDVALIDITY and never reused; UID
+ * 4294967295 is never assigned (IMAP sequence-set syntax cannot name it
+ * apart from '*').
+ *
+ * Names. Mailbox names given to the store are UTF-8 with '/' as the
+ * hierarchy delimiter, already validated and normalized by the caller
+ * (imap/mailbox-name.c: "INBOX" in upper case whatever its case in the
+ * command, no empty levels, no control characters). The store checks them
+ * again with the same rules and answers STORE_INVALID, so no name can ever
+ * reach outside the user's store.
+ *
+ * Shared mailboxes (planned: RFC 4314 ACL). A session of user A will open
+ * user B's store with store_open(B) and act with an identity; rights will be
+ * checked by the store against an ACL kept in the store itself, so every
+ * node sees the same rights. Functions will then take the acting user; the
+ * present ones act as the owner.
+ *
+ * Errors. Results say what happened; the IMAP layer maps them in one place
+ * (imap/store-error.c) to NO [NONEXISTENT], NO [TRYCREATE],
+ * NO [ALREADYEXISTS], NO [CANNOT], NO [OVERQUOTA], NO [LIMIT],
+ * NO [UNAVAILABLE] or NO [SERVERBUG]. Details of internal failures are
+ * logged by the store, never put in replies.
+ */
+#ifndef PETREL_STORE_H
+#define PETREL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+struct store_blob;
+
+/* Limits. */
+#define STORE_MAILBOX_NAME_MAX 512    /* bytes of a full UTF-8 mailbox name */
+#define STORE_MAILBOX_DEPTH_MAX 32    /* hierarchy levels */
+#define STORE_KEYWORD_MAX 64          /* bytes of one keyword */
+#define STORE_KEYWORDS_PER_MAILBOX 64 /* distinct keywords a mailbox can hold */
+#define STORE_UID_MAX 4294967294u     /* see "Identity" above */
+
+enum store_result {
+	STORE_OK,
+	STORE_NOT_FOUND,     /* mailbox (or message) does not exist */
+	STORE_EXISTS,        /* mailbox already exists */
+	STORE_INVALID,       /* a name or argument the store refuses */
+	STORE_NOT_ALLOWED,   /* valid but forbidden: delete INBOX, select \Noselect, ... */
+	STORE_LIMIT,         /* a limit reached: keywords, depth, UIDs exhausted */
+	STORE_TOO_BIG,       /* message over the APPENDLIMIT */
+	STORE_NO_SPACE,      /* the disk is full */
+	STORE_BUSY,          /* could not get a lock in time: try again */
+	STORE_CORRUPT,       /* integrity check failed; details logged */
+	STORE_ERROR,         /* other I/O or database failure; details logged */
+};
+
+const char *store_result_name(enum store_result r);
+
+/* System flags (RFC 9051 §2.3.2) as bits. \Recent is not stored: RFC 9051
+ * drops it and for IMAP4rev1 clients the session derives it. */
+enum store_flag {
+	STORE_FLAG_SEEN = 1 << 0,
+	STORE_FLAG_ANSWERED = 1 << 1,
+	STORE_FLAG_FLAGGED = 1 << 2,
+	STORE_FLAG_DELETED = 1 << 3,
+	STORE_FLAG_DRAFT = 1 << 4,
+};
+
+/* SPECIAL-USE attributes (RFC 6154) as bits. */
+enum store_special_use {
+	STORE_USE_ALL = 1 << 0,
+	STORE_USE_ARCHIVE = 1 << 1,
+	STORE_USE_DRAFTS = 1 << 2,
+	STORE_USE_FLAGGED = 1 << 3,
+	STORE_USE_JUNK = 1 << 4,
+	STORE_USE_SENT = 1 << 5,
+	STORE_USE_TRASH = 1 << 6,
+};
+
+/* ---- the store ---- */
+
+/* Opens user's store under data_dir, creating it on first use with INBOX,
+ * Sent, Drafts, Trash, Junk and Archive (with their special-use). Checks the
+ * store's integrity (a quick check; store_check() is the full one).
+ * On failure returns the result and writes one line into err. */
+enum store_result store_open(const char *data_dir, const char *user,
+			     struct store **store_r, char *err, size_t err_size);
+void store_close(struct store **store);
+
+/* Full integrity check (`petrel check`): database structure, every message's
+ * blob present with its recorded size, UIDs below UIDNEXT, modseqs below
+ * HIGHESTMODSEQ. Each problem is one line passed to report(). */
+enum store_result store_check(struct store *store,
+			      void (*report)(const char *problem, void *ctx), void *ctx);
+
+/* ---- mailboxes ---- */
+
+struct store_mailbox_info {
+	const char *name;          /* valid during the callback only */
+	unsigned int special_use;  /* enum store_special_use bits */
+	bool subscribed;
+	bool noselect;             /* exists only as a parent (RFC 9051 §6.3.9) */
+	bool has_children;
+};
+
+/* Every mailbox (and every subscribed name that no longer exists, with
+ * noselect set and `nonexistent` semantics left to the caller), in name
+ * order. cb returns false to stop. */
+enum store_result store_mailbox_list(struct store *store,
+				     bool (*cb)(const struct store_mailbox_info *info, void *ctx),
+				     void *ctx);
+
+/* Creates name and any missing parents (RFC 9051 §6.3.4). A name that
+ * exists only as a \Noselect parent becomes selectable. */
+enum store_result store_mailbox_create(struct store *store, const char *name,
+				       unsigned int special_use);
+/* RFC 9051 §6.3.5: deleting a mailbox with children only removes its
+ * messages and makes it \Noselect; deleting a \Noselect mailbox with
+ * children is STORE_NOT_ALLOWED; INBOX is STORE_NOT_ALLOWED. */
+enum store_result store_mailbox_delete(struct store *store, const char *name);
+/* RFC 9051 §6.3.6: children move with it; missing parents of the new name
+ * are created. Renaming INBOX moves its messages to a new mailbox and leaves
+ * INBOX empty (its children stay). */
+enum store_result store_mailbox_rename(struct store *store, const char *from, const char *to);
+/* Subscriptions are names: a name may be subscribed without existing. */
+enum store_result store_mailbox_subscribe(struct store *store, const char *name, bool subscribe);
+
+struct store_mailbox_status {
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t highestmodseq;
+	uint32_t messages;
+	uint32_t unseen;          /* messages without \Seen */
+	uint32_t deleted;         /* messages with \Deleted */
+	uint64_t size;            /* sum of RFC822.SIZE */
+	uint32_t recent;          /* messages with UID >= the recent boundary */
+	uint32_t first_unseen_uid;/* 0 if none */
+};
+
+enum store_result store_mailbox_status(struct store *store, const char *name,
+				       struct store_mailbox_status *status_r);
+
+/* ---- a selected mailbox ---- */
+
+struct store_message {
+	uint32_t uid;
+	uint32_t flags;            /* enum store_flag bits */
+	uint64_t keywords;         /* bits into the mailbox's keyword list */
+	uint64_t modseq;
+};
+
+/* The state of a mailbox as SELECT needs it: every message's UID, flags and
+ * modseq in UID order, and the mailbox's keyword list. Arrays are owned by
+ * the snapshot; free with store_snapshot_free().
+ *
+ * \Recent (IMAP4rev1 only): the mailbox keeps a boundary UID; messages at or
+ * above it are recent. With claim_recent (a read-write SELECT) the snapshot
+ * reports the boundary as it was and moves it to UIDNEXT, so exactly one
+ * session sees each message as recent (RFC 3501 §2.3.2). */
+struct store_snapshot {
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t highestmodseq;
+	uint32_t first_recent_uid;    /* messages with uid >= this are \Recent here */
+	struct store_message *messages;
+	uint32_t count;
+	char **keywords;           /* keywords[i] is bit i */
+	unsigned int keyword_count;
+};
+
+enum store_result store_mailbox_snapshot(struct store *store, const char *name,
+					 bool claim_recent, struct store_snapshot *snapshot_r);
+void store_snapshot_free(struct store_snapshot *snapshot);
+
+/* What changed in a mailbox after `since` (a modseq the caller has seen):
+ * messages added or changed (with their current state), and UIDs expunged,
+ * each in UID order; plus the mailbox's current UIDNEXT, HIGHESTMODSEQ and
+ * keyword list. */
+struct store_changes {
+	uint32_t uidnext;
+	uint64_t highestmodseq;
+	struct store_message *changed;
+	uint32_t changed_count;
+	uint32_t *expunged;
+	uint32_t expunged_count;
+	char **keywords;
+	unsigned int keyword_count;
+};
+
+enum store_result store_mailbox_changes(struct store *store, const char *name,
+					uint32_t uidvalidity, uint64_t since,
+					struct store_changes *changes_r);
+void store_changes_free(struct store_changes *changes);
+
+/* ---- changing messages ---- */
+
+enum store_flag_op { STORE_FLAGS_SET, STORE_FLAGS_ADD, STORE_FLAGS_REMOVE };
+
+/* STORE (RFC 9051 §6.4.6, RFC 7162 UNCHANGEDSINCE): applies the op to each
+ * listed UID that still exists. Keywords are names (created in the mailbox's
+ * keyword list as needed: STORE_LIMIT past STORE_KEYWORDS_PER_MAILBOX).
+ * unchangedsince = 0 means no condition; otherwise messages whose modseq is
+ * above it are left alone and their UIDs reported in *modified_r.
+ * Only messages whose flags actually change get a new modseq. */
+struct store_flag_change {
+	enum store_flag_op op;
+	uint32_t flags;
+	const char *const *keywords;
+	unsigned int keyword_count;
+	uint64_t unchangedsince;
+};
+
+enum store_result store_messages_set_flags(struct store *store, const char *name,
+					   uint32_t uidvalidity, const uint32_t *uids,
+					   uint32_t uid_count,
+					   const struct store_flag_change *change,
+					   uint32_t **modified_r, uint32_t *modified_count_r);
+
+/* EXPUNGE / UID EXPUNGE: removes the messages that have \Deleted and, when
+ * uids is not NULL, are among uids. *expunged_r lists the removed UIDs in
+ * order (free()). */
+enum store_result store_messages_expunge(struct store *store, const char *name,
+					 uint32_t uidvalidity, const uint32_t *uids,
+					 uint32_t uid_count, uint32_t **expunged_r,
+					 uint32_t *expunged_count_r);
+
+/* COPY / MOVE (RFC 9051 §6.4.7, RFC 6851): the messages listed (those that
+ * still exist) are added to `to` in UID order, sharing their bodies (no
+ * copy of the bytes), keeping flags, keywords and INTERNALDATE; with move
+ * they are expunged from `from` in the same transaction. The target's
+ * UIDVALIDITY and the source/destination UID pairs are returned for
+ * COPYUID (RFC 4315). STORE_NOT_FOUND with *to_missing_r set means the
+ * target does not exist (TRYCREATE). */
+struct store_copy_result {
+	uint32_t dest_uidvalidity;
+	uint32_t *src_uids;
+	uint32_t *dest_uids;
+	uint32_t count;
+	bool to_missing;
+};
+
+enum store_result store_messages_copy(struct store *store, const char *from,
+				      uint32_t uidvalidity, const uint32_t *uids,
+				      uint32_t uid_count, const char *to, bool move,
+				      struct store_copy_result *result_r);
+void store_copy_result_free(struct store_copy_result *result);
+
+/* ---- adding messages ---- */
+
+/* A message body being received. Bytes are written as they arrive (large
+ * bodies go to a file, never wholly into memory); store_blob_finish() makes
+ * them durable. A blob not used by an append is removed by store_blob_free(). */
+enum store_result store_blob_begin(struct store *store, uint64_t expected_size,
+				   struct store_blob **blob_r);
+enum store_result store_blob_write(struct store_blob *blob, const void *data, size_t len);
+enum store_result store_blob_finish(struct store_blob *blob);
+void store_blob_free(struct store_blob **blob);
+
+struct store_append {
+	struct store_blob *blob;            /* finished */
+	uint32_t flags;
+	const char *const *keywords;
+	unsigned int keyword_count;
+	time_t internaldate;
+	int internaldate_zone_min;          /* the client's zone, kept for FETCH */
+};
+
+/* APPEND and MULTIAPPEND (RFC 3502): all messages are added in one
+ * transaction, or none. *uidvalidity_r and uids_r (count entries, caller
+ * allocated) give APPENDUID (RFC 4315). STORE_NOT_FOUND when the mailbox
+ * does not exist (the caller answers TRYCREATE). */
+enum store_result store_messages_append(struct store *store, const char *name,
+					const struct store_append *messages, unsigned int count,
+					uint32_t *uidvalidity_r, uint32_t *uids_r);
+
+/* The largest message the store accepts (APPENDLIMIT, RFC 7889). */
+uint64_t store_append_limit(const struct store *store);
+
+/* Reading messages (FETCH, SEARCH: metadata, body streams) is added with
+ * the message parser (issue 4), in the same style. */
+
+#endif

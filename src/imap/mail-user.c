@@ -1,0 +1,135 @@
+/* The registry of logged-in users' stores: a mutex-protected list (users
+ * with sessions in this process; small) of refcounted entries. */
+#include "imap/mail-user.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "net/workers.h"
+
+struct mail_user {
+	struct mail_user *next;
+	char *name;
+	uint64_t key;
+	unsigned int refs;          /* sessions; under registry_lock */
+	bool close_queued;          /* under registry_lock */
+	struct store *store;        /* only inside jobs under `key` */
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mail_user *registry;
+
+struct mail_user *mail_user_acquire(const char *user)
+{
+	struct mail_user *mu;
+
+	pthread_mutex_lock(&registry_lock);
+	for (mu = registry; mu != NULL; mu = mu->next) {
+		if (strcmp(mu->name, user) == 0)
+			break;
+	}
+	if (mu == NULL) {
+		mu = xcalloc(1, sizeof(*mu));
+		mu->name = xstrdup(user);
+		mu->key = worker_key_string(user);
+		mu->next = registry;
+		registry = mu;
+	}
+	mu->refs++;
+	pthread_mutex_unlock(&registry_lock);
+	return mu;
+}
+
+struct close_job {
+	struct mail_user *mu;
+};
+
+/* Runs under the user's key: no other job of this user is running. */
+static void close_run(void *arg)
+{
+	struct close_job *job = arg;
+	struct mail_user *mu = job->mu;
+	bool last;
+
+	pthread_mutex_lock(&registry_lock);
+	mu->close_queued = false;
+	last = mu->refs == 0;
+	if (last) {
+		struct mail_user **pp = &registry;
+
+		while (*pp != mu)
+			pp = &(*pp)->next;
+		*pp = mu->next;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	if (!last)
+		return;   /* a new session came meanwhile and keeps the store */
+	store_close(&mu->store);
+	free(mu->name);
+	free(mu);
+	job->mu = NULL;
+}
+
+static void close_done(void *arg)
+{
+	free(arg);
+}
+
+void mail_user_release(struct mail_user **mup, struct worker_pool *workers,
+		       struct loop *owner)
+{
+	struct mail_user *mu = *mup;
+	bool queue = false;
+
+	if (mu == NULL)
+		return;
+	*mup = NULL;
+	pthread_mutex_lock(&registry_lock);
+	if (--mu->refs == 0 && !mu->close_queued) {
+		mu->close_queued = true;
+		queue = true;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	if (!queue)
+		return;
+	struct close_job *job = xmalloc(sizeof(*job));
+	job->mu = mu;
+	if (!worker_pool_submit(workers, mu->key, owner, close_run, close_done, job)) {
+		/* Queue full: keep the entry; the next release retries. */
+		pthread_mutex_lock(&registry_lock);
+		mu->close_queued = false;
+		pthread_mutex_unlock(&registry_lock);
+		free(job);
+		log_warn("user %s: store close deferred (worker queue full)", mu->name);
+	}
+}
+
+const char *mail_user_name(const struct mail_user *mu)
+{
+	return mu->name;
+}
+
+uint64_t mail_user_key(const struct mail_user *mu)
+{
+	return mu->key;
+}
+
+struct store *mail_user_store(struct mail_user *mu, const char *data_dir,
+			      enum store_result *result_r)
+{
+	char err[256];
+
+	*result_r = STORE_OK;
+	if (mu->store != NULL)
+		return mu->store;
+	*result_r = store_open(data_dir, mu->name, &mu->store, err, sizeof(err));
+	if (*result_r != STORE_OK) {
+		log_error("user %s: cannot open store: %s", mu->name, err);
+		mu->store = NULL;
+	}
+	return mu->store;
+}

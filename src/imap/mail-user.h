@@ -1,0 +1,34 @@
+/* Logged-in users' stores, shared by all of a user's sessions in this
+ * process. A session takes a reference at login and drops it at the end.
+ * The store itself is opened lazily by the first store job and closed by a
+ * job queued after the last reference is gone; since every job that touches
+ * a user's store runs under that user's worker key, no two ever overlap and
+ * the store needs no lock of its own. */
+#ifndef PETREL_IMAP_MAIL_USER_H
+#define PETREL_IMAP_MAIL_USER_H
+
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct loop;
+struct worker_pool;
+struct mail_user;
+
+/* Loop thread: the user's shared entry, created on first use. */
+struct mail_user *mail_user_acquire(const char *user);
+/* Loop thread: drops a reference; the last one queues the store's close on
+ * the user's worker key (owner: the loop that runs the job's completion). */
+void mail_user_release(struct mail_user **mu, struct worker_pool *workers,
+		       struct loop *owner);
+
+const char *mail_user_name(const struct mail_user *mu);
+/* The worker key under which every job touching this user's store runs. */
+uint64_t mail_user_key(const struct mail_user *mu);
+
+/* Worker thread, inside a job queued under mail_user_key(): the open store,
+ * opening it now if needed. NULL on failure (*result_r says why). */
+struct store *mail_user_store(struct mail_user *mu, const char *data_dir,
+			      enum store_result *result_r);
+
+#endif

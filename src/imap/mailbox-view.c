@@ -1,0 +1,301 @@
+/* The selected mailbox's sequence map and the responses its changes need.
+ * Expunges are applied in one pass (announced numbers computed with a
+ * running offset, the array compacted once), so expunging thousands of
+ * messages from a big mailbox stays linear. */
+#include "imap/mailbox-view.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xalloc.h"
+
+#define FLAG_LINE_MAX (64 * 1024)   /* keywords are bounded by the store */
+
+static const struct {
+	uint32_t bit;
+	const char *name;
+} system_flags[] = {
+	{ STORE_FLAG_ANSWERED, "\\Answered" },
+	{ STORE_FLAG_FLAGGED, "\\Flagged" },
+	{ STORE_FLAG_DELETED, "\\Deleted" },
+	{ STORE_FLAG_SEEN, "\\Seen" },
+	{ STORE_FLAG_DRAFT, "\\Draft" },
+};
+
+struct mailbox_view *mailbox_view_create(const char *name, bool readonly, bool rev1,
+					 struct store_snapshot *snap)
+{
+	struct mailbox_view *v = xcalloc(1, sizeof(*v));
+
+	v->name = xstrdup(name);
+	v->readonly = readonly;
+	v->rev1 = rev1;
+	v->uidvalidity = snap->uidvalidity;
+	v->uidnext = snap->uidnext;
+	v->highestmodseq = snap->highestmodseq;
+	v->first_recent_uid = snap->first_recent_uid;
+	v->count = snap->count;
+	v->cap = snap->count;
+	v->uids = xmalloc((snap->count ? snap->count : 1) * sizeof(uint32_t));
+	for (uint32_t i = 0; i < snap->count; i++)
+		v->uids[i] = snap->messages[i].uid;
+	v->keywords = snap->keywords;
+	v->keyword_count = snap->keyword_count;
+	snap->keywords = NULL;
+	snap->keyword_count = 0;
+	return v;
+}
+
+static void free_keywords(char **keywords, unsigned int count)
+{
+	for (unsigned int i = 0; i < count; i++)
+		free(keywords[i]);
+	free(keywords);
+}
+
+void mailbox_view_free(struct mailbox_view **vp)
+{
+	struct mailbox_view *v = *vp;
+
+	if (v == NULL)
+		return;
+	free(v->name);
+	free(v->uids);
+	free(v->pending_expunges);
+	free_keywords(v->keywords, v->keyword_count);
+	free(v);
+	*vp = NULL;
+}
+
+uint32_t mailbox_view_seq(const struct mailbox_view *v, uint32_t uid)
+{
+	uint32_t lo = 0, hi = v->count;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (v->uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < v->count && v->uids[lo] == uid ? lo + 1 : 0;
+}
+
+uint32_t mailbox_view_recent_count(const struct mailbox_view *v)
+{
+	if (!v->rev1)
+		return 0;
+	/* UIDs ascend: the recent ones are a suffix. */
+	uint32_t lo = 0, hi = v->count;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (v->uids[mid] < v->first_recent_uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return v->count - lo;
+}
+
+void mailbox_view_format_flags(const struct mailbox_view *v, uint32_t uid,
+			       uint32_t flags, uint64_t keywords, struct buf *out)
+{
+	bool first = true;
+
+	buf_append_char(out, '(');
+	for (size_t i = 0; i < sizeof(system_flags) / sizeof(system_flags[0]); i++) {
+		if ((flags & system_flags[i].bit) == 0)
+			continue;
+		buf_printf(out, "%s%s", first ? "" : " ", system_flags[i].name);
+		first = false;
+	}
+	for (unsigned int i = 0; i < v->keyword_count && i < 64; i++) {
+		if ((keywords & ((uint64_t)1 << i)) == 0)
+			continue;
+		buf_printf(out, "%s%s", first ? "" : " ", v->keywords[i]);
+		first = false;
+	}
+	if (v->rev1 && uid >= v->first_recent_uid) {
+		buf_printf(out, "%s\\Recent", first ? "" : " ");
+	}
+	buf_append_char(out, ')');
+}
+
+void mailbox_view_format_flag_list(const struct mailbox_view *v, struct buf *out)
+{
+	buf_append_str(out, "(\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	for (unsigned int i = 0; i < v->keyword_count; i++)
+		buf_printf(out, " %s", v->keywords[i]);
+	buf_append_char(out, ')');
+}
+
+static bool uid_in(const uint32_t *sorted, uint32_t count, uint32_t uid)
+{
+	uint32_t lo = 0, hi = count;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (sorted[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < count && sorted[lo] == uid;
+}
+
+/* Merges b into the sorted set a (both ascending, no duplicates). */
+static void merge_pending(struct mailbox_view *v, const uint32_t *uids, uint32_t n)
+{
+	uint32_t *merged = xmalloc(((size_t)v->pending_count + n + 1) * sizeof(uint32_t));
+	uint32_t i = 0, j = 0, k = 0;
+
+	while (i < v->pending_count || j < n) {
+		uint32_t next;
+
+		if (j >= n || (i < v->pending_count && v->pending_expunges[i] < uids[j]))
+			next = v->pending_expunges[i++];
+		else if (i >= v->pending_count || uids[j] < v->pending_expunges[i])
+			next = uids[j++];
+		else {
+			next = uids[j++];
+			i++;
+		}
+		merged[k++] = next;
+	}
+	free(v->pending_expunges);
+	v->pending_expunges = merged;
+	v->pending_count = k;
+}
+
+static void announce_expunges(struct mailbox_view *v, mailbox_view_emit_fn *emit, void *ctx)
+{
+	uint32_t removed = 0, out = 0, e = 0;
+	char line[64];
+
+	for (uint32_t i = 0; i < v->count; i++) {
+		uint32_t uid = v->uids[i];
+
+		while (e < v->pending_count && v->pending_expunges[e] < uid)
+			e++;
+		if (e < v->pending_count && v->pending_expunges[e] == uid) {
+			/* Sequence numbers as the client has them at this point. */
+			snprintf(line, sizeof(line), "* %" PRIu32 " EXPUNGE", i + 1 - removed);
+			emit(ctx, line);
+			removed++;
+			continue;
+		}
+		v->uids[out++] = uid;
+	}
+	v->count = out;
+	free(v->pending_expunges);
+	v->pending_expunges = NULL;
+	v->pending_count = 0;
+}
+
+static bool keywords_grew(const struct mailbox_view *v, const struct store_changes *ch)
+{
+	return ch->keywords != NULL && ch->keyword_count > v->keyword_count;
+}
+
+void mailbox_view_apply(struct mailbox_view *v, const struct store_changes *ch,
+			const struct mailbox_view_apply *how,
+			mailbox_view_emit_fn *emit, void *ctx)
+{
+	struct buf line;
+
+	buf_init(&line, FLAG_LINE_MAX);
+	if (keywords_grew(v, ch)) {
+		free_keywords(v->keywords, v->keyword_count);
+		v->keywords = xcalloc(ch->keyword_count, sizeof(char *));
+		for (unsigned int i = 0; i < ch->keyword_count; i++)
+			v->keywords[i] = xstrdup(ch->keywords[i]);
+		v->keyword_count = ch->keyword_count;
+		buf_append_str(&line, "* FLAGS ");
+		mailbox_view_format_flag_list(v, &line);
+		emit(ctx, line.data);
+		buf_clear(&line);
+		buf_append_str(&line, "* OK [PERMANENTFLAGS ");
+		mailbox_view_format_flag_list(v, &line);
+		line.len--;   /* reopen the list to add \* */
+		buf_append_str(&line, v->keyword_count < STORE_KEYWORDS_PER_MAILBOX ?
+			       " \\*)] Flags permitted" : ")] Flags permitted");
+		emit(ctx, line.data);
+		buf_clear(&line);
+	}
+
+	/* Only expunges of messages this view has numbered matter. */
+	if (ch->expunged_count > 0) {
+		uint32_t *known = xmalloc(ch->expunged_count * sizeof(uint32_t));
+		uint32_t n = 0;
+
+		for (uint32_t i = 0; i < ch->expunged_count; i++) {
+			if (mailbox_view_seq(v, ch->expunged[i]) != 0)
+				known[n++] = ch->expunged[i];
+		}
+		if (n > 0)
+			merge_pending(v, known, n);
+		free(known);
+	}
+	if (how->allow_expunge && v->pending_count > 0)
+		announce_expunges(v, emit, ctx);
+
+	/* New messages: UIDs above the last one numbered. */
+	uint32_t last = v->count > 0 ? v->uids[v->count - 1] : 0;
+	const uint32_t known_last = last;
+	uint32_t added = 0;
+	for (uint32_t i = 0; i < ch->changed_count; i++) {
+		uint32_t uid = ch->changed[i].uid;
+
+		if (uid <= last)
+			continue;
+		if (v->count == v->cap) {
+			v->cap = v->cap ? v->cap * 2 : 16;
+			v->uids = xrealloc(v->uids, v->cap * sizeof(uint32_t));
+		}
+		v->uids[v->count++] = uid;
+		last = uid;
+		added++;
+	}
+	if (added > 0) {
+		buf_printf(&line, "* %" PRIu32 " EXISTS", v->count);
+		emit(ctx, line.data);
+		buf_clear(&line);
+		if (v->rev1) {
+			buf_printf(&line, "* %" PRIu32 " RECENT", mailbox_view_recent_count(v));
+			emit(ctx, line.data);
+			buf_clear(&line);
+		}
+	}
+
+	/* Flag changes of messages the client already knows. */
+	for (uint32_t i = 0; i < ch->changed_count; i++) {
+		const struct store_message *m = &ch->changed[i];
+		uint32_t seq;
+
+		if (m->uid > known_last)
+			continue;   /* arrived now: EXISTS covers it */
+		seq = mailbox_view_seq(v, m->uid);
+		if (seq == 0 || uid_in(v->pending_expunges, v->pending_count, m->uid) ||
+		    uid_in(how->silent_uids, how->silent_count, m->uid))
+			continue;
+		buf_printf(&line, "* %" PRIu32 " FETCH (", seq);
+		if (how->include_uid)
+			buf_printf(&line, "UID %" PRIu32 " ", m->uid);
+		buf_append_str(&line, "FLAGS ");
+		mailbox_view_format_flags(v, m->uid, m->flags, m->keywords, &line);
+		buf_append_char(&line, ')');
+		emit(ctx, line.data);
+		buf_clear(&line);
+	}
+	if (ch->uidnext > v->uidnext)
+		v->uidnext = ch->uidnext;
+	if (ch->highestmodseq > v->highestmodseq)
+		v->highestmodseq = ch->highestmodseq;
+	buf_free(&line);
+}

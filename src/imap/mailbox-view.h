@@ -1,0 +1,69 @@
+/* A session's view of its selected mailbox (RFC 9051 §2.3.1): the message
+ * sequence numbers it has announced, as a UID array, plus what it knows of
+ * the mailbox (UIDNEXT, HIGHESTMODSEQ, keywords). Changes learnt from the
+ * store are applied here and turned into the untagged responses that keep
+ * the client's numbering right. Pure data: no I/O, no store calls. */
+#ifndef PETREL_IMAP_MAILBOX_VIEW_H
+#define PETREL_IMAP_MAILBOX_VIEW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "store/store.h"
+
+struct mailbox_view {
+	char *name;                   /* internal name */
+	uint32_t uidvalidity;
+	bool readonly;
+	bool rev1;                    /* IMAP4rev1 client: RECENT and \Recent */
+	uint32_t *uids;               /* sequence n is uids[n - 1], ascending */
+	uint32_t count, cap;
+	uint32_t uidnext;
+	uint64_t highestmodseq;
+	uint32_t first_recent_uid;
+	char **keywords;              /* bit i is keywords[i] */
+	unsigned int keyword_count;
+	/* Expunged in the store but not yet announced (no EXPUNGE may be sent
+	 * during FETCH, STORE or SEARCH: RFC 9051 §7.5.1). Still numbered. */
+	uint32_t *pending_expunges;
+	uint32_t pending_count;
+};
+
+/* Called for each untagged response line (without CRLF). */
+typedef void mailbox_view_emit_fn(void *ctx, const char *line);
+
+/* Takes the snapshot's arrays (the snapshot is left empty). */
+struct mailbox_view *mailbox_view_create(const char *name, bool readonly, bool rev1,
+					 struct store_snapshot *snapshot);
+void mailbox_view_free(struct mailbox_view **view);
+
+/* The sequence number of uid, 0 when not in the view. */
+uint32_t mailbox_view_seq(const struct mailbox_view *view, uint32_t uid);
+uint32_t mailbox_view_recent_count(const struct mailbox_view *view);
+
+/* "(\Seen $Forwarded ...)" for a message's flags; \Recent for rev1 when
+ * uid is at or above the recent boundary. */
+void mailbox_view_format_flags(const struct mailbox_view *view, uint32_t uid,
+			       uint32_t flags, uint64_t keywords, struct buf *out);
+/* The FLAGS list: system flags plus the mailbox's keywords. */
+void mailbox_view_format_flag_list(const struct mailbox_view *view, struct buf *out);
+
+struct mailbox_view_apply {
+	bool allow_expunge;       /* false during FETCH, STORE, SEARCH */
+	bool include_uid;         /* UID commands: FETCH responses carry UID */
+	/* Messages whose FETCH is not sent (STORE .SILENT on its own set);
+	 * ascending. */
+	const uint32_t *silent_uids;
+	uint32_t silent_count;
+};
+
+/* Applies changes (ownership stays with the caller) and emits, in order:
+ * FLAGS and PERMANENTFLAGS if keywords were added, EXPUNGE for each removed
+ * message (when allowed), EXISTS (and RECENT for rev1) if messages arrived,
+ * and FETCH (FLAGS) for each known message whose flags changed. */
+void mailbox_view_apply(struct mailbox_view *view, const struct store_changes *changes,
+			const struct mailbox_view_apply *how,
+			mailbox_view_emit_fn *emit, void *ctx);
+
+#endif

@@ -1,0 +1,149 @@
+/* The selected mailbox's sequence map: the untagged responses each kind of
+ * change produces, exactly, and the sequence numbers they carry. */
+#include <stdlib.h>
+
+#include "core/xalloc.h"
+#include "imap/mailbox-view.h"
+#include "unit.h"
+
+static struct buf emitted;
+
+static void emit(void *ctx, const char *line)
+{
+	(void)ctx;
+	buf_append_str(&emitted, line);
+	buf_append_str(&emitted, "|");
+}
+
+static struct mailbox_view *make_view(const uint32_t *uids, uint32_t n, bool rev1,
+				      uint32_t first_recent)
+{
+	struct store_snapshot snap = { 0 };
+
+	snap.uidvalidity = 7;
+	snap.uidnext = n > 0 ? uids[n - 1] + 1 : 1;
+	snap.highestmodseq = 10;
+	snap.first_recent_uid = first_recent;
+	snap.count = n;
+	snap.messages = calloc(n ? n : 1, sizeof(*snap.messages));
+	for (uint32_t i = 0; i < n; i++)
+		snap.messages[i].uid = uids[i];
+	struct mailbox_view *v = mailbox_view_create("INBOX", false, rev1, &snap);
+	free(snap.messages);
+	return v;
+}
+
+static const struct mailbox_view_apply allow = { .allow_expunge = true };
+static const struct mailbox_view_apply deny = { .allow_expunge = false };
+
+int main(void)
+{
+	static const uint32_t uids[] = { 3, 5, 8, 9, 12 };
+	struct mailbox_view *v = make_view(uids, 5, false, 100);
+	struct store_changes ch = { 0 };
+
+	buf_init(&emitted, 65536);
+	CHECK_INT(mailbox_view_seq(v, 3), 1);
+	CHECK_INT(mailbox_view_seq(v, 12), 5);
+	CHECK_INT(mailbox_view_seq(v, 4), 0);
+	CHECK_INT(mailbox_view_seq(v, 13), 0);
+
+	/* Expunging 5 and 9: announced as 2, then 3 (9 was 4, one removed before). */
+	uint32_t gone[] = { 5, 9, 77 };
+	ch.expunged = gone;
+	ch.expunged_count = 3;
+	ch.uidnext = 13;
+	ch.highestmodseq = 11;
+	mailbox_view_apply(v, &ch, &allow, emit, NULL);
+	CHECK_STR(emitted.data, "* 2 EXPUNGE|* 3 EXPUNGE|");
+	CHECK_INT(v->count, 3);
+	CHECK_INT(mailbox_view_seq(v, 12), 3);
+	CHECK_INT(v->highestmodseq, 11);
+
+	/* During STORE: expunge kept pending and still numbered; flag changes of
+	 * a pending message not sent; a new message is EXISTS. */
+	buf_clear(&emitted);
+	struct store_message changed[] = {
+		{ .uid = 3, .flags = STORE_FLAG_SEEN | STORE_FLAG_FLAGGED, .modseq = 12 },
+		{ .uid = 8, .flags = STORE_FLAG_SEEN, .modseq = 12 },
+		{ .uid = 13, .flags = 0, .modseq = 12 },
+	};
+	uint32_t gone2[] = { 8 };
+	ch.expunged = gone2;
+	ch.expunged_count = 1;
+	ch.changed = changed;
+	ch.changed_count = 3;
+	ch.uidnext = 14;
+	ch.highestmodseq = 12;
+	mailbox_view_apply(v, &ch, &deny, emit, NULL);
+	CHECK_STR(emitted.data, "* 4 EXISTS|* 1 FETCH (FLAGS (\\Flagged \\Seen))|");
+	CHECK_INT(v->count, 4);
+	CHECK_INT(v->pending_count, 1);
+	CHECK_INT(mailbox_view_seq(v, 8), 2);
+
+	/* Next allowed point: the pending expunge is announced. */
+	buf_clear(&emitted);
+	struct store_changes none = { .uidnext = 14, .highestmodseq = 12 };
+	mailbox_view_apply(v, &none, &allow, emit, NULL);
+	CHECK_STR(emitted.data, "* 2 EXPUNGE|");
+	CHECK_INT(v->count, 3);
+	CHECK_INT(v->pending_count, 0);
+
+	/* Keywords grow: FLAGS and PERMANENTFLAGS first; UID in FETCH for UID
+	 * commands; .SILENT hides the listed message. */
+	buf_clear(&emitted);
+	char *kw[] = { (char *)"$Forwarded", (char *)"Junk" };
+	struct store_message changed2[] = {
+		{ .uid = 3, .flags = STORE_FLAG_SEEN, .keywords = 2, .modseq = 13 },
+		{ .uid = 12, .flags = 0, .keywords = 1, .modseq = 13 },
+	};
+	struct store_changes ch2 = { .uidnext = 14, .highestmodseq = 13, .changed = changed2,
+				     .changed_count = 2, .keywords = kw, .keyword_count = 2 };
+	uint32_t silent[] = { 12 };
+	struct mailbox_view_apply uid_silent = { .allow_expunge = true, .include_uid = true,
+						 .silent_uids = silent, .silent_count = 1 };
+	mailbox_view_apply(v, &ch2, &uid_silent, emit, NULL);
+	CHECK_STR(emitted.data,
+		  "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded Junk)|"
+		  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded Junk \\*)] Flags permitted|"
+		  "* 1 FETCH (UID 3 FLAGS (\\Seen Junk))|");
+	mailbox_view_free(&v);
+	CHECK(v == NULL);
+
+	/* IMAP4rev1: RECENT with EXISTS and \Recent in flags. */
+	static const uint32_t uids2[] = { 1, 2 };
+	v = make_view(uids2, 2, true, 2);
+	CHECK_INT(mailbox_view_recent_count(v), 1);
+	buf_clear(&emitted);
+	struct store_message arrived[] = { { .uid = 3 }, { .uid = 4 } };
+	struct store_changes ch3 = { .uidnext = 5, .highestmodseq = 11, .changed = arrived,
+				     .changed_count = 2 };
+	mailbox_view_apply(v, &ch3, &allow, emit, NULL);
+	CHECK_STR(emitted.data, "* 4 EXISTS|* 3 RECENT|");
+	struct buf flags;
+	buf_init(&flags, 256);
+	mailbox_view_format_flags(v, 1, STORE_FLAG_DRAFT, 0, &flags);
+	CHECK_STR(flags.data, "(\\Draft)");
+	buf_clear(&flags);
+	mailbox_view_format_flags(v, 3, 0, 0, &flags);
+	CHECK_STR(flags.data, "(\\Recent)");
+	buf_free(&flags);
+	mailbox_view_free(&v);
+
+	/* Expunging everything of a large view in one pass. */
+	uint32_t many[20000], all[20000];
+	for (uint32_t i = 0; i < 20000; i++)
+		many[i] = all[i] = i + 1;
+	v = make_view(many, 20000, false, 1u << 30);
+	buf_free(&emitted);
+	buf_init(&emitted, 20000 * 20);
+	struct store_changes ch4 = { .uidnext = 20001, .highestmodseq = 99,
+				     .expunged = all, .expunged_count = 20000 };
+	mailbox_view_apply(v, &ch4, &allow, emit, NULL);
+	CHECK_INT(v->count, 0);
+	/* Every announcement is "* 1 EXPUNGE": each removes the first message. */
+	CHECK_INT(emitted.len, 20000 * strlen("* 1 EXPUNGE|"));
+	mailbox_view_free(&v);
+	buf_free(&emitted);
+	return unit_finish("mailbox-view");
+}

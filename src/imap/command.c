@@ -21,6 +21,9 @@ static const struct imap_command_def commands[] = {
 	{ .name = "LOGIN", .run = cmd_login, .states = IMAP_STATE_NOT_AUTH },
 	/* RFC 9051 §6.3: authenticated */
 	{ .name = "ENABLE", .run = cmd_enable, .states = IMAP_STATE_AUTH },    /* RFC 5161 §3.1 */
+	/* cmd-mailbox.c rows */
+	/* cmd-select.c rows */
+	/* cmd-append.c rows */
 };
 
 const struct imap_command_def *imap_command_find(const char *name)

@@ -62,5 +62,28 @@ enum cmd_step cmd_enable(struct imap_cmd *cmd);
 enum cmd_step cmd_starttls(struct imap_cmd *cmd);
 enum cmd_step cmd_login(struct imap_cmd *cmd);
 enum cmd_step cmd_authenticate(struct imap_cmd *cmd);
+/* cmd-mailbox.c */
+enum cmd_step cmd_create(struct imap_cmd *cmd);
+enum cmd_step cmd_delete(struct imap_cmd *cmd);
+enum cmd_step cmd_rename(struct imap_cmd *cmd);
+enum cmd_step cmd_subscribe(struct imap_cmd *cmd);
+enum cmd_step cmd_unsubscribe(struct imap_cmd *cmd);
+enum cmd_step cmd_list(struct imap_cmd *cmd);
+enum cmd_step cmd_lsub(struct imap_cmd *cmd);
+enum cmd_step cmd_namespace(struct imap_cmd *cmd);
+enum cmd_step cmd_status(struct imap_cmd *cmd);
+/* cmd-select.c */
+enum cmd_step cmd_select(struct imap_cmd *cmd);
+enum cmd_step cmd_examine(struct imap_cmd *cmd);
+enum cmd_step cmd_close(struct imap_cmd *cmd);
+enum cmd_step cmd_unselect(struct imap_cmd *cmd);
+enum cmd_step cmd_check(struct imap_cmd *cmd);
+/* cmd-store.c, cmd-expunge.c, cmd-copy.c (UID variants: cmd->name starts "UID ") */
+enum cmd_step cmd_store(struct imap_cmd *cmd);
+enum cmd_step cmd_expunge(struct imap_cmd *cmd);
+enum cmd_step cmd_copy(struct imap_cmd *cmd);
+enum cmd_step cmd_move(struct imap_cmd *cmd);
+/* cmd-append.c */
+enum cmd_step cmd_append(struct imap_cmd *cmd);
 
 #endif

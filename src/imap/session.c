@@ -20,6 +20,8 @@
 #include "core/xalloc.h"
 #include "imap/capability.h"
 #include "imap/imap-server.h"
+#include "imap/mail-user.h"
+#include "imap/mailbox-view.h"
 #include "imap/parser.h"
 #include "net/conn-limits.h"
 #include "net/conn.h"
@@ -62,6 +64,8 @@ static void session_free(struct imap_session *s)
 		event_free(s->delay_timer);
 	imap_parser_destroy(&s->parser);
 	arena_destroy(&s->cmd_arena);
+	mailbox_view_free(&s->selected);
+	mail_user_release(&s->mail_user, s->server->workers, s->loop);
 	free(s->user);
 	free(s);
 }
@@ -513,6 +517,7 @@ void imap_session_logged_in(struct imap_session *s, const char *user)
 	s->state = IMAP_STATE_AUTH;
 	free(s->user);
 	s->user = xstrdup(user);
+	s->mail_user = mail_user_acquire(user);
 	throttle_record_success(s->server->throttle, conn_peer(s->conn));
 }
 
@@ -536,6 +541,7 @@ void imap_server_accept(struct loop *loop, int fd, const struct sockaddr *peer,
 	}
 	struct imap_session *s = xcalloc(1, sizeof(*s));
 	s->server = server;
+	s->loop = loop;
 	s->state = IMAP_STATE_NOT_AUTH;
 	s->parser = imap_parser_create(&preauth_limits);
 	s->cmd_arena = arena_create(1024);

@@ -16,6 +16,9 @@
 #include "imap/command.h"
 
 struct conn;
+struct loop;
+struct mail_user;
+struct mailbox_view;
 struct imap_server;
 struct imap_parser;
 struct event;
@@ -29,11 +32,14 @@ enum imap_state {
 
 struct imap_session {
 	struct imap_server *server;
+	struct loop *loop;
 	struct conn *conn;                 /* NULL once closed */
 	struct imap_parser *parser;
 	struct arena *cmd_arena;           /* reset when each command ends */
 	enum imap_state state;
 	char *user;                        /* after login */
+	struct mail_user *mail_user;       /* after login: the shared store */
+	struct mailbox_view *selected;     /* in the selected state */
 
 	struct imap_cmd *cmd;              /* running command, or NULL */
 	unsigned int bad_count;

@@ -1,0 +1,95 @@
+/* Store jobs: worker side opens the store and runs the command's function
+ * and the sync; loop side announces changes, then lets the command reply. */
+#include "imap/store-job.h"
+
+#include <stdlib.h>
+
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "imap/command.h"
+#include "imap/imap-server.h"
+#include "imap/mail-user.h"
+#include "imap/session.h"
+#include "net/conn.h"
+
+static void store_job_run(void *arg)
+{
+	struct store_job *job = arg;
+	struct store *store = mail_user_store(job->mu, job->data_dir, &job->result);
+
+	if (store == NULL)
+		return;
+	if (job->run != NULL)
+		job->run(job, store);
+	if (job->sync)
+		job->sync_result = store_mailbox_changes(store, job->sync_name,
+							 job->sync_uidvalidity,
+							 job->sync_since, &job->changes);
+}
+
+static void emit_line(void *ctx, const char *line)
+{
+	imap_session_send(ctx, "%s", line);
+}
+
+static void store_job_done(void *arg)
+{
+	struct store_job *job = arg;
+	struct imap_cmd *cmd = job->cmd;
+	struct imap_session *s = cmd->session;
+
+	if (s->closed) {
+		if (job->sync && job->sync_result == STORE_OK)
+			store_changes_free(&job->changes);
+		return;
+	}
+	if (job->sync && s->selected != NULL) {
+		if (job->sync_result == STORE_OK) {
+			mailbox_view_apply(s->selected, &job->changes, &job->apply, emit_line, s);
+			store_changes_free(&job->changes);
+		} else if (job->sync_result == STORE_NOT_FOUND) {
+			/* Deleted (or deleted and re-created) by someone else: the
+			 * numbering cannot be kept consistent any more. */
+			log_info("%s: user=%s: selected mailbox vanished", conn_peer_str(s->conn), s->user);
+			imap_cmd_reply(cmd, "NO", "[CLOSED] The selected mailbox no longer exists");
+			imap_session_bye(s, "Selected mailbox was deleted");
+			imap_cmd_complete(cmd);
+			return;
+		}
+	}
+	if (job->done(job))
+		imap_cmd_complete(cmd);
+}
+
+bool imap_store_job_submit(struct imap_cmd *cmd, store_job_run_fn *run,
+			   store_job_done_fn *done, void *ctx, bool sync,
+			   const struct mailbox_view_apply *apply)
+{
+	struct imap_session *s = cmd->session;
+	struct store_job *job = arena_alloc(cmd->arena, sizeof(*job));
+
+	job->cmd = cmd;
+	job->ctx = ctx;
+	job->result = STORE_OK;
+	job->run = run;
+	job->done = done;
+	job->mu = s->mail_user;
+	job->data_dir = s->server->config->data_dir;
+	if (apply != NULL)
+		job->apply = *apply;
+	else
+		job->apply.allow_expunge = true;
+	if (sync && s->selected != NULL) {
+		job->sync = true;
+		job->sync_name = arena_strdup(cmd->arena, s->selected->name);
+		job->sync_uidvalidity = s->selected->uidvalidity;
+		job->sync_since = s->selected->highestmodseq;
+	}
+	if (!imap_session_submit(s, mail_user_key(s->mail_user), store_job_run,
+				 store_job_done, job)) {
+		imap_cmd_reply(cmd, "NO", "[UNAVAILABLE] Server busy, try again");
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,52 @@
+/* Running a command's store work: the step that every mailbox command
+ * shares. imap_store_job_submit() queues `run` on the user's worker key with
+ * the user's store open; optionally (sync) it then collects what changed in
+ * the selected mailbox since the session last looked, so the session can
+ * announce it (RFC 9051 §5.2, §7.4) before the tagged reply. `done` runs on
+ * the session's loop, after those untagged responses, and writes the
+ * tagged reply. */
+#ifndef PETREL_IMAP_STORE_JOB_H
+#define PETREL_IMAP_STORE_JOB_H
+
+#include <stdbool.h>
+
+#include "imap/mailbox-view.h"
+#include "store/store.h"
+
+struct imap_cmd;
+struct store_job;
+
+/* Worker thread: do the store work, set job->result. */
+typedef void store_job_run_fn(struct store_job *job, struct store *store);
+/* Loop thread: write the tagged reply. Return true when the command is
+ * complete, false when it went on waiting (it then completes itself). */
+typedef bool store_job_done_fn(struct store_job *job);
+
+struct store_job {
+	struct imap_cmd *cmd;
+	void *ctx;                        /* the command's own state */
+	enum store_result result;         /* STORE_OK unless run (or opening) failed */
+	struct mailbox_view_apply apply;  /* how to announce the sync's changes */
+
+	/* internal */
+	store_job_run_fn *run;
+	store_job_done_fn *done;
+	struct mail_user *mu;
+	const char *data_dir;
+	bool sync;
+	char *sync_name;
+	uint32_t sync_uidvalidity;
+	uint64_t sync_since;
+	enum store_result sync_result;
+	struct store_changes changes;
+};
+
+/* run may be NULL (a pure sync: NOOP, CHECK). With sync and no mailbox
+ * selected nothing is collected. Returns false (and answers the command
+ * NO [UNAVAILABLE]) when the worker queue is full. apply may be NULL: then
+ * expunges are announced and FETCH carries no UID. */
+bool imap_store_job_submit(struct imap_cmd *cmd, store_job_run_fn *run,
+			   store_job_done_fn *done, void *ctx, bool sync,
+			   const struct mailbox_view_apply *apply);
+
+#endif

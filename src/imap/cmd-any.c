@@ -8,6 +8,7 @@
 #include "core/version.h"
 #include "imap/capability.h"
 #include "imap/session.h"
+#include "imap/store-job.h"
 #include "net/conn.h"
 
 /* RFC 2971 §3.3 limits on what a client may send. */
@@ -37,11 +38,25 @@ enum cmd_step cmd_capability(struct imap_cmd *cmd)
 	return CMD_STEP_DONE;
 }
 
+static bool noop_done(struct store_job *job)
+{
+	imap_cmd_reply(job->cmd, "OK", "NOOP completed");
+	return true;
+}
+
 enum cmd_step cmd_noop(struct imap_cmd *cmd)
 {
-	if (no_args(cmd))
+	if (!no_args(cmd))
+		return CMD_STEP_DONE;
+	if (cmd->session->selected == NULL) {
 		imap_cmd_reply(cmd, "OK", "NOOP completed");
-	return CMD_STEP_DONE;
+		return CMD_STEP_DONE;
+	}
+	/* RFC 9051 §6.1.2: in the selected state NOOP is how a client polls
+	 * for changes; the sync announces them before the OK. */
+	if (!imap_store_job_submit(cmd, NULL, noop_done, NULL, true, NULL))
+		return CMD_STEP_DONE;
+	return CMD_STEP_WAIT;
 }
 
 enum cmd_step cmd_logout(struct imap_cmd *cmd)

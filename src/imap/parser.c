@@ -727,6 +727,25 @@ void imap_parser_literal_accept(struct imap_parser *p)
 		literal_done(p);
 }
 
+void imap_parser_literal_stream(struct imap_parser *p)
+{
+	if (p->state != PS_LIT_WAIT)
+		return;
+	/* The caller consumes the bytes itself; they never count towards
+	 * max_command since they are never stored here. */
+	struct imap_arg *a = push_arg(p, IMAP_ARG_LITERAL);
+	a->literal8 = p->lit.literal8;
+	a->streamed = true;
+	a->str = "";
+	a->len = (size_t)p->lit.size;
+	p->state = PS_AFTER_ARG;
+}
+
+unsigned int imap_parser_depth(const struct imap_parser *p)
+{
+	return p->depth;
+}
+
 void imap_parser_literal_refuse(struct imap_parser *p)
 {
 	if (p->state != PS_LIT_WAIT)

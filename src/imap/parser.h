@@ -22,6 +22,8 @@ enum imap_arg_type {
 struct imap_arg {
 	enum imap_arg_type type;
 	bool literal8;            /* LITERAL announced as ~{N} (RFC 3516) */
+	bool streamed;            /* LITERAL taken by imap_parser_literal_stream():
+	                             str is "", len is the size */
 	/* ATOM/QUOTED/LITERAL: bytes, NUL-terminated (len excludes the NUL;
 	 * a literal8 may contain NULs, check len). */
 	const char *str;
@@ -90,6 +92,14 @@ const struct imap_literal_info *imap_parser_literal(const struct imap_parser *pa
  * coming and cannot be skipped safely. A NUL in a non-literal8 literal gives a
  * non-fatal BAD after the literal's bytes and the rest of its line. */
 void imap_parser_literal_accept(struct imap_parser *parser);
+/* The caller takes the literal's size bytes from the input itself (APPEND
+ * streams a message to the store): the parser records a LITERAL argument
+ * with `streamed` set and goes on after the literal, so the next byte fed
+ * must be the one following the literal's last byte. */
+void imap_parser_literal_stream(struct imap_parser *parser);
+/* Open parentheses at the current point (0 at top level). */
+unsigned int imap_parser_depth(const struct imap_parser *parser);
+
 /* The session refuses the literal (it answered "tag NO [TOOBIG]" or "tag BAD").
  * For a synchronizing literal the client sends nothing more of this command,
  * so the parser simply resets for a new command. For a non-synchronizing one

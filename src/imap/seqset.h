@@ -44,4 +44,10 @@ void seqset_resolve(struct seqset *set, uint32_t max);
 /* Binary search; false for a "$" set (it has no ranges). */
 bool seqset_contains(const struct seqset *resolved, uint32_t n);
 
+struct buf;
+/* Appends uids (n of them, in the order given) as a compact set, runs of
+ * consecutive ascending numbers as ranges: 1,2,3,7 -> "1:3,7" (the uid-set
+ * of APPENDUID and COPYUID, RFC 4315 §3). */
+void seqset_format_uids(const uint32_t *uids, uint32_t n, struct buf *out);
+
 #endif

@@ -18,6 +18,8 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "core/xalloc.h"
+#include "store/store.h"
+#include "imap/append-stream.h"
 #include "imap/capability.h"
 #include "imap/imap-server.h"
 #include "imap/mail-user.h"
@@ -65,6 +67,9 @@ static void session_free(struct imap_session *s)
 	imap_parser_destroy(&s->parser);
 	arena_destroy(&s->cmd_arena);
 	mailbox_view_free(&s->selected);
+	/* Before the release: the stream's cleanup job must be queued ahead of
+	 * the store's close. */
+	append_stream_discard(s, &s->append);
 	mail_user_release(&s->mail_user, s->server->workers, s->loop);
 	free(s->user);
 	free(s);
@@ -367,6 +372,8 @@ static void session_on_bad(struct imap_session *s)
 	const char *tag = imap_parser_tag(s->parser);
 	const char *why = imap_parser_error(s->parser);
 
+	append_stream_discard(s, &s->append);
+
 	if (imap_parser_error_fatal(s->parser)) {
 		log_info("%s: closing: %s", conn_peer_str(s->conn), why);
 		if (tag != NULL)
@@ -377,12 +384,50 @@ static void session_on_bad(struct imap_session *s)
 	session_reply_untagged_bad(s, tag, why);
 }
 
+/* Is the literal just announced an APPEND message (RFC 9051 §6.3.12:
+ * APPEND mailbox [flags] [date-time] literal, repeated for MULTIAPPEND)?
+ * Any top-level literal after the mailbox name is. */
+static bool session_literal_is_append_message(struct imap_session *s)
+{
+	unsigned int count;
+	const struct imap_arg *args = imap_parser_args(s->parser, &count);
+
+	return s->state != IMAP_STATE_NOT_AUTH && count >= 2 &&
+	       imap_parser_depth(s->parser) == 0 && imap_arg_is_atom(&args[0], "APPEND");
+}
+
+/* An APPEND message literal goes to the store as it arrives. */
+static void session_on_append_literal(struct imap_session *s,
+				      const struct imap_literal_info *lit)
+{
+	const char *tag = imap_parser_tag(s->parser);
+	bool sync = lit->sync;
+
+	if (lit->size > store_append_limit(NULL) || !append_stream_begin(s, lit->size)) {
+		/* RFC 7889: refused before "+", with the limit in the text. */
+		imap_session_send(s, "%s NO [TOOBIG] Message too big (APPENDLIMIT %llu)",
+				  tag, (unsigned long long)store_append_limit(NULL));
+		imap_parser_literal_refuse(s->parser);
+		append_stream_discard(s, &s->append);
+		if (!sync)
+			imap_session_bye(s, "Non-synchronizing literal too big");
+		return;
+	}
+	imap_parser_literal_stream(s->parser);
+	if (sync)
+		imap_session_send(s, "+ Ready for literal data");
+}
+
 static void session_on_literal(struct imap_session *s)
 {
 	const struct imap_literal_info *lit = imap_parser_literal(s->parser);
 	uint64_t max = s->state == IMAP_STATE_NOT_AUTH ? PREAUTH_LITERAL_MAX : AUTH_LITERAL_MAX;
 	const char *tag = imap_parser_tag(s->parser);
 
+	if (session_literal_is_append_message(s)) {
+		session_on_append_literal(s, lit);
+		return;
+	}
 	if (lit->size <= max) {
 		bool sync = lit->sync;
 
@@ -430,6 +475,17 @@ static void session_process(struct imap_session *s)
 		}
 		if (evbuffer_get_length(in) == 0)
 			break;
+		if (append_stream_left(s) > 0) {
+			/* An APPEND message's bytes: to the store, not the parser.
+			 * When too many chunks are queued, wait for a job to end
+			 * (its completion calls us again). */
+			struct evbuffer_iovec v;
+
+			if (append_stream_blocked(s) || evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+				break;
+			evbuffer_drain(in, append_stream_feed(s, v.iov_base, v.iov_len));
+			continue;
+		}
 
 		struct evbuffer_iovec vec;
 		size_t consumed = 0;

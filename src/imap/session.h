@@ -19,6 +19,7 @@ struct conn;
 struct loop;
 struct mail_user;
 struct mailbox_view;
+struct append_stream;
 struct imap_server;
 struct imap_parser;
 struct event;
@@ -40,6 +41,7 @@ struct imap_session {
 	char *user;                        /* after login */
 	struct mail_user *mail_user;       /* after login: the shared store */
 	struct mailbox_view *selected;     /* in the selected state */
+	struct append_stream *append;      /* APPEND literals being received */
 
 	struct imap_cmd *cmd;              /* running command, or NULL */
 	unsigned int bad_count;

@@ -743,8 +743,57 @@ static void test_api(void)
 	imap_parser_destroy(&p);   /* NULL is fine */
 }
 
+/* APPEND streams its message literals: the parser records a placeholder,
+ * never stores the bytes (so a literal far above max_command is fine), and
+ * goes on with what follows the literal (MULTIAPPEND). */
+static void test_literal_stream(void)
+{
+	struct imap_parser *p = imap_parser_create(&default_limits);
+	const char *head = "a APPEND INBOX (\\Seen) {100000}\r\n";
+	const char *tail = " {5+}\r\n";
+	const char *end = "\r\n";
+	size_t used;
+	unsigned int count;
+	const struct imap_arg *args;
+
+	CHECK_INT(imap_parser_feed(p, (const unsigned char *)head, strlen(head), &used),
+		  IMAP_PARSE_LITERAL);
+	CHECK_INT(used, strlen(head));
+	CHECK_INT(imap_parser_depth(p), 0);
+	args = imap_parser_args(p, &count);
+	CHECK_INT(count, 3);
+	CHECK(imap_arg_is_atom(at(args, count, 0), "APPEND"));
+	CHECK_INT(imap_parser_literal(p)->size, 100000);
+	imap_parser_literal_stream(p);
+	CHECK(!imap_parser_error_fatal(p));
+	/* The caller took the 100000 bytes; parsing resumes after them. */
+	CHECK_INT(imap_parser_feed(p, (const unsigned char *)tail, strlen(tail), &used),
+		  IMAP_PARSE_LITERAL);
+	CHECK(!imap_parser_literal(p)->sync);
+	imap_parser_literal_stream(p);
+	CHECK_INT(imap_parser_feed(p, (const unsigned char *)end, strlen(end), &used),
+		  IMAP_PARSE_DONE);
+	args = imap_parser_args(p, &count);
+	CHECK_INT(count, 5);
+	CHECK_INT(at(args, count, 3)->type, IMAP_ARG_LITERAL);
+	CHECK(at(args, count, 3)->streamed);
+	CHECK_INT(at(args, count, 3)->len, 100000);
+	CHECK_STR(at(args, count, 3)->str, "");
+	CHECK(at(args, count, 4)->streamed);
+	CHECK_INT(at(args, count, 4)->len, 5);
+	CHECK(!at(args, count, 2)->streamed);
+
+	/* Inside a list the depth shows it (the session then does not stream). */
+	const char *inlist = "b APPEND INBOX ({3}\r\n";
+	CHECK_INT(imap_parser_feed(p, (const unsigned char *)inlist, strlen(inlist), &used),
+		  IMAP_PARSE_LITERAL);
+	CHECK_INT(imap_parser_depth(p), 1);
+	imap_parser_destroy(&p);
+}
+
 int main(void)
 {
+	test_literal_stream();
 	test_rfc_examples();
 	test_append_example();
 	test_literals();

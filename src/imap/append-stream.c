@@ -1,0 +1,251 @@
+/* Streaming APPEND literals to store blobs, one job per chunk. Jobs hold a
+ * reference to the stream; the stream is freed when it is discarded and its
+ * last job is done. Fields written by jobs (blob pointers, result) are read
+ * only by later jobs of the same key or after a job's completion, both of
+ * which the worker pool orders. */
+#include "imap/append-stream.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "imap/imap-server.h"
+#include "imap/mail-user.h"
+#include "imap/session.h"
+#include "net/workers.h"
+
+struct append_message {
+	struct store_blob *blob;
+	uint64_t size;
+};
+
+struct append_stream {
+	struct mail_user *mu;           /* the session's; valid while jobs run */
+	const char *data_dir;
+	struct append_message *messages;
+	unsigned int count;
+	uint64_t left;                  /* of the current literal */
+	unsigned char *chunk;           /* filling, APPEND_CHUNK_SIZE */
+	size_t chunk_len;
+	unsigned int jobs;              /* queued, not yet done */
+	bool discarded;
+	enum store_result result;       /* first failure, set by jobs */
+};
+
+enum append_job_kind { JOB_BEGIN, JOB_WRITE, JOB_FINISH, JOB_FREE };
+
+struct append_job {
+	struct append_stream *stream;
+	enum append_job_kind kind;
+	unsigned int index;
+	unsigned char *data;
+	size_t len;
+};
+
+static void stream_free_now(struct append_stream *st)
+{
+	free(st->messages);
+	free(st->chunk);
+	free(st);
+}
+
+static void append_job_run(void *arg)
+{
+	struct append_job *job = arg;
+	struct append_stream *st = job->stream;
+	struct append_message *m = job->index < st->count ? &st->messages[job->index] : NULL;
+	enum store_result r = STORE_OK;
+
+	if (job->kind == JOB_FREE) {
+		for (unsigned int i = 0; i < st->count; i++)
+			store_blob_free(&st->messages[i].blob);
+		return;
+	}
+	if (st->result != STORE_OK)
+		return;   /* keep the first error; later chunks are dropped */
+	switch (job->kind) {
+	case JOB_BEGIN: {
+		struct store *store = mail_user_store(st->mu, st->data_dir, &r);
+
+		if (store != NULL)
+			r = store_blob_begin(store, m->size, &m->blob);
+		break;
+	}
+	case JOB_WRITE:
+		r = store_blob_write(m->blob, job->data, job->len);
+		break;
+	case JOB_FINISH:
+		r = store_blob_finish(m->blob);
+		break;
+	case JOB_FREE:
+		break;
+	}
+	if (r != STORE_OK)
+		st->result = r;
+}
+
+static void append_job_done(void *arg)
+{
+	struct append_job *job = arg;
+	struct append_stream *st = job->stream;
+
+	free(job->data);
+	free(job);
+	if (--st->jobs == 0 && st->discarded)
+		stream_free_now(st);
+	/* The session goes on reading input (session_job_done). */
+}
+
+static void stream_submit(struct imap_session *s, struct append_stream *st,
+			  enum append_job_kind kind, unsigned char *data, size_t len)
+{
+	struct append_job *job = xcalloc(1, sizeof(*job));
+
+	job->stream = st;
+	job->kind = kind;
+	job->index = st->count - 1;
+	job->data = data;
+	job->len = len;
+	if (!imap_session_submit(s, mail_user_key(st->mu), append_job_run,
+				 append_job_done, job)) {
+		/* Queue full: the APPEND fails with UNAVAILABLE at its end. */
+		free(data);
+		free(job);
+		if (st->result == STORE_OK)
+			st->result = STORE_BUSY;
+		return;
+	}
+	st->jobs++;
+}
+
+bool append_stream_begin(struct imap_session *s, uint64_t size)
+{
+	struct append_stream *st = s->append;
+
+	if (st == NULL) {
+		st = xcalloc(1, sizeof(*st));
+		st->mu = s->mail_user;
+		st->data_dir = s->server->config->data_dir;
+		st->messages = xcalloc(APPEND_MESSAGES_MAX, sizeof(*st->messages));
+		s->append = st;
+	}
+	if (st->count >= APPEND_MESSAGES_MAX)
+		return false;
+	st->messages[st->count].size = size;
+	st->count++;
+	st->left = size;
+	stream_submit(s, st, JOB_BEGIN, NULL, 0);
+	if (size == 0)
+		stream_submit(s, st, JOB_FINISH, NULL, 0);
+	return true;
+}
+
+uint64_t append_stream_left(const struct imap_session *s)
+{
+	return s->append != NULL ? s->append->left : 0;
+}
+
+bool append_stream_blocked(const struct imap_session *s)
+{
+	return s->append != NULL && s->append->jobs >= APPEND_CHUNKS_IN_FLIGHT;
+}
+
+size_t append_stream_feed(struct imap_session *s, const unsigned char *data, size_t len)
+{
+	struct append_stream *st = s->append;
+	size_t taken = 0;
+
+	while (taken < len && st->left > 0 && st->jobs < APPEND_CHUNKS_IN_FLIGHT) {
+		size_t room = APPEND_CHUNK_SIZE - st->chunk_len;
+		size_t n = len - taken;
+
+		if (n > room)
+			n = room;
+		if (n > st->left)
+			n = (size_t)st->left;
+		if (st->chunk == NULL)
+			st->chunk = xmalloc(APPEND_CHUNK_SIZE);
+		memcpy(st->chunk + st->chunk_len, data + taken, n);
+		st->chunk_len += n;
+		st->left -= n;
+		taken += n;
+		if (st->chunk_len == APPEND_CHUNK_SIZE || st->left == 0) {
+			/* The job owns the chunk from now on. */
+			stream_submit(s, st, JOB_WRITE, st->chunk, st->chunk_len);
+			st->chunk = NULL;
+			st->chunk_len = 0;
+			if (st->left == 0)
+				stream_submit(s, st, JOB_FINISH, NULL, 0);
+		}
+	}
+	return taken;
+}
+
+unsigned int append_stream_count(const struct append_stream *st)
+{
+	return st->count;
+}
+
+struct store_blob *append_stream_blob(struct append_stream *st, unsigned int i)
+{
+	return st->messages[i].blob;
+}
+
+uint64_t append_stream_size(const struct append_stream *st, unsigned int i)
+{
+	return st->messages[i].size;
+}
+
+enum store_result append_stream_result(const struct append_stream *st)
+{
+	return st->result;
+}
+
+struct append_stream *append_stream_take(struct imap_session *s)
+{
+	struct append_stream *st = s->append;
+
+	s->append = NULL;
+	return st;
+}
+
+static void append_job_done_detached(void *arg)
+{
+	struct append_job *job = arg;
+	struct append_stream *st = job->stream;
+
+	free(job);
+	stream_free_now(st);
+}
+
+void append_stream_discard(struct imap_session *s, struct append_stream **stp)
+{
+	struct append_stream *st = *stp;
+
+	if (st == NULL)
+		return;
+	*stp = NULL;
+	st->left = 0;
+	st->discarded = true;
+	if (!s->closed && s->conn != NULL) {
+		stream_submit(s, st, JOB_FREE, NULL, 0);
+		if (st->jobs == 0)
+			stream_free_now(st);
+		return;
+	}
+	/* The session is going away: it is freed only once its jobs are done,
+	 * so no chunk job is left; free the blobs on the user's key all the
+	 * same (a blob may be a half-written file), without the session. */
+	struct append_job *job = xcalloc(1, sizeof(*job));
+	job->stream = st;
+	job->kind = JOB_FREE;
+	if (!worker_pool_submit(s->server->workers, mail_user_key(st->mu), s->loop,
+				append_job_run, append_job_done_detached, job)) {
+		log_warn("append stream dropped: worker queue full (orphan blobs are "
+			 "reported by petrel check)");
+		free(job);
+		stream_free_now(st);
+	}
+}

@@ -1,0 +1,216 @@
+/* COPY / UID COPY (RFC 9051 §6.4.7) and MOVE / UID MOVE (RFC 6851), with
+ * COPYUID (RFC 4315 §3). MOVE's untagged "OK [COPYUID ...]" must precede
+ * its EXPUNGE responses (RFC 6851 §4.3), so MOVE collects the changes of
+ * the selected mailbox itself, in the same worker step as the move, instead
+ * of through the store job's sync (which would announce them before this
+ * file could speak). */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "imap/command.h"
+#include "imap/mailbox-name.h"
+#include "imap/mailbox-view.h"
+#include "imap/seq-uids.h"
+#include "imap/seqset.h"
+#include "imap/session.h"
+#include "imap/store-error.h"
+#include "imap/store-job.h"
+#include "net/conn.h"
+
+/* Each uid-set of COPYUID. Two of them must fit one response line
+ * (64 KiB, session.c); a copy whose sets are longer (tens of thousands of
+ * scattered UIDs) is answered without COPYUID, which RFC 4315 §3 permits
+ * ("servers SHOULD"), and the client finds the copies by searching. */
+#define COPYUID_SET_MAX (30 * 1024)
+
+struct copy_state {
+	bool move;
+	bool uid_mode;
+	char *from;
+	uint32_t uidvalidity;
+	uint32_t *uids;
+	uint32_t count;
+	char *to;
+	struct store_copy_result copied;
+	bool have_copied;
+	/* MOVE: changes of the selected mailbox after the move */
+	uint64_t since;
+	enum store_result sync_result;
+	struct store_changes changes;
+	bool have_changes;
+};
+
+static void copy_cleanup(struct imap_cmd *cmd)
+{
+	struct copy_state *st = cmd->state;
+
+	if (st == NULL)
+		return;
+	if (st->have_copied)
+		store_copy_result_free(&st->copied);
+	if (st->have_changes)
+		store_changes_free(&st->changes);
+	st->have_copied = false;
+	st->have_changes = false;
+}
+
+static void copy_run(struct store_job *job, struct store *store)
+{
+	struct copy_state *st = job->ctx;
+
+	memset(&st->copied, 0, sizeof(st->copied));
+	/* Called even for an empty set: the store still says whether the
+	 * target exists (TRYCREATE). */
+	job->result = store_messages_copy(store, st->from, st->uidvalidity, st->uids, st->count,
+					  st->to, st->move, &st->copied);
+	st->have_copied = true;
+	if (st->move) {
+		st->sync_result = store_mailbox_changes(store, st->from, st->uidvalidity,
+							st->since, &st->changes);
+		st->have_changes = st->sync_result == STORE_OK;
+	}
+}
+
+/* "COPYUID uidvalidity src dst" into out; false when too long. */
+static bool format_copyuid(const struct store_copy_result *r, struct buf *out)
+{
+	struct buf src, dst;
+	bool ok;
+
+	buf_init(&src, COPYUID_SET_MAX);
+	buf_init(&dst, COPYUID_SET_MAX);
+	seqset_format_uids(r->src_uids, r->count, &src);
+	seqset_format_uids(r->dest_uids, r->count, &dst);
+	ok = !src.overflow && !dst.overflow &&
+		buf_printf(out, "COPYUID %" PRIu32 " %s %s", r->dest_uidvalidity, src.data, dst.data);
+	buf_free(&src);
+	buf_free(&dst);
+	return ok;
+}
+
+static void emit_line(void *ctx, const char *line)
+{
+	imap_session_send(ctx, "%s", line);
+}
+
+static bool copy_done(struct store_job *job)
+{
+	struct copy_state *st = job->ctx;
+	struct imap_cmd *cmd = job->cmd;
+	struct imap_session *s = cmd->session;
+	struct buf code;
+	bool have_code = false;
+
+	buf_init(&code, 2 * COPYUID_SET_MAX + 64);
+	if (job->result == STORE_OK && st->copied.count > 0) {
+		have_code = format_copyuid(&st->copied, &code);
+		if (!have_code)
+			log_info("%s: user=%s: %s of %" PRIu32 " messages answered without COPYUID (too long)",
+				 conn_peer_str(s->conn), s->user, cmd->name, st->copied.count);
+	}
+	if (st->move) {
+		if (have_code)
+			imap_session_send(s, "* OK [%s] Moved", code.data);
+		/* As store-job.c does for its sync. */
+		if (st->have_changes) {
+			struct mailbox_view_apply apply = { .allow_expunge = true,
+							    .include_uid = st->uid_mode };
+
+			mailbox_view_apply(s->selected, &st->changes, &apply, emit_line, s);
+		} else if (st->sync_result == STORE_NOT_FOUND) {
+			log_info("%s: user=%s: selected mailbox vanished", conn_peer_str(s->conn), s->user);
+			imap_cmd_reply(cmd, "NO", "[CLOSED] The selected mailbox no longer exists");
+			imap_session_bye(s, "Selected mailbox was deleted");
+			buf_free(&code);
+			return true;
+		}
+	}
+	if (job->result == STORE_NOT_FOUND && st->copied.to_missing)
+		imap_cmd_reply(cmd, "NO", "[TRYCREATE] No such mailbox");
+	else if (job->result != STORE_OK)
+		imap_cmd_store_error(cmd, job->result);
+	else if (have_code && !st->move)
+		/* Sent directly: imap_cmd_reply() bounds its text to 1 KiB. */
+		imap_session_send(s, "%s OK [%s] %s completed", cmd->tag, code.data, cmd->name);
+	else
+		imap_cmd_reply(cmd, "OK", "%s completed", cmd->name);
+	buf_free(&code);
+	return true;
+}
+
+/* The internal name of a mailbox argument, in the arena; NULL after
+ * answering. */
+static char *mailbox_arg(struct imap_cmd *cmd, const struct imap_arg *arg)
+{
+	const char *raw = imap_arg_astring(arg), *error;
+	struct buf name;
+	char *r = NULL;
+
+	if (raw == NULL) {
+		imap_cmd_reply(cmd, "BAD", "Invalid mailbox name");
+		return NULL;
+	}
+	buf_init(&name, STORE_MAILBOX_NAME_MAX + 1);
+	if (mailbox_name_from_client(raw, arg->len, cmd->session->rev2_enabled, &name, &error))
+		r = arena_strndup(cmd->arena, name.data, name.len);
+	else
+		imap_cmd_reply(cmd, "NO", "[CANNOT] %s", error);
+	buf_free(&name);
+	return r;
+}
+
+static enum cmd_step copy_or_move(struct imap_cmd *cmd, bool move)
+{
+	struct imap_session *s = cmd->session;
+	bool uid_mode = strncmp(cmd->name, "UID ", 4) == 0;
+	uint32_t *uids, count;
+	char *to;
+
+	if (cmd->arg_count != 2) {
+		imap_cmd_reply(cmd, "BAD", "%s takes a set and a mailbox name", cmd->name);
+		return CMD_STEP_DONE;
+	}
+	if (!seq_uids_from_arg(cmd, &cmd->args[0], uid_mode, &uids, &count))
+		return CMD_STEP_DONE;
+	if ((to = mailbox_arg(cmd, &cmd->args[1])) == NULL)
+		return CMD_STEP_DONE;
+	if (move && s->selected->readonly) {
+		/* RFC 6851 §3.3: MOVE expunges from the source. */
+		imap_cmd_reply(cmd, "NO", "[READ-ONLY] Mailbox is read-only");
+		return CMD_STEP_DONE;
+	}
+	struct copy_state *st = arena_alloc(cmd->arena, sizeof(*st));
+	st->move = move;
+	st->uid_mode = uid_mode;
+	st->from = arena_strdup(cmd->arena, s->selected->name);
+	st->uidvalidity = s->selected->uidvalidity;
+	st->uids = uids;
+	st->count = count;
+	st->to = to;
+	st->since = s->selected->highestmodseq;
+	st->sync_result = STORE_ERROR;   /* until copy_run() syncs */
+	cmd->state = st;
+	cmd->cleanup = copy_cleanup;
+
+	/* COPY: the job's sync reports what changed (new messages when
+	 * copying into the selected mailbox; RFC 9051 §7.5.1 allows EXPUNGE
+	 * during COPY). MOVE syncs in copy_run(). */
+	struct mailbox_view_apply apply = { .allow_expunge = true, .include_uid = uid_mode };
+	if (!imap_store_job_submit(cmd, copy_run, copy_done, st, !move, &apply))
+		return CMD_STEP_DONE;
+	return CMD_STEP_WAIT;
+}
+
+enum cmd_step cmd_copy(struct imap_cmd *cmd)
+{
+	return copy_or_move(cmd, false);
+}
+
+enum cmd_step cmd_move(struct imap_cmd *cmd)
+{
+	return copy_or_move(cmd, true);
+}

@@ -1,0 +1,276 @@
+/* Opening and closing the selected mailbox (RFC 9051 §6.3.2, §6.3.3,
+ * §6.4.1; RFC 3691 UNSELECT) and CHECK. The mailbox is read on a worker
+ * (store_mailbox_snapshot) and the session's view is built there too; the
+ * loop only swaps it in and writes the responses. A failed SELECT always
+ * leaves the session authenticated with nothing selected. */
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "imap/command.h"
+#include "imap/mailbox-name.h"
+#include "imap/mailbox-view.h"
+#include "imap/session.h"
+#include "imap/store-error.h"
+#include "imap/store-job.h"
+#include "net/conn.h"
+
+/* FLAGS and PERMANENTFLAGS lines: five system flags plus at most
+ * STORE_KEYWORDS_PER_MAILBOX keywords of STORE_KEYWORD_MAX bytes. */
+#define SELECT_FLAG_LINE_MAX (256 + STORE_KEYWORDS_PER_MAILBOX * (STORE_KEYWORD_MAX + 1))
+/* "* LIST () "/" name": a quoted name may double in size when escaped, and
+ * modified UTF-7 takes up to 8/3 bytes per UTF-8 byte. */
+#define SELECT_NAME_LINE_MAX (64 + 6 * STORE_MAILBOX_NAME_MAX)
+
+struct select_state {
+	bool examine;
+	bool rev1;
+	char *name;                  /* internal (store) name */
+	/* worker results */
+	struct mailbox_view *view;   /* handed to the session on success */
+	uint32_t first_unseen_seq;   /* 0: every message is \Seen */
+};
+
+static void select_cleanup(struct imap_cmd *cmd)
+{
+	struct select_state *st = cmd->state;
+
+	if (st != NULL)
+		mailbox_view_free(&st->view);
+}
+
+static void select_run(struct store_job *job, struct store *store)
+{
+	struct select_state *st = job->ctx;
+	struct store_snapshot snap;
+
+	/* RFC 3501 §2.3.2: a read-write SELECT by an IMAP4rev1 client takes the
+	 * \Recent messages; EXAMINE and IMAP4rev2 sessions leave them. */
+	job->result = store_mailbox_snapshot(store, st->name, !st->examine && st->rev1, &snap);
+	if (job->result != STORE_OK)
+		return;
+	for (uint32_t i = 0; i < snap.count; i++) {
+		if ((snap.messages[i].flags & STORE_FLAG_SEEN) == 0) {
+			st->first_unseen_seq = i + 1;
+			break;
+		}
+	}
+	/* Pure data, so it is built here and the loop never walks a large
+	 * mailbox's message list. */
+	st->view = mailbox_view_create(st->name, st->examine, st->rev1, &snap);
+	store_snapshot_free(&snap);
+}
+
+static void send_select_responses(struct imap_session *s, const struct select_state *st)
+{
+	const struct mailbox_view *v = s->selected;
+	struct buf line;
+
+	buf_init(&line, SELECT_FLAG_LINE_MAX);
+	imap_session_send(s, "* %" PRIu32 " EXISTS", v->count);
+	if (v->rev1)
+		imap_session_send(s, "* %" PRIu32 " RECENT", mailbox_view_recent_count(v));
+	mailbox_view_format_flag_list(v, &line);
+	imap_session_send(s, "* FLAGS %s", line.data);
+	if (v->readonly) {
+		imap_session_send(s, "* OK [PERMANENTFLAGS ()] Read-only mailbox");
+	} else {
+		/* \* (new keywords allowed) only while the mailbox has room for
+		 * another keyword, as mailbox_view_apply() announces it. */
+		line.len--;
+		line.data[line.len] = '\0';
+		imap_session_send(s, "* OK [PERMANENTFLAGS %s%s)] Flags permitted", line.data,
+				  v->keyword_count < STORE_KEYWORDS_PER_MAILBOX ? " \\*" : "");
+	}
+	/* RFC 3501 §6.3.1; RFC 9051 dropped UNSEEN (clients SEARCH instead). */
+	if (v->rev1 && st->first_unseen_seq != 0)
+		imap_session_send(s, "* OK [UNSEEN %" PRIu32 "] First unseen", st->first_unseen_seq);
+	imap_session_send(s, "* OK [UIDVALIDITY %" PRIu32 "] UIDs valid", v->uidvalidity);
+	imap_session_send(s, "* OK [UIDNEXT %" PRIu32 "] Predicted next UID", v->uidnext);
+	if (!v->rev1) {
+		/* RFC 9051 §6.3.2: the mailbox's name as LIST would give it. */
+		struct buf wire, quoted;
+
+		buf_init(&wire, SELECT_NAME_LINE_MAX);
+		buf_init(&quoted, SELECT_NAME_LINE_MAX);
+		if (mailbox_name_to_client(v->name, true, &wire)) {
+			mailbox_name_quote(wire.data, &quoted);
+			if (!quoted.overflow)
+				imap_session_send(s, "* LIST () \"%c\" %s", MAILBOX_NAME_DELIM,
+						  quoted.data);
+		}
+		buf_free(&wire);
+		buf_free(&quoted);
+	}
+	buf_free(&line);
+}
+
+static bool select_done(struct store_job *job)
+{
+	struct select_state *st = job->ctx;
+	struct imap_cmd *cmd = job->cmd;
+	struct imap_session *s = cmd->session;
+
+	if (job->result != STORE_OK) {
+		imap_cmd_store_error(cmd, job->result);
+		return true;
+	}
+	s->selected = st->view;
+	st->view = NULL;
+	s->state = IMAP_STATE_SELECTED;
+	send_select_responses(s, st);
+	if (st->examine)
+		imap_cmd_reply(cmd, "OK", "[READ-ONLY] EXAMINE completed");
+	else
+		imap_cmd_reply(cmd, "OK", "[READ-WRITE] SELECT completed");
+	return true;
+}
+
+/* Leaves the selected state without expunging. */
+static void unselect(struct imap_session *s)
+{
+	mailbox_view_free(&s->selected);
+	s->state = IMAP_STATE_AUTH;
+}
+
+static enum cmd_step select_or_examine(struct imap_cmd *cmd, bool examine)
+{
+	struct imap_session *s = cmd->session;
+	const char *raw, *error;
+	struct buf name;
+
+	if (cmd->arg_count != 1 || (raw = imap_arg_astring(&cmd->args[0])) == NULL) {
+		/* CONDSTORE / QRESYNC select parameters come with RFC 7162. */
+		imap_cmd_reply(cmd, "BAD", "%s takes one mailbox name", cmd->name);
+		return CMD_STEP_DONE;
+	}
+	/* RFC 9051 §6.3.2: the current mailbox is closed first, whatever the
+	 * outcome; §7.1 CLOSED marks where its responses end (IMAP4rev2 only:
+	 * a rev1 client knows the code only with QRESYNC). */
+	if (s->selected != NULL) {
+		unselect(s);
+		if (s->rev2_enabled)
+			imap_session_send(s, "* OK [CLOSED] Previous mailbox is now closed");
+	}
+
+	buf_init(&name, STORE_MAILBOX_NAME_MAX + 1);
+	if (!mailbox_name_from_client(raw, cmd->args[0].len, s->rev2_enabled, &name, &error)) {
+		buf_free(&name);
+		imap_cmd_reply(cmd, "NO", "[CANNOT] %s", error);
+		return CMD_STEP_DONE;
+	}
+	struct select_state *st = arena_alloc(cmd->arena, sizeof(*st));
+	st->examine = examine;
+	st->rev1 = !s->rev2_enabled;
+	st->name = arena_strndup(cmd->arena, name.data, name.len);
+	buf_free(&name);
+	cmd->state = st;
+	cmd->cleanup = select_cleanup;
+	if (!imap_store_job_submit(cmd, select_run, select_done, st, false, NULL))
+		return CMD_STEP_DONE;
+	return CMD_STEP_WAIT;
+}
+
+enum cmd_step cmd_select(struct imap_cmd *cmd)
+{
+	return select_or_examine(cmd, false);
+}
+
+enum cmd_step cmd_examine(struct imap_cmd *cmd)
+{
+	return select_or_examine(cmd, true);
+}
+
+/* ---- CLOSE ---- */
+
+struct close_state {
+	char *name;
+	uint32_t uidvalidity;
+};
+
+static void close_run(struct store_job *job, struct store *store)
+{
+	struct close_state *st = job->ctx;
+	uint32_t *expunged = NULL, count = 0;
+
+	job->result = store_messages_expunge(store, st->name, st->uidvalidity, NULL, 0,
+					     &expunged, &count);
+	free(expunged);
+}
+
+static bool close_done(struct store_job *job)
+{
+	struct imap_cmd *cmd = job->cmd;
+	struct imap_session *s = cmd->session;
+
+	unselect(s);
+	/* RFC 9051 §6.4.1 gives CLOSE no NO: the mailbox is closed whatever
+	 * happened, and a failed expunge is told untagged (as Dovecot does).
+	 * A mailbox deleted meanwhile has nothing left to expunge. */
+	if (job->result != STORE_OK && job->result != STORE_NOT_FOUND) {
+		log_warn("%s: user=%s: CLOSE could not expunge: %s", conn_peer_str(s->conn),
+			 s->user, store_result_name(job->result));
+		imap_session_send(s, "* NO Messages marked \\Deleted could not be expunged");
+	}
+	imap_cmd_reply(cmd, "OK", "CLOSE completed");
+	return true;
+}
+
+enum cmd_step cmd_close(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->session;
+
+	if (cmd->arg_count != 0) {
+		imap_cmd_reply(cmd, "BAD", "Unexpected arguments");
+		return CMD_STEP_DONE;
+	}
+	if (s->selected->readonly) {
+		/* RFC 9051 §6.4.1: nothing is removed from a read-only mailbox. */
+		unselect(s);
+		imap_cmd_reply(cmd, "OK", "CLOSE completed");
+		return CMD_STEP_DONE;
+	}
+	struct close_state *st = arena_alloc(cmd->arena, sizeof(*st));
+	st->name = arena_strdup(cmd->arena, s->selected->name);
+	st->uidvalidity = s->selected->uidvalidity;
+	/* No sync: the expunges are silent (RFC 9051 §6.4.1). */
+	if (!imap_store_job_submit(cmd, close_run, close_done, st, false, NULL))
+		return CMD_STEP_DONE;
+	return CMD_STEP_WAIT;
+}
+
+/* ---- UNSELECT, CHECK ---- */
+
+enum cmd_step cmd_unselect(struct imap_cmd *cmd)
+{
+	if (cmd->arg_count != 0) {
+		imap_cmd_reply(cmd, "BAD", "Unexpected arguments");
+		return CMD_STEP_DONE;
+	}
+	/* RFC 3691: like CLOSE, without the expunge. */
+	unselect(cmd->session);
+	imap_cmd_reply(cmd, "OK", "UNSELECT completed");
+	return CMD_STEP_DONE;
+}
+
+static bool check_done(struct store_job *job)
+{
+	imap_cmd_reply(job->cmd, "OK", "CHECK completed");
+	return true;
+}
+
+enum cmd_step cmd_check(struct imap_cmd *cmd)
+{
+	if (cmd->arg_count != 0) {
+		imap_cmd_reply(cmd, "BAD", "Unexpected arguments");
+		return CMD_STEP_DONE;
+	}
+	/* RFC 3501 §6.4.1: a checkpoint; every change is already durable
+	 * (store.h), so it is a sync like NOOP. RFC 9051 removed CHECK; it is
+	 * kept for IMAP4rev2 sessions too, where it harms nothing. */
+	if (!imap_store_job_submit(cmd, NULL, check_done, NULL, true, NULL))
+		return CMD_STEP_DONE;
+	return CMD_STEP_WAIT;
+}

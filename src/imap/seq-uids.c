@@ -1,0 +1,118 @@
+/* Sequence sets to the view's UIDs. Resolved ranges are sorted and disjoint,
+ * so copying each range's UIDs in turn yields an ascending array: no sort,
+ * no duplicates check. */
+#include "imap/seq-uids.h"
+
+#include <string.h>
+
+#include "core/arena.h"
+#include "imap/command.h"
+#include "imap/mailbox-view.h"
+#include "imap/parser.h"
+#include "imap/seqset.h"
+#include "imap/session.h"
+
+/* Index of the first UID >= uid in the view. */
+static uint32_t lower_bound(const struct mailbox_view *v, uint32_t uid)
+{
+	uint32_t lo = 0, hi = v->count;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (v->uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Index past the last UID <= uid. */
+static uint32_t upper_bound(const struct mailbox_view *v, uint32_t uid)
+{
+	return uid == UINT32_MAX ? v->count : lower_bound(v, uid + 1);
+}
+
+enum seq_uids_result seq_uids_resolve(const struct mailbox_view *v, const char *s,
+				      size_t len, bool uid_mode, struct arena *arena,
+				      uint32_t **uids_r, uint32_t *count_r)
+{
+	struct seqset set;
+	uint64_t total = 0;
+	uint32_t *uids, n = 0;
+
+	*uids_r = NULL;
+	*count_r = 0;
+	switch (seqset_parse(s, len, SEQ_UIDS_MAX_RANGES, arena, &set)) {
+	case SEQSET_OK:
+		break;
+	case SEQSET_TOO_BIG:
+		return SEQ_UIDS_TOO_BIG;
+	case SEQSET_BAD:
+		return SEQ_UIDS_BAD;
+	}
+	if (set.dollar)
+		return SEQ_UIDS_DOLLAR;
+
+	if (!uid_mode) {
+		seqset_resolve(&set, v->count);
+		/* Sorted and merged: the first range has the lowest number, the
+		 * last the highest. 0 only comes from '*' on an empty view. */
+		if (set.ranges[0].lo == 0 || set.ranges[set.count - 1].hi > v->count)
+			return SEQ_UIDS_RANGE;
+		for (unsigned int i = 0; i < set.count; i++)
+			total += (uint64_t)set.ranges[i].hi - set.ranges[i].lo + 1;
+		uids = arena_alloc(arena, (total ? total : 1) * sizeof(uint32_t));
+		for (unsigned int i = 0; i < set.count; i++) {
+			uint32_t k = set.ranges[i].hi - set.ranges[i].lo + 1;
+
+			memcpy(uids + n, v->uids + set.ranges[i].lo - 1, (size_t)k * sizeof(uint32_t));
+			n += k;
+		}
+	} else {
+		seqset_resolve(&set, v->count > 0 ? v->uids[v->count - 1] : 0);
+		/* First pass: how many, by binary search, so the array is exact. */
+		for (unsigned int i = 0; i < set.count; i++)
+			total += upper_bound(v, set.ranges[i].hi) - lower_bound(v, set.ranges[i].lo);
+		uids = arena_alloc(arena, (total ? total : 1) * sizeof(uint32_t));
+		for (unsigned int i = 0; i < set.count && n < total; i++) {
+			uint32_t end = upper_bound(v, set.ranges[i].hi);
+
+			for (uint32_t k = lower_bound(v, set.ranges[i].lo); k < end; k++)
+				uids[n++] = v->uids[k];
+		}
+	}
+	*uids_r = uids;
+	*count_r = n;
+	return SEQ_UIDS_OK;
+}
+
+bool seq_uids_from_arg(struct imap_cmd *cmd, const struct imap_arg *arg, bool uid_mode,
+		       uint32_t **uids_r, uint32_t *count_r)
+{
+	const struct mailbox_view *v = cmd->session->selected;
+
+	if (arg->type != IMAP_ARG_ATOM) {
+		imap_cmd_reply(cmd, "BAD", "Invalid sequence set");
+		return false;
+	}
+	switch (seq_uids_resolve(v, arg->str, arg->len, uid_mode, cmd->arena, uids_r, count_r)) {
+	case SEQ_UIDS_OK:
+		return true;
+	case SEQ_UIDS_BAD:
+		imap_cmd_reply(cmd, "BAD", "Invalid sequence set");
+		break;
+	case SEQ_UIDS_RANGE:
+		imap_cmd_reply(cmd, "BAD", "Invalid sequence set: no such message");
+		break;
+	case SEQ_UIDS_TOO_BIG:
+		imap_cmd_reply(cmd, "NO", "[LIMIT] Too many ranges in the set (at most %u)",
+			       SEQ_UIDS_MAX_RANGES);
+		break;
+	case SEQ_UIDS_DOLLAR:
+		imap_cmd_reply(cmd, "BAD", "Search result references ($) are not supported");
+		break;
+	}
+	return false;
+}

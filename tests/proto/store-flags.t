@@ -1,0 +1,85 @@
+# STORE and UID STORE (RFC 9051 §6.4.6, §6.4.9) with IMAP4rev2: FETCH
+# (FLAGS) for each changed message, with UID first for UID STORE, none
+# with .SILENT; a new keyword announces FLAGS and PERMANENTFLAGS (RFC 9051
+# §7.3.5); another session learns the changes at its NOOP.
+# Needs APPEND (cmd-append.c).
+connect imap as c1
+login alice
+C: a1 APPEND INBOX {21}
+S: + *
+C: Subject: m1
+C: 
+C: body 1
+S: a1 OK [APPENDUID $inbox 1] *
+C: a2 APPEND INBOX {21}
+S: + *
+C: Subject: m2
+C: 
+C: body 2
+S: a2 OK [APPENDUID $inbox 2] *
+C: a3 APPEND INBOX {21}
+S: + *
+C: Subject: m3
+C: 
+C: body 3
+S: a3 OK [APPENDUID $inbox 3] *
+C: b ENABLE IMAP4rev2
+S: * ENABLED IMAP4rev2
+S: b OK *
+C: c SELECT INBOX
+S: * 3 EXISTS
+S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
+S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted
+S: * OK [UIDVALIDITY $inbox] UIDs valid
+S: * OK [UIDNEXT 4] Predicted next UID
+S: * LIST () "/" INBOX
+S: c OK [READ-WRITE] SELECT completed
+connect imap as c2
+login alice
+C: d ENABLE IMAP4rev2
+S: * ENABLED IMAP4rev2
+S: d OK *
+C: e EXAMINE INBOX
+S: * 3 EXISTS
+S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
+S: * OK [PERMANENTFLAGS ()] Read-only mailbox
+S: * OK [UIDVALIDITY $inbox] UIDs valid
+S: * OK [UIDNEXT 4] Predicted next UID
+S: * LIST () "/" INBOX
+S: e OK [READ-ONLY] EXAMINE completed
+use c1
+C: f STORE 1 +FLAGS (\Seen)
+S: * 1 FETCH (FLAGS (\Seen))
+S: f OK STORE completed
+C: g STORE 1:3 +FLAGS \Flagged
+S: * 1 FETCH (FLAGS (\Flagged \Seen))
+S: * 2 FETCH (FLAGS (\Flagged))
+S: * 3 FETCH (FLAGS (\Flagged))
+S: g OK STORE completed
+C: h STORE 2 FLAGS.SILENT (\Deleted \Draft)
+S: h OK STORE completed
+C: i UID STORE 3 -FLAGS (\Flagged)
+S: * 3 FETCH (UID 3 FLAGS ())
+S: i OK UID STORE completed
+C: j store 2:1 -flags.silent (\Flagged)
+S: j OK STORE completed
+# A keyword new to the mailbox: FLAGS and PERMANENTFLAGS first.
+C: k STORE 1 +FLAGS ($$Important)
+S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft $$Important)
+S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $$Important \*)] Flags permitted
+S: * 1 FETCH (FLAGS (\Seen $$Important))
+S: k OK STORE completed
+C: l STORE 1 FLAGS ()
+S: * 1 FETCH (FLAGS ())
+S: l OK STORE completed
+# The other session sees where things ended, once per message.
+use c2
+C: m NOOP
+S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft $$Important)
+S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $$Important \*)] Flags permitted
+S: * 1 FETCH (FLAGS ())
+S: * 2 FETCH (FLAGS (\Deleted \Draft))
+S: * 3 FETCH (FLAGS ())
+S: m OK NOOP completed
+C: n NOOP
+S: n OK NOOP completed

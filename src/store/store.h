@@ -129,11 +129,12 @@ struct store_mailbox_info {
 	bool subscribed;
 	bool noselect;             /* exists only as a parent (RFC 9051 §6.3.9) */
 	bool has_children;
+	bool nonexistent;          /* subscribed only: LIST shows \NonExistent (RFC 9051 §7.3.1) */
 };
 
-/* Every mailbox (and every subscribed name that no longer exists, with
- * noselect set and `nonexistent` semantics left to the caller), in name
- * order. cb returns false to stop. */
+/* Every mailbox (and every subscribed name that does not exist, with
+ * subscribed, noselect and nonexistent set), in name order (bytewise).
+ * cb returns false to stop. */
 enum store_result store_mailbox_list(struct store *store,
 				     bool (*cb)(const struct store_mailbox_info *info, void *ctx),
 				     void *ctx);

@@ -1,0 +1,358 @@
+/* store_check() for the SQLite store (`petrel check`): SQLite's own
+ * integrity_check and foreign keys, then what the schema cannot express —
+ * counters, UID and modseq bounds, keyword bits, blob references and files.
+ * Reads only, except that it removes orphan blob files old enough that no
+ * append can still be about to commit them. */
+#include "store/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "store/sqlite/sqlite-private.h"
+
+/* A blob file no row names comes from a crash between writing it and the
+ * commit of its append, or between a commit and the unlink of a freed
+ * blob. It is not damage (store.h's promise is about rows), so it is
+ * logged, not reported, and removed once nothing can still claim it: an
+ * append commits right after its last write, and sessions time out long
+ * before a day. */
+#define SQ_ORPHAN_GRACE_S (24 * 60 * 60)
+
+struct sq_check {
+	struct store *st;
+	void (*report)(const char *problem, void *ctx);
+	void *ctx;
+	unsigned int problems;
+	char **files;              /* blob files rows name, sorted */
+	size_t file_count, file_alloc;
+};
+
+static void sq_problem(struct sq_check *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void sq_problem(struct sq_check *c, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	c->problems++;
+	log_warn("store %s: check: %s", c->st->user, line);
+	if (c->report != NULL)
+		c->report(line, c->ctx);
+}
+
+/* Runs a PRAGMA whose rows are problems unless the only one is "ok". */
+static enum store_result sq_check_pragma(struct sq_check *c, const char *sql)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(c->st->db, sql, -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return sq_fail(c->st, rc, sql);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int n = sqlite3_column_count(s);
+		char line[512];
+		size_t len = 0;
+
+		if (n == 1 && sqlite3_column_text(s, 0) != NULL &&
+		    strcmp((const char *)sqlite3_column_text(s, 0), "ok") == 0)
+			continue;
+		line[0] = '\0';
+		for (int i = 0; i < n && len < sizeof(line) - 1; i++) {
+			const char *v = (const char *)sqlite3_column_text(s, i);
+			int w = snprintf(line + len, sizeof(line) - len, "%s%s", i > 0 ? " " : "",
+					 v != NULL ? v : "NULL");
+
+			if (w < 0)
+				break;
+			len += (size_t)w;
+		}
+		sq_problem(c, "%s: %s", sql, line);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? STORE_OK : sq_fail(c->st, rc, sql);
+}
+
+static sqlite3_stmt *sq_check_prepare(struct sq_check *c, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(c->st->db, sql, -1, &s, NULL);
+
+	if (rc != SQLITE_OK) {
+		sq_fail(c->st, rc, sql);
+		return NULL;
+	}
+	return s;
+}
+
+static enum store_result sq_check_mailboxes(struct sq_check *c)
+{
+	sqlite3_stmt *mbs = sq_check_prepare(c,
+		"SELECT id, name, uidvalidity, uidnext, highestmodseq, recent_uid, noselect,"
+		" messages, unseen, deleted, size, recent,"
+		" (SELECT count(*) FROM keywords k WHERE k.mailbox_id = m.id),"
+		" (SELECT coalesce(max(bit), -1) FROM keywords k WHERE k.mailbox_id = m.id)"
+		" FROM mailboxes m ORDER BY name");
+	sqlite3_stmt *cnt = sq_check_prepare(c,
+		"SELECT count(*), coalesce(sum(m.flags & 1 = 0), 0), coalesce(sum(m.flags & 8 != 0), 0),"
+		" coalesce(sum(b.size), 0), coalesce(sum(m.uid >= ?2), 0), coalesce(max(m.uid), 0),"
+		" coalesce(max(m.modseq), 0), coalesce(min(m.uid), 1), coalesce(min(m.modseq), 1),"
+		" coalesce(sum(m.flags & ~31 != 0), 0), coalesce(sum(m.keywords & ~?3 != 0), 0)"
+		" FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ?1");
+	sqlite3_stmt *exp = sq_check_prepare(c,
+		"SELECT count(*), coalesce(max(uid), 0), coalesce(max(modseq), 0),"
+		" coalesce(sum(EXISTS (SELECT 1 FROM messages m WHERE m.mailbox_id = e.mailbox_id"
+		" AND m.uid = e.uid)), 0) FROM expunged e WHERE e.mailbox_id = ?1");
+	enum store_result r = STORE_OK;
+	int rc = SQLITE_DONE;
+
+	if (mbs == NULL || cnt == NULL || exp == NULL) {
+		r = STORE_ERROR;
+		goto out;
+	}
+	while ((rc = sqlite3_step(mbs)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(mbs, 0);
+		const char *name = (const char *)sqlite3_column_text(mbs, 1);
+		int64_t uidvalidity = sqlite3_column_int64(mbs, 2);
+		int64_t uidnext = sqlite3_column_int64(mbs, 3);
+		int64_t hms = sqlite3_column_int64(mbs, 4);
+		int64_t recent_uid = sqlite3_column_int64(mbs, 5);
+		bool noselect = sqlite3_column_int(mbs, 6) != 0;
+		int64_t kw_count = sqlite3_column_int64(mbs, 12);
+		int64_t kw_max = sqlite3_column_int64(mbs, 13);
+		static const char *const counter[] = { "messages", "unseen", "deleted", "size",
+						       "recent" };
+		uint64_t kw_mask;
+		char *nm;
+
+		if (name == NULL)
+			continue;
+		nm = xstrdup(name);
+		if (store_mailbox_name_check(nm) != STORE_OK)
+			sq_problem(c, "mailbox \"%s\": invalid name", nm);
+		{
+			char *slash = strrchr(nm, '/');
+			struct sq_mailbox parent;
+
+			if (slash != NULL) {
+				*slash = '\0';
+				r = sq_mailbox_load(c->st, nm, &parent);
+				*slash = '/';
+				if (r == STORE_NOT_FOUND)
+					sq_problem(c, "mailbox \"%s\": parent missing", nm);
+				else if (r != STORE_OK) {
+					free(nm);
+					break;
+				}
+				r = STORE_OK;
+			}
+		}
+		if (!noselect && (uidvalidity <= 0 || uidvalidity > (int64_t)UINT32_MAX))
+			sq_problem(c, "mailbox \"%s\": UIDVALIDITY %lld out of range", nm,
+				   (long long)uidvalidity);
+		if (uidnext < 1 || uidnext > (int64_t)STORE_UID_MAX + 1)
+			sq_problem(c, "mailbox \"%s\": UIDNEXT %lld out of range", nm,
+				   (long long)uidnext);
+		if (recent_uid < 1 || recent_uid > uidnext)
+			sq_problem(c, "mailbox \"%s\": recent boundary %lld beyond UIDNEXT %lld", nm,
+				   (long long)recent_uid, (long long)uidnext);
+		if (kw_count != kw_max + 1 || kw_count > STORE_KEYWORDS_PER_MAILBOX)
+			sq_problem(c, "mailbox \"%s\": keyword bits not 0..%lld", nm,
+				   (long long)kw_count - 1);
+		kw_mask = kw_count >= 64 ? UINT64_MAX : (((uint64_t)1 << kw_count) - 1);
+
+		sqlite3_reset(cnt);
+		sqlite3_bind_int64(cnt, 1, id);
+		sqlite3_bind_int64(cnt, 2, recent_uid);
+		sqlite3_bind_int64(cnt, 3, (sqlite3_int64)kw_mask);
+		rc = sqlite3_step(cnt);
+		if (rc != SQLITE_ROW) {
+			free(nm);
+			break;
+		}
+		for (int i = 0; i < 5; i++) {
+			int64_t kept = sqlite3_column_int64(mbs, 7 + i);
+			int64_t real = sqlite3_column_int64(cnt, i);
+
+			if (kept != real)
+				sq_problem(c, "mailbox \"%s\": counter %s is %lld, recount %lld", nm,
+					   counter[i], (long long)kept, (long long)real);
+		}
+		if (noselect && sqlite3_column_int64(cnt, 0) > 0)
+			sq_problem(c, "mailbox \"%s\": \\Noselect but holds messages", nm);
+		if (sqlite3_column_int64(cnt, 5) >= uidnext)
+			sq_problem(c, "mailbox \"%s\": UID %lld not below UIDNEXT %lld", nm,
+				   (long long)sqlite3_column_int64(cnt, 5), (long long)uidnext);
+		if (sqlite3_column_int64(cnt, 6) > hms)
+			sq_problem(c, "mailbox \"%s\": modseq %lld above HIGHESTMODSEQ %lld", nm,
+				   (long long)sqlite3_column_int64(cnt, 6), (long long)hms);
+		if (sqlite3_column_int64(cnt, 7) < 1 || sqlite3_column_int64(cnt, 8) < 1)
+			sq_problem(c, "mailbox \"%s\": UID or modseq below 1", nm);
+		if (sqlite3_column_int64(cnt, 9) > 0)
+			sq_problem(c, "mailbox \"%s\": %lld messages with unknown flag bits", nm,
+				   (long long)sqlite3_column_int64(cnt, 9));
+		if (sqlite3_column_int64(cnt, 10) > 0)
+			sq_problem(c, "mailbox \"%s\": %lld messages with undefined keyword bits", nm,
+				   (long long)sqlite3_column_int64(cnt, 10));
+		sqlite3_reset(cnt);
+
+		sqlite3_reset(exp);
+		sqlite3_bind_int64(exp, 1, id);
+		rc = sqlite3_step(exp);
+		if (rc != SQLITE_ROW) {
+			free(nm);
+			break;
+		}
+		if (sqlite3_column_int64(exp, 0) > 0) {
+			if (sqlite3_column_int64(exp, 1) >= uidnext)
+				sq_problem(c, "mailbox \"%s\": expunged UID not below UIDNEXT", nm);
+			if (sqlite3_column_int64(exp, 2) > hms)
+				sq_problem(c, "mailbox \"%s\": expunge modseq above HIGHESTMODSEQ", nm);
+			if (sqlite3_column_int64(exp, 3) > 0)
+				sq_problem(c, "mailbox \"%s\": %lld UIDs both present and expunged", nm,
+					   (long long)sqlite3_column_int64(exp, 3));
+		}
+		sqlite3_reset(exp);
+		free(nm);
+		rc = SQLITE_DONE;
+	}
+	if (r == STORE_OK && rc != SQLITE_DONE)
+		r = sq_fail(c->st, rc, "check mailboxes");
+out:
+	sqlite3_finalize(mbs);
+	sqlite3_finalize(cnt);
+	sqlite3_finalize(exp);
+	return r;
+}
+
+static int sq_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static enum store_result sq_check_blobs(struct sq_check *c)
+{
+	sqlite3_stmt *s = sq_check_prepare(c,
+		"SELECT id, size, refcount, data IS NOT NULL, length(data), file,"
+		" (SELECT count(*) FROM messages m WHERE m.blob_id = b.id) FROM blobs b");
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		long long id = sqlite3_column_int64(s, 0);
+		int64_t size = sqlite3_column_int64(s, 1);
+		int64_t refs = sqlite3_column_int64(s, 2);
+		int64_t users = sqlite3_column_int64(s, 6);
+		const char *file = (const char *)sqlite3_column_text(s, 5);
+		struct stat sb;
+
+		if (refs != users || refs < 1)
+			sq_problem(c, "blob %lld: refcount %lld but %lld messages use it", id,
+				   (long long)refs, (long long)users);
+		if (sqlite3_column_int(s, 3)) {
+			if (sqlite3_column_int64(s, 4) != size)
+				sq_problem(c, "blob %lld: %lld bytes stored, size says %lld", id,
+					   (long long)sqlite3_column_int64(s, 4), (long long)size);
+			continue;
+		}
+		if (file == NULL || file[0] == '\0' || file[0] == '.' || strchr(file, '/') != NULL) {
+			sq_problem(c, "blob %lld: bad file name", id);
+			continue;
+		}
+		if (c->file_count == c->file_alloc) {
+			c->file_alloc = c->file_alloc == 0 ? 64 : c->file_alloc * 2;
+			c->files = xrealloc(c->files, c->file_alloc * sizeof(*c->files));
+		}
+		c->files[c->file_count++] = xstrdup(file);
+		if (fstatat(c->st->blob_dir_fd, file, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			sq_problem(c, "blob %lld: blobs/%s: %s", id, file, strerror(errno));
+		else if (!S_ISREG(sb.st_mode) || sb.st_size != size)
+			sq_problem(c, "blob %lld: blobs/%s has %lld bytes, size says %lld", id, file,
+				   (long long)sb.st_size, (long long)size);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return sq_fail(c->st, rc, "check blobs");
+	if (c->file_count > 0)
+		qsort(c->files, c->file_count, sizeof(*c->files), sq_strcmp);
+	return STORE_OK;
+}
+
+static void sq_check_orphans(struct sq_check *c)
+{
+	int fd = dup(c->st->blob_dir_fd);
+	time_t now = time(NULL);
+	struct dirent *e;
+	DIR *d;
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		log_warn("store %s: cannot list blobs/: %s", c->st->user, strerror(errno));
+		return;
+	}
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL) {
+		const char *name = e->d_name;
+		struct stat sb;
+
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		if (c->file_count > 0 &&
+		    bsearch(&name, c->files, c->file_count, sizeof(*c->files), sq_strcmp) != NULL)
+			continue;
+		if (fstatat(c->st->blob_dir_fd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;   /* removed meanwhile */
+		if (S_ISREG(sb.st_mode) && now - sb.st_mtime > SQ_ORPHAN_GRACE_S) {
+			log_info("store %s: removing orphan blobs/%s", c->st->user, name);
+			if (unlinkat(c->st->blob_dir_fd, name, 0) < 0)
+				log_warn("store %s: cannot remove blobs/%s: %s", c->st->user, name,
+					 strerror(errno));
+		} else {
+			log_info("store %s: orphan blobs/%s (recent or not a file): kept",
+				 c->st->user, name);
+		}
+	}
+	closedir(d);
+}
+
+enum store_result store_check(struct store *st,
+			      void (*report)(const char *problem, void *ctx), void *ctx)
+{
+	struct sq_check c = { .st = st, .report = report, .ctx = ctx };
+	enum store_result r;
+
+	r = sq_begin(st, false);
+	if (r != STORE_OK)
+		return r;
+	r = sq_check_pragma(&c, "PRAGMA integrity_check");
+	if (r == STORE_OK)
+		r = sq_check_pragma(&c, "PRAGMA foreign_key_check");
+	if (r == STORE_OK)
+		r = sq_check_mailboxes(&c);
+	if (r == STORE_OK)
+		r = sq_check_blobs(&c);
+	r = sq_end(st, r);
+	if (r == STORE_OK)
+		sq_check_orphans(&c);
+	for (size_t i = 0; i < c.file_count; i++)
+		free(c.files[i]);
+	free(c.files);
+	if (r == STORE_OK && c.problems > 0)
+		r = STORE_CORRUPT;
+	return r;
+}

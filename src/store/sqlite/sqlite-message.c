@@ -1,0 +1,865 @@
+/* Messages of the SQLite store: the SELECT snapshot, CONDSTORE/QRESYNC
+ * changes, STORE, EXPUNGE, COPY/MOVE and APPEND. Each change is one
+ * IMMEDIATE transaction that takes one new modseq for its mailbox and keeps
+ * the mailbox's counters exact; nothing is remembered between calls. */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "store/sqlite/sqlite-private.h"
+
+#define SQ_ZONE_MAX (100 * 60 - 1)   /* RFC 9051 zone: +/-HHMM */
+
+/* ---- keyword lists ---- */
+
+struct sq_keywords {
+	int64_t mailbox_id;
+	char *names[STORE_KEYWORDS_PER_MAILBOX];
+	unsigned int count;
+};
+
+static void sq_keywords_free(struct sq_keywords *kw)
+{
+	for (unsigned int i = 0; i < kw->count; i++)
+		free(kw->names[i]);
+	kw->count = 0;
+}
+
+static enum store_result sq_keywords_load(struct store *st, int64_t mailbox_id,
+					  struct sq_keywords *kw)
+{
+	sqlite3_stmt *s = sq_stmt(st, SQ_KW_LIST);
+	int rc;
+
+	memset(kw, 0, sizeof(*kw));
+	kw->mailbox_id = mailbox_id;
+	sqlite3_bind_int64(s, 1, mailbox_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t bit = sqlite3_column_int64(s, 0);
+		const char *name = (const char *)sqlite3_column_text(s, 1);
+
+		/* Bits are given out densely from 0 and never taken back. */
+		if (bit != (int64_t)kw->count || bit >= STORE_KEYWORDS_PER_MAILBOX || name == NULL) {
+			sqlite3_reset(s);
+			sq_keywords_free(kw);
+			log_error("store %s: keyword list of mailbox %lld is damaged", st->user,
+				  (long long)mailbox_id);
+			return STORE_CORRUPT;
+		}
+		kw->names[kw->count++] = xstrdup(name);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		sq_keywords_free(kw);
+		return sq_fail(st, rc, "load keywords");
+	}
+	return STORE_OK;
+}
+
+static int sq_keywords_find(const struct sq_keywords *kw, const char *name)
+{
+	for (unsigned int i = 0; i < kw->count; i++) {
+		if (store_keyword_eq(kw->names[i], name))
+			return (int)i;
+	}
+	return -1;
+}
+
+static enum store_result sq_keywords_add(struct store *st, struct sq_keywords *kw,
+					 const char *name, unsigned int *bit_r)
+{
+	int bit = sq_keywords_find(kw, name);
+	sqlite3_stmt *s;
+	enum store_result r;
+
+	if (bit >= 0) {
+		*bit_r = (unsigned int)bit;
+		return STORE_OK;
+	}
+	if (kw->count >= STORE_KEYWORDS_PER_MAILBOX)
+		return STORE_LIMIT;
+	s = sq_stmt(st, SQ_KW_ADD);
+	sqlite3_bind_int64(s, 1, kw->mailbox_id);
+	sqlite3_bind_int(s, 2, (int)kw->count);
+	sqlite3_bind_text(s, 3, name, -1, SQLITE_STATIC);
+	r = sq_run(st, s, "add keyword");
+	if (r != STORE_OK)
+		return r;
+	*bit_r = kw->count;
+	kw->names[kw->count++] = xstrdup(name);
+	return STORE_OK;
+}
+
+/* The mask for a list of keyword names; with create, unknown ones are
+ * added to the mailbox, otherwise they are left out (nothing has them). */
+static enum store_result sq_keywords_mask(struct store *st, struct sq_keywords *kw,
+					  const char *const *names, unsigned int count,
+					  bool create, uint64_t *mask_r)
+{
+	*mask_r = 0;
+	for (unsigned int i = 0; i < count; i++) {
+		unsigned int bit;
+
+		if (create) {
+			enum store_result r = sq_keywords_add(st, kw, names[i], &bit);
+
+			if (r != STORE_OK)
+				return r;
+		} else {
+			int found = sq_keywords_find(kw, names[i]);
+
+			if (found < 0)
+				continue;
+			bit = (unsigned int)found;
+		}
+		*mask_r |= (uint64_t)1 << bit;
+	}
+	return STORE_OK;
+}
+
+static bool sq_keywords_valid(const char *const *names, unsigned int count)
+{
+	if (count > 0 && names == NULL)
+		return false;
+	for (unsigned int i = 0; i < count; i++) {
+		if (!store_keyword_valid(names[i]))
+			return false;
+	}
+	return true;
+}
+
+/* Hands the names over to a caller's array (keywords[i] is bit i). */
+static void sq_keywords_give(struct sq_keywords *kw, char ***names_r, unsigned int *count_r)
+{
+	*count_r = kw->count;
+	*names_r = NULL;
+	if (kw->count > 0) {
+		*names_r = xmalloc(kw->count * sizeof(char *));
+		memcpy(*names_r, kw->names, kw->count * sizeof(char *));
+	}
+	kw->count = 0;
+}
+
+static void sq_names_free(char **names, unsigned int count)
+{
+	for (unsigned int i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* ---- UID lists ---- */
+
+static int sq_uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int sq_message_cmp(const void *a, const void *b)
+{
+	return sq_uid_cmp(&((const struct store_message *)a)->uid,
+			  &((const struct store_message *)b)->uid);
+}
+
+/* A sorted copy of uids without duplicates. */
+static uint32_t *sq_uids_sorted(const uint32_t *uids, uint32_t count, uint32_t *count_r)
+{
+	uint32_t *out = xmalloc((count > 0 ? count : 1) * sizeof(*out));
+	uint32_t n = 0;
+
+	if (count > 0)
+		memcpy(out, uids, count * sizeof(*out));
+	qsort(out, count, sizeof(*out), sq_uid_cmp);
+	for (uint32_t i = 0; i < count; i++) {
+		if (n == 0 || out[n - 1] != out[i])
+			out[n++] = out[i];
+	}
+	*count_r = n;
+	return out;
+}
+
+struct sq_uid_list {
+	uint32_t *uids;
+	uint32_t count, alloc;
+};
+
+static void sq_uid_push(struct sq_uid_list *l, uint32_t uid)
+{
+	if (l->count == l->alloc) {
+		l->alloc = l->alloc == 0 ? 64 : l->alloc * 2;
+		l->uids = xrealloc(l->uids, l->alloc * sizeof(*l->uids));
+	}
+	l->uids[l->count++] = uid;
+}
+
+/* ---- reading ---- */
+
+static void sq_message_read(sqlite3_stmt *s, struct store_message *m)
+{
+	m->uid = (uint32_t)sqlite3_column_int64(s, 0);
+	m->flags = (uint32_t)sqlite3_column_int64(s, 1);
+	m->keywords = (uint64_t)sqlite3_column_int64(s, 2);
+	m->modseq = (uint64_t)sqlite3_column_int64(s, 3);
+}
+
+static enum store_result sq_snapshot(struct store *st, const char *name, bool claim_recent,
+				     struct store_snapshot *snap)
+{
+	struct sq_mailbox mb;
+	struct sq_keywords kw;
+	uint32_t alloc;
+	sqlite3_stmt *s;
+	enum store_result r = sq_mailbox_load(st, name, &mb);
+	int rc;
+
+	if (r != STORE_OK)
+		return r;
+	if (mb.noselect)
+		return STORE_NOT_ALLOWED;
+	snap->uidvalidity = mb.uidvalidity;
+	snap->uidnext = mb.uidnext;
+	snap->highestmodseq = mb.highestmodseq;
+	snap->first_recent_uid = mb.recent_uid;
+	alloc = mb.messages > 0 ? mb.messages : 1;
+	snap->messages = xmalloc(alloc * sizeof(*snap->messages));
+	s = sq_stmt(st, SQ_MSG_ALL);
+	sqlite3_bind_int64(s, 1, mb.id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (snap->count == alloc) {   /* only if the counter is wrong */
+			alloc *= 2;
+			snap->messages = xrealloc(snap->messages, alloc * sizeof(*snap->messages));
+		}
+		sq_message_read(s, &snap->messages[snap->count++]);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return sq_fail(st, rc, "read messages");
+	r = sq_keywords_load(st, mb.id, &kw);
+	if (r != STORE_OK)
+		return r;
+	sq_keywords_give(&kw, &snap->keywords, &snap->keyword_count);
+	if (claim_recent && mb.recent_uid != mb.uidnext) {
+		/* RFC 3501 §2.3.2: only this session sees them as \Recent. */
+		mb.recent_uid = mb.uidnext;
+		mb.recent = 0;
+		r = sq_mailbox_save(st, &mb);
+	}
+	return r;
+}
+
+enum store_result store_mailbox_snapshot(struct store *st, const char *name,
+					 bool claim_recent, struct store_snapshot *snapshot_r)
+{
+	enum store_result r = store_mailbox_name_check(name);
+
+	memset(snapshot_r, 0, sizeof(*snapshot_r));
+	if (r != STORE_OK)
+		return r == STORE_LIMIT ? STORE_INVALID : r;
+	r = sq_begin(st, claim_recent);
+	if (r != STORE_OK)
+		return r;
+	r = sq_end(st, sq_snapshot(st, name, claim_recent, snapshot_r));
+	if (r != STORE_OK)
+		store_snapshot_free(snapshot_r);
+	return r;
+}
+
+void store_snapshot_free(struct store_snapshot *snap)
+{
+	free(snap->messages);
+	sq_names_free(snap->keywords, snap->keyword_count);
+	memset(snap, 0, sizeof(*snap));
+}
+
+static enum store_result sq_changes(struct store *st, const char *name, uint32_t uidvalidity,
+				    uint64_t since, struct store_changes *ch)
+{
+	struct sq_mailbox mb;
+	struct sq_keywords kw;
+	struct sq_uid_list exp = { 0 };
+	uint32_t alloc = 0;
+	sqlite3_stmt *s;
+	enum store_result r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
+	int rc;
+
+	if (r != STORE_OK)
+		return r;
+	ch->uidnext = mb.uidnext;
+	ch->highestmodseq = mb.highestmodseq;
+	if (since < mb.highestmodseq) {
+		s = sq_stmt(st, SQ_MSG_SINCE);
+		sqlite3_bind_int64(s, 1, mb.id);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)since);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			if (ch->changed_count == alloc) {
+				alloc = alloc == 0 ? 64 : alloc * 2;
+				ch->changed = xrealloc(ch->changed, alloc * sizeof(*ch->changed));
+			}
+			sq_message_read(s, &ch->changed[ch->changed_count++]);
+		}
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return sq_fail(st, rc, "read changes");
+		if (ch->changed_count > 0)
+			qsort(ch->changed, ch->changed_count, sizeof(*ch->changed), sq_message_cmp);
+
+		s = sq_stmt(st, SQ_EXP_SINCE);
+		sqlite3_bind_int64(s, 1, mb.id);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)since);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			sq_uid_push(&exp, (uint32_t)sqlite3_column_int64(s, 0));
+		sqlite3_reset(s);
+		ch->expunged = exp.uids;
+		ch->expunged_count = exp.count;
+		if (rc != SQLITE_DONE)
+			return sq_fail(st, rc, "read expunges");
+		if (ch->expunged_count > 0)
+			qsort(ch->expunged, ch->expunged_count, sizeof(*ch->expunged), sq_uid_cmp);
+	}
+	r = sq_keywords_load(st, mb.id, &kw);
+	if (r == STORE_OK)
+		sq_keywords_give(&kw, &ch->keywords, &ch->keyword_count);
+	return r;
+}
+
+enum store_result store_mailbox_changes(struct store *st, const char *name,
+					uint32_t uidvalidity, uint64_t since,
+					struct store_changes *changes_r)
+{
+	enum store_result r;
+
+	memset(changes_r, 0, sizeof(*changes_r));
+	r = sq_begin(st, false);
+	if (r != STORE_OK)
+		return r;
+	r = sq_end(st, sq_changes(st, name, uidvalidity, since, changes_r));
+	if (r != STORE_OK)
+		store_changes_free(changes_r);
+	return r;
+}
+
+void store_changes_free(struct store_changes *ch)
+{
+	free(ch->changed);
+	free(ch->expunged);
+	sq_names_free(ch->keywords, ch->keyword_count);
+	memset(ch, 0, sizeof(*ch));
+}
+
+/* ---- STORE ---- */
+
+static enum store_result sq_set_flags(struct store *st, struct sq_mailbox *mb,
+				      const uint32_t *uids, uint32_t uid_count,
+				      const struct store_flag_change *c,
+				      struct sq_uid_list *modified)
+{
+	struct sq_keywords kw;
+	uint64_t kmask, modseq = mb->highestmodseq + 1;
+	enum store_result r = sq_keywords_load(st, mb->id, &kw);
+
+	if (r != STORE_OK)
+		return r;
+	r = sq_keywords_mask(st, &kw, c->keywords, c->keyword_count,
+			     c->op != STORE_FLAGS_REMOVE, &kmask);
+	sq_keywords_free(&kw);
+	for (uint32_t i = 0; r == STORE_OK && i < uid_count; i++) {
+		sqlite3_stmt *s = sq_stmt(st, SQ_MSG_FLAGS_GET);
+		uint32_t flags, nflags;
+		uint64_t keywords, nkeywords, old_modseq;
+		int rc;
+
+		sqlite3_bind_int64(s, 1, mb->id);
+		sqlite3_bind_int64(s, 2, uids[i]);
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW) {
+			sqlite3_reset(s);
+			if (rc != SQLITE_DONE)
+				r = sq_fail(st, rc, "read flags");
+			continue;     /* expunged meanwhile: RFC 9051 §6.4.6 ignores it */
+		}
+		flags = (uint32_t)sqlite3_column_int64(s, 0);
+		keywords = (uint64_t)sqlite3_column_int64(s, 1);
+		old_modseq = (uint64_t)sqlite3_column_int64(s, 2);
+		sqlite3_reset(s);
+		/* RFC 7162 §3.1.3: changed since the client looked: leave it. */
+		if (c->unchangedsince != 0 && old_modseq > c->unchangedsince) {
+			sq_uid_push(modified, uids[i]);
+			continue;
+		}
+		switch (c->op) {
+		case STORE_FLAGS_SET:
+			nflags = c->flags;
+			nkeywords = kmask;
+			break;
+		case STORE_FLAGS_ADD:
+			nflags = flags | c->flags;
+			nkeywords = keywords | kmask;
+			break;
+		default:
+			nflags = flags & ~c->flags;
+			nkeywords = keywords & ~kmask;
+			break;
+		}
+		if (nflags == flags && nkeywords == keywords)
+			continue;
+		s = sq_stmt(st, SQ_MSG_FLAGS_SET);
+		sqlite3_bind_int64(s, 1, mb->id);
+		sqlite3_bind_int64(s, 2, uids[i]);
+		sqlite3_bind_int64(s, 3, nflags);
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)nkeywords);
+		sqlite3_bind_int64(s, 5, (sqlite3_int64)modseq);
+		r = sq_run(st, s, "write flags");
+		sq_count_flags(mb, flags, nflags);
+		sq_mailbox_next_modseq(mb);
+	}
+	if (r == STORE_OK && mb->changed)
+		r = sq_mailbox_save(st, mb);
+	return r;
+}
+
+enum store_result store_messages_set_flags(struct store *st, const char *name,
+					   uint32_t uidvalidity, const uint32_t *uids,
+					   uint32_t uid_count,
+					   const struct store_flag_change *change,
+					   uint32_t **modified_r, uint32_t *modified_count_r)
+{
+	struct sq_uid_list modified = { 0 };
+	struct sq_mailbox mb;
+	uint32_t *sorted, count;
+	enum store_result r;
+
+	*modified_r = NULL;
+	*modified_count_r = 0;
+	if (change == NULL || (uids == NULL && uid_count > 0) ||
+	    (change->op != STORE_FLAGS_SET && change->op != STORE_FLAGS_ADD &&
+	     change->op != STORE_FLAGS_REMOVE) ||
+	    (change->flags & ~SQ_ALL_FLAGS) != 0 ||
+	    !sq_keywords_valid(change->keywords, change->keyword_count))
+		return STORE_INVALID;
+	r = sq_begin(st, true);
+	if (r != STORE_OK)
+		return r;
+	r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
+	if (r != STORE_OK)
+		return sq_end(st, r);
+	/* Sorted and unique: walks the B-tree in order, and a UID listed twice
+	 * is not reported as modified by its own first update. */
+	sorted = sq_uids_sorted(uids, uid_count, &count);
+	r = sq_end(st, sq_set_flags(st, &mb, sorted, count, change, &modified));
+	free(sorted);
+	if (r != STORE_OK) {
+		free(modified.uids);
+		return r;
+	}
+	*modified_r = modified.uids;
+	*modified_count_r = modified.count;
+	return STORE_OK;
+}
+
+/* ---- EXPUNGE ---- */
+
+struct sq_msg_row {
+	uint32_t uid;
+	uint32_t flags;
+	uint64_t keywords;
+	int64_t blob_id;
+	int64_t internaldate;
+	int zone;
+	uint64_t size;
+};
+
+/* STORE_NOT_FOUND if there is no such message. */
+static enum store_result sq_message_get(struct store *st, int64_t mailbox_id, uint32_t uid,
+					struct sq_msg_row *row)
+{
+	sqlite3_stmt *s = sq_stmt(st, SQ_MSG_GET);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, mailbox_id);
+	sqlite3_bind_int64(s, 2, uid);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		row->uid = uid;
+		row->flags = (uint32_t)sqlite3_column_int64(s, 0);
+		row->keywords = (uint64_t)sqlite3_column_int64(s, 1);
+		row->blob_id = sqlite3_column_int64(s, 2);
+		row->internaldate = sqlite3_column_int64(s, 3);
+		row->zone = sqlite3_column_int(s, 4);
+		row->size = (uint64_t)sqlite3_column_int64(s, 5);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	return rc == SQLITE_DONE ? STORE_NOT_FOUND : sq_fail(st, rc, "read message");
+}
+
+/* Removes one message and records its expunge with modseq. */
+static enum store_result sq_message_remove(struct store *st, struct sq_mailbox *mb,
+					   const struct sq_msg_row *row, uint64_t modseq,
+					   bool drop_blob)
+{
+	sqlite3_stmt *s = sq_stmt(st, SQ_MSG_DELETE);
+	enum store_result r;
+
+	sqlite3_bind_int64(s, 1, mb->id);
+	sqlite3_bind_int64(s, 2, row->uid);
+	r = sq_run(st, s, "delete message");
+	if (r != STORE_OK)
+		return r;
+	s = sq_stmt(st, SQ_EXP_INSERT);
+	sqlite3_bind_int64(s, 1, mb->id);
+	sqlite3_bind_int64(s, 2, row->uid);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)modseq);
+	r = sq_run(st, s, "record expunge");
+	if (r == STORE_OK && drop_blob)
+		r = sq_blob_unref(st, row->blob_id);
+	sq_count_remove(mb, row->uid, row->flags, row->size);
+	return r;
+}
+
+static enum store_result sq_expunge(struct store *st, struct sq_mailbox *mb,
+				    const uint32_t *uids, uint32_t uid_count,
+				    struct sq_uid_list *out)
+{
+	struct sq_uid_list cand = { 0 };
+	uint64_t modseq = mb->highestmodseq + 1;
+	enum store_result r = STORE_OK;
+
+	if (mb->deleted == 0)
+		return STORE_OK;
+	if (uids == NULL) {
+		sqlite3_stmt *s = sq_stmt(st, SQ_MSG_DELETED);
+		int rc;
+
+		sqlite3_bind_int64(s, 1, mb->id);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			sq_uid_push(&cand, (uint32_t)sqlite3_column_int64(s, 0));
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			r = sq_fail(st, rc, "find deleted");
+		uids = cand.uids;
+		uid_count = cand.count;
+	}
+	for (uint32_t i = 0; r == STORE_OK && i < uid_count; i++) {
+		struct sq_msg_row row;
+
+		r = sq_message_get(st, mb->id, uids[i], &row);
+		if (r == STORE_NOT_FOUND || (r == STORE_OK && !(row.flags & STORE_FLAG_DELETED))) {
+			r = STORE_OK;
+			continue;
+		}
+		if (r == STORE_OK)
+			r = sq_message_remove(st, mb, &row, modseq, true);
+		sq_mailbox_next_modseq(mb);
+		sq_uid_push(out, uids[i]);
+	}
+	free(cand.uids);
+	if (r == STORE_OK && mb->changed)
+		r = sq_mailbox_save(st, mb);
+	return r;
+}
+
+enum store_result store_messages_expunge(struct store *st, const char *name,
+					 uint32_t uidvalidity, const uint32_t *uids,
+					 uint32_t uid_count, uint32_t **expunged_r,
+					 uint32_t *expunged_count_r)
+{
+	struct sq_uid_list out = { 0 };
+	struct sq_mailbox mb;
+	uint32_t *sorted = NULL, count = 0;
+	enum store_result r;
+
+	*expunged_r = NULL;
+	*expunged_count_r = 0;
+	r = sq_begin(st, true);
+	if (r != STORE_OK)
+		return r;
+	r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
+	if (r != STORE_OK)
+		return sq_end(st, r);
+	if (uids != NULL)
+		sorted = sq_uids_sorted(uids, uid_count, &count);
+	r = sq_end(st, sq_expunge(st, &mb, sorted, count, &out));
+	free(sorted);
+	if (r != STORE_OK) {
+		free(out.uids);
+		return r;
+	}
+	*expunged_r = out.uids;
+	*expunged_count_r = out.count;
+	return STORE_OK;
+}
+
+/* ---- COPY and MOVE ---- */
+
+struct sq_copy {
+	struct sq_mailbox from, to_mb;
+	struct sq_mailbox *to;       /* &to_mb, or &from when copying into itself */
+	struct sq_keywords from_kw, to_kw_own;
+	struct sq_keywords *to_kw;
+	int map[STORE_KEYWORDS_PER_MAILBOX];   /* source bit -> target bit, -1: not yet */
+	struct sq_msg_row *rows;
+	uint32_t count;
+};
+
+static enum store_result sq_copy_keywords(struct store *st, struct sq_copy *c,
+					  uint64_t in, uint64_t *out)
+{
+	*out = 0;
+	for (unsigned int bit = 0; in != 0 && bit < STORE_KEYWORDS_PER_MAILBOX; bit++) {
+		uint64_t m = (uint64_t)1 << bit;
+
+		if (!(in & m))
+			continue;
+		in &= ~m;
+		if (bit >= c->from_kw.count)
+			continue;     /* a bit with no name: nothing to carry */
+		if (c->map[bit] < 0) {
+			unsigned int tbit;
+			enum store_result r = sq_keywords_add(st, c->to_kw,
+							      c->from_kw.names[bit], &tbit);
+
+			if (r != STORE_OK)
+				return r;
+			c->map[bit] = (int)tbit;
+		}
+		*out |= (uint64_t)1 << c->map[bit];
+	}
+	return STORE_OK;
+}
+
+static enum store_result sq_copy(struct store *st, struct sq_copy *c, const uint32_t *uids,
+				 uint32_t uid_count, bool move, struct store_copy_result *res)
+{
+	time_t now = time(NULL);
+	uint64_t dmodseq, smodseq;
+	enum store_result r;
+
+	for (int i = 0; i < STORE_KEYWORDS_PER_MAILBOX; i++)
+		c->map[i] = -1;
+	c->rows = xmalloc((uid_count > 0 ? uid_count : 1) * sizeof(*c->rows));
+	for (uint32_t i = 0; i < uid_count; i++) {
+		r = sq_message_get(st, c->from.id, uids[i], &c->rows[c->count]);
+		if (r == STORE_NOT_FOUND)
+			continue;
+		if (r != STORE_OK)
+			return r;
+		c->count++;
+	}
+	res->dest_uidvalidity = c->to->uidvalidity;
+	if (c->count == 0)
+		return STORE_OK;
+	if ((uint64_t)c->to->uidnext + c->count - 1 > STORE_UID_MAX)
+		return STORE_LIMIT;
+	r = sq_keywords_load(st, c->from.id, &c->from_kw);
+	if (r != STORE_OK)
+		return r;
+	if (c->to == &c->from) {
+		c->to_kw = &c->from_kw;
+	} else {
+		c->to_kw = &c->to_kw_own;
+		r = sq_keywords_load(st, c->to->id, c->to_kw);
+		if (r != STORE_OK)
+			return r;
+	}
+	res->src_uids = xmalloc(c->count * sizeof(uint32_t));
+	res->dest_uids = xmalloc(c->count * sizeof(uint32_t));
+	dmodseq = sq_mailbox_next_modseq(c->to);
+	for (uint32_t i = 0; i < c->count; i++) {
+		struct sq_msg_row *row = &c->rows[i];
+		uint32_t uid = c->to->uidnext++;
+		uint64_t keywords;
+		sqlite3_stmt *s;
+
+		r = sq_copy_keywords(st, c, row->keywords, &keywords);
+		if (r != STORE_OK)
+			return r;
+		s = sq_stmt(st, SQ_MSG_INSERT);
+		sqlite3_bind_int64(s, 1, c->to->id);
+		sqlite3_bind_int64(s, 2, uid);
+		sqlite3_bind_int64(s, 3, row->blob_id);
+		sqlite3_bind_int64(s, 4, row->flags);
+		sqlite3_bind_int64(s, 5, (sqlite3_int64)keywords);
+		sqlite3_bind_int64(s, 6, row->internaldate);
+		sqlite3_bind_int(s, 7, row->zone);
+		sqlite3_bind_int64(s, 8, (sqlite3_int64)now);   /* SAVEDATE (RFC 8514) */
+		sqlite3_bind_int64(s, 9, (sqlite3_int64)dmodseq);
+		r = sq_run(st, s, "copy message");
+		if (r != STORE_OK)
+			return r;
+		/* MOVE hands the reference over; COPY adds one (no bytes copied). */
+		if (!move) {
+			s = sq_stmt(st, SQ_BLOB_REF);
+			sqlite3_bind_int64(s, 1, row->blob_id);
+			r = sq_run(st, s, "reference blob");
+			if (r != STORE_OK)
+				return r;
+		}
+		sq_count_add(c->to, uid, row->flags, row->size);
+		res->src_uids[i] = row->uid;
+		res->dest_uids[i] = uid;
+		res->count = i + 1;
+	}
+	if (move) {
+		/* RFC 6851 §3.3: the source learns of it as an expunge. */
+		smodseq = sq_mailbox_next_modseq(&c->from);
+		for (uint32_t i = 0; i < c->count; i++) {
+			r = sq_message_remove(st, &c->from, &c->rows[i], smodseq, false);
+			if (r != STORE_OK)
+				return r;
+		}
+	}
+	r = sq_mailbox_save(st, c->to);
+	if (r == STORE_OK && c->to != &c->from && c->from.changed)
+		r = sq_mailbox_save(st, &c->from);
+	return r;
+}
+
+enum store_result store_messages_copy(struct store *st, const char *from,
+				      uint32_t uidvalidity, const uint32_t *uids,
+				      uint32_t uid_count, const char *to, bool move,
+				      struct store_copy_result *result_r)
+{
+	struct sq_copy c;
+	uint32_t *sorted, count;
+	enum store_result r;
+
+	memset(result_r, 0, sizeof(*result_r));
+	if (uids == NULL && uid_count > 0)
+		return STORE_INVALID;
+	r = store_mailbox_name_check(to);
+	if (r != STORE_OK)
+		return r == STORE_LIMIT ? STORE_INVALID : r;
+	memset(&c, 0, sizeof(c));
+	r = sq_begin(st, true);
+	if (r != STORE_OK)
+		return r;
+	r = sq_mailbox_load_checked(st, from, uidvalidity, &c.from);
+	if (r != STORE_OK)
+		return sq_end(st, r);
+	r = sq_mailbox_load(st, to, &c.to_mb);
+	if (r == STORE_NOT_FOUND)
+		result_r->to_missing = true;
+	else if (r == STORE_OK && c.to_mb.noselect)
+		r = STORE_NOT_ALLOWED;
+	if (r != STORE_OK)
+		return sq_end(st, r);
+	c.to = c.to_mb.id == c.from.id ? &c.from : &c.to_mb;
+	sorted = sq_uids_sorted(uids, uid_count, &count);
+	r = sq_end(st, sq_copy(st, &c, sorted, count, move, result_r));
+	free(sorted);
+	free(c.rows);
+	sq_keywords_free(&c.from_kw);
+	sq_keywords_free(&c.to_kw_own);
+	if (r != STORE_OK) {
+		bool missing = result_r->to_missing;
+
+		store_copy_result_free(result_r);
+		result_r->to_missing = missing;
+	}
+	return r;
+}
+
+void store_copy_result_free(struct store_copy_result *res)
+{
+	free(res->src_uids);
+	free(res->dest_uids);
+	memset(res, 0, sizeof(*res));
+}
+
+/* ---- APPEND ---- */
+
+static enum store_result sq_append(struct store *st, const char *name,
+				   const struct store_append *msgs, unsigned int count,
+				   uint32_t *uidvalidity_r, uint32_t *uids_r)
+{
+	struct sq_mailbox mb;
+	struct sq_keywords kw;
+	time_t now = time(NULL);
+	uint64_t modseq;
+	enum store_result r = sq_mailbox_load(st, name, &mb);
+
+	if (r != STORE_OK)
+		return r;
+	if (mb.noselect)
+		return STORE_NOT_ALLOWED;
+	if ((uint64_t)mb.uidnext + count - 1 > STORE_UID_MAX)
+		return STORE_LIMIT;
+	r = sq_keywords_load(st, mb.id, &kw);
+	if (r != STORE_OK)
+		return r;
+	modseq = sq_mailbox_next_modseq(&mb);
+	for (unsigned int i = 0; r == STORE_OK && i < count; i++) {
+		const struct store_append *m = &msgs[i];
+		uint64_t keywords, size;
+		int64_t blob_id;
+		sqlite3_stmt *s;
+
+		/* The same blob twice in one call: refuse rather than share. */
+		if (!sq_blob_usable(st, m->blob)) {
+			r = STORE_INVALID;
+			break;
+		}
+		r = sq_keywords_mask(st, &kw, m->keywords, m->keyword_count, true, &keywords);
+		if (r == STORE_OK)
+			r = sq_blob_insert(st, m->blob, &blob_id, &size);
+		if (r != STORE_OK)
+			break;
+		s = sq_stmt(st, SQ_MSG_INSERT);
+		sqlite3_bind_int64(s, 1, mb.id);
+		sqlite3_bind_int64(s, 2, mb.uidnext);
+		sqlite3_bind_int64(s, 3, blob_id);
+		sqlite3_bind_int64(s, 4, m->flags);
+		sqlite3_bind_int64(s, 5, (sqlite3_int64)keywords);
+		sqlite3_bind_int64(s, 6, (sqlite3_int64)m->internaldate);
+		sqlite3_bind_int(s, 7, m->internaldate_zone_min);
+		sqlite3_bind_int64(s, 8, (sqlite3_int64)now);
+		sqlite3_bind_int64(s, 9, (sqlite3_int64)modseq);
+		r = sq_run(st, s, "insert message");
+		if (r != STORE_OK)
+			break;
+		sq_count_add(&mb, mb.uidnext, m->flags, size);
+		uids_r[i] = mb.uidnext++;
+	}
+	sq_keywords_free(&kw);
+	if (r == STORE_OK)
+		r = sq_mailbox_save(st, &mb);
+	*uidvalidity_r = mb.uidvalidity;
+	return r;
+}
+
+enum store_result store_messages_append(struct store *st, const char *name,
+					const struct store_append *messages, unsigned int count,
+					uint32_t *uidvalidity_r, uint32_t *uids_r)
+{
+	enum store_result r = store_mailbox_name_check(name);
+
+	*uidvalidity_r = 0;
+	if (r != STORE_OK)
+		return r == STORE_LIMIT ? STORE_INVALID : r;
+	if (messages == NULL || count == 0 || uids_r == NULL)
+		return STORE_INVALID;
+	for (unsigned int i = 0; i < count; i++) {
+		const struct store_append *m = &messages[i];
+
+		if (!sq_blob_usable(st, m->blob) || (m->flags & ~SQ_ALL_FLAGS) != 0 ||
+		    m->internaldate_zone_min < -SQ_ZONE_MAX ||
+		    m->internaldate_zone_min > SQ_ZONE_MAX ||
+		    !sq_keywords_valid(m->keywords, m->keyword_count))
+			return STORE_INVALID;
+	}
+	r = sq_begin(st, true);
+	if (r != STORE_OK)
+		return r;
+	r = sq_end(st, sq_append(st, name, messages, count, uidvalidity_r, uids_r));
+	for (unsigned int i = 0; i < count; i++)
+		sq_blob_settle(messages[i].blob, r == STORE_OK);
+	if (r != STORE_OK)
+		*uidvalidity_r = 0;
+	return r;
+}

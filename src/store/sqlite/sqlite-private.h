@@ -1,0 +1,197 @@
+/* Internals shared by the SQLite store's files (store/sqlite/): the handle,
+ * its prepared statements, transactions and error mapping. Nothing outside
+ * store/ may include this. Also declares the backend-neutral helpers of
+ * store/store.c (they move to a store/ header when a second backend comes). */
+#ifndef PETREL_STORE_SQLITE_PRIVATE_H
+#define PETREL_STORE_SQLITE_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* ---- store/store.c ---- */
+
+/* STORE_OK, STORE_INVALID or STORE_LIMIT (too deep), per store.h "Names". */
+enum store_result store_mailbox_name_check(const char *name);
+/* An IMAP flag-keyword atom of 1..STORE_KEYWORD_MAX bytes. */
+bool store_keyword_valid(const char *keyword);
+/* Keywords compare ASCII case-insensitively; the first spelling is kept. */
+bool store_keyword_eq(const char *a, const char *b);
+
+/* ---- the SQLite backend ---- */
+
+/* Bodies up to this size live in the database row (one write, no file, no
+ * extra fsync); larger ones are files under blobs/ so the database stays
+ * small and a body is never held whole in memory. */
+#define SQ_INLINE_MAX (64 * 1024)
+/* APPENDLIMIT (RFC 7889): large enough for any real message with
+ * attachments (mail systems commonly cap at 25-50 MB of encoded data),
+ * small enough that one client cannot fill the disk with one command. */
+#define SQ_APPEND_LIMIT ((uint64_t)64 * 1024 * 1024)
+#define SQ_BUSY_MS 5000            /* other processes (deliver) share the file */
+#define SQ_ALL_FLAGS 0x1fu         /* enum store_flag */
+#define SQ_ALL_SPECIAL_USE 0x7fu   /* enum store_special_use */
+
+/* Every statement, prepared once per handle at open. INDEXED BY: without
+ * ANALYZE statistics the planner prefers the primary key to the partial
+ * indexes, which would scan every seen message to find the first unseen. */
+#define SQ_STATEMENTS(X) \
+	X(MB_GET, "SELECT id, uidvalidity, uidnext, highestmodseq, recent_uid, special_use," \
+	  " noselect, messages, unseen, deleted, size, recent FROM mailboxes WHERE name = ?1") \
+	X(MB_SAVE, "UPDATE mailboxes SET uidnext = ?2, highestmodseq = ?3, recent_uid = ?4," \
+	  " messages = ?5, unseen = ?6, deleted = ?7, size = ?8, recent = ?9 WHERE id = ?1") \
+	X(MB_INSERT, "INSERT INTO mailboxes (name, uidvalidity, special_use) VALUES (?1, ?2, ?3)") \
+	X(MB_RESET, "UPDATE mailboxes SET noselect = ?2, uidvalidity = ?3, special_use = ?4," \
+	  " uidnext = 1, highestmodseq = 1, recent_uid = 1, messages = 0, unseen = 0," \
+	  " deleted = 0, size = 0, recent = 0 WHERE id = ?1") \
+	X(MB_DELETE, "DELETE FROM mailboxes WHERE id = ?1") \
+	X(MB_HAS_CHILDREN, "SELECT 1 FROM mailboxes WHERE name > ?1 || '/' AND name < ?1 || '0'" \
+	  " LIMIT 1") \
+	X(MB_FAMILY, "SELECT id, name FROM mailboxes WHERE name = ?1 OR" \
+	  " (name > ?1 || '/' AND name < ?1 || '0')") \
+	X(MB_RENAME, "UPDATE mailboxes SET name = ?2 WHERE id = ?1") \
+	X(MB_LIST, "SELECT m.name, m.special_use, m.noselect," \
+	  " EXISTS (SELECT 1 FROM subscriptions s WHERE s.name = m.name), 0," \
+	  " EXISTS (SELECT 1 FROM mailboxes c WHERE c.name > m.name || '/' AND c.name < m.name || '0')" \
+	  " FROM mailboxes m UNION ALL" \
+	  " SELECT s.name, 0, 1, 1, 1," \
+	  " EXISTS (SELECT 1 FROM mailboxes c WHERE c.name > s.name || '/' AND c.name < s.name || '0')" \
+	  " FROM subscriptions s WHERE NOT EXISTS (SELECT 1 FROM mailboxes m WHERE m.name = s.name)" \
+	  " ORDER BY 1") \
+	X(META_GET, "SELECT value FROM meta WHERE key = ?1") \
+	X(META_SET, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)") \
+	X(SUB_ADD, "INSERT OR IGNORE INTO subscriptions (name) VALUES (?1)") \
+	X(SUB_DEL, "DELETE FROM subscriptions WHERE name = ?1") \
+	X(KW_LIST, "SELECT bit, name FROM keywords WHERE mailbox_id = ?1 ORDER BY bit") \
+	X(KW_ADD, "INSERT INTO keywords (mailbox_id, bit, name) VALUES (?1, ?2, ?3)") \
+	X(KW_CLEAR, "DELETE FROM keywords WHERE mailbox_id = ?1") \
+	X(KW_COPY, "INSERT INTO keywords (mailbox_id, bit, name)" \
+	  " SELECT ?2, bit, name FROM keywords WHERE mailbox_id = ?1") \
+	X(MSG_ALL, "SELECT uid, flags, keywords, modseq FROM messages WHERE mailbox_id = ?1" \
+	  " ORDER BY uid") \
+	X(MSG_SINCE, "SELECT uid, flags, keywords, modseq FROM messages" \
+	  " WHERE mailbox_id = ?1 AND modseq > ?2") \
+	X(MSG_FLAGS_GET, "SELECT flags, keywords, modseq FROM messages" \
+	  " WHERE mailbox_id = ?1 AND uid = ?2") \
+	X(MSG_FLAGS_SET, "UPDATE messages SET flags = ?3, keywords = ?4, modseq = ?5" \
+	  " WHERE mailbox_id = ?1 AND uid = ?2") \
+	X(MSG_GET, "SELECT m.flags, m.keywords, m.blob_id, m.internaldate, m.internaldate_zone," \
+	  " b.size FROM messages m JOIN blobs b ON b.id = m.blob_id" \
+	  " WHERE m.mailbox_id = ?1 AND m.uid = ?2") \
+	X(MSG_DELETED, "SELECT uid FROM messages INDEXED BY messages_deleted" \
+	  " WHERE mailbox_id = ?1 AND flags & 8 != 0" \
+	  " ORDER BY uid") \
+	X(MSG_FIRST_UNSEEN, "SELECT uid FROM messages INDEXED BY messages_unseen" \
+	  " WHERE mailbox_id = ?1 AND flags & 1 = 0" \
+	  " ORDER BY uid LIMIT 1") \
+	X(MSG_INSERT, "INSERT INTO messages (mailbox_id, uid, blob_id, flags, keywords," \
+	  " internaldate, internaldate_zone, savedate, modseq)" \
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") \
+	X(MSG_DELETE, "DELETE FROM messages WHERE mailbox_id = ?1 AND uid = ?2") \
+	X(MSG_BLOBS, "SELECT blob_id FROM messages WHERE mailbox_id = ?1") \
+	X(MSG_CLEAR, "DELETE FROM messages WHERE mailbox_id = ?1") \
+	X(MSG_RENUMBER, "INSERT INTO messages (mailbox_id, uid, blob_id, flags, keywords," \
+	  " internaldate, internaldate_zone, savedate, modseq)" \
+	  " SELECT ?2, row_number() OVER (ORDER BY uid), blob_id, flags, keywords," \
+	  " internaldate, internaldate_zone, savedate, ?3 FROM messages WHERE mailbox_id = ?1") \
+	X(EXP_SINCE, "SELECT uid FROM expunged WHERE mailbox_id = ?1 AND modseq > ?2") \
+	X(EXP_INSERT, "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq)" \
+	  " VALUES (?1, ?2, ?3)") \
+	X(EXP_ALL, "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq)" \
+	  " SELECT mailbox_id, uid, ?2 FROM messages WHERE mailbox_id = ?1") \
+	X(EXP_CLEAR, "DELETE FROM expunged WHERE mailbox_id = ?1") \
+	X(BLOB_INSERT, "INSERT INTO blobs (size, refcount, data, file, emailid)" \
+	  " VALUES (?1, 1, ?2, ?3, ?4)") \
+	X(BLOB_REF, "UPDATE blobs SET refcount = refcount + 1 WHERE id = ?1") \
+	X(BLOB_UNREF, "UPDATE blobs SET refcount = refcount - 1 WHERE id = ?1" \
+	  " RETURNING refcount, file") \
+	X(BLOB_DELETE, "DELETE FROM blobs WHERE id = ?1")
+
+#define SQ_STMT_ENUM(id, sql) SQ_##id,
+enum sq_stmt { SQ_STATEMENTS(SQ_STMT_ENUM) SQ_STMT_COUNT };
+#undef SQ_STMT_ENUM
+
+struct store {
+	sqlite3 *db;
+	char *user;
+	char *dir;                 /* DATA/users/<user> */
+	int blob_dir_fd;           /* DATA/users/<user>/blobs, for openat and fsync */
+	sqlite3_stmt *stmts[SQ_STMT_COUNT];
+	/* Blob files whose rows this transaction deleted: unlinked only after
+	 * COMMIT succeeds (a crash leaves an orphan file, never a row without
+	 * its file), forgotten on ROLLBACK. */
+	char **unlink_names;
+	size_t unlink_count, unlink_alloc;
+};
+
+/* A mailbox row as loaded in a transaction, changed in memory and written
+ * back with sq_mailbox_save(). */
+struct sq_mailbox {
+	int64_t id;
+	uint32_t uidvalidity, uidnext, recent_uid;
+	uint64_t highestmodseq;
+	unsigned int special_use;
+	bool noselect;
+	uint32_t messages, unseen, deleted, recent;
+	uint64_t size;
+	bool changed;              /* a message changed: highestmodseq moves on save */
+};
+
+/* The statement, reset and ready for binding. */
+sqlite3_stmt *sq_stmt(struct store *st, enum sq_stmt id);
+/* Logs the failure of `what` and maps an SQLite code to a result. */
+enum store_result sq_fail(struct store *st, int rc, const char *what);
+/* Runs one statement to completion (reset afterwards). */
+enum store_result sq_run(struct store *st, sqlite3_stmt *stmt, const char *what);
+enum store_result sq_exec(struct store *st, const char *sql);
+
+/* Transactions: every mutating call is one IMMEDIATE transaction (so it
+ * never fails half-way on a lock upgrade); reads use a deferred one so
+ * several statements see one snapshot. */
+enum store_result sq_begin(struct store *st, bool write);
+enum store_result sq_commit(struct store *st);
+void sq_rollback(struct store *st);
+/* Ends a transaction: commits when r is STORE_OK, else rolls back. */
+enum store_result sq_end(struct store *st, enum store_result r);
+
+/* Queues a blob file to unlink after commit. */
+void sq_unlink_after_commit(struct store *st, const char *file);
+
+/* STORE_NOT_FOUND when the name does not exist. */
+enum store_result sq_mailbox_load(struct store *st, const char *name, struct sq_mailbox *mb_r);
+/* Loads a selectable mailbox the caller addresses with its UIDVALIDITY:
+ * STORE_NOT_FOUND if it is gone, \Noselect, or re-created since. */
+enum store_result sq_mailbox_load_checked(struct store *st, const char *name,
+					  uint32_t uidvalidity, struct sq_mailbox *mb_r);
+enum store_result sq_mailbox_save(struct store *st, struct sq_mailbox *mb);
+/* The modseq every message this transaction touches in mb gets. */
+uint64_t sq_mailbox_next_modseq(struct sq_mailbox *mb);
+/* A UIDVALIDITY never used before in this store. */
+enum store_result sq_new_uidvalidity(struct store *st, uint32_t *uidvalidity_r);
+/* Inserts a new selectable mailbox (parents must exist). */
+enum store_result sq_mailbox_insert(struct store *st, const char *name,
+				    unsigned int special_use, int64_t *id_r);
+
+/* Drops one reference to a blob, deleting its row (and, after commit, its
+ * file) at zero. */
+enum store_result sq_blob_unref(struct store *st, int64_t blob_id);
+/* A finished blob of this store not yet given to an append. */
+bool sq_blob_usable(const struct store *st, const struct store_blob *blob);
+/* Inserts the blob's row (refcount 1) in the current transaction. The blob
+ * stays the caller's until sq_blob_committed() says the row is durable. */
+enum store_result sq_blob_insert(struct store *st, struct store_blob *blob,
+				 int64_t *id_r, uint64_t *size_r);
+/* After the transaction: committed (the row owns the file now) or not. */
+void sq_blob_settle(struct store_blob *blob, bool committed);
+/* Fills out with "M" + 22 random characters (RFC 8474 objectid). */
+enum store_result sq_random_id(char *out, size_t size, char prefix);
+
+/* Message counters kept on the mailbox row, updated by every change. */
+void sq_count_add(struct sq_mailbox *mb, uint32_t uid, uint32_t flags, uint64_t size);
+void sq_count_remove(struct sq_mailbox *mb, uint32_t uid, uint32_t flags, uint64_t size);
+void sq_count_flags(struct sq_mailbox *mb, uint32_t old_flags, uint32_t new_flags);
+
+#endif

@@ -1,0 +1,680 @@
+/* The SQLite store: one database per user at DATA/users/<user>/store.db with
+ * large bodies as files in DATA/users/<user>/blobs/. This file opens and
+ * closes it, owns the schema, the prepared statements and transactions. It
+ * never leaves a transaction open between calls.
+ *
+ * Schema (user_version 1):
+ *
+ *   meta(key PRIMARY KEY, value)       'last_uidvalidity': UIDVALIDITY is
+ *       max(now, last + 1), so a re-created mailbox never reuses one
+ *   mailboxes(id, name UNIQUE, uidvalidity, uidnext, highestmodseq,
+ *       recent_uid, special_use, noselect,
+ *       messages, unseen, deleted, size, recent)
+ *       The last five are counters kept exact by every transaction that
+ *       changes messages (STATUS never scans messages); store_check()
+ *       recounts them. A \Noselect row keeps no messages, keywords or
+ *       expunge records. Every parent of a mailbox exists as a row.
+ *   subscriptions(name PRIMARY KEY)    names; they need not exist
+ *   keywords(mailbox_id, bit, name NOCASE, PK(mailbox_id, bit),
+ *       UNIQUE(mailbox_id, name))      bits 0..63, never reused in a mailbox
+ *   blobs(id, size, refcount, data NULL, file NULL, emailid)
+ *       exactly one of data (<= 64 KiB, inline) and file (a name in blobs/);
+ *       refcount = messages pointing at it (COPY shares, never copies);
+ *       emailid is the RFC 8474 EMAILID, so copies share it
+ *   messages(mailbox_id, uid, blob_id, flags, keywords, internaldate,
+ *       internaldate_zone, savedate, modseq, PK(mailbox_id, uid))
+ *       WITHOUT ROWID: clustered by UID, so SELECT reads one range;
+ *       indexes (mailbox_id, modseq) for CONDSTORE, (blob_id) for the
+ *       foreign key, partial (mailbox_id, uid) on unseen and on \Deleted for
+ *       STATUS's first unseen and EXPUNGE
+ *   expunged(mailbox_id, uid, modseq, PK(mailbox_id, uid)) + (mailbox_id,
+ *       modseq): kept for QRESYNC (RFC 7162 §3.2.5.1) until the mailbox goes
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "store/sqlite/sqlite-private.h"
+
+#define SQ_SCHEMA_VERSION 1
+#define SQ_USER_MAX 255            /* a directory name component */
+#define SQ_PATH_MAX 4096
+
+static const char sq_schema[] =
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"CREATE TABLE mailboxes ("
+	" id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	" uidvalidity INTEGER NOT NULL, uidnext INTEGER NOT NULL DEFAULT 1,"
+	" highestmodseq INTEGER NOT NULL DEFAULT 1, recent_uid INTEGER NOT NULL DEFAULT 1,"
+	" special_use INTEGER NOT NULL DEFAULT 0, noselect INTEGER NOT NULL DEFAULT 0,"
+	" messages INTEGER NOT NULL DEFAULT 0, unseen INTEGER NOT NULL DEFAULT 0,"
+	" deleted INTEGER NOT NULL DEFAULT 0, size INTEGER NOT NULL DEFAULT 0,"
+	" recent INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE subscriptions (name TEXT PRIMARY KEY) WITHOUT ROWID;"
+	"CREATE TABLE keywords ("
+	" mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id), bit INTEGER NOT NULL,"
+	" name TEXT NOT NULL COLLATE NOCASE,"
+	" PRIMARY KEY (mailbox_id, bit), UNIQUE (mailbox_id, name)) WITHOUT ROWID;"
+	"CREATE TABLE blobs ("
+	" id INTEGER PRIMARY KEY, size INTEGER NOT NULL, refcount INTEGER NOT NULL,"
+	" data BLOB, file TEXT, emailid TEXT NOT NULL,"
+	" CHECK ((data IS NULL) != (file IS NULL)));"
+	"CREATE TABLE messages ("
+	" mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id), uid INTEGER NOT NULL,"
+	" blob_id INTEGER NOT NULL REFERENCES blobs (id), flags INTEGER NOT NULL,"
+	" keywords INTEGER NOT NULL, internaldate INTEGER NOT NULL,"
+	" internaldate_zone INTEGER NOT NULL, savedate INTEGER NOT NULL,"
+	" modseq INTEGER NOT NULL, PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
+	"CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);"
+	"CREATE INDEX messages_blob ON messages (blob_id);"
+	"CREATE INDEX messages_unseen ON messages (mailbox_id, uid) WHERE flags & 1 = 0;"
+	"CREATE INDEX messages_deleted ON messages (mailbox_id, uid) WHERE flags & 8 != 0;"
+	"CREATE TABLE expunged ("
+	" mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id), uid INTEGER NOT NULL,"
+	" modseq INTEGER NOT NULL, PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
+	"CREATE INDEX expunged_modseq ON expunged (mailbox_id, modseq);";
+
+/* What a new store holds (RFC 6154 attributes), all subscribed. */
+static const struct {
+	const char *name;
+	unsigned int special_use;
+} sq_default_mailboxes[] = {
+	{ "INBOX", 0 },
+	{ "Sent", STORE_USE_SENT },
+	{ "Drafts", STORE_USE_DRAFTS },
+	{ "Trash", STORE_USE_TRASH },
+	{ "Junk", STORE_USE_JUNK },
+	{ "Archive", STORE_USE_ARCHIVE },
+};
+
+static const char *const sq_sql[SQ_STMT_COUNT] = {
+#define SQ_STMT_SQL(id, sql) [SQ_##id] = sql,
+	SQ_STATEMENTS(SQ_STMT_SQL)
+#undef SQ_STMT_SQL
+};
+
+/* ---- errors and statements ---- */
+
+static enum store_result sq_map(struct store *st, int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return STORE_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return STORE_BUSY;
+	case SQLITE_FULL:
+		return STORE_NO_SPACE;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return STORE_CORRUPT;
+	case SQLITE_IOERR: {
+		int e = st->db != NULL ? sqlite3_system_errno(st->db) : 0;
+
+		return e == ENOSPC || e == EDQUOT ? STORE_NO_SPACE : STORE_ERROR;
+	}
+	default:
+		return STORE_ERROR;
+	}
+}
+
+enum store_result sq_fail(struct store *st, int rc, const char *what)
+{
+	enum store_result r = sq_map(st, rc);
+
+	if (r == STORE_OK)
+		r = STORE_ERROR;
+	log_msg(r == STORE_BUSY || r == STORE_NO_SPACE ? LOG_WARN : LOG_ERROR,
+		"store %s: %s: %s (%d)", st->user, what, st->db != NULL ? sqlite3_errmsg(st->db) : "no database", rc);
+	return r;
+}
+
+sqlite3_stmt *sq_stmt(struct store *st, enum sq_stmt id)
+{
+	sqlite3_stmt *stmt = st->stmts[id];
+
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return stmt;
+}
+
+enum store_result sq_run(struct store *st, sqlite3_stmt *stmt, const char *what)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		;
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE ? STORE_OK : sq_fail(st, rc, what);
+}
+
+enum store_result sq_exec(struct store *st, const char *sql)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? STORE_OK : sq_fail(st, rc, sql);
+}
+
+/* ---- transactions ---- */
+
+static void sq_unlink_forget(struct store *st)
+{
+	for (size_t i = 0; i < st->unlink_count; i++)
+		free(st->unlink_names[i]);
+	st->unlink_count = 0;
+}
+
+void sq_unlink_after_commit(struct store *st, const char *file)
+{
+	if (st->unlink_count == st->unlink_alloc) {
+		st->unlink_alloc = st->unlink_alloc == 0 ? 8 : st->unlink_alloc * 2;
+		st->unlink_names = xrealloc(st->unlink_names,
+					    st->unlink_alloc * sizeof(*st->unlink_names));
+	}
+	st->unlink_names[st->unlink_count++] = xstrdup(file);
+}
+
+enum store_result sq_begin(struct store *st, bool write)
+{
+	sq_unlink_forget(st);
+	return sq_exec(st, write ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+void sq_rollback(struct store *st)
+{
+	sq_unlink_forget(st);
+	/* SQLite may already have rolled back (SQLITE_FULL, IOERR). */
+	if (!sqlite3_get_autocommit(st->db) &&
+	    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+		log_error("store %s: ROLLBACK: %s", st->user, sqlite3_errmsg(st->db));
+}
+
+enum store_result sq_commit(struct store *st)
+{
+	int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK) {
+		enum store_result r = sq_fail(st, rc, "COMMIT");
+
+		sq_rollback(st);
+		return r;
+	}
+	/* The rows are gone for good: now their files may go. */
+	for (size_t i = 0; i < st->unlink_count; i++) {
+		if (unlinkat(st->blob_dir_fd, st->unlink_names[i], 0) < 0 && errno != ENOENT)
+			log_warn("store %s: cannot remove blobs/%s: %s", st->user,
+				 st->unlink_names[i], strerror(errno));
+	}
+	sq_unlink_forget(st);
+	return STORE_OK;
+}
+
+enum store_result sq_end(struct store *st, enum store_result r)
+{
+	if (r == STORE_OK)
+		return sq_commit(st);
+	sq_rollback(st);
+	return r;
+}
+
+/* ---- mailbox rows ---- */
+
+static void sq_mailbox_read(sqlite3_stmt *s, struct sq_mailbox *mb)
+{
+	memset(mb, 0, sizeof(*mb));
+	mb->id = sqlite3_column_int64(s, 0);
+	mb->uidvalidity = (uint32_t)sqlite3_column_int64(s, 1);
+	mb->uidnext = (uint32_t)sqlite3_column_int64(s, 2);
+	mb->highestmodseq = (uint64_t)sqlite3_column_int64(s, 3);
+	mb->recent_uid = (uint32_t)sqlite3_column_int64(s, 4);
+	mb->special_use = (unsigned int)sqlite3_column_int(s, 5);
+	mb->noselect = sqlite3_column_int(s, 6) != 0;
+	mb->messages = (uint32_t)sqlite3_column_int64(s, 7);
+	mb->unseen = (uint32_t)sqlite3_column_int64(s, 8);
+	mb->deleted = (uint32_t)sqlite3_column_int64(s, 9);
+	mb->size = (uint64_t)sqlite3_column_int64(s, 10);
+	mb->recent = (uint32_t)sqlite3_column_int64(s, 11);
+}
+
+enum store_result sq_mailbox_load(struct store *st, const char *name, struct sq_mailbox *mb_r)
+{
+	sqlite3_stmt *s = sq_stmt(st, SQ_MB_GET);
+	int rc;
+
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		sq_mailbox_read(s, mb_r);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	return rc == SQLITE_DONE ? STORE_NOT_FOUND : sq_fail(st, rc, "load mailbox");
+}
+
+enum store_result sq_mailbox_load_checked(struct store *st, const char *name,
+					  uint32_t uidvalidity, struct sq_mailbox *mb_r)
+{
+	enum store_result r = store_mailbox_name_check(name);
+
+	if (r != STORE_OK)
+		return r == STORE_LIMIT ? STORE_INVALID : r;
+	r = sq_mailbox_load(st, name, mb_r);
+	if (r != STORE_OK)
+		return r;
+	if (mb_r->noselect || mb_r->uidvalidity != uidvalidity)
+		return STORE_NOT_FOUND;
+	return STORE_OK;
+}
+
+uint64_t sq_mailbox_next_modseq(struct sq_mailbox *mb)
+{
+	mb->changed = true;
+	return mb->highestmodseq + 1;
+}
+
+enum store_result sq_mailbox_save(struct store *st, struct sq_mailbox *mb)
+{
+	sqlite3_stmt *s = sq_stmt(st, SQ_MB_SAVE);
+
+	if (mb->changed) {
+		mb->highestmodseq++;
+		mb->changed = false;
+	}
+	sqlite3_bind_int64(s, 1, mb->id);
+	sqlite3_bind_int64(s, 2, mb->uidnext);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)mb->highestmodseq);
+	sqlite3_bind_int64(s, 4, mb->recent_uid);
+	sqlite3_bind_int64(s, 5, mb->messages);
+	sqlite3_bind_int64(s, 6, mb->unseen);
+	sqlite3_bind_int64(s, 7, mb->deleted);
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)mb->size);
+	sqlite3_bind_int64(s, 9, mb->recent);
+	return sq_run(st, s, "save mailbox");
+}
+
+enum store_result sq_new_uidvalidity(struct store *st, uint32_t *uidvalidity_r)
+{
+	sqlite3_stmt *s = sq_stmt(st, SQ_META_GET);
+	int64_t last = 0, next, now = (int64_t)time(NULL);
+	int rc;
+
+	sqlite3_bind_text(s, 1, "last_uidvalidity", -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		last = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sq_fail(st, rc, "read last uidvalidity");
+	next = now > last ? now : last + 1;
+	if (next <= 0 || next > (int64_t)UINT32_MAX) {
+		log_error("store %s: UIDVALIDITY values exhausted", st->user);
+		return STORE_LIMIT;
+	}
+	s = sq_stmt(st, SQ_META_SET);
+	sqlite3_bind_text(s, 1, "last_uidvalidity", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, next);
+	*uidvalidity_r = (uint32_t)next;
+	return sq_run(st, s, "write last uidvalidity");
+}
+
+enum store_result sq_mailbox_insert(struct store *st, const char *name,
+				    unsigned int special_use, int64_t *id_r)
+{
+	uint32_t uidvalidity;
+	enum store_result r = sq_new_uidvalidity(st, &uidvalidity);
+	sqlite3_stmt *s;
+
+	if (r != STORE_OK)
+		return r;
+	s = sq_stmt(st, SQ_MB_INSERT);
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, uidvalidity);
+	sqlite3_bind_int(s, 3, (int)special_use);
+	r = sq_run(st, s, "insert mailbox");
+	if (r == STORE_OK && id_r != NULL)
+		*id_r = sqlite3_last_insert_rowid(st->db);
+	return r;
+}
+
+/* ---- counters ---- */
+
+void sq_count_add(struct sq_mailbox *mb, uint32_t uid, uint32_t flags, uint64_t size)
+{
+	mb->messages++;
+	mb->size += size;
+	if ((flags & STORE_FLAG_SEEN) == 0)
+		mb->unseen++;
+	if ((flags & STORE_FLAG_DELETED) != 0)
+		mb->deleted++;
+	if (uid >= mb->recent_uid)
+		mb->recent++;
+}
+
+void sq_count_remove(struct sq_mailbox *mb, uint32_t uid, uint32_t flags, uint64_t size)
+{
+	mb->messages--;
+	mb->size -= size;
+	if ((flags & STORE_FLAG_SEEN) == 0)
+		mb->unseen--;
+	if ((flags & STORE_FLAG_DELETED) != 0)
+		mb->deleted--;
+	if (uid >= mb->recent_uid)
+		mb->recent--;
+}
+
+void sq_count_flags(struct sq_mailbox *mb, uint32_t old_flags, uint32_t new_flags)
+{
+	uint32_t diff = old_flags ^ new_flags;
+
+	if (diff & STORE_FLAG_SEEN) {
+		if (new_flags & STORE_FLAG_SEEN)
+			mb->unseen--;
+		else
+			mb->unseen++;
+	}
+	if (diff & STORE_FLAG_DELETED) {
+		if (new_flags & STORE_FLAG_DELETED)
+			mb->deleted++;
+		else
+			mb->deleted--;
+	}
+}
+
+/* ---- random identifiers ---- */
+
+enum store_result sq_random_id(char *out, size_t size, char prefix)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned char rnd[22];
+	size_t got = 0;
+
+	if (size < sizeof(rnd) + 2)
+		return STORE_ERROR;
+	while (got < sizeof(rnd)) {
+		ssize_t n = getrandom(rnd + got, sizeof(rnd) - got, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("getrandom: %s", strerror(errno));
+			return STORE_ERROR;
+		}
+		got += (size_t)n;
+	}
+	/* 22 characters of 6 random bits each: 132 bits. */
+	out[0] = prefix;
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		out[i + 1] = alphabet[rnd[i] & 63];
+	out[sizeof(rnd) + 1] = '\0';
+	return STORE_OK;
+}
+
+/* ---- open and close ---- */
+
+static bool sq_user_ok(const char *user)
+{
+	size_t len;
+
+	if (user == NULL || user[0] == '\0' || user[0] == '.')
+		return false;
+	len = strnlen(user, SQ_USER_MAX + 1);
+	return len <= SQ_USER_MAX && strchr(user, '/') == NULL;
+}
+
+/* Creates a directory and makes its entry durable, so a blob made durable
+ * in it right after cannot vanish with it on power loss. */
+static bool sq_mkdir(const char *path, char *err, size_t err_size)
+{
+	char parent[SQ_PATH_MAX];
+	char *slash;
+	int fd;
+
+	if (mkdir(path, 0700) < 0) {
+		if (errno == EEXIST)
+			return true;
+		snprintf(err, err_size, "cannot create %s: %s", path, strerror(errno));
+		return false;
+	}
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	if (slash == NULL)
+		snprintf(parent, sizeof(parent), ".");
+	else if (slash == parent)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0) {
+		snprintf(err, err_size, "cannot sync %s: %s", parent, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/* SQLite gives -wal and -shm the database file's mode: create it 0600. */
+static bool sq_create_file(const char *path, char *err, size_t err_size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0) {
+		snprintf(err, err_size, "cannot create %s: %s", path, strerror(errno));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+static enum store_result sq_quick_check(struct store *st, char *err, size_t err_size)
+{
+	sqlite3_stmt *s;
+	unsigned int problems = 0;
+	int rc = sqlite3_prepare_v2(st->db, "PRAGMA quick_check", -1, &s, NULL);
+
+	if (rc != SQLITE_OK) {
+		snprintf(err, err_size, "cannot check store: %s", sqlite3_errmsg(st->db));
+		return sq_fail(st, rc, "quick_check");
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *line = (const char *)sqlite3_column_text(s, 0);
+
+		if (line != NULL && strcmp(line, "ok") == 0)
+			continue;
+		problems++;
+		log_error("store %s: quick_check: %s", st->user, line != NULL ? line : "?");
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, err_size, "cannot check store: %s", sqlite3_errstr(rc));
+		return sq_fail(st, rc, "quick_check");
+	}
+	if (problems > 0) {
+		snprintf(err, err_size, "store of %s is corrupt (%u problems, see log)",
+			 st->user, problems);
+		return STORE_CORRUPT;
+	}
+	return STORE_OK;
+}
+
+static enum store_result sq_prepare_all(struct store *st)
+{
+	for (int i = 0; i < SQ_STMT_COUNT; i++) {
+		int rc = sqlite3_prepare_v3(st->db, sq_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					    &st->stmts[i], NULL);
+
+		if (rc != SQLITE_OK)
+			return sq_fail(st, rc, sq_sql[i]);
+	}
+	return STORE_OK;
+}
+
+static enum store_result sq_create_defaults(struct store *st)
+{
+	enum store_result r = STORE_OK;
+
+	for (size_t i = 0; r == STORE_OK && i < sizeof(sq_default_mailboxes) /
+		     sizeof(sq_default_mailboxes[0]); i++) {
+		sqlite3_stmt *s;
+
+		r = sq_mailbox_insert(st, sq_default_mailboxes[i].name,
+				      sq_default_mailboxes[i].special_use, NULL);
+		if (r != STORE_OK)
+			break;
+		s = sq_stmt(st, SQ_SUB_ADD);
+		sqlite3_bind_text(s, 1, sq_default_mailboxes[i].name, -1, SQLITE_STATIC);
+		r = sq_run(st, s, "subscribe default");
+	}
+	return r;
+}
+
+/* Creates the schema and the default mailboxes in one transaction, unless
+ * another process did it first. */
+static enum store_result sq_setup(struct store *st)
+{
+	enum store_result r = sq_begin(st, true);
+	sqlite3_stmt *s;
+	int version = -1;
+
+	if (r != STORE_OK)
+		return r;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			version = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	if (version == 0) {
+		r = sq_exec(st, sq_schema);
+		if (r == STORE_OK)
+			r = sq_exec(st, "PRAGMA user_version = 1");
+		if (r == STORE_OK)
+			r = sq_prepare_all(st);
+		if (r == STORE_OK)
+			r = sq_create_defaults(st);
+		return sq_end(st, r);
+	}
+	sq_rollback(st);
+	if (version != SQ_SCHEMA_VERSION) {
+		log_error("store %s: unknown schema version %d", st->user, version);
+		return version < 0 ? STORE_ERROR : STORE_CORRUPT;
+	}
+	return sq_prepare_all(st);
+}
+
+enum store_result store_open(const char *data_dir, const char *user,
+			     struct store **store_r, char *err, size_t err_size)
+{
+	char path[SQ_PATH_MAX];
+	struct store *st;
+	enum store_result r;
+	int n, rc;
+
+	*store_r = NULL;
+	if (!sq_user_ok(user)) {
+		snprintf(err, err_size, "invalid user name");
+		return STORE_INVALID;
+	}
+	n = snprintf(path, sizeof(path), "%s/users/%s/blobs", data_dir, user);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		snprintf(err, err_size, "data directory path too long");
+		return STORE_INVALID;
+	}
+	snprintf(path, sizeof(path), "%s/users", data_dir);
+	if (!sq_mkdir(path, err, err_size))
+		return STORE_ERROR;
+	snprintf(path, sizeof(path), "%s/users/%s", data_dir, user);
+	if (!sq_mkdir(path, err, err_size))
+		return STORE_ERROR;
+	st = xcalloc(1, sizeof(*st));
+	st->user = xstrdup(user);
+	st->dir = xstrdup(path);
+	st->blob_dir_fd = -1;
+	snprintf(path, sizeof(path), "%s/blobs", st->dir);
+	if (!sq_mkdir(path, err, err_size)) {
+		r = STORE_ERROR;
+		goto fail;
+	}
+	st->blob_dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->blob_dir_fd < 0) {
+		snprintf(err, err_size, "cannot open %s: %s", path, strerror(errno));
+		r = STORE_ERROR;
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/store.db", st->dir);
+	if (!sq_create_file(path, err, err_size)) {
+		r = STORE_ERROR;
+		goto fail;
+	}
+	/* One thread at a time per handle (store.h "Threads"): no mutex. */
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+			     SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, err_size, "cannot open %s: %s", path,
+			 st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
+		r = sq_fail(st, rc, "open");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, SQ_BUSY_MS);
+	/* WAL with synchronous=NORMAL may lose the last commits on power
+	 * loss; FULL syncs the WAL at every commit, as store.h promises. */
+	r = sq_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+		    " PRAGMA foreign_keys=ON;");
+	if (r == STORE_OK)
+		r = sq_quick_check(st, err, err_size);
+	else
+		snprintf(err, err_size, "cannot set up %s (see log)", path);
+	if (r == STORE_OK) {
+		r = sq_setup(st);
+		if (r != STORE_OK)
+			snprintf(err, err_size, "cannot initialize %s: %s", path,
+				 store_result_name(r));
+	}
+	if (r != STORE_OK)
+		goto fail;
+	*store_r = st;
+	return STORE_OK;
+fail:
+	store_close(&st);
+	return r;
+}
+
+void store_close(struct store **storep)
+{
+	struct store *st = *storep;
+
+	if (st == NULL)
+		return;
+	*storep = NULL;
+	for (int i = 0; i < SQ_STMT_COUNT; i++)
+		sqlite3_finalize(st->stmts[i]);
+	if (st->db != NULL)
+		sqlite3_close_v2(st->db);
+	if (st->blob_dir_fd >= 0)
+		close(st->blob_dir_fd);
+	sq_unlink_forget(st);
+	free(st->unlink_names);
+	free(st->user);
+	free(st->dir);
+	free(st);
+}
+
+uint64_t store_append_limit(const struct store *store)
+{
+	(void)store;
+	return SQ_APPEND_LIMIT;
+}

@@ -1,0 +1,1443 @@
+/* The SQLite mail store against store.h: every call and every error result,
+ * the default mailboxes, CREATE/DELETE/RENAME rules (INBOX too),
+ * subscriptions, APPEND of small and streamed 5 MB bodies, MULTIAPPEND
+ * atomicity, COPY/MOVE sharing blobs, EXPUNGE freeing them, modseqs,
+ * CONDSTORE changes, \Recent, counters against recounts, limits, reopening,
+ * and store_check on clean and damaged stores.
+ * PETREL_STORE_BENCH=N also times the benchmark figures with N messages. */
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "core/log.h"
+#include "store/store.h"
+#include "unit.h"
+
+static char data_dir[] = "/tmp/petrel-test-store-XXXXXX";
+static char db_path[4096], blob_dir[4096];
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void rm_tree(const char *dir)
+{
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- direct looks at the database, independent of the store ---- */
+
+static int64_t db_int(const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return -2;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	} else {
+		printf("sql error: %s: %s\n", sql, sqlite3_errmsg(db));
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+static const char *db_str(const char *sql)
+{
+	static char out[256];
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	out[0] = '\0';
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
+			snprintf(out, sizeof(out), "%s", (const char *)sqlite3_column_text(s, 0));
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+	return out;
+}
+
+static void db_exec(const char *sql)
+{
+	sqlite3 *db;
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		printf("sql error: %s: %s\n", sql, sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+static int count_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* ---- helpers ---- */
+
+static struct store *open_store(void)
+{
+	struct store *st = NULL;
+	char err[256] = "";
+	enum store_result r = store_open(data_dir, "alice", &st, err, sizeof(err));
+
+	if (r != STORE_OK)
+		printf("store_open: %s: %s\n", store_result_name(r), err);
+	return st;
+}
+
+static struct store_blob *make_blob(struct store *st, const char *body)
+{
+	struct store_blob *b = NULL;
+
+	if (store_blob_begin(st, strlen(body), &b) != STORE_OK ||
+	    store_blob_write(b, body, strlen(body)) != STORE_OK ||
+	    store_blob_finish(b) != STORE_OK)
+		printf("make_blob failed\n");
+	return b;
+}
+
+/* Appends one message; returns its UID or 0. */
+static uint32_t append_kw(struct store *st, const char *mailbox, const char *body,
+			  uint32_t flags, const char *const *kw, unsigned int kw_count)
+{
+	struct store_append a = {
+		.blob = make_blob(st, body), .flags = flags, .keywords = kw,
+		.keyword_count = kw_count, .internaldate = 1700000000,
+		.internaldate_zone_min = 60,
+	};
+	uint32_t uidv, uid = 0;
+	enum store_result r = store_messages_append(st, mailbox, &a, 1, &uidv, &uid);
+
+	if (r != STORE_OK) {
+		printf("append to %s: %s\n", mailbox, store_result_name(r));
+		uid = 0;
+	}
+	store_blob_free(&a.blob);
+	return uid;
+}
+
+static uint32_t append(struct store *st, const char *mailbox, const char *body, uint32_t flags)
+{
+	return append_kw(st, mailbox, body, flags, NULL, 0);
+}
+
+static struct store_mailbox_status status(struct store *st, const char *name)
+{
+	struct store_mailbox_status s;
+	enum store_result r = store_mailbox_status(st, name, &s);
+
+	if (r != STORE_OK)
+		printf("status %s: %s\n", name, store_result_name(r));
+	return s;
+}
+
+static uint32_t uidvalidity(struct store *st, const char *name)
+{
+	return status(st, name).uidvalidity;
+}
+
+struct listing {
+	char text[4096];
+	size_t len;
+};
+
+static bool list_cb(const struct store_mailbox_info *info, void *ctx)
+{
+	struct listing *l = ctx;
+
+	l->len += (size_t)snprintf(l->text + l->len, sizeof(l->text) - l->len, "%s%s%s%s%s%s%s;",
+				   info->name, info->subscribed ? " sub" : "",
+				   info->noselect ? " noselect" : "",
+				   info->nonexistent ? " nonexistent" : "",
+				   info->has_children ? " children" : "",
+				   info->special_use ? " use=" : "",
+				   info->special_use ? (info->special_use == STORE_USE_SENT ? "sent" :
+							info->special_use == STORE_USE_DRAFTS ? "drafts" :
+							info->special_use == STORE_USE_TRASH ? "trash" :
+							info->special_use == STORE_USE_JUNK ? "junk" :
+							info->special_use == STORE_USE_ARCHIVE ? "archive" :
+							"other") : "");
+	return true;
+}
+
+static const char *list(struct store *st)
+{
+	static struct listing l;
+
+	memset(&l, 0, sizeof(l));
+	CHECK_INT(store_mailbox_list(st, list_cb, &l), STORE_OK);
+	return l.text;
+}
+
+struct problems {
+	unsigned int count;
+	char first[512];
+};
+
+static void report_cb(const char *problem, void *ctx)
+{
+	struct problems *p = ctx;
+
+	if (p->count++ == 0)
+		snprintf(p->first, sizeof(p->first), "%s", problem);
+}
+
+/* Status against a recount from a snapshot (store_check recounts size). */
+static void check_counters(struct store *st, const char *name)
+{
+	struct store_mailbox_status s = status(st, name);
+	struct store_snapshot snap;
+	uint32_t unseen = 0, deleted = 0, recent = 0, first_unseen = 0;
+
+	CHECK_INT(store_mailbox_snapshot(st, name, false, &snap), STORE_OK);
+	for (uint32_t i = 0; i < snap.count; i++) {
+		if (!(snap.messages[i].flags & STORE_FLAG_SEEN)) {
+			unseen++;
+			if (first_unseen == 0)
+				first_unseen = snap.messages[i].uid;
+		}
+		deleted += (snap.messages[i].flags & STORE_FLAG_DELETED) != 0;
+		recent += snap.messages[i].uid >= snap.first_recent_uid;
+	}
+	CHECK_INT(s.messages, snap.count);
+	CHECK_INT(s.unseen, unseen);
+	CHECK_INT(s.deleted, deleted);
+	CHECK_INT(s.recent, recent);
+	CHECK_INT(s.first_unseen_uid, first_unseen);
+	CHECK_INT(s.uidnext, snap.uidnext);
+	CHECK_INT(s.highestmodseq, snap.highestmodseq);
+	store_snapshot_free(&snap);
+
+	struct problems p = { 0 };
+
+	CHECK_INT(store_check(st, report_cb, &p), STORE_OK);
+	CHECK_INT(p.count, 0);
+	if (p.count > 0)
+		printf("  first problem: %s\n", p.first);
+}
+
+/* ---- tests ---- */
+
+static void test_result_names(void)
+{
+	CHECK_STR(store_result_name(STORE_OK), "ok");
+	CHECK_STR(store_result_name(STORE_NOT_FOUND), "not found");
+	CHECK_STR(store_result_name(STORE_EXISTS), "exists");
+	CHECK_STR(store_result_name(STORE_INVALID), "invalid");
+	CHECK_STR(store_result_name(STORE_NOT_ALLOWED), "not allowed");
+	CHECK_STR(store_result_name(STORE_LIMIT), "limit");
+	CHECK_STR(store_result_name(STORE_TOO_BIG), "too big");
+	CHECK_STR(store_result_name(STORE_NO_SPACE), "no space");
+	CHECK_STR(store_result_name(STORE_BUSY), "busy");
+	CHECK_STR(store_result_name(STORE_CORRUPT), "corrupt");
+	CHECK_STR(store_result_name(STORE_ERROR), "error");
+	CHECK_STR(store_result_name((enum store_result)99), "unknown");
+}
+
+static void test_open_errors(void)
+{
+	struct store *st = NULL;
+	char err[256];
+	char dir[4200];
+
+	CHECK_INT(store_open(data_dir, "", &st, err, sizeof(err)), STORE_INVALID);
+	CHECK_INT(store_open(data_dir, ".hidden", &st, err, sizeof(err)), STORE_INVALID);
+	CHECK_INT(store_open(data_dir, "a/b", &st, err, sizeof(err)), STORE_INVALID);
+	CHECK_INT(store_open(data_dir, "..", &st, err, sizeof(err)), STORE_INVALID);
+	CHECK(st == NULL);
+	snprintf(dir, sizeof(dir), "%s/missing/deeper", data_dir);
+	err[0] = '\0';
+	CHECK_INT(store_open(dir, "bob", &st, err, sizeof(err)), STORE_ERROR);
+	CHECK(err[0] != '\0');
+	CHECK(st == NULL);
+
+	/* Not a database: the quick check at open says CORRUPT. */
+	snprintf(dir, sizeof(dir), "%s/users", data_dir);
+	mkdir(dir, 0700);
+	snprintf(dir, sizeof(dir), "%s/users/mallory", data_dir);
+	mkdir(dir, 0700);
+	snprintf(dir, sizeof(dir), "%s/users/mallory/store.db", data_dir);
+	FILE *f = fopen(dir, "w");
+
+	for (int i = 0; f != NULL && i < 512; i++)
+		fputs("this is not an SQLite database at all ", f);
+	if (f != NULL)
+		fclose(f);
+	err[0] = '\0';
+	CHECK_INT(store_open(data_dir, "mallory", &st, err, sizeof(err)), STORE_CORRUPT);
+	CHECK(err[0] != '\0');
+	CHECK(st == NULL);
+	store_close(&st);   /* NULL is fine */
+}
+
+static void test_defaults(struct store *st)
+{
+	struct stat sb;
+
+	CHECK_STR(list(st), "Archive sub use=archive;Drafts sub use=drafts;INBOX sub;"
+		  "Junk sub use=junk;Sent sub use=sent;Trash sub use=trash;");
+	CHECK(stat(blob_dir, &sb) == 0 && S_ISDIR(sb.st_mode) && (sb.st_mode & 0777) == 0700);
+	CHECK(stat(db_path, &sb) == 0 && (sb.st_mode & 0077) == 0);
+	CHECK_STR(db_str("PRAGMA journal_mode"), "wal");
+	CHECK_INT(store_append_limit(st), 64 * 1024 * 1024);
+
+	struct store_mailbox_status s = status(st, "INBOX");
+
+	CHECK_INT(s.messages, 0);
+	CHECK_INT(s.uidnext, 1);
+	CHECK_INT(s.highestmodseq, 1);
+	CHECK_INT(s.first_unseen_uid, 0);
+	CHECK(s.uidvalidity > 0);
+	/* Every mailbox has its own UIDVALIDITY. */
+	CHECK(uidvalidity(st, "Sent") != s.uidvalidity);
+	CHECK(uidvalidity(st, "Trash") > uidvalidity(st, "Sent"));
+	check_counters(st, "INBOX");
+}
+
+static void test_names(struct store *st)
+{
+	char deep[200] = "", long_name[600];
+
+	CHECK_INT(store_mailbox_create(st, "", 0), STORE_INVALID);
+	CHECK_INT(store_mailbox_create(st, NULL, 0), STORE_INVALID);
+	CHECK_INT(store_mailbox_create(st, "/a", 0), STORE_INVALID);
+	CHECK_INT(store_mailbox_create(st, "a/", 0), STORE_INVALID);
+	CHECK_INT(store_mailbox_create(st, "a//b", 0), STORE_INVALID);
+	CHECK_INT(store_mailbox_create(st, "a/./b", 0), STORE_INVALID);
+	CHECK_INT(store_mailbox_create(st, "..", 0), STORE_INVALID);
+	CHECK_INT(store_mailbox_create(st, "a\tb", 0), STORE_INVALID);
+	CHECK_INT(store_mailbox_create(st, "a\x7f", 0), STORE_INVALID);
+	CHECK_INT(store_mailbox_create(st, "a\xc2\x85", 0), STORE_INVALID);   /* C1 NEL */
+	CHECK_INT(store_mailbox_create(st, "a\xff", 0), STORE_INVALID);
+	CHECK_INT(store_mailbox_create(st, "a\xc0\xaf", 0), STORE_INVALID);   /* overlong */
+	CHECK_INT(store_mailbox_create(st, "a\xed\xa0\x80", 0), STORE_INVALID); /* surrogate */
+	CHECK_INT(store_mailbox_create(st, "a*", 0), STORE_INVALID);
+	CHECK_INT(store_mailbox_create(st, "a%", 0), STORE_INVALID);
+	CHECK_INT(store_mailbox_create(st, "inbox", 0), STORE_INVALID);
+	CHECK_INT(store_mailbox_create(st, "Inbox/x", 0), STORE_INVALID);
+	CHECK_INT(store_mailbox_create(st, "x", 0x80), STORE_INVALID);
+	for (int i = 0; i < 33; i++)
+		strcat(deep, i == 0 ? "d" : "/d");
+	CHECK_INT(store_mailbox_create(st, deep, 0), STORE_LIMIT);
+	memset(long_name, 'n', 513);
+	long_name[513] = '\0';
+	CHECK_INT(store_mailbox_create(st, long_name, 0), STORE_INVALID);
+	long_name[512] = '\0';
+	CHECK_INT(store_mailbox_create(st, long_name, 0), STORE_OK);
+	CHECK_INT(store_mailbox_delete(st, long_name), STORE_OK);
+	/* UTF-8 names and case-sensitivity outside INBOX. */
+	CHECK_INT(store_mailbox_create(st, "Caf\xc3\xa9", 0), STORE_OK);
+	CHECK_INT(store_mailbox_create(st, "caf\xc3\xa9", 0), STORE_OK);
+	CHECK_INT(store_mailbox_create(st, "INBOXES", 0), STORE_OK);
+	CHECK_INT(store_mailbox_delete(st, "Caf\xc3\xa9"), STORE_OK);
+	CHECK_INT(store_mailbox_delete(st, "caf\xc3\xa9"), STORE_OK);
+	CHECK_INT(store_mailbox_delete(st, "INBOXES"), STORE_OK);
+	/* Every call refuses bad names the same way. */
+	struct store_mailbox_status s;
+	struct store_snapshot snap;
+	struct store_changes ch;
+	uint32_t *mod, nmod, uid;
+	struct store_flag_change fc = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_SEEN };
+	struct store_copy_result cr;
+
+	CHECK_INT(store_mailbox_status(st, "a//b", &s), STORE_INVALID);
+	CHECK_INT(store_mailbox_snapshot(st, "a//b", false, &snap), STORE_INVALID);
+	CHECK_INT(store_mailbox_changes(st, "a//b", 1, 0, &ch), STORE_INVALID);
+	CHECK_INT(store_messages_set_flags(st, "a//b", 1, &uid, 0, &fc, &mod, &nmod), STORE_INVALID);
+	CHECK_INT(store_messages_expunge(st, "a//b", 1, NULL, 0, &mod, &nmod), STORE_INVALID);
+	CHECK_INT(store_messages_copy(st, "INBOX", 1, NULL, 0, "a//b", false, &cr), STORE_INVALID);
+	CHECK_INT(store_mailbox_subscribe(st, "a//b", true), STORE_INVALID);
+	CHECK_INT(store_mailbox_rename(st, "a//b", "c"), STORE_INVALID);
+	CHECK_INT(store_mailbox_rename(st, "Sent", "c//d"), STORE_INVALID);
+	CHECK_INT(store_mailbox_delete(st, "a//b"), STORE_INVALID);
+}
+
+static void test_create_delete(struct store *st)
+{
+	uint32_t v1, v2;
+
+	CHECK_INT(store_mailbox_create(st, "a/b/c", 0), STORE_OK);
+	CHECK_STR(list(st), "Archive sub use=archive;Drafts sub use=drafts;INBOX sub;"
+		  "Junk sub use=junk;Sent sub use=sent;Trash sub use=trash;"
+		  "a children;a/b children;a/b/c;");
+	CHECK_INT(store_mailbox_create(st, "a", 0), STORE_EXISTS);
+	CHECK_INT(store_mailbox_create(st, "a/b/c", 0), STORE_EXISTS);
+	CHECK_INT(store_mailbox_create(st, "INBOX", 0), STORE_EXISTS);
+	CHECK_INT(store_mailbox_create(st, "Flagged", STORE_USE_FLAGGED), STORE_OK);
+	CHECK_INT(store_mailbox_delete(st, "Flagged"), STORE_OK);
+
+	CHECK_INT(store_mailbox_delete(st, "INBOX"), STORE_NOT_ALLOWED);
+	CHECK_INT(store_mailbox_delete(st, "nothere"), STORE_NOT_FOUND);
+
+	/* A mailbox with children loses its messages and becomes \Noselect. */
+	CHECK(append(st, "a", "Subject: x\r\n\r\nbody\r\n", 0) == 1);
+	v1 = uidvalidity(st, "a");
+	CHECK_INT(store_mailbox_delete(st, "a"), STORE_OK);
+	CHECK(strstr(list(st), "a noselect children;a/b children;") != NULL);
+	struct store_mailbox_status s;
+	struct store_snapshot snap;
+
+	CHECK_INT(store_mailbox_status(st, "a", &s), STORE_NOT_ALLOWED);
+	CHECK_INT(store_mailbox_snapshot(st, "a", false, &snap), STORE_NOT_ALLOWED);
+	CHECK_INT(db_int("SELECT count(*) FROM blobs"), 0);
+	CHECK_INT(store_mailbox_delete(st, "a"), STORE_NOT_ALLOWED);
+	struct store_append ap = { .blob = make_blob(st, "x") };
+	uint32_t uidv, uid;
+
+	CHECK_INT(store_messages_append(st, "a", &ap, 1, &uidv, &uid), STORE_NOT_ALLOWED);
+	store_blob_free(&ap.blob);
+	/* Creating it again makes it selectable with a new UIDVALIDITY. */
+	CHECK_INT(store_mailbox_create(st, "a", 0), STORE_OK);
+	v2 = uidvalidity(st, "a");
+	CHECK(v2 != v1);
+	CHECK_INT(status(st, "a").messages, 0);
+	CHECK_INT(status(st, "a").uidnext, 1);
+	CHECK_INT(store_mailbox_delete(st, "a"), STORE_OK);
+
+	/* Leaves first, then the \Noselect leaf itself (RFC 9051 §6.3.5). */
+	CHECK_INT(store_mailbox_delete(st, "a/b"), STORE_OK);       /* has a/b/c */
+	CHECK_INT(store_mailbox_delete(st, "a/b/c"), STORE_OK);
+	CHECK(strstr(list(st), "a noselect children;a/b noselect;") != NULL);
+	CHECK_INT(store_mailbox_delete(st, "a/b"), STORE_OK);
+	CHECK_INT(store_mailbox_delete(st, "a"), STORE_OK);
+	CHECK(strstr(list(st), ";a;") == NULL && strstr(list(st), ";a ") == NULL);
+
+	/* Deleted and re-created: the old UIDVALIDITY is refused. */
+	CHECK_INT(store_mailbox_create(st, "old", 0), STORE_OK);
+	v1 = uidvalidity(st, "old");
+	CHECK_INT(store_mailbox_delete(st, "old"), STORE_OK);
+	CHECK_INT(store_mailbox_create(st, "old", 0), STORE_OK);
+	v2 = uidvalidity(st, "old");
+	CHECK(v2 > v1);
+	struct store_changes ch;
+
+	CHECK_INT(store_mailbox_changes(st, "old", v1, 0, &ch), STORE_NOT_FOUND);
+	CHECK_INT(store_mailbox_changes(st, "old", v2, 0, &ch), STORE_OK);
+	store_changes_free(&ch);
+	CHECK_INT(store_mailbox_delete(st, "old"), STORE_OK);
+	check_counters(st, "INBOX");
+}
+
+static void test_rename(struct store *st)
+{
+	uint32_t v;
+
+	CHECK_INT(store_mailbox_create(st, "p/q", 0), STORE_OK);
+	CHECK(append(st, "p/q", "one", 0) == 1);
+	v = uidvalidity(st, "p/q");
+	CHECK_INT(store_mailbox_rename(st, "p", "r/s"), STORE_OK);
+	CHECK(strstr(list(st), "r children;r/s children;r/s/q;") != NULL);
+	CHECK(strstr(list(st), "p") == NULL);
+	CHECK_INT(uidvalidity(st, "r/s/q"), v);
+	CHECK_INT(status(st, "r/s/q").messages, 1);
+
+	CHECK_INT(store_mailbox_rename(st, "nothere", "x"), STORE_NOT_FOUND);
+	CHECK_INT(store_mailbox_rename(st, "r/s", "Sent"), STORE_EXISTS);
+	CHECK_INT(store_mailbox_rename(st, "r/s", "r"), STORE_EXISTS);
+	CHECK_INT(store_mailbox_rename(st, "r/s", "r/s"), STORE_EXISTS);
+	CHECK_INT(store_mailbox_rename(st, "r", "r/s/t"), STORE_INVALID);
+	CHECK_INT(store_mailbox_rename(st, "r", "r/x"), STORE_INVALID);
+	/* Not a descendant: only a prefix of the name. */
+	CHECK_INT(store_mailbox_rename(st, "r", "rr"), STORE_OK);
+	CHECK_INT(store_mailbox_rename(st, "rr", "r"), STORE_OK);
+	/* Children too deep after the move. */
+	char deep[200] = "";
+
+	for (int i = 0; i < 31; i++)
+		strcat(deep, i == 0 ? "d" : "/d");
+	CHECK_INT(store_mailbox_rename(st, "r", deep), STORE_LIMIT);
+	CHECK_INT(status(st, "r/s/q").messages, 1);
+	CHECK_INT(store_mailbox_delete(st, "r/s/q"), STORE_OK);
+	CHECK_INT(store_mailbox_delete(st, "r/s"), STORE_OK);
+	CHECK_INT(store_mailbox_delete(st, "r"), STORE_OK);
+
+	/* RENAME INBOX: messages move with fresh UIDs, INBOX stays, empty. */
+	struct store_mailbox_status before, after, moved;
+	const char *kw[] = { "$Important" };
+
+	CHECK_INT(store_mailbox_create(st, "INBOX/child", 0), STORE_OK);
+	CHECK(append(st, "INBOX", "m1", STORE_FLAG_SEEN) == 1);
+	CHECK(append(st, "INBOX", "m2", 0) == 2);
+	CHECK(append_kw(st, "INBOX", "m3", STORE_FLAG_DELETED, kw, 1) == 3);
+	uint32_t *ex, nex;
+	struct store_flag_change fc = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_DELETED };
+	uint32_t one = 1;
+
+	before = status(st, "INBOX");
+	CHECK_INT(store_messages_set_flags(st, "INBOX", before.uidvalidity, &one, 1, &fc,
+					   &ex, &nex), STORE_OK);
+	free(ex);
+	CHECK_INT(store_messages_expunge(st, "INBOX", before.uidvalidity, NULL, 0, &ex, &nex),
+		  STORE_OK);
+	CHECK_INT(nex, 2);
+	free(ex);
+	before = status(st, "INBOX");
+	CHECK_INT(before.messages, 1);
+	CHECK(append(st, "INBOX", "m4", 0) == 4);
+	CHECK(append(st, "INBOX", "m5", STORE_FLAG_SEEN) == 5);
+	before = status(st, "INBOX");
+	CHECK_INT(store_mailbox_rename(st, "INBOX", "Old/Inbox"), STORE_OK);
+	after = status(st, "INBOX");
+	moved = status(st, "Old/Inbox");
+	CHECK_INT(after.uidvalidity, before.uidvalidity);
+	CHECK_INT(after.uidnext, before.uidnext);
+	CHECK_INT(after.messages, 0);
+	CHECK_INT(after.unseen, 0);
+	CHECK_INT(after.recent, 0);
+	CHECK_INT(after.highestmodseq, before.highestmodseq + 1);
+	CHECK(moved.uidvalidity != before.uidvalidity);
+	CHECK_INT(moved.messages, 3);
+	CHECK_INT(moved.uidnext, 4);
+	CHECK_INT(moved.unseen, 2);
+	CHECK_INT(moved.first_unseen_uid, 1);
+	CHECK_INT(moved.highestmodseq, 2);
+	CHECK(strstr(list(st), "INBOX sub children;INBOX/child;") != NULL);
+	CHECK(strstr(list(st), "Old children;Old/Inbox;") != NULL);
+
+	struct store_snapshot snap;
+
+	CHECK_INT(store_mailbox_snapshot(st, "Old/Inbox", false, &snap), STORE_OK);
+	CHECK_INT(snap.count, 3);
+	if (snap.count == 3) {
+		CHECK_INT(snap.messages[0].uid, 1);
+		CHECK_INT(snap.messages[2].uid, 3);
+		CHECK_INT(snap.messages[2].flags, STORE_FLAG_SEEN);   /* was m5 */
+		CHECK_INT(snap.messages[0].keywords, 0);
+	}
+	CHECK_INT(snap.keyword_count, 1);
+	if (snap.keyword_count == 1)
+		CHECK_STR(snap.keywords[0], "$Important");
+	store_snapshot_free(&snap);
+	/* Sessions on INBOX learn the messages left. */
+	struct store_changes ch;
+
+	CHECK_INT(store_mailbox_changes(st, "INBOX", after.uidvalidity, before.highestmodseq,
+					&ch), STORE_OK);
+	CHECK_INT(ch.expunged_count, 3);
+	if (ch.expunged_count == 3) {
+		CHECK_INT(ch.expunged[0], 2);
+		CHECK_INT(ch.expunged[1], 4);
+		CHECK_INT(ch.expunged[2], 5);
+	}
+	CHECK_INT(ch.changed_count, 0);
+	store_changes_free(&ch);
+	CHECK(append(st, "INBOX", "m6", 0) == 6);
+	CHECK_INT(store_mailbox_rename(st, "INBOX", "Sent"), STORE_EXISTS);
+	CHECK_INT(store_mailbox_rename(st, "Sent", "INBOX"), STORE_EXISTS);
+	/* INBOX may be renamed below itself: its children stay. */
+	CHECK_INT(store_mailbox_rename(st, "INBOX", "INBOX/older"), STORE_OK);
+	CHECK_INT(status(st, "INBOX/older").messages, 1);
+	check_counters(st, "INBOX");
+	check_counters(st, "Old/Inbox");
+	CHECK_INT(store_mailbox_delete(st, "INBOX/older"), STORE_OK);
+	CHECK_INT(store_mailbox_delete(st, "INBOX/child"), STORE_OK);
+	CHECK_INT(store_mailbox_delete(st, "Old/Inbox"), STORE_OK);
+	CHECK_INT(store_mailbox_delete(st, "Old"), STORE_OK);
+	CHECK_INT(db_int("SELECT count(*) FROM blobs"), 0);
+}
+
+static void test_subscriptions(struct store *st)
+{
+	CHECK_INT(store_mailbox_subscribe(st, "Future/Box", true), STORE_OK);
+	CHECK_INT(store_mailbox_subscribe(st, "Future/Box", true), STORE_OK);
+	CHECK(strstr(list(st), "Drafts sub use=drafts;Future/Box sub noselect nonexistent;INBOX")
+	      != NULL);
+	CHECK_INT(store_mailbox_create(st, "Future/Box", 0), STORE_OK);
+	CHECK(strstr(list(st), "Future children;Future/Box sub;") != NULL);
+	/* RFC 9051 §6.3.9: deleting does not unsubscribe. */
+	CHECK_INT(store_mailbox_delete(st, "Future/Box"), STORE_OK);
+	CHECK(strstr(list(st), "Future;Future/Box sub noselect nonexistent;") != NULL);
+	CHECK_INT(store_mailbox_delete(st, "Future"), STORE_OK);
+	CHECK_INT(store_mailbox_subscribe(st, "Future/Box", false), STORE_OK);
+	CHECK_INT(store_mailbox_subscribe(st, "Future/Box", false), STORE_NOT_FOUND);
+	CHECK_INT(store_mailbox_subscribe(st, "Sent", false), STORE_OK);
+	CHECK(strstr(list(st), "Sent use=sent;") != NULL);
+	CHECK_INT(store_mailbox_subscribe(st, "Sent", true), STORE_OK);
+	CHECK(strstr(list(st), "Sent sub use=sent;") != NULL);
+}
+
+static bool stop_after_two(const struct store_mailbox_info *info, void *ctx)
+{
+	unsigned int *n = ctx;
+
+	(void)info;
+	return ++*n < 2;
+}
+
+static void test_list_stop(struct store *st)
+{
+	unsigned int n = 0;
+
+	CHECK_INT(store_mailbox_list(st, stop_after_two, &n), STORE_OK);
+	CHECK_INT(n, 2);
+}
+
+static void test_append(struct store *st)
+{
+	struct store_mailbox_status s0 = status(st, "Drafts"), s;
+	const char *kws[] = { "$Forwarded", "Work" };
+	uint32_t uidv, uids[3];
+	struct store_blob *b;
+
+	CHECK_INT(store_mailbox_create(st, "Big", 0), STORE_OK);
+	CHECK(append_kw(st, "Drafts", "Subject: hi\r\n\r\nhello\r\n", STORE_FLAG_DRAFT, kws, 2)
+	      == 1);
+	s = status(st, "Drafts");
+	CHECK_INT(s.messages, 1);
+	CHECK_INT(s.uidnext, 2);
+	CHECK_INT(s.unseen, 1);
+	CHECK_INT(s.recent, 1);
+	CHECK_INT(s.size, 22);
+	CHECK_INT(s.highestmodseq, s0.highestmodseq + 1);
+	CHECK_INT(s.uidvalidity, s0.uidvalidity);
+
+	/* A 5 MB body in 4 KiB pieces goes to a file under blobs/. */
+	char piece[4096];
+	int files = count_files(blob_dir);
+
+	memset(piece, 'x', sizeof(piece));
+	piece[sizeof(piece) - 2] = '\r';
+	piece[sizeof(piece) - 1] = '\n';
+	CHECK_INT(store_blob_begin(st, 0, &b), STORE_OK);
+	for (int i = 0; i < 1280; i++)
+		CHECK_INT(store_blob_write(b, piece, sizeof(piece)), STORE_OK);
+	CHECK_INT(count_files(blob_dir), files + 1);     /* tmp-*.eml while writing */
+	CHECK_INT(store_blob_finish(b), STORE_OK);
+	CHECK_INT(store_blob_write(b, "x", 1), STORE_INVALID);
+	CHECK_INT(store_blob_finish(b), STORE_INVALID);
+	struct store_append a = { .blob = b, .internaldate = 1, .internaldate_zone_min = -300 };
+
+	CHECK_INT(store_messages_append(st, "Big", &a, 1, &uidv, uids), STORE_OK);
+	CHECK_INT(uids[0], 1);
+	CHECK_INT(uidv, uidvalidity(st, "Big"));
+	/* Used: the same blob cannot be appended again. */
+	CHECK_INT(store_messages_append(st, "Big", &a, 1, &uidv, uids), STORE_INVALID);
+	store_blob_free(&b);
+	CHECK(b == NULL);
+	CHECK_INT(count_files(blob_dir), files + 1);
+	CHECK_INT(db_int("SELECT count(*) FROM blobs WHERE file IS NOT NULL AND size = 5242880"), 1);
+	CHECK_INT(status(st, "Big").size, 5242880);
+
+	/* Over 64 KiB written in small pieces spills; just under stays inline. */
+	char chunk[1000];
+
+	memset(chunk, 'y', sizeof(chunk));
+	CHECK_INT(store_blob_begin(st, 0, &b), STORE_OK);
+	for (int i = 0; i < 65; i++)
+		CHECK_INT(store_blob_write(b, chunk, sizeof(chunk)), STORE_OK);
+	CHECK_INT(count_files(blob_dir), files + 1);
+	CHECK_INT(store_blob_write(b, chunk, 537), STORE_OK);   /* 65537 bytes */
+	CHECK_INT(count_files(blob_dir), files + 2);
+	CHECK_INT(store_blob_finish(b), STORE_OK);
+	/* Never used: freeing removes its file. */
+	store_blob_free(&b);
+	CHECK_INT(count_files(blob_dir), files + 1);
+	CHECK_INT(store_blob_begin(st, 65536, &b), STORE_OK);
+	for (int i = 0; i < 64; i++)
+		CHECK_INT(store_blob_write(b, chunk, 1024 < sizeof(chunk) ? 1024 : sizeof(chunk)),
+			  STORE_OK);
+	CHECK_INT(store_blob_write(b, chunk, 536), STORE_OK);    /* 64536 */
+	CHECK_INT(store_blob_finish(b), STORE_OK);
+	a.blob = b;
+	CHECK_INT(store_messages_append(st, "Big", &a, 1, &uidv, uids), STORE_OK);
+	CHECK_INT(uids[0], 2);
+	store_blob_free(&b);
+	CHECK_INT(count_files(blob_dir), files + 1);
+	CHECK_INT(db_int("SELECT count(*) FROM blobs WHERE data IS NOT NULL AND size = 64536"), 1);
+
+	/* An empty body is a message too. */
+	CHECK(append(st, "Big", "", 0) == 3);
+	/* An unfinished blob is refused; freeing an unfinished spilled one
+	 * removes its temporary file. */
+	CHECK_INT(store_blob_begin(st, 100000, &b), STORE_OK);
+	CHECK_INT(count_files(blob_dir), files + 2);
+	a.blob = b;
+	CHECK_INT(store_messages_append(st, "Big", &a, 1, &uidv, uids), STORE_INVALID);
+	store_blob_free(&b);
+	CHECK_INT(count_files(blob_dir), files + 1);
+
+	/* Limits. */
+	CHECK_INT(store_blob_begin(st, store_append_limit(st) + 1, &b), STORE_TOO_BIG);
+	CHECK(b == NULL);
+	CHECK_INT(store_blob_begin(st, 10, &b), STORE_OK);
+	CHECK_INT(store_blob_write(b, chunk, 10), STORE_OK);
+	/* A length past the limit is refused before anything is read. */
+	CHECK_INT(store_blob_write(b, chunk, (size_t)store_append_limit(st)), STORE_TOO_BIG);
+	CHECK_INT(store_blob_write(b, chunk, 1), STORE_INVALID);
+	CHECK_INT(store_blob_finish(b), STORE_INVALID);
+	store_blob_free(&b);
+	CHECK_INT(count_files(blob_dir), files + 1);
+	store_blob_free(&b);     /* NULL is fine */
+
+	/* Errors. */
+	a.blob = make_blob(st, "body");
+	CHECK_INT(store_messages_append(st, "nothere", &a, 1, &uidv, uids), STORE_NOT_FOUND);
+	CHECK_INT(store_messages_append(st, "Big", &a, 0, &uidv, uids), STORE_INVALID);
+	a.flags = 0x100;
+	CHECK_INT(store_messages_append(st, "Big", &a, 1, &uidv, uids), STORE_INVALID);
+	a.flags = 0;
+	const char *bad_kw[] = { "bad keyword" };
+	const char *slash_kw[] = { "\\Seen" };
+
+	a.keywords = bad_kw;
+	a.keyword_count = 1;
+	CHECK_INT(store_messages_append(st, "Big", &a, 1, &uidv, uids), STORE_INVALID);
+	a.keywords = slash_kw;
+	CHECK_INT(store_messages_append(st, "Big", &a, 1, &uidv, uids), STORE_INVALID);
+	a.keywords = NULL;
+	a.keyword_count = 0;
+	a.internaldate_zone_min = 100 * 60;
+	CHECK_INT(store_messages_append(st, "Big", &a, 1, &uidv, uids), STORE_INVALID);
+	a.internaldate_zone_min = 0;
+
+	/* MULTIAPPEND: all or nothing. */
+	struct store_append multi[3] = {
+		{ .blob = a.blob, .flags = STORE_FLAG_SEEN },
+		{ .blob = NULL },
+		{ .blob = make_blob(st, "third") },
+	};
+
+	s0 = status(st, "Big");
+	CHECK_INT(store_messages_append(st, "Big", multi, 3, &uidv, uids), STORE_INVALID);
+	multi[1].blob = multi[0].blob;      /* the same blob twice */
+	CHECK_INT(store_messages_append(st, "Big", multi, 3, &uidv, uids), STORE_INVALID);
+	s = status(st, "Big");
+	CHECK_INT(s.messages, s0.messages);
+	CHECK_INT(s.uidnext, s0.uidnext);
+	CHECK_INT(s.highestmodseq, s0.highestmodseq);
+	CHECK_INT(db_int("SELECT count(*) FROM blobs"), 4);
+	multi[1].blob = make_blob(st, "second");
+	CHECK_INT(store_messages_append(st, "Big", multi, 3, &uidv, uids), STORE_OK);
+	CHECK_INT(uids[0], 4);
+	CHECK_INT(uids[1], 5);
+	CHECK_INT(uids[2], 6);
+	s = status(st, "Big");
+	CHECK_INT(s.messages, s0.messages + 3);
+	CHECK_INT(s.highestmodseq, s0.highestmodseq + 1);   /* one modseq for the call */
+	for (int i = 0; i < 3; i++)
+		store_blob_free(&multi[i].blob);
+
+	/* A blob of another store is not usable here. */
+	struct store *other = NULL;
+	char err[128];
+
+	CHECK_INT(store_open(data_dir, "bob", &other, err, sizeof(err)), STORE_OK);
+	if (other != NULL) {
+		a.blob = make_blob(other, "foreign");
+		CHECK_INT(store_messages_append(st, "Big", &a, 1, &uidv, uids), STORE_INVALID);
+		store_blob_free(&a.blob);
+		store_close(&other);
+	}
+	check_counters(st, "Big");
+	check_counters(st, "Drafts");
+}
+
+static int64_t blob_refcount_of(const char *mailbox, uint32_t uid)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "SELECT b.refcount FROM blobs b JOIN messages m ON m.blob_id = b.id"
+		 " JOIN mailboxes x ON x.id = m.mailbox_id WHERE x.name = '%s' AND m.uid = %u",
+		 mailbox, uid);
+	return db_int(sql);
+}
+
+static void test_copy_move_expunge(struct store *st)
+{
+	struct store_copy_result cr;
+	uint32_t v = uidvalidity(st, "Big"), uids[4] = { 6, 1, 99, 1 };
+	int64_t blobs = db_int("SELECT count(*) FROM blobs");
+	int files = count_files(blob_dir);
+	const char *kw[] = { "Work" };
+	uint32_t *ex, nex;
+
+	CHECK_INT(store_mailbox_create(st, "Copies", 0), STORE_OK);
+	/* A keyword the target does not know yet is created there. */
+	CHECK(append_kw(st, "Copies", "k", 0, (const char *[]){ "Other" }, 1) == 1);
+	struct store_flag_change fc = { .op = STORE_FLAGS_ADD, .keywords = kw, .keyword_count = 1 };
+	uint32_t six = 6;
+
+	CHECK_INT(store_messages_set_flags(st, "Big", v, &six, 1, &fc, &ex, &nex), STORE_OK);
+	free(ex);
+	blobs = db_int("SELECT count(*) FROM blobs");
+	CHECK_INT(store_messages_copy(st, "Big", v, uids, 4, "Copies", false, &cr), STORE_OK);
+	CHECK_INT(cr.dest_uidvalidity, uidvalidity(st, "Copies"));
+	CHECK_INT(cr.count, 2);
+	if (cr.count == 2) {
+		CHECK_INT(cr.src_uids[0], 1);
+		CHECK_INT(cr.src_uids[1], 6);
+		CHECK_INT(cr.dest_uids[0], 2);
+		CHECK_INT(cr.dest_uids[1], 3);
+	}
+	CHECK(!cr.to_missing);
+	store_copy_result_free(&cr);
+	CHECK_INT(db_int("SELECT count(*) FROM blobs"), blobs);
+	CHECK_INT(count_files(blob_dir), files);
+	CHECK_INT(blob_refcount_of("Big", 1), 2);
+	CHECK_INT(blob_refcount_of("Copies", 2), 2);
+	CHECK_INT(status(st, "Copies").size, 1 + 5242880 + 5);
+	/* Keywords are mapped by name into the target's list. */
+	struct store_snapshot snap;
+
+	CHECK_INT(store_mailbox_snapshot(st, "Copies", false, &snap), STORE_OK);
+	CHECK_INT(snap.keyword_count, 2);
+	if (snap.keyword_count == 2 && snap.count == 3) {
+		CHECK_STR(snap.keywords[1], "Work");
+		CHECK_INT(snap.messages[2].keywords, 2);
+		CHECK_INT(snap.messages[2].flags, 0);
+	}
+	store_snapshot_free(&snap);
+
+	/* Errors. */
+	CHECK_INT(store_messages_copy(st, "Big", v, uids, 1, "Nowhere", false, &cr), STORE_NOT_FOUND);
+	CHECK(cr.to_missing);
+	CHECK_INT(store_messages_copy(st, "Big", v + 1000, uids, 1, "Copies", false, &cr),
+		  STORE_NOT_FOUND);
+	CHECK(!cr.to_missing);
+	CHECK_INT(store_messages_copy(st, "Nowhere", v, uids, 1, "Copies", false, &cr),
+		  STORE_NOT_FOUND);
+	CHECK(!cr.to_missing);
+	CHECK_INT(store_messages_copy(st, "Big", v, NULL, 1, "Copies", false, &cr), STORE_INVALID);
+	CHECK_INT(store_mailbox_create(st, "Par/Kid", 0), STORE_OK);
+	CHECK_INT(store_mailbox_delete(st, "Par"), STORE_OK);
+	CHECK_INT(store_messages_copy(st, "Big", v, uids, 1, "Par", false, &cr), STORE_NOT_ALLOWED);
+	uint32_t missing = 77;
+
+	CHECK_INT(store_messages_copy(st, "Big", v, &missing, 1, "Copies", false, &cr), STORE_OK);
+	CHECK_INT(cr.count, 0);
+	CHECK_INT(cr.dest_uidvalidity, uidvalidity(st, "Copies"));
+	store_copy_result_free(&cr);
+
+	/* MOVE: the source loses them (as expunges), blobs stay shared. */
+	struct store_mailbox_status big0 = status(st, "Big");
+	uint32_t mv[2] = { 2, 3 };
+
+	CHECK_INT(store_messages_copy(st, "Big", v, mv, 2, "Trash", true, &cr), STORE_OK);
+	CHECK_INT(cr.count, 2);
+	store_copy_result_free(&cr);
+	CHECK_INT(status(st, "Big").messages, big0.messages - 2);
+	CHECK_INT(status(st, "Trash").messages, 2);
+	CHECK_INT(db_int("SELECT count(*) FROM blobs"), blobs);
+	struct store_changes ch;
+
+	CHECK_INT(store_mailbox_changes(st, "Big", v, big0.highestmodseq, &ch), STORE_OK);
+	CHECK_INT(ch.expunged_count, 2);
+	CHECK_INT(ch.changed_count, 0);
+	CHECK_INT(ch.highestmodseq, big0.highestmodseq + 1);
+	store_changes_free(&ch);
+	/* MOVE within one mailbox gives new UIDs. */
+	uint32_t tv = uidvalidity(st, "Trash"), t1 = 1;
+
+	CHECK_INT(store_messages_copy(st, "Trash", tv, &t1, 1, "Trash", true, &cr), STORE_OK);
+	CHECK_INT(cr.count, 1);
+	if (cr.count == 1)
+		CHECK_INT(cr.dest_uids[0], 3);
+	store_copy_result_free(&cr);
+	CHECK_INT(status(st, "Trash").messages, 2);
+	check_counters(st, "Trash");
+	check_counters(st, "Big");
+	check_counters(st, "Copies");
+
+	/* EXPUNGE removes only \Deleted ones; the blob goes with its last user. */
+	struct store_flag_change del = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_DELETED };
+	uint32_t one = 1, two = 2;
+
+	CHECK_INT(store_messages_expunge(st, "Big", v, NULL, 0, &ex, &nex), STORE_OK);
+	CHECK_INT(nex, 0);
+	CHECK(ex == NULL);
+	CHECK_INT(store_messages_set_flags(st, "Big", v, &one, 1, &del, &ex, &nex), STORE_OK);
+	free(ex);
+	CHECK_INT(store_messages_expunge(st, "Big", v, NULL, 0, &ex, &nex), STORE_OK);
+	CHECK_INT(nex, 1);
+	if (nex == 1)
+		CHECK_INT(ex[0], 1);
+	free(ex);
+	CHECK_INT(db_int("SELECT count(*) FROM blobs"), blobs);     /* Copies 2 still uses it */
+	CHECK_INT(count_files(blob_dir), files);
+	CHECK_INT(blob_refcount_of("Copies", 2), 1);
+	uint32_t cv = uidvalidity(st, "Copies");
+
+	CHECK_INT(store_messages_set_flags(st, "Copies", cv, &two, 1, &del, &ex, &nex), STORE_OK);
+	free(ex);
+	uint32_t only[2] = { 3, 2 };   /* 3 is not \Deleted */
+
+	CHECK_INT(store_messages_expunge(st, "Copies", cv, only, 2, &ex, &nex), STORE_OK);
+	CHECK_INT(nex, 1);
+	free(ex);
+	CHECK_INT(db_int("SELECT count(*) FROM blobs"), blobs - 1);
+	CHECK_INT(count_files(blob_dir), files - 1);               /* the 5 MB file */
+	CHECK_INT(db_int("SELECT count(*) FROM expunged e JOIN mailboxes m ON m.id = e.mailbox_id"
+			 " WHERE m.name = 'Copies' AND e.uid = 2"), 1);
+	CHECK_INT(store_messages_expunge(st, "Copies", cv + 1, NULL, 0, &ex, &nex), STORE_NOT_FOUND);
+	CHECK_INT(store_messages_expunge(st, "Nowhere", cv, NULL, 0, &ex, &nex), STORE_NOT_FOUND);
+	check_counters(st, "Big");
+	check_counters(st, "Copies");
+}
+
+static void test_flags_modseq(struct store *st)
+{
+	struct store_mailbox_status s;
+	uint32_t v, u[3], *mod, nmod;
+	struct store_changes ch;
+	uint64_t m0;
+
+	CHECK_INT(store_mailbox_create(st, "Flags", 0), STORE_OK);
+	v = uidvalidity(st, "Flags");
+	for (int i = 0; i < 3; i++)
+		u[i] = append(st, "Flags", "msg", 0);
+	s = status(st, "Flags");
+	CHECK_INT(s.highestmodseq, 4);    /* 1, then one per append */
+	CHECK_INT(s.unseen, 3);
+	CHECK_INT(s.first_unseen_uid, 1);
+	m0 = s.highestmodseq;
+
+	struct store_flag_change fc = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_SEEN };
+
+	CHECK_INT(store_messages_set_flags(st, "Flags", v, u, 2, &fc, &mod, &nmod), STORE_OK);
+	CHECK_INT(nmod, 0);
+	CHECK(mod == NULL);
+	s = status(st, "Flags");
+	CHECK_INT(s.highestmodseq, m0 + 1);
+	CHECK_INT(s.unseen, 1);
+	CHECK_INT(s.first_unseen_uid, 3);
+	/* Nothing changes: nothing moves. */
+	CHECK_INT(store_messages_set_flags(st, "Flags", v, u, 2, &fc, &mod, &nmod), STORE_OK);
+	CHECK_INT(status(st, "Flags").highestmodseq, m0 + 1);
+	/* Only the message that changes gets the new modseq. */
+	CHECK_INT(store_messages_set_flags(st, "Flags", v, u, 3, &fc, &mod, &nmod), STORE_OK);
+	CHECK_INT(status(st, "Flags").highestmodseq, m0 + 2);
+	CHECK_INT(status(st, "Flags").first_unseen_uid, 0);
+	CHECK_INT(store_mailbox_changes(st, "Flags", v, m0 + 1, &ch), STORE_OK);
+	CHECK_INT(ch.changed_count, 1);
+	if (ch.changed_count == 1) {
+		CHECK_INT(ch.changed[0].uid, 3);
+		CHECK_INT(ch.changed[0].modseq, m0 + 2);
+		CHECK_INT(ch.changed[0].flags, STORE_FLAG_SEEN);
+	}
+	CHECK_INT(ch.highestmodseq, m0 + 2);
+	CHECK_INT(ch.uidnext, 4);
+	store_changes_free(&ch);
+	CHECK_INT(store_mailbox_changes(st, "Flags", v, 0, &ch), STORE_OK);
+	CHECK_INT(ch.changed_count, 3);
+	if (ch.changed_count == 3)
+		CHECK(ch.changed[0].uid == 1 && ch.changed[1].uid == 2 && ch.changed[2].uid == 3);
+	store_changes_free(&ch);
+	CHECK_INT(store_mailbox_changes(st, "Flags", v, m0 + 2, &ch), STORE_OK);
+	CHECK_INT(ch.changed_count, 0);
+	CHECK_INT(ch.expunged_count, 0);
+	store_changes_free(&ch);
+
+	/* UNCHANGEDSINCE (RFC 7162 §3.1.3). */
+	struct store_flag_change cond = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_FLAGGED,
+					  .unchangedsince = m0 + 1 };
+	uint32_t dup[4] = { 3, 1, 3, 2 };
+
+	CHECK_INT(store_messages_set_flags(st, "Flags", v, dup, 4, &cond, &mod, &nmod), STORE_OK);
+	CHECK_INT(nmod, 1);
+	if (nmod == 1)
+		CHECK_INT(mod[0], 3);
+	free(mod);
+	CHECK_INT(status(st, "Flags").highestmodseq, m0 + 3);
+
+	/* SET and REMOVE, keywords by name, case-insensitively. */
+	const char *kws[] = { "Alpha", "beta" };
+	const char *kws2[] = { "ALPHA", "Unknown" };
+	struct store_flag_change set = { .op = STORE_FLAGS_SET, .flags = STORE_FLAG_ANSWERED,
+					 .keywords = kws, .keyword_count = 2 };
+	struct store_flag_change rm = { .op = STORE_FLAGS_REMOVE, .keywords = kws2,
+					.keyword_count = 2 };
+	struct store_snapshot snap;
+
+	CHECK_INT(store_messages_set_flags(st, "Flags", v, u, 1, &set, &mod, &nmod), STORE_OK);
+	CHECK_INT(store_messages_set_flags(st, "Flags", v, u, 1, &rm, &mod, &nmod), STORE_OK);
+	CHECK_INT(store_mailbox_snapshot(st, "Flags", false, &snap), STORE_OK);
+	CHECK_INT(snap.keyword_count, 2);    /* "Unknown" was not created by REMOVE */
+	if (snap.count == 3) {
+		CHECK_INT(snap.messages[0].flags, STORE_FLAG_ANSWERED);
+		CHECK_INT(snap.messages[0].keywords, 2);
+		CHECK_INT(snap.messages[0].modseq, m0 + 5);
+		CHECK_INT(snap.messages[1].flags, STORE_FLAG_SEEN | STORE_FLAG_FLAGGED);
+	}
+	CHECK_INT(snap.highestmodseq, m0 + 5);
+	store_snapshot_free(&snap);
+
+	/* Errors. */
+	struct store_flag_change bad = { .op = (enum store_flag_op)7 };
+
+	CHECK_INT(store_messages_set_flags(st, "Flags", v, u, 1, &bad, &mod, &nmod), STORE_INVALID);
+	bad.op = STORE_FLAGS_ADD;
+	bad.flags = 1u << 9;
+	CHECK_INT(store_messages_set_flags(st, "Flags", v, u, 1, &bad, &mod, &nmod), STORE_INVALID);
+	bad.flags = 0;
+	bad.keywords = (const char *[]){ "a(b" };
+	bad.keyword_count = 1;
+	CHECK_INT(store_messages_set_flags(st, "Flags", v, u, 1, &bad, &mod, &nmod), STORE_INVALID);
+	CHECK_INT(store_messages_set_flags(st, "Flags", v, NULL, 1, &fc, &mod, &nmod), STORE_INVALID);
+	CHECK_INT(store_messages_set_flags(st, "Flags", v + 7, u, 1, &fc, &mod, &nmod),
+		  STORE_NOT_FOUND);
+	CHECK_INT(store_messages_set_flags(st, "Nowhere", v, u, 1, &fc, &mod, &nmod), STORE_NOT_FOUND);
+	CHECK_INT(store_mailbox_changes(st, "Flags", v + 7, 0, &ch), STORE_NOT_FOUND);
+	CHECK_INT(store_mailbox_changes(st, "Nowhere", v, 0, &ch), STORE_NOT_FOUND);
+
+	/* The keyword limit: 64 per mailbox, then STORE_LIMIT and no change. */
+	char names[STORE_KEYWORDS_PER_MAILBOX + 1][16];
+	const char *ptrs[STORE_KEYWORDS_PER_MAILBOX + 1];
+
+	for (int i = 0; i <= STORE_KEYWORDS_PER_MAILBOX; i++) {
+		snprintf(names[i], sizeof(names[i]), "kw%d", i);
+		ptrs[i] = names[i];
+	}
+	struct store_flag_change many = { .op = STORE_FLAGS_ADD, .keywords = ptrs,
+					  .keyword_count = STORE_KEYWORDS_PER_MAILBOX - 4 };
+	uint64_t before = status(st, "Flags").highestmodseq;
+
+	CHECK_INT(store_messages_set_flags(st, "Flags", v, u + 2, 1, &many, &mod, &nmod), STORE_OK);
+	many.keywords = ptrs + STORE_KEYWORDS_PER_MAILBOX - 4;
+	many.keyword_count = 3;
+	CHECK_INT(store_messages_set_flags(st, "Flags", v, u + 1, 1, &many, &mod, &nmod), STORE_LIMIT);
+	CHECK_INT(status(st, "Flags").highestmodseq, before + 1);
+	many.keyword_count = 2;
+	CHECK_INT(store_messages_set_flags(st, "Flags", v, u + 1, 1, &many, &mod, &nmod), STORE_OK);
+	CHECK_INT(store_mailbox_snapshot(st, "Flags", false, &snap), STORE_OK);
+	CHECK_INT(snap.keyword_count, 64);
+	if (snap.count == 3) {
+		CHECK(snap.messages[1].keywords == ((uint64_t)3 << 62));
+		CHECK(snap.messages[2].keywords == (((uint64_t)1 << 62) - 1) - 3);
+		CHECK_INT(snap.messages[2].modseq, before + 1);
+		CHECK_INT(snap.messages[1].modseq, before + 2);
+	}
+	store_snapshot_free(&snap);
+	struct store_append a = { .blob = make_blob(st, "x"), .keywords = ptrs + 64,
+				  .keyword_count = 1 };
+	uint32_t uidv, uid;
+
+	CHECK_INT(store_messages_append(st, "Flags", &a, 1, &uidv, &uid), STORE_LIMIT);
+	CHECK_INT(status(st, "Flags").messages, 3);
+	a.keyword_count = 0;
+	CHECK_INT(store_messages_append(st, "Flags", &a, 1, &uidv, &uid), STORE_OK);
+	store_blob_free(&a.blob);
+	check_counters(st, "Flags");
+}
+
+static void test_recent(struct store *st)
+{
+	struct store_snapshot snap;
+
+	CHECK_INT(store_mailbox_create(st, "Rec", 0), STORE_OK);
+	for (int i = 0; i < 3; i++)
+		append(st, "Rec", "r", 0);
+	CHECK_INT(status(st, "Rec").recent, 3);
+	CHECK_INT(store_mailbox_snapshot(st, "Rec", false, &snap), STORE_OK);
+	CHECK_INT(snap.first_recent_uid, 1);
+	store_snapshot_free(&snap);
+	CHECK_INT(store_mailbox_snapshot(st, "Rec", true, &snap), STORE_OK);
+	CHECK_INT(snap.first_recent_uid, 1);
+	CHECK_INT(snap.count, 3);
+	store_snapshot_free(&snap);
+	CHECK_INT(status(st, "Rec").recent, 0);
+	CHECK_INT(store_mailbox_snapshot(st, "Rec", true, &snap), STORE_OK);
+	CHECK_INT(snap.first_recent_uid, 4);
+	store_snapshot_free(&snap);
+	append(st, "Rec", "r", 0);
+	CHECK_INT(status(st, "Rec").recent, 1);
+	check_counters(st, "Rec");
+	/* Claiming does not change HIGHESTMODSEQ. */
+	uint64_t h = status(st, "Rec").highestmodseq;
+
+	CHECK_INT(store_mailbox_snapshot(st, "Rec", true, &snap), STORE_OK);
+	CHECK_INT(snap.first_recent_uid, 4);
+	store_snapshot_free(&snap);
+	CHECK_INT(status(st, "Rec").highestmodseq, h);
+	CHECK_INT(status(st, "Rec").recent, 0);
+	CHECK_INT(store_mailbox_snapshot(st, "Nowhere", true, &snap), STORE_NOT_FOUND);
+	struct store_mailbox_status s;
+
+	CHECK_INT(store_mailbox_status(st, "Nowhere", &s), STORE_NOT_FOUND);
+}
+
+static void test_uid_limit(struct store *st)
+{
+	uint32_t uidv, uids[2], v;
+	struct store_copy_result cr;
+
+	CHECK_INT(store_mailbox_create(st, "Full", 0), STORE_OK);
+	CHECK_INT(store_mailbox_create(st, "Src", 0), STORE_OK);
+	append(st, "Src", "a", 0);
+	append(st, "Src", "b", 0);
+	db_exec("UPDATE mailboxes SET uidnext = 4294967294, recent_uid = 4294967294"
+		" WHERE name = 'Full'");
+	CHECK(append(st, "Full", "last", 0) == STORE_UID_MAX);
+	CHECK_INT(status(st, "Full").uidnext, 4294967295u);
+	struct store_append a = { .blob = make_blob(st, "over") };
+
+	CHECK_INT(store_messages_append(st, "Full", &a, 1, &uidv, uids), STORE_LIMIT);
+	store_blob_free(&a.blob);
+	v = uidvalidity(st, "Src");
+	uint32_t both[2] = { 1, 2 };
+
+	CHECK_INT(store_messages_copy(st, "Src", v, both, 2, "Full", false, &cr), STORE_LIMIT);
+	db_exec("UPDATE mailboxes SET uidnext = 4294967293 WHERE name = 'Src'");
+	/* Back to a sane store for the checks that follow. */
+	CHECK_INT(store_mailbox_delete(st, "Full"), STORE_OK);
+	CHECK_INT(store_mailbox_delete(st, "Src"), STORE_OK);
+}
+
+static void test_busy(struct store *st)
+{
+	sqlite3 *db;
+	time_t t0 = time(NULL);
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		return;
+	CHECK_INT(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	CHECK_INT(store_mailbox_create(st, "Busy", 0), STORE_BUSY);
+	CHECK(time(NULL) - t0 >= 4);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	CHECK_INT(store_mailbox_create(st, "Busy", 0), STORE_OK);
+	CHECK_INT(store_mailbox_delete(st, "Busy"), STORE_OK);
+}
+
+static void test_reopen(struct store **stp)
+{
+	struct store_mailbox_status b1 = status(*stp, "Big"), f1 = status(*stp, "Flags"), b2, f2;
+	struct store_snapshot s1, s2;
+
+	CHECK_INT(store_mailbox_snapshot(*stp, "Flags", false, &s1), STORE_OK);
+	store_close(stp);
+	CHECK(*stp == NULL);
+	*stp = open_store();
+	if (*stp == NULL)
+		return;
+	b2 = status(*stp, "Big");
+	f2 = status(*stp, "Flags");
+	CHECK(memcmp(&b1, &b2, sizeof(b1)) == 0);
+	CHECK(memcmp(&f1, &f2, sizeof(f1)) == 0);
+	CHECK_INT(store_mailbox_snapshot(*stp, "Flags", false, &s2), STORE_OK);
+	CHECK_INT(s2.count, s1.count);
+	CHECK_INT(s2.keyword_count, s1.keyword_count);
+	CHECK(s1.count == s2.count && memcmp(s1.messages, s2.messages,
+					     s1.count * sizeof(*s1.messages)) == 0);
+	store_snapshot_free(&s1);
+	store_snapshot_free(&s2);
+	CHECK(strstr(list(*stp), "Copies;Drafts sub use=drafts;Flags;") != NULL);
+}
+
+static void test_check(struct store *st)
+{
+	struct problems p = { 0 };
+
+	CHECK_INT(store_check(st, report_cb, &p), STORE_OK);
+	CHECK_INT(p.count, 0);
+	CHECK_INT(store_check(st, NULL, NULL), STORE_OK);
+
+	/* An orphan file (a crash between blob and row) is not a problem. */
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/tmp-orphan.eml", blob_dir);
+	FILE *f = fopen(path, "w");
+
+	if (f != NULL)
+		fclose(f);
+	memset(&p, 0, sizeof(p));
+	CHECK_INT(store_check(st, report_cb, &p), STORE_OK);
+	CHECK_INT(p.count, 0);
+	/* Old enough, it is removed. */
+	struct timespec old[2] = { { .tv_sec = 1000000 }, { .tv_sec = 1000000 } };
+
+	utimensat(AT_FDCWD, path, old, 0);
+	CHECK_INT(store_check(st, report_cb, &p), STORE_OK);
+	CHECK(access(path, F_OK) != 0);
+
+	/* A counter edited behind the store's back. */
+	db_exec("UPDATE mailboxes SET unseen = unseen + 5 WHERE name = 'Flags'");
+	memset(&p, 0, sizeof(p));
+	CHECK_INT(store_check(st, report_cb, &p), STORE_CORRUPT);
+	CHECK_INT(p.count, 1);
+	CHECK(strstr(p.first, "\"Flags\": counter unseen") != NULL);
+	db_exec("UPDATE mailboxes SET unseen = unseen - 5 WHERE name = 'Flags'");
+
+	/* A UID at UIDNEXT and a modseq above HIGHESTMODSEQ. */
+	db_exec("UPDATE mailboxes SET uidnext = uidnext - 1, highestmodseq = highestmodseq - 1"
+		" WHERE name = 'Flags'");
+	memset(&p, 0, sizeof(p));
+	CHECK_INT(store_check(st, report_cb, &p), STORE_CORRUPT);
+	CHECK_INT(p.count, 2);
+	db_exec("UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1"
+		" WHERE name = 'Flags'");
+
+	/* A blob file gone. */
+	uint32_t uidv, uid;
+	struct store_blob *b;
+	char big[70000];
+
+	memset(big, 'z', sizeof(big));
+	CHECK_INT(store_blob_begin(st, sizeof(big), &b), STORE_OK);
+	CHECK_INT(store_blob_write(b, big, sizeof(big)), STORE_OK);
+	CHECK_INT(store_blob_finish(b), STORE_OK);
+	struct store_append a = { .blob = b };
+
+	CHECK_INT(store_messages_append(st, "Flags", &a, 1, &uidv, &uid), STORE_OK);
+	store_blob_free(&b);
+	memset(&p, 0, sizeof(p));
+	CHECK_INT(store_check(st, report_cb, &p), STORE_OK);
+	CHECK_INT(p.count, 0);
+	DIR *d = opendir(blob_dir);
+	struct dirent *e;
+	int removed = 0;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		removed += unlinkat(dirfd(d), e->d_name, 0) == 0;
+	}
+	if (d != NULL)
+		closedir(d);
+	CHECK_INT(removed, 1);
+	memset(&p, 0, sizeof(p));
+	CHECK_INT(store_check(st, report_cb, &p), STORE_CORRUPT);
+	CHECK_INT(p.count, 1);
+	CHECK(strstr(p.first, "No such file") != NULL);
+	/* A wrong refcount. */
+	db_exec("UPDATE blobs SET refcount = 3 WHERE file IS NULL AND id = (SELECT min(id) FROM blobs)");
+	memset(&p, 0, sizeof(p));
+	CHECK_INT(store_check(st, report_cb, &p), STORE_CORRUPT);
+	CHECK_INT(p.count, 2);
+}
+
+/* A full disk (PETREL_STORE_SMALLFS names a directory on a small file
+ * system, e.g. a 2 MB tmpfs): STORE_NO_SPACE, nothing half-written left. */
+static void test_no_space(const char *dir)
+{
+	struct store *st = NULL;
+	struct store_blob *b;
+	char err[256], piece[4096], blobs[4200];
+	enum store_result r = STORE_OK;
+	uint32_t uidv, uid, ok = 0;
+
+	snprintf(blobs, sizeof(blobs), "%s/users/full/blobs", dir);
+	CHECK_INT(store_open(dir, "full", &st, err, sizeof(err)), STORE_OK);
+	if (st == NULL)
+		return;
+	memset(piece, 'f', sizeof(piece));
+	CHECK_INT(store_blob_begin(st, 0, &b), STORE_OK);
+	for (int i = 0; i < 100000 && r == STORE_OK; i++)
+		r = store_blob_write(b, piece, sizeof(piece));
+	CHECK_INT(r, STORE_NO_SPACE);
+	CHECK_INT(count_files(blobs), 0);        /* the partial file is gone */
+	CHECK_INT(store_blob_finish(b), STORE_INVALID);
+	store_blob_free(&b);
+	/* Fill the database itself with inline bodies. */
+	for (r = STORE_OK; r == STORE_OK && ok < 100000;) {
+		struct store_append a = { .blob = NULL };
+
+		r = store_blob_begin(st, sizeof(piece), &b);
+		if (r == STORE_OK)
+			r = store_blob_write(b, piece, sizeof(piece));
+		if (r == STORE_OK)
+			r = store_blob_finish(b);
+		a.blob = b;
+		if (r == STORE_OK)
+			r = store_messages_append(st, "INBOX", &a, 1, &uidv, &uid);
+		ok += r == STORE_OK;
+		store_blob_free(&b);
+	}
+	CHECK_INT(r, STORE_NO_SPACE);
+	CHECK_INT(status(st, "INBOX").messages, ok);
+	CHECK_INT(status(st, "INBOX").uidnext, ok + 1);
+	store_close(&st);
+	CHECK_INT(store_open(dir, "full", &st, err, sizeof(err)), STORE_OK);
+	if (st != NULL) {
+		struct problems p = { 0 };
+
+		CHECK_INT(store_check(st, report_cb, &p), STORE_OK);
+		CHECK_INT(p.count, 0);
+		CHECK_INT(status(st, "INBOX").messages, ok);
+		store_close(&st);
+	}
+	printf("no-space: %u messages fitted\n", ok);
+	rm_tree(dir);
+	mkdir(dir, 0700);
+}
+
+/* ---- optional timings (PETREL_STORE_BENCH=N) ---- */
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void bench(unsigned int n)
+{
+	struct store *st = open_store();
+	const char *body = "From: a@example.org\r\nSubject: bench\r\n\r\nhello\r\n";
+	struct store_mailbox_status s;
+	struct store_snapshot snap;
+	double t;
+
+	if (st == NULL)
+		return;
+	CHECK_INT(store_mailbox_create(st, "Bench", 0), STORE_OK);
+	t = now_ms();
+	for (unsigned int i = 0; i < 2000; i++)
+		append(st, "Bench", body, 0);
+	t = now_ms() - t;
+	printf("bench: append one at a time: %.0f messages/s\n", 2000 / (t / 1e3));
+	/* Fill the rest quickly: many messages per transaction. */
+	for (unsigned int done = 2000; done < n;) {
+		struct store_append a[500];
+		uint32_t uids[500], uidv;
+		unsigned int k = n - done < 500 ? n - done : 500;
+
+		for (unsigned int i = 0; i < k; i++)
+			a[i] = (struct store_append){ .blob = make_blob(st, body),
+						      .flags = i % 3 ? STORE_FLAG_SEEN : 0 };
+		CHECK_INT(store_messages_append(st, "Bench", a, k, &uidv, uids), STORE_OK);
+		for (unsigned int i = 0; i < k; i++)
+			store_blob_free(&a[i].blob);
+		done += k;
+	}
+	store_close(&st);
+	st = open_store();
+	if (st == NULL)
+		return;
+	t = now_ms();
+	CHECK_INT(store_mailbox_status(st, "Bench", &s), STORE_OK);
+	printf("bench: status of %u messages: %.2f ms\n", s.messages, now_ms() - t);
+	t = now_ms();
+	CHECK_INT(store_mailbox_snapshot(st, "Bench", false, &snap), STORE_OK);
+	printf("bench: snapshot of %u messages: %.2f ms\n", snap.count, now_ms() - t);
+	store_snapshot_free(&snap);
+	t = now_ms();
+	CHECK_INT(store_mailbox_snapshot(st, "Bench", false, &snap), STORE_OK);
+	printf("bench: snapshot again: %.2f ms\n", now_ms() - t);
+	store_snapshot_free(&snap);
+
+	uint32_t *uids = malloc(10000 * sizeof(*uids)), *mod, nmod;
+	struct store_flag_change fc = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_FLAGGED };
+
+	for (uint32_t i = 0; i < 10000; i++)
+		uids[i] = 1 + i * (s.messages / 10000);
+	t = now_ms();
+	CHECK_INT(store_messages_set_flags(st, "Bench", s.uidvalidity, uids, 10000, &fc, &mod,
+					   &nmod), STORE_OK);
+	printf("bench: set_flags on 10000 UIDs: %.2f ms\n", now_ms() - t);
+	for (uint32_t i = 0; i < 10000; i++)
+		uids[i] = s.messages - 10000 + 1 + i;
+	t = now_ms();
+	CHECK_INT(store_messages_set_flags(st, "Bench", s.uidvalidity, uids, 10000, &fc, &mod,
+					   &nmod), STORE_OK);
+	printf("bench: set_flags on 10000 consecutive UIDs: %.2f ms\n", now_ms() - t);
+	t = now_ms();
+	CHECK_INT(store_mailbox_status(st, "Bench", &s), STORE_OK);
+	printf("bench: status after: %.2f ms\n", now_ms() - t);
+	struct store_changes ch;
+
+	t = now_ms();
+	CHECK_INT(store_mailbox_changes(st, "Bench", s.uidvalidity, s.highestmodseq - 1, &ch),
+		  STORE_OK);
+	printf("bench: changes (%u): %.2f ms\n", ch.changed_count, now_ms() - t);
+	store_changes_free(&ch);
+	/* The worst case for the first unseen UID: only the last one. */
+	uint32_t *all = malloc(s.messages * sizeof(*all));
+
+	for (uint32_t i = 0; i < s.messages; i++)
+		all[i] = i + 1;
+	fc.flags = STORE_FLAG_SEEN;
+	t = now_ms();
+	CHECK_INT(store_messages_set_flags(st, "Bench", s.uidvalidity, all, s.messages - 1, &fc,
+					   &mod, &nmod), STORE_OK);
+	printf("bench: set_flags on %u UIDs: %.2f ms\n", s.messages - 1, now_ms() - t);
+	fc.op = STORE_FLAGS_REMOVE;
+	CHECK_INT(store_messages_set_flags(st, "Bench", s.uidvalidity, all + s.messages - 1, 1, &fc,
+					   &mod, &nmod), STORE_OK);
+	free(all);
+	t = now_ms();
+	CHECK_INT(store_mailbox_status(st, "Bench", &s), STORE_OK);
+	printf("bench: status, first unseen %u of %u: %.2f ms\n", s.first_unseen_uid, s.messages,
+	       now_ms() - t);
+	t = now_ms();
+	CHECK_INT(store_check(st, NULL, NULL), STORE_OK);
+	printf("bench: store_check: %.0f ms\n", now_ms() - t);
+	t = now_ms();
+	store_close(&st);
+	st = open_store();
+	printf("bench: reopen (quick_check): %.0f ms\n", now_ms() - t);
+	free(uids);
+	store_close(&st);
+}
+
+int main(void)
+{
+	struct store *st;
+	const char *b = getenv("PETREL_STORE_BENCH");
+
+	log_set_level(LOG_ERROR);
+	if (mkdtemp(data_dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(db_path, sizeof(db_path), "%s/users/alice/store.db", data_dir);
+	snprintf(blob_dir, sizeof(blob_dir), "%s/users/alice/blobs", data_dir);
+	if (b != NULL) {
+		bench((unsigned int)atoi(b));
+		rm_tree(data_dir);
+		return unit_finish("store-bench");
+	}
+	if (getenv("PETREL_STORE_SMALLFS") != NULL)
+		test_no_space(getenv("PETREL_STORE_SMALLFS"));
+	test_result_names();
+	test_open_errors();
+	st = open_store();
+	CHECK(st != NULL);
+	if (st != NULL) {
+		test_defaults(st);
+		test_names(st);
+		test_create_delete(st);
+		test_rename(st);
+		test_subscriptions(st);
+		test_list_stop(st);
+		test_append(st);
+		test_copy_move_expunge(st);
+		test_flags_modseq(st);
+		test_recent(st);
+		test_uid_limit(st);
+		test_busy(st);
+		test_reopen(&st);
+		if (st != NULL)
+			test_check(st);
+		store_close(&st);
+	}
+	rm_tree(data_dir);
+	return unit_finish("store");
+}

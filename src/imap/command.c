@@ -22,8 +22,32 @@ static const struct imap_command_def commands[] = {
 	/* RFC 9051 §6.3: authenticated */
 	{ .name = "ENABLE", .run = cmd_enable, .states = IMAP_STATE_AUTH },    /* RFC 5161 §3.1 */
 	/* cmd-mailbox.c rows */
+	{ .name = "CREATE", .run = cmd_create, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	{ .name = "DELETE", .run = cmd_delete, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	{ .name = "RENAME", .run = cmd_rename, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	{ .name = "SUBSCRIBE", .run = cmd_subscribe, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	{ .name = "UNSUBSCRIBE", .run = cmd_unsubscribe, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	{ .name = "LIST", .run = cmd_list, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	{ .name = "LSUB", .run = cmd_lsub, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },   /* RFC 3501 */
+	{ .name = "NAMESPACE", .run = cmd_namespace, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED }, /* RFC 2342 */
+	{ .name = "STATUS", .run = cmd_status, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
 	/* cmd-select.c rows */
+	{ .name = "SELECT", .run = cmd_select, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	{ .name = "EXAMINE", .run = cmd_examine, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	/* RFC 9051 §6.4: selected */
+	{ .name = "CLOSE", .run = cmd_close, .states = IMAP_STATE_SELECTED },
+	{ .name = "UNSELECT", .run = cmd_unselect, .states = IMAP_STATE_SELECTED },  /* RFC 3691 */
+	{ .name = "CHECK", .run = cmd_check, .states = IMAP_STATE_SELECTED },        /* RFC 3501 */
+	{ .name = "EXPUNGE", .run = cmd_expunge, .states = IMAP_STATE_SELECTED },
+	{ .name = "UID EXPUNGE", .run = cmd_expunge, .states = IMAP_STATE_SELECTED }, /* RFC 4315 */
+	{ .name = "STORE", .run = cmd_store, .states = IMAP_STATE_SELECTED },
+	{ .name = "UID STORE", .run = cmd_store, .states = IMAP_STATE_SELECTED },
+	{ .name = "COPY", .run = cmd_copy, .states = IMAP_STATE_SELECTED },
+	{ .name = "UID COPY", .run = cmd_copy, .states = IMAP_STATE_SELECTED },
+	{ .name = "MOVE", .run = cmd_move, .states = IMAP_STATE_SELECTED },          /* RFC 6851 */
+	{ .name = "UID MOVE", .run = cmd_move, .states = IMAP_STATE_SELECTED },
 	/* cmd-append.c rows */
+	{ .name = "APPEND", .run = cmd_append, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
 };
 
 const struct imap_command_def *imap_command_find(const char *name)

@@ -1,0 +1,19 @@
+# NAMESPACE (RFC 2342, RFC 9051 §6.3.10): one personal namespace without a
+# prefix and "/" as delimiter; no other users' or shared namespaces.
+login alice
+C: a1 NAMESPACE
+S: * NAMESPACE (("" "/")) NIL NIL
+S: a1 OK NAMESPACE completed
+C: a2 NAMESPACE extra
+S: a2 BAD *
+C: a3 SELECT INBOX
+S: * 0 EXISTS
+S: * 0 RECENT
+S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
+S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted
+S: * OK [UIDVALIDITY $uv] UIDs valid
+S: * OK [UIDNEXT 1] Predicted next UID
+S: a3 OK [READ-WRITE] SELECT completed
+C: a4 namespace
+S: * NAMESPACE (("" "/")) NIL NIL
+S: a4 OK NAMESPACE completed

@@ -16,6 +16,7 @@ static void usage(FILE *out)
 		"  user passwd NAME --data DIR     likewise\n"
 		"  user del NAME --data DIR\n"
 		"  user list --data DIR\n"
+		"  check --data DIR [USER]         verify the mail stores\n"
 		"  help [COMMAND]\n"
 		"  --version\n");
 }
@@ -32,6 +33,10 @@ static int help(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "user") == 0) {
 		cli_user_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "check") == 0) {
+		cli_check_usage(stdout);
 		return 0;
 	}
 	if (strcmp(argv[1], "help") == 0) {
@@ -60,6 +65,8 @@ int main(int argc, char **argv)
 		return cli_serve_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "user") == 0)
 		return cli_user_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return cli_check_main(argc - 1, argv + 1);
 	fprintf(stderr, "petrel: unknown command '%.60s' (see petrel help)\n", cmd);
 	return 2;
 }

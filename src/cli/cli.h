@@ -10,6 +10,9 @@
 int cli_user_main(int argc, char **argv);
 /* The text of `petrel help user`. */
 void cli_user_usage(FILE *out);
+/* argv[0] is "check": petrel check --data DIR [USER]. */
+int cli_check_main(int argc, char **argv);
+void cli_check_usage(FILE *out);
 /* argv[0] is "serve". */
 int cli_serve_main(int argc, char **argv);
 /* The text of `petrel help serve`, including every config key. */

@@ -11,7 +11,7 @@
 #include "imap/append-stream.h"
 #include "imap/datetime.h"
 #include "imap/flags.h"
-#include "imap/mailbox-name.h"
+#include "imap/cmd-mailbox.h"
 #include "imap/seqset.h"
 #include "imap/session.h"
 #include "imap/store-error.h"
@@ -83,13 +83,11 @@ enum cmd_step cmd_append(struct imap_cmd *cmd)
 	struct imap_session *s = cmd->session;
 	struct append_cmd *ac = arena_alloc(cmd->arena, sizeof(*ac));
 	const char *error;
-	const char *mailbox;
-	struct buf name;
 
 	ac->stream = append_stream_take(s);
 	cmd->state = ac;
 	cmd->cleanup = append_cleanup;
-	if (cmd->arg_count < 2 || (mailbox = imap_arg_astring(&cmd->args[0])) == NULL)
+	if (cmd->arg_count < 2 || imap_arg_astring(&cmd->args[0]) == NULL)
 		return append_bad(cmd, "APPEND needs a mailbox and a message");
 	if (ac->stream == NULL)
 		return append_bad(cmd, "The message must be a literal");
@@ -136,14 +134,8 @@ enum cmd_step cmd_append(struct imap_cmd *cmd)
 	}
 	if (ac->count != total)
 		return append_bad(cmd, "Invalid APPEND arguments");
-	buf_init(&name, STORE_MAILBOX_NAME_MAX + 1);
-	if (!mailbox_name_from_client(mailbox, strlen(mailbox), s->rev2_enabled, &name, &error)) {
-		buf_free(&name);
-		imap_cmd_reply(cmd, "NO", "[CANNOT] %s", error);
+	if ((ac->mailbox = cmd_mailbox_arg(cmd, &cmd->args[0], false)) == NULL)
 		return CMD_STEP_DONE;
-	}
-	ac->mailbox = arena_strndup(cmd->arena, name.data, name.len);
-	buf_free(&name);
 	if (ac->empty_message) {
 		imap_cmd_reply(cmd, "NO", "[CANNOT] Empty messages are not stored");
 		return CMD_STEP_DONE;

@@ -11,6 +11,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "imap/cmd-mailbox.h"
 #include "imap/command.h"
 #include "imap/mailbox-name.h"
 #include "imap/mailbox-view.h"
@@ -34,7 +35,7 @@ struct copy_state {
 	uint32_t uidvalidity;
 	uint32_t *uids;
 	uint32_t count;
-	char *to;
+	const char *to;
 	struct store_copy_result copied;
 	bool have_copied;
 	/* MOVE: changes of the selected mailbox after the move */
@@ -142,33 +143,12 @@ static bool copy_done(struct store_job *job)
 	return true;
 }
 
-/* The internal name of a mailbox argument, in the arena; NULL after
- * answering. */
-static char *mailbox_arg(struct imap_cmd *cmd, const struct imap_arg *arg)
-{
-	const char *raw = imap_arg_astring(arg), *error;
-	struct buf name;
-	char *r = NULL;
-
-	if (raw == NULL) {
-		imap_cmd_reply(cmd, "BAD", "Invalid mailbox name");
-		return NULL;
-	}
-	buf_init(&name, STORE_MAILBOX_NAME_MAX + 1);
-	if (mailbox_name_from_client(raw, arg->len, cmd->session->rev2_enabled, &name, &error))
-		r = arena_strndup(cmd->arena, name.data, name.len);
-	else
-		imap_cmd_reply(cmd, "NO", "[CANNOT] %s", error);
-	buf_free(&name);
-	return r;
-}
-
 static enum cmd_step copy_or_move(struct imap_cmd *cmd, bool move)
 {
 	struct imap_session *s = cmd->session;
 	bool uid_mode = strncmp(cmd->name, "UID ", 4) == 0;
 	uint32_t *uids, count;
-	char *to;
+	const char *to;
 
 	if (cmd->arg_count != 2) {
 		imap_cmd_reply(cmd, "BAD", "%s takes a set and a mailbox name", cmd->name);
@@ -176,7 +156,7 @@ static enum cmd_step copy_or_move(struct imap_cmd *cmd, bool move)
 	}
 	if (!seq_uids_from_arg(cmd, &cmd->args[0], uid_mode, &uids, &count))
 		return CMD_STEP_DONE;
-	if ((to = mailbox_arg(cmd, &cmd->args[1])) == NULL)
+	if ((to = cmd_mailbox_arg(cmd, &cmd->args[1], false)) == NULL)
 		return CMD_STEP_DONE;
 	if (move && s->selected->readonly) {
 		/* RFC 6851 §3.3: MOVE expunges from the source. */

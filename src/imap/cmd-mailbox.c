@@ -233,11 +233,10 @@ static bool mailbox_op_done(struct store_job *job)
 	}
 	if (job->result == STORE_OK && op->deletes_selected && s->selected != NULL &&
 	    strcmp(s->selected->name, op->name) == 0) {
-		/* As cmd-select.c's unselect(). CLOSED (RFC 9051 §7.1) tells
-		 * even an IMAP4rev1 client, which must ignore codes it does not
-		 * know, why its next FETCH is refused. */
-		mailbox_view_free(&s->selected);
-		s->state = IMAP_STATE_AUTH;
+		/* CLOSED (RFC 9051 §7.1) tells even an IMAP4rev1 client, which
+		 * must ignore codes it does not know, why its next FETCH is
+		 * refused. */
+		imap_session_unselect(s);
 		imap_session_send(s, "* OK [CLOSED] The selected mailbox was deleted");
 	}
 	/* On success: "<COMMAND> completed". */

@@ -1,7 +1,7 @@
-/* What cmd-mailbox.c and cmd-list.c share: a client's mailbox argument to
- * the store's name, a store name to the wire, and STATUS items (the STATUS
- * command and LIST's RETURN (STATUS ...), RFC 5819). Private to those two
- * files; other commands use imap/mailbox-name.h directly. */
+/* What the command files share about mailboxes: a client's mailbox
+ * argument to the store's name (every command that names a mailbox), a
+ * store name to the wire, and STATUS items (the STATUS command and LIST's
+ * RETURN (STATUS ...), RFC 5819). Implemented in cmd-mailbox.c. */
 #ifndef PETREL_IMAP_CMD_MAILBOX_H
 #define PETREL_IMAP_CMD_MAILBOX_H
 

@@ -9,6 +9,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "imap/cmd-mailbox.h"
 #include "imap/command.h"
 #include "imap/mailbox-name.h"
 #include "imap/mailbox-view.h"
@@ -27,7 +28,7 @@
 struct select_state {
 	bool examine;
 	bool rev1;
-	char *name;                  /* internal (store) name */
+	const char *name;                  /* internal (store) name */
 	/* worker results */
 	struct mailbox_view *view;   /* handed to the session on success */
 	uint32_t first_unseen_seq;   /* 0: every message is \Seen */
@@ -128,20 +129,12 @@ static bool select_done(struct store_job *job)
 	return true;
 }
 
-/* Leaves the selected state without expunging. */
-static void unselect(struct imap_session *s)
-{
-	mailbox_view_free(&s->selected);
-	s->state = IMAP_STATE_AUTH;
-}
-
 static enum cmd_step select_or_examine(struct imap_cmd *cmd, bool examine)
 {
 	struct imap_session *s = cmd->session;
-	const char *raw, *error;
-	struct buf name;
+	const char *name;
 
-	if (cmd->arg_count != 1 || (raw = imap_arg_astring(&cmd->args[0])) == NULL) {
+	if (cmd->arg_count != 1 || imap_arg_astring(&cmd->args[0]) == NULL) {
 		/* CONDSTORE / QRESYNC select parameters come with RFC 7162. */
 		imap_cmd_reply(cmd, "BAD", "%s takes one mailbox name", cmd->name);
 		return CMD_STEP_DONE;
@@ -150,22 +143,16 @@ static enum cmd_step select_or_examine(struct imap_cmd *cmd, bool examine)
 	 * outcome; §7.1 CLOSED marks where its responses end (IMAP4rev2 only:
 	 * a rev1 client knows the code only with QRESYNC). */
 	if (s->selected != NULL) {
-		unselect(s);
+		imap_session_unselect(s);
 		if (s->rev2_enabled)
 			imap_session_send(s, "* OK [CLOSED] Previous mailbox is now closed");
 	}
-
-	buf_init(&name, STORE_MAILBOX_NAME_MAX + 1);
-	if (!mailbox_name_from_client(raw, cmd->args[0].len, s->rev2_enabled, &name, &error)) {
-		buf_free(&name);
-		imap_cmd_reply(cmd, "NO", "[CANNOT] %s", error);
+	if ((name = cmd_mailbox_arg(cmd, &cmd->args[0], false)) == NULL)
 		return CMD_STEP_DONE;
-	}
 	struct select_state *st = arena_alloc(cmd->arena, sizeof(*st));
 	st->examine = examine;
 	st->rev1 = !s->rev2_enabled;
-	st->name = arena_strndup(cmd->arena, name.data, name.len);
-	buf_free(&name);
+	st->name = name;
 	cmd->state = st;
 	cmd->cleanup = select_cleanup;
 	if (!imap_store_job_submit(cmd, select_run, select_done, st, false, NULL))
@@ -205,7 +192,7 @@ static bool close_done(struct store_job *job)
 	struct imap_cmd *cmd = job->cmd;
 	struct imap_session *s = cmd->session;
 
-	unselect(s);
+	imap_session_unselect(s);
 	/* RFC 9051 §6.4.1 gives CLOSE no NO: the mailbox is closed whatever
 	 * happened, and a failed expunge is told untagged (as Dovecot does).
 	 * A mailbox deleted meanwhile has nothing left to expunge. */
@@ -228,7 +215,7 @@ enum cmd_step cmd_close(struct imap_cmd *cmd)
 	}
 	if (s->selected->readonly) {
 		/* RFC 9051 §6.4.1: nothing is removed from a read-only mailbox. */
-		unselect(s);
+		imap_session_unselect(s);
 		imap_cmd_reply(cmd, "OK", "CLOSE completed");
 		return CMD_STEP_DONE;
 	}
@@ -250,7 +237,7 @@ enum cmd_step cmd_unselect(struct imap_cmd *cmd)
 		return CMD_STEP_DONE;
 	}
 	/* RFC 3691: like CLOSE, without the expunge. */
-	unselect(cmd->session);
+	imap_session_unselect(cmd->session);
 	imap_cmd_reply(cmd, "OK", "UNSELECT completed");
 	return CMD_STEP_DONE;
 }

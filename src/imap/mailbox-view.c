@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sorted.h"
 #include "core/xalloc.h"
 
 #define FLAG_LINE_MAX (64 * 1024)   /* keywords are bounded by the store */
@@ -71,17 +72,9 @@ void mailbox_view_free(struct mailbox_view **vp)
 
 uint32_t mailbox_view_seq(const struct mailbox_view *v, uint32_t uid)
 {
-	uint32_t lo = 0, hi = v->count;
+	uint32_t i = sorted_u32_lower_bound(v->uids, v->count, uid);
 
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (v->uids[mid] < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < v->count && v->uids[lo] == uid ? lo + 1 : 0;
+	return i < v->count && v->uids[i] == uid ? i + 1 : 0;
 }
 
 uint32_t mailbox_view_recent_count(const struct mailbox_view *v)
@@ -89,17 +82,7 @@ uint32_t mailbox_view_recent_count(const struct mailbox_view *v)
 	if (!v->rev1)
 		return 0;
 	/* UIDs ascend: the recent ones are a suffix. */
-	uint32_t lo = 0, hi = v->count;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (v->uids[mid] < v->first_recent_uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return v->count - lo;
+	return v->count - sorted_u32_lower_bound(v->uids, v->count, v->first_recent_uid);
 }
 
 void mailbox_view_format_flags(const struct mailbox_view *v, uint32_t uid,
@@ -132,21 +115,6 @@ void mailbox_view_format_flag_list(const struct mailbox_view *v, struct buf *out
 	for (unsigned int i = 0; i < v->keyword_count; i++)
 		buf_printf(out, " %s", v->keywords[i]);
 	buf_append_char(out, ')');
-}
-
-static bool uid_in(const uint32_t *sorted, uint32_t count, uint32_t uid)
-{
-	uint32_t lo = 0, hi = count;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (sorted[mid] < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < count && sorted[lo] == uid;
 }
 
 /* Merges b into the sorted set a (both ascending, no duplicates). */
@@ -281,8 +249,8 @@ void mailbox_view_apply(struct mailbox_view *v, const struct store_changes *ch,
 		if (m->uid > known_last)
 			continue;   /* arrived now: EXISTS covers it */
 		seq = mailbox_view_seq(v, m->uid);
-		if (seq == 0 || uid_in(v->pending_expunges, v->pending_count, m->uid) ||
-		    uid_in(how->silent_uids, how->silent_count, m->uid))
+		if (seq == 0 || sorted_u32_contains(v->pending_expunges, v->pending_count, m->uid) ||
+		    sorted_u32_contains(how->silent_uids, how->silent_count, m->uid))
 			continue;
 		buf_printf(&line, "* %" PRIu32 " FETCH (", seq);
 		if (how->include_uid)

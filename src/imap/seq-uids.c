@@ -7,6 +7,7 @@
 
 #include "core/arena.h"
 #include "imap/command.h"
+#include "core/sorted.h"
 #include "imap/mailbox-view.h"
 #include "imap/parser.h"
 #include "imap/seqset.h"
@@ -15,17 +16,7 @@
 /* Index of the first UID >= uid in the view. */
 static uint32_t lower_bound(const struct mailbox_view *v, uint32_t uid)
 {
-	uint32_t lo = 0, hi = v->count;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (v->uids[mid] < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sorted_u32_lower_bound(v->uids, v->count, uid);
 }
 
 /* Index past the last UID <= uid. */

@@ -568,6 +568,12 @@ static const struct conn_handler session_conn_handler = {
 	.shutdown = session_on_shutdown,
 };
 
+void imap_session_unselect(struct imap_session *s)
+{
+	mailbox_view_free(&s->selected);
+	s->state = IMAP_STATE_AUTH;
+}
+
 void imap_session_logged_in(struct imap_session *s, const char *user)
 {
 	s->state = IMAP_STATE_AUTH;

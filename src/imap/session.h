@@ -80,6 +80,9 @@ bool imap_session_submit(struct imap_session *s, uint64_t key,
 /* Calls fn(cmd) after ms milliseconds, on the loop (one delay at a time). */
 void imap_session_delay(struct imap_session *s, unsigned int ms, void (*fn)(struct imap_cmd *cmd));
 
+/* Leaves the selected state (no expunge): back to authenticated. */
+void imap_session_unselect(struct imap_session *s);
+
 /* Switches the session to the authenticated state as `user`. */
 void imap_session_logged_in(struct imap_session *s, const char *user);
 

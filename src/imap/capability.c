@@ -4,12 +4,18 @@
 
 #include "auth/sasl.h"
 #include "imap/session.h"
+#include "store/store.h"
 
 void imap_capability_list(const struct imap_session *s, struct buf *out)
 {
 	buf_append_str(out, "IMAP4rev2 IMAP4rev1");
 	if (s->state != IMAP_STATE_NOT_AUTH) {
-		buf_append_str(out, " LITERAL+ ID ENABLE");
+		/* RFC 4315, 6851, 3691, 2342, 3348, 5258, 5819, 6154, 3502,
+		 * 7889, 8438: each backed by its commands in the table. */
+		buf_printf(out, " LITERAL+ ID ENABLE UIDPLUS MOVE UNSELECT NAMESPACE CHILDREN"
+			   " LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE"
+			   " MULTIAPPEND APPENDLIMIT=%llu STATUS=SIZE",
+			   (unsigned long long)store_append_limit(NULL));
 		return;
 	}
 	bool cleartext = imap_session_cleartext_allowed(s);

@@ -110,7 +110,11 @@ class LoopbackTest(ServerTestCase):
         self.assertEqual(typ, "OK")
         typ, data = m.capability()
         self.assertEqual(typ, "OK")
-        self.assertEqual(data[0].split(), [b"IMAP4rev2", b"IMAP4rev1", b"LITERAL+", b"ID", b"ENABLE"])
+        self.assertEqual(data[0].split(), [
+            b"IMAP4rev2", b"IMAP4rev1", b"LITERAL+", b"ID", b"ENABLE", b"UIDPLUS", b"MOVE",
+            b"UNSELECT", b"NAMESPACE", b"CHILDREN", b"LIST-EXTENDED", b"LIST-STATUS",
+            b"SPECIAL-USE", b"CREATE-SPECIAL-USE", b"MULTIAPPEND", b"APPENDLIMIT=67108864",
+            b"STATUS=SIZE"])
         self.assertEqual(m.noop()[0], "OK")
         typ, data = m.logout()
         self.assertEqual(typ, "BYE")

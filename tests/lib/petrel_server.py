@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -31,31 +32,43 @@ def petrel_binary():
     return path if os.path.isabs(path) else os.path.join(REPO, path)
 
 
+_cert_lock = threading.Lock()
+
+
 def test_cert():
     """(cert, key) of a self-signed P-256 certificate for localhost and
     127.0.0.1, made once per run. PETREL_TEST_CERT_DIR (set by tests/run-all)
-    shares one between suites; otherwise it lives in a temp dir removed at exit."""
+    shares one between suites; otherwise it lives in a temp dir removed at exit.
+    Runner threads share it: a lock makes one of them create it, and the files
+    appear by rename (key first, then cert), so a reader that sees cert.pem
+    never reads a half-written key."""
     global _cert_dir
-    shared = os.environ.get("PETREL_TEST_CERT_DIR")
-    if shared and os.path.exists(os.path.join(shared, "cert.pem")):
-        return os.path.join(shared, "cert.pem"), os.path.join(shared, "key.pem")
-    if _cert_dir is None:
-        _cert_dir = shared or tempfile.mkdtemp(prefix="petrel-cert-")
-        os.makedirs(_cert_dir, exist_ok=True)
-        if not shared:
-            atexit.register(shutil.rmtree, _cert_dir, True)
-        make_cert(_cert_dir)
-    return os.path.join(_cert_dir, "cert.pem"), os.path.join(_cert_dir, "key.pem")
+    with _cert_lock:
+        shared = os.environ.get("PETREL_TEST_CERT_DIR")
+        if shared and os.path.exists(os.path.join(shared, "cert.pem")):
+            return os.path.join(shared, "cert.pem"), os.path.join(shared, "key.pem")
+        if _cert_dir is None:
+            directory = shared or tempfile.mkdtemp(prefix="petrel-cert-")
+            os.makedirs(directory, exist_ok=True)
+            if not shared:
+                atexit.register(shutil.rmtree, directory, True)
+            make_cert(directory)
+            _cert_dir = directory
+        return os.path.join(_cert_dir, "cert.pem"), os.path.join(_cert_dir, "key.pem")
 
 
 def make_cert(directory):
+    work = tempfile.mkdtemp(prefix="petrel-cert-tmp-", dir=directory)
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
          "-nodes", "-days", "2", "-subj", "/CN=localhost",
          "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-         "-keyout", os.path.join(directory, "key.pem"),
-         "-out", os.path.join(directory, "cert.pem")],
+         "-keyout", os.path.join(work, "key.pem"),
+         "-out", os.path.join(work, "cert.pem")],
         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+    os.replace(os.path.join(work, "key.pem"), os.path.join(directory, "key.pem"))
+    os.replace(os.path.join(work, "cert.pem"), os.path.join(directory, "cert.pem"))
+    os.rmdir(work)
 
 
 class ServerError(Exception):

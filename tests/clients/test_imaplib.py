@@ -192,6 +192,71 @@ class InsecureLoopbackTest(ServerTestCase):
         self.assertTrue(state["server_verified"])
 
 
+class MailboxTest(ServerTestCase):
+    """The mailbox commands as Python's imaplib drives them: its own
+    parsing of LIST, STATUS, APPENDUID/COPYUID and untagged responses."""
+
+    def login(self):
+        m = self.imap()
+        self.assertEqual(m.login("alice", "alice-secret")[0], "OK")
+        return m
+
+    def test_default_mailboxes_and_create_rename_delete(self):
+        m = self.login()
+        typ, data = m.list()
+        self.assertEqual(typ, "OK")
+        # The class shares one server: leave out what the other test made.
+        data = [line for line in data if not line.endswith(b' "/" Lab')]
+        self.assertEqual(data, [
+            b'(\\HasNoChildren) "/" INBOX',
+            b'(\\HasNoChildren \\Archive) "/" Archive',
+            b'(\\HasNoChildren \\Drafts) "/" Drafts',
+            b'(\\HasNoChildren \\Junk) "/" Junk',
+            b'(\\HasNoChildren \\Sent) "/" Sent',
+            b'(\\HasNoChildren \\Trash) "/" Trash'])
+        self.assertEqual(m.create("Projects/2026")[0], "OK")
+        self.assertEqual(m.list('""', "Projects*")[1], [
+            b'(\\HasChildren) "/" Projects', b'(\\HasNoChildren) "/" Projects/2026'])
+        self.assertEqual(m.rename("Projects", "Work")[0], "OK")
+        self.assertEqual(m.list('""', "Work/%")[1], [b'(\\HasNoChildren) "/" Work/2026'])
+        self.assertEqual(m.create("Work")[0], "NO")
+        self.assertEqual(m.delete("Work/2026")[0], "OK")
+        self.assertEqual(m.delete("Work")[0], "OK")
+        self.assertEqual(m.list('""', "Work*")[1], [None])
+        self.assertEqual(m.select("Nonexistent")[0], "NO")
+        m.logout()
+
+    def test_append_select_store_copy_move_expunge(self):
+        m = self.login()
+        self.assertEqual(m.create("Lab")[0], "OK")
+        msg = b"From: a@example.org\r\nSubject: test\r\n\r\nHello\r\n"
+        typ, data = m.append("Lab", "(\\Seen)", None, msg)
+        self.assertEqual(typ, "OK")
+        self.assertRegex(data[0], rb"^\[APPENDUID \d+ 1\] APPEND completed$")
+        big = b"Subject: big\r\n\r\n" + b"0123456789abcdef" * 65536 + b"\r\n"
+        self.assertRegex(m.append("Lab", None, None, big)[1][0], rb"^\[APPENDUID \d+ 2\]")
+        typ, data = m.status("Lab", "(MESSAGES UNSEEN SIZE UIDNEXT)")
+        self.assertEqual(data, [b"Lab (MESSAGES 2 UNSEEN 1 SIZE %d UIDNEXT 3)" % (len(msg) + len(big))])
+        typ, data = m.select("Lab")
+        self.assertEqual((typ, data), ("OK", [b"2"]))
+        self.assertEqual(m.response("UIDNEXT")[1], [b"3"])
+        typ, data = m.store("1:2", "+FLAGS", "(\\Flagged)")
+        self.assertEqual(data, [b"1 (FLAGS (\\Flagged \\Seen \\Recent))",
+                                b"2 (FLAGS (\\Flagged \\Recent))"])
+        typ, data = m.copy("1:2", "Archive")
+        self.assertEqual(typ, "OK")
+        self.assertRegex(data[0], rb"^\[COPYUID \d+ 1:2 1:2\] COPY completed$")
+        self.assertEqual(m.store("1", "+FLAGS.SILENT", "(\\Deleted)")[0], "OK")
+        typ, data = m.expunge()
+        self.assertEqual((typ, data), ("OK", [b"1"]))
+        typ, data = m._simple_command("MOVE", "1", "Trash")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.status("Trash", "(MESSAGES)")[1], [b"Trash (MESSAGES 1)"])
+        self.assertEqual(m.status("Archive", "(MESSAGES)")[1], [b"Archive (MESSAGES 2)"])
+        self.assertEqual(m.close()[0], "OK")
+        m.logout()
+
+
 def main():
     suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/utf8.h"
 #include "store/store.h"
 
 static const char err_8bit[] = "Mailbox name has 8-bit characters (modified UTF-7 expected)";
@@ -19,11 +20,6 @@ static const char err_utf8[] = "Mailbox name is not valid UTF-8";
 static const char err_control[] = "Mailbox name has control characters";
 static const char err_empty[] = "Mailbox name is empty";
 static const char err_too_long[] = "Mailbox name is too long";
-static const char err_too_deep[] = "Mailbox name has too many levels";
-static const char err_empty_level[] = "Mailbox name has an empty level";
-static const char err_dot_level[] = "Mailbox name has a \".\" or \"..\" level";
-static const char err_wildcard[] = "Mailbox name has wildcards";
-static const char err_inbox_case[] = "Mailbox name has INBOX not in upper case";
 
 /* RFC 3501 §5.1.3: modified BASE64 is RFC 2045's with ',' for '/'. */
 static const char mutf7_alphabet[] =
@@ -56,63 +52,6 @@ static bool is_printable_ascii(uint32_t cp)
 	return cp >= 0x20 && cp <= 0x7e;
 }
 
-/* Strict UTF-8 (RFC 3629 §4): no overlong forms, no surrogates, nothing above
- * U+10FFFF. Returns the bytes of the character at s, 0 if invalid. */
-static size_t utf8_get(const unsigned char *s, size_t len, uint32_t *cp_r)
-{
-	unsigned char c = s[0];
-	uint32_t cp, min;
-	size_t n;
-
-	if (c < 0x80) {
-		*cp_r = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2; cp = c & 0x1f; min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3; cp = c & 0x0f; min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4; cp = c & 0x07; min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	*cp_r = cp;
-	return n;
-}
-
-static size_t utf8_put(uint32_t cp, char out[4])
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
 
 /* Puts out back as it was before a failed call. */
 static void buf_restore(struct buf *out, size_t len, bool overflow)
@@ -147,7 +86,7 @@ static bool mutf7_emit(uint32_t cp, struct buf *out, size_t end, const char **er
 		*error_r = err_control;
 		return false;
 	}
-	return append_bounded(out, end, u, utf8_put(cp, u), error_r);
+	return append_bounded(out, end, u, utf8_encode(cp, u), error_r);
 }
 
 /* The base64 part of a shift sequence, from s[*pos] (just after '&', not '-')
@@ -262,7 +201,7 @@ static bool check_utf8(const unsigned char *s, size_t len, const char **error_r)
 {
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
-		size_t n = utf8_get(s + i, len - i, &cp);
+		size_t n = utf8_decode(s + i, len - i, &cp);
 
 		if (n == 0) {
 			*error_r = err_utf8;
@@ -295,54 +234,6 @@ bool mailbox_name_decode(const char *in, size_t len, bool utf8_mode, size_t max,
 	return ok;
 }
 
-bool mailbox_name_validate(const char *name, size_t len, const char **error_r)
-{
-	const unsigned char *s = (const unsigned char *)name;
-	size_t level_start = 0;
-	unsigned int levels = 1;
-
-	if (len == 0) {
-		*error_r = err_empty;
-		return false;
-	}
-	if (len > STORE_MAILBOX_NAME_MAX) {
-		*error_r = err_too_long;
-		return false;
-	}
-	if (!check_utf8(s, len, error_r))
-		return false;
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && (s[i] == '*' || s[i] == '%')) {
-			*error_r = err_wildcard;
-			return false;
-		}
-		if (i < len && s[i] != MAILBOX_NAME_DELIM)
-			continue;
-		size_t n = i - level_start;
-		if (n == 0) {
-			*error_r = err_empty_level;
-			return false;
-		}
-		if ((n == 1 && s[level_start] == '.') ||
-		    (n == 2 && s[level_start] == '.' && s[level_start + 1] == '.')) {
-			*error_r = err_dot_level;
-			return false;
-		}
-		if (i < len && ++levels > STORE_MAILBOX_DEPTH_MAX) {
-			*error_r = err_too_deep;
-			return false;
-		}
-		level_start = i + 1;
-	}
-	/* RFC 9051 §5.1: INBOX is case-insensitive; the store knows one spelling. */
-	if (len >= 5 && (len == 5 || s[5] == MAILBOX_NAME_DELIM) &&
-	    strncasecmp(name, "INBOX", 5) == 0 && memcmp(name, "INBOX", 5) != 0) {
-		*error_r = err_inbox_case;
-		return false;
-	}
-	return true;
-}
-
 bool mailbox_name_from_client(const char *in, size_t len, bool utf8_mode,
 			      struct buf *out, const char **error_r)
 {
@@ -360,7 +251,7 @@ bool mailbox_name_from_client(const char *in, size_t len, bool utf8_mode,
 	if (n >= 5 && (n == 5 || name[5] == MAILBOX_NAME_DELIM) &&
 	    strncasecmp(name, "INBOX", 5) == 0)
 		memcpy(name, "INBOX", 5);
-	if (!mailbox_name_validate(name, n, error_r)) {
+	if (!store_mailbox_name_valid(name, n, error_r)) {
 		buf_restore(out, start, overflow);
 		return false;
 	}
@@ -388,7 +279,7 @@ static bool encode_mutf7(const unsigned char *s, size_t len, struct buf *out)
 		uint16_t units[2];
 		unsigned int count = 1;
 		uint32_t cp;
-		size_t n = utf8_get(s + i, len - i, &cp);
+		size_t n = utf8_decode(s + i, len - i, &cp);
 
 		if (n == 0)
 			return false;

@@ -27,18 +27,10 @@ bool mailbox_name_decode(const char *in, size_t len, bool utf8_mode, size_t max,
 
 /* A client's mailbox argument (in[0..len), after astring unquoting) to the
  * store's name: decodes as above, turns "INBOX" in any case as the whole name
- * or first level into "INBOX", then checks mailbox_name_validate(). Appends
+ * or first level into "INBOX", then checks store_mailbox_name_valid(). Appends
  * to out; on failure out is left as it was and *error_r is set. */
 bool mailbox_name_from_client(const char *in, size_t len, bool utf8_mode,
 			      struct buf *out, const char **error_r);
-
-/* The store's rules for an internal name (the store calls this too): valid
- * UTF-8, 1..STORE_MAILBOX_NAME_MAX bytes, at most STORE_MAILBOX_DEPTH_MAX
- * levels, no empty level (leading, trailing or doubled '/'), no "." or ".."
- * level, no control characters, no '*' or '%', and a first level equal to
- * "inbox" in any case only as "INBOX". NFC is not checked: names are kept as
- * the client sent them. */
-bool mailbox_name_validate(const char *name, size_t len, const char **error_r);
 
 /* An internal name to the client's form: as is in utf8_mode, else canonical
  * modified UTF-7 ('&' as "&-", each run of other characters as one shortest

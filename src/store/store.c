@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "core/utf8.h"
+
 #include "store/sqlite/sqlite-private.h"
 
 const char *store_result_name(enum store_result r)
@@ -25,33 +27,6 @@ const char *store_result_name(enum store_result r)
 	return "unknown";
 }
 
-/* Length of the UTF-8 sequence at s (RFC 3629 §4: no overlong forms, no
- * surrogates, nothing above U+10FFFF), or 0 if it is not one. */
-static size_t utf8_seq_len(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		unsigned char lo = s[0] == 0xe0 ? 0xa0 : 0x80;
-		unsigned char hi = s[0] == 0xed ? 0x9f : 0xbf;
-
-		if (s[1] < lo || s[1] > hi || (s[2] & 0xc0) != 0x80)
-			return 0;
-		return 3;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		unsigned char lo = s[0] == 0xf0 ? 0x90 : 0x80;
-		unsigned char hi = s[0] == 0xf4 ? 0x8f : 0xbf;
-
-		if (s[1] < lo || s[1] > hi || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 static bool ascii_ieq(const char *a, const char *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -67,49 +42,91 @@ static bool ascii_ieq(const char *a, const char *b, size_t n)
 	return true;
 }
 
-enum store_result store_mailbox_name_check(const char *name)
+/* The reasons, for replies (fixed texts, never client bytes). */
+static const char err_empty[] = "Mailbox name is empty";
+static const char err_too_long[] = "Mailbox name is too long";
+static const char err_utf8[] = "Mailbox name is not valid UTF-8";
+static const char err_control[] = "Mailbox name has control characters";
+static const char err_wildcard[] = "Mailbox name has wildcards";
+static const char err_empty_level[] = "Mailbox name has an empty level";
+static const char err_dot_level[] = "Mailbox name has a \".\" or \"..\" level";
+static const char err_too_deep[] = "Mailbox name has too many levels";
+static const char err_inbox_case[] = "Mailbox name has INBOX not in upper case";
+
+bool store_mailbox_name_valid(const char *name, size_t len, const char **error_r)
 {
-	const unsigned char *p = (const unsigned char *)name;
+	const unsigned char *s = (const unsigned char *)name;
 	unsigned int levels = 1;
-	size_t len, first;
+	size_t level_start = 0;
 
-	if (name == NULL || name[0] == '\0')
-		return STORE_INVALID;
-	len = strnlen(name, STORE_MAILBOX_NAME_MAX + 1);
-	if (len > STORE_MAILBOX_NAME_MAX)
-		return STORE_INVALID;
-	/* The rules of imap/mailbox-name.c: no controls (C0, DEL, C1), no
-	 * wildcards, no empty, "." or ".." levels. */
-	for (size_t i = 0, level = 0; i <= len;) {
-		size_t n;
+	*error_r = NULL;
+	if (len == 0) {
+		*error_r = err_empty;
+		return false;
+	}
+	if (len > STORE_MAILBOX_NAME_MAX) {
+		*error_r = err_too_long;
+		return false;
+	}
+	for (size_t i = 0; i <= len;) {
+		uint32_t cp = 0;
+		size_t n = 1;
 
-		if (i == len || p[i] == '/') {
-			size_t l = i - level;
-
-			if (l == 0 || (l == 1 && p[level] == '.') ||
-			    (l == 2 && p[level] == '.' && p[level + 1] == '.'))
-				return STORE_INVALID;
-			if (i == len)
-				break;
-			levels++;
-			level = i + 1;
+		if (i < len) {
+			n = utf8_decode(s + i, len - i, &cp);
+			if (n == 0) {
+				*error_r = err_utf8;
+				return false;
+			}
+			/* C0, DEL and C1 */
+			if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+				*error_r = err_control;
+				return false;
+			}
+			if (cp == '*' || cp == '%') {
+				*error_r = err_wildcard;
+				return false;
+			}
 		}
-		if (p[i] < 0x20 || p[i] == 0x7f || p[i] == '*' || p[i] == '%' ||
-		    (p[i] == 0xc2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f))
-			return STORE_INVALID;
-		n = utf8_seq_len(p + i);
-		if (n == 0)
-			return STORE_INVALID;
+		if (i == len || cp == '/') {
+			size_t l = i - level_start;
+
+			if (l == 0) {
+				*error_r = err_empty_level;
+				return false;
+			}
+			if ((l == 1 && s[level_start] == '.') ||
+			    (l == 2 && s[level_start] == '.' && s[level_start + 1] == '.')) {
+				*error_r = err_dot_level;
+				return false;
+			}
+			if (i < len && ++levels > STORE_MAILBOX_DEPTH_MAX) {
+				*error_r = err_too_deep;
+				return false;
+			}
+			level_start = i + 1;
+		}
 		i += n;
 	}
-	/* INBOX reaches the store upper-cased; any other spelling of it as
-	 * the first level is a caller bug or an attempt to make a second one. */
-	first = strcspn(name, "/");
-	if (first == 5 && ascii_ieq(name, "INBOX", 5) && memcmp(name, "INBOX", 5) != 0)
+	/* RFC 9051 §5.1: INBOX is case-insensitive; the store knows one
+	 * spelling, so any other as the first level is refused. */
+	if (len >= 5 && (len == 5 || s[5] == '/') && ascii_ieq(name, "INBOX", 5) &&
+	    memcmp(name, "INBOX", 5) != 0) {
+		*error_r = err_inbox_case;
+		return false;
+	}
+	return true;
+}
+
+enum store_result store_mailbox_name_check(const char *name)
+{
+	const char *error;
+
+	if (name == NULL)
 		return STORE_INVALID;
-	if (levels > STORE_MAILBOX_DEPTH_MAX)
-		return STORE_LIMIT;
-	return STORE_OK;
+	if (store_mailbox_name_valid(name, strlen(name), &error))
+		return STORE_OK;
+	return error == err_too_deep ? STORE_LIMIT : STORE_INVALID;
 }
 
 bool store_keyword_valid(const char *keyword)

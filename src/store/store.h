@@ -84,6 +84,14 @@ enum store_result {
 
 const char *store_result_name(enum store_result r);
 
+/* The rules for a mailbox name (see "Names" above): valid UTF-8,
+ * 1..STORE_MAILBOX_NAME_MAX bytes, at most STORE_MAILBOX_DEPTH_MAX levels,
+ * no empty, "." or ".." level, no control characters (C0, DEL, C1), no '*'
+ * or '%', and a first level spelt "inbox" in any case only as "INBOX". The
+ * IMAP layer checks a decoded client name with this before it asks the
+ * store anything; *error_r is a fixed text for the reply. */
+bool store_mailbox_name_valid(const char *name, size_t len, const char **error_r);
+
 /* System flags (RFC 9051 §2.3.2) as bits. \Recent is not stored: RFC 9051
  * drops it and for IMAP4rev1 clients the session derives it. */
 enum store_flag {

@@ -90,7 +90,7 @@ static void check_name(const char *in, size_t len, bool utf8, struct buf *out)
 		return;
 	}
 	check(out->len > 0 && out->len <= STORE_MAILBOX_NAME_MAX && strlen(out->data) == out->len);
-	check(mailbox_name_validate(out->data, out->len, &error));
+	check(store_mailbox_name_valid(out->data, out->len, &error));
 
 	buf_init(&enc, 8 * STORE_MAILBOX_NAME_MAX);
 	buf_init(&dec, STORE_MAILBOX_NAME_MAX);

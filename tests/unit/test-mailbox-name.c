@@ -49,7 +49,7 @@ static const char *validate(const char *name)
 	static char res[256];
 	const char *error = NULL;
 
-	if (mailbox_name_validate(name, strlen(name), &error))
+	if (store_mailbox_name_valid(name, strlen(name), &error))
 		return "OK";
 	snprintf(res, sizeof(res), "ERR %s", error);
 	return res;
@@ -228,7 +228,7 @@ static void test_validation(void)
 	CHECK_STR(validate("a\x1b"), E_CTRL);
 	CHECK_STR(validate(""), E_EMPTY);
 	/* An explicit length: a NUL inside is a control character. */
-	CHECK(!mailbox_name_validate("a\0b", 3, &error));
+	CHECK(!store_mailbox_name_valid("a\0b", 3, &error));
 	CHECK_STR(error, &E_CTRL[4]);
 }
 

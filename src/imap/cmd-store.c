@@ -1,13 +1,17 @@
 /* STORE and UID STORE (RFC 9051 §6.4.6, §6.4.9): changes flags of the
- * messages named by a set. The untagged FETCH responses come from the sync
- * that follows the change (store-job.h), so what a client is told is what
- * the store recorded, together with what other sessions did meanwhile.
- * Never sends EXPUNGE during a plain STORE (RFC 9051 §7.5.1). */
+ * messages named by a set and answers with the flags of every message of
+ * the set that still exists, changed or not (none with .SILENT), as the
+ * store holds them after the change. Other sessions' changes come from the
+ * sync that follows (store-job.h). Never sends EXPUNGE during a plain STORE
+ * (RFC 9051 §7.5.1), and never two FETCH for one message of the set. */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/arena.h"
+#include "core/buf.h"
+#include "core/sorted.h"
 #include "imap/command.h"
 #include "imap/flags.h"
 #include "imap/mailbox-view.h"
@@ -16,14 +20,43 @@
 #include "imap/store-error.h"
 #include "imap/store-job.h"
 
+/* One "* n FETCH (UID u FLAGS (...))" line: at most
+ * STORE_KEYWORDS_PER_MAILBOX keywords of STORE_KEYWORD_MAX bytes (4 KiB
+ * with spaces) plus the system flags, \Recent and the numbers. */
+#define STORE_FETCH_LINE_MAX (8 * 1024)
+
 struct store_state {
 	char *name;
 	uint32_t uidvalidity;
 	uint32_t *uids;
 	uint32_t count;
+	bool silent;
 	struct store_flag_change change;
+	/* Filled by the worker after the change (not .SILENT), freed by
+	 * store_cleanup(). */
+	struct store_changes got;
+	bool have_got;
 };
 
+static void store_cleanup(struct imap_cmd *cmd)
+{
+	struct store_state *st = cmd->state;
+
+	if (st != NULL && st->have_got)
+		store_changes_free(&st->got);
+	if (st != NULL)
+		st->have_got = false;
+}
+
+/* The sync reports the set like any other messages again. */
+static void store_unsilence(struct store_job *job)
+{
+	job->apply.silent_uids = NULL;
+	job->apply.silent_count = 0;
+}
+
+/* Worker. Runs before the job's sync (store-job.c), which is silent on the
+ * set: its FETCH responses are the ones read here. */
 static void store_run(struct store_job *job, struct store *store)
 {
 	struct store_state *st = job->ctx;
@@ -34,10 +67,69 @@ static void store_run(struct store_job *job, struct store *store)
 	job->result = store_messages_set_flags(store, st->name, st->uidvalidity, st->uids,
 					       st->count, &st->change, &modified, &modified_count);
 	free(modified);   /* no UNCHANGEDSINCE yet: always empty */
+	if (job->result != STORE_OK) {
+		/* Nothing was stored: others' changes to the set still count. */
+		store_unsilence(job);
+		return;
+	}
+	if (st->silent)
+		return;
+	if (store_messages_get(store, st->name, st->uidvalidity, st->uids, st->count,
+			       &st->got) == STORE_OK)
+		st->have_got = true;
+	else
+		/* The change is made (the store logged why the read failed): at
+		 * least the messages that changed are announced, by the sync. */
+		store_unsilence(job);
+}
+
+/* Loop, after the sync's responses: one FETCH (FLAGS) per message of the
+ * set that the view still numbers and that is not expunged. */
+static void store_announce(struct imap_session *s, struct store_state *st, bool include_uid)
+{
+	struct mailbox_view *v = s->selected;
+	const struct store_changes *got = &st->got;
+	struct buf line;
+
+	/* The sync (which learns new keywords first) failed: FLAGS could not
+	 * name them. The next sync reports the changed messages instead. */
+	if (got->keyword_count > v->keyword_count)
+		return;
+	/* Someone changed the mailbox between the read above and the sync,
+	 * which was silent on the set: a change to one of its messages then
+	 * would never be told. Have the next sync repeat everything after the
+	 * read; a message it repeats just gets its flags once more. */
+	if (got->highestmodseq < v->highestmodseq)
+		v->highestmodseq = got->highestmodseq;
+
+	buf_init(&line, STORE_FETCH_LINE_MAX);
+	for (uint32_t i = 0; i < got->changed_count; i++) {
+		const struct store_message *m = &got->changed[i];
+		uint32_t seq = mailbox_view_seq(v, m->uid);
+
+		/* Expunged meanwhile by someone else: announced (UID STORE) or
+		 * still numbered until the EXPUNGE may be sent. */
+		if (seq == 0 || sorted_u32_contains(v->pending_expunges, v->pending_count, m->uid))
+			continue;
+		buf_printf(&line, "* %" PRIu32 " FETCH (", seq);
+		if (include_uid)
+			buf_printf(&line, "UID %" PRIu32 " ", m->uid);   /* RFC 9051 §6.4.9 */
+		buf_append_str(&line, "FLAGS ");
+		mailbox_view_format_flags(v, m->uid, m->flags, m->keywords, &line);
+		buf_append_char(&line, ')');
+		imap_session_send(s, "%s", line.data);
+		buf_clear(&line);
+	}
+	buf_free(&line);
 }
 
 static bool store_done(struct store_job *job)
 {
+	struct store_state *st = job->ctx;
+	struct imap_session *s = job->cmd->session;
+
+	if (st->have_got && s->selected != NULL)
+		store_announce(s, st, job->apply.include_uid);
 	imap_cmd_store_error(job->cmd, job->result);   /* OK: "STORE completed" */
 	return true;
 }
@@ -122,15 +214,18 @@ enum cmd_step cmd_store(struct imap_cmd *cmd)
 	st->change.flags = flags.flags;
 	st->change.keywords = flags.keywords;
 	st->change.keyword_count = flags.keyword_count;
+	st->silent = silent;
+	cmd->state = st;
+	cmd->cleanup = store_cleanup;
 
-	/* The FETCH responses are the sync's. Only messages whose flags
-	 * changed get a new modseq, so one already in the requested state is
-	 * not reported: store.h has no call to read a set's flags yet. */
+	/* The sync says nothing of the set: store_announce() answers for it
+	 * (or, with .SILENT, nothing does). store_run() lifts this when
+	 * nothing was stored or the set could not be read. */
 	struct mailbox_view_apply apply = {
 		.allow_expunge = uid_mode,     /* RFC 9051 §7.5.1 */
 		.include_uid = uid_mode,       /* RFC 9051 §6.4.9 */
-		.silent_uids = silent ? uids : NULL,
-		.silent_count = silent ? count : 0,
+		.silent_uids = uids,
+		.silent_count = count,
 	};
 	if (!imap_store_job_submit(cmd, store_run, store_done, st, true, &apply))
 		return CMD_STEP_DONE;

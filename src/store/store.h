@@ -229,6 +229,20 @@ enum store_result store_mailbox_changes(struct store *store, const char *name,
 					struct store_changes *changes_r);
 void store_changes_free(struct store_changes *changes);
 
+/* The current state of the listed messages, whatever their modseq: what
+ * STORE answers with (RFC 9051 §6.4.6: FETCH FLAGS for every message of the
+ * set, changed or not). Filled like store_mailbox_changes() and freed with
+ * store_changes_free(): `changed` holds each listed UID that still exists,
+ * in UID order (UIDs gone are left out); expunged is always empty; uidnext,
+ * HIGHESTMODSEQ and the keyword list are the mailbox's as of that same
+ * read, so a caller that also syncs can tell whether anything happened in
+ * between. uids are ascending as a resolved set gives them (any order and
+ * duplicates are accepted, at the cost of a sorted copy). One read
+ * transaction; cost grows with uid_count, not with the mailbox's size. */
+enum store_result store_messages_get(struct store *store, const char *name,
+				     uint32_t uidvalidity, const uint32_t *uids,
+				     uint32_t uid_count, struct store_changes *messages_r);
+
 /* ---- changing messages ---- */
 
 enum store_flag_op { STORE_FLAGS_SET, STORE_FLAGS_ADD, STORE_FLAGS_REMOVE };

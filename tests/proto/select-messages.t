@@ -44,9 +44,10 @@ S: * OK [UIDVALIDITY $inbox] UIDs valid
 S: * OK [UIDNEXT 4] Predicted next UID
 S: c OK [READ-ONLY] EXAMINE completed
 use c1
-# Message 1 already has \Seen: its flags do not change, so no FETCH for it
-# (see cmd-store.c: the store cannot yet read a set's flags).
+# Message 1 already has \Seen: its flags do not change, but STORE reports
+# every message of the set (RFC 9051 §6.4.6); c2 learns only the changes.
 C: d STORE 1:* +FLAGS (\Seen)
+S: * 1 FETCH (FLAGS (\Seen \Recent))
 S: * 2 FETCH (FLAGS (\Seen \Recent))
 S: * 3 FETCH (FLAGS (\Seen \Recent))
 S: d OK STORE completed

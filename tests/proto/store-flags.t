@@ -1,7 +1,8 @@
 # STORE and UID STORE (RFC 9051 §6.4.6, §6.4.9) with IMAP4rev2: FETCH
-# (FLAGS) for each changed message, with UID first for UID STORE, none
-# with .SILENT; a new keyword announces FLAGS and PERMANENTFLAGS (RFC 9051
-# §7.3.5); another session learns the changes at its NOOP.
+# (FLAGS) for each message of the set, changed or not, with UID first for
+# UID STORE, none with .SILENT; a new keyword announces FLAGS and
+# PERMANENTFLAGS (RFC 9051 §7.3.5); another session learns the changes at
+# its NOOP, and only those that changed something.
 # Needs APPEND (cmd-append.c).
 connect imap as c1
 login alice
@@ -69,9 +70,28 @@ S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft $$Important)
 S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $$Important \*)] Flags permitted
 S: * 1 FETCH (FLAGS (\Seen $$Important))
 S: k OK STORE completed
+# Already so (a keyword in any case too): the flags all the same.
+C: k2 STORE 1 +FLAGS ($$important \Seen)
+S: * 1 FETCH (FLAGS (\Seen $$Important))
+S: k2 OK STORE completed
 C: l STORE 1 FLAGS ()
 S: * 1 FETCH (FLAGS ())
 S: l OK STORE completed
+C: l2 STORE 2 +FLAGS (\Draft)
+S: * 2 FETCH (FLAGS (\Deleted \Draft))
+S: l2 OK STORE completed
+C: l3 STORE 3:1 -FLAGS (\Answered $$Important)
+S: * 1 FETCH (FLAGS ())
+S: * 2 FETCH (FLAGS (\Deleted \Draft))
+S: * 3 FETCH (FLAGS ())
+S: l3 OK STORE completed
+C: l4 UID STORE 1:* +FLAGS ()
+S: * 1 FETCH (UID 1 FLAGS ())
+S: * 2 FETCH (UID 2 FLAGS (\Deleted \Draft))
+S: * 3 FETCH (UID 3 FLAGS ())
+S: l4 OK UID STORE completed
+C: l5 UID STORE 2,7:9 FLAGS.SILENT (\Deleted \Draft)
+S: l5 OK UID STORE completed
 # The other session sees where things ended, once per message.
 use c2
 C: m NOOP

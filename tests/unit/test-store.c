@@ -1046,6 +1046,148 @@ static void test_flags_modseq(struct store *st)
 	check_counters(st, "Flags");
 }
 
+/* store_messages_get(): every listed message's current state, changed or
+ * not, the gone ones left out; checked by value and against a snapshot
+ * for sets whose runs are split and merged in every way. */
+static void test_messages_get(struct store *st)
+{
+	struct store_changes g;
+	uint32_t v, *mod, nmod;
+	const char *kw[] = { "$Work", "Later" };
+
+	CHECK_INT(store_mailbox_create(st, "Get", 0), STORE_OK);
+	v = uidvalidity(st, "Get");
+	CHECK_INT(append(st, "Get", "1", STORE_FLAG_SEEN), 1);
+	CHECK_INT(append_kw(st, "Get", "2", STORE_FLAG_FLAGGED, kw + 1, 1), 2);
+	CHECK_INT(append(st, "Get", "3", STORE_FLAG_DELETED), 3);
+	CHECK_INT(append_kw(st, "Get", "4", 0, kw, 2), 4);
+	CHECK_INT(append(st, "Get", "5", STORE_FLAG_DRAFT), 5);
+	uint32_t three = 3, *ex, nex;
+
+	CHECK_INT(store_messages_expunge(st, "Get", v, &three, 1, &ex, &nex), STORE_OK);
+	CHECK_INT(nex, 1);
+	free(ex);
+	struct store_flag_change fc = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_ANSWERED };
+	uint32_t four = 4;
+
+	CHECK_INT(store_messages_set_flags(st, "Get", v, &four, 1, &fc, &mod, &nmod), STORE_OK);
+	/* modseqs: 1 at create, 2..6 the appends, 7 the expunge, 8 the STORE. */
+	CHECK_INT(status(st, "Get").highestmodseq, 8);
+
+	/* 3 is expunged, 9 never existed, 4294967294 is STORE_UID_MAX. */
+	uint32_t want[] = { 1, 2, 3, 4, 5, 9, 4294967294u };
+
+	CHECK_INT(store_messages_get(st, "Get", v, want, 7, &g), STORE_OK);
+	CHECK_INT(g.changed_count, 4);
+	CHECK_INT(g.uidnext, 6);
+	CHECK_INT(g.highestmodseq, 8);
+	CHECK(g.expunged == NULL && g.expunged_count == 0);
+	CHECK_INT(g.keyword_count, 2);
+	if (g.keyword_count == 2) {
+		CHECK_STR(g.keywords[0], "Later");     /* bits in order of first use */
+		CHECK_STR(g.keywords[1], "$Work");
+	}
+	if (g.changed_count == 4) {
+		const struct store_message *m = g.changed;
+
+		CHECK(m[0].uid == 1 && m[0].flags == STORE_FLAG_SEEN && m[0].keywords == 0 &&
+		      m[0].modseq == 2);
+		CHECK(m[1].uid == 2 && m[1].flags == STORE_FLAG_FLAGGED && m[1].keywords == 1 &&
+		      m[1].modseq == 3);
+		CHECK(m[2].uid == 4 && m[2].flags == STORE_FLAG_ANSWERED && m[2].keywords == 3 &&
+		      m[2].modseq == 8);
+		CHECK(m[3].uid == 5 && m[3].flags == STORE_FLAG_DRAFT && m[3].keywords == 0 &&
+		      m[3].modseq == 6);
+	}
+	store_changes_free(&g);
+
+	/* Out of order and duplicated: still UID order, once each. */
+	uint32_t messy[] = { 5, 1, 5, 3, 2 };
+
+	CHECK_INT(store_messages_get(st, "Get", v, messy, 5, &g), STORE_OK);
+	CHECK_INT(g.changed_count, 3);
+	if (g.changed_count == 3)
+		CHECK(g.changed[0].uid == 1 && g.changed[1].uid == 2 && g.changed[2].uid == 5);
+	store_changes_free(&g);
+
+	/* Only gone ones, and nothing asked: OK, no messages, the mailbox's state. */
+	CHECK_INT(store_messages_get(st, "Get", v, &three, 1, &g), STORE_OK);
+	CHECK_INT(g.changed_count, 0);
+	CHECK_INT(g.keyword_count, 2);
+	store_changes_free(&g);
+	CHECK_INT(store_messages_get(st, "Get", v, NULL, 0, &g), STORE_OK);
+	CHECK_INT(g.changed_count, 0);
+	CHECK(g.changed == NULL);
+	CHECK_INT(g.highestmodseq, 8);
+	CHECK_INT(g.keyword_count, 2);
+	store_changes_free(&g);
+
+	/* Errors leave the result empty. */
+	CHECK_INT(store_messages_get(st, "Get", v + 1, want, 7, &g), STORE_NOT_FOUND);
+	CHECK(g.changed == NULL && g.changed_count == 0 && g.keywords == NULL);
+	CHECK_INT(store_messages_get(st, "Nowhere", v, want, 7, &g), STORE_NOT_FOUND);
+	CHECK_INT(store_messages_get(st, "Get", v, NULL, 2, &g), STORE_INVALID);
+	CHECK_INT(store_messages_get(st, "bad//name", v, want, 7, &g), STORE_INVALID);
+
+	/* Runs: 200 messages, every third expunged, sets with gaps below, at
+	 * and above the run-splitting distance, against the snapshot. */
+	struct store_append a[200];
+	uint32_t big_uids[200], uidv, *gone, ngone = 0;
+
+	CHECK_INT(store_mailbox_create(st, "Get/Runs", 0), STORE_OK);
+	for (int i = 0; i < 200; i++)
+		a[i] = (struct store_append){ .blob = make_blob(st, "r"), .flags = (uint32_t)i & 0x17 };
+	CHECK_INT(store_messages_append(st, "Get/Runs", a, 200, &uidv, big_uids), STORE_OK);
+	for (int i = 0; i < 200; i++)
+		store_blob_free(&a[i].blob);
+	gone = malloc(200 * sizeof(*gone));
+	for (uint32_t u = 3; u <= 200; u += 3)
+		gone[ngone++] = u;
+	fc = (struct store_flag_change){ .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_DELETED };
+	CHECK_INT(store_messages_set_flags(st, "Get/Runs", uidv, gone, ngone, &fc, &mod, &nmod),
+		  STORE_OK);
+	CHECK_INT(store_messages_expunge(st, "Get/Runs", uidv, NULL, 0, &ex, &nex), STORE_OK);
+	CHECK_INT(nex, ngone);
+	free(ex);
+	free(gone);
+
+	struct store_snapshot snap;
+
+	CHECK_INT(store_mailbox_snapshot(st, "Get/Runs", false, &snap), STORE_OK);
+	for (uint32_t step = 1; step <= 20; step++) {
+		uint32_t req[400], n = 0, expect = 0, si = 0;
+		bool same = true;
+
+		for (uint32_t u = step % 5 + 1; u <= 260; u += step + (u % 7 == 0 ? 10 : 0))
+			req[n++] = u;
+		CHECK_INT(store_messages_get(st, "Get/Runs", uidv, req, n, &g), STORE_OK);
+		for (uint32_t k = 0; k < n; k++) {
+			while (si < snap.count && snap.messages[si].uid < req[k])
+				si++;
+			if (si == snap.count || snap.messages[si].uid != req[k])
+				continue;
+			const struct store_message *m = &snap.messages[si];
+
+			if (expect >= g.changed_count || g.changed[expect].uid != m->uid ||
+			    g.changed[expect].flags != m->flags ||
+			    g.changed[expect].keywords != m->keywords ||
+			    g.changed[expect].modseq != m->modseq)
+				same = false;
+			expect++;
+		}
+		CHECK(same);
+		CHECK_INT(g.changed_count, expect);
+		store_changes_free(&g);
+	}
+	store_snapshot_free(&snap);
+
+	/* Deleted with a child: \Noselect, so gone for this call too. */
+	CHECK_INT(store_mailbox_create(st, "Get/Child", 0), STORE_OK);
+	CHECK_INT(store_mailbox_delete(st, "Get"), STORE_OK);
+	CHECK_INT(store_messages_get(st, "Get", v, want, 7, &g), STORE_NOT_FOUND);
+	check_counters(st, "Get/Runs");
+}
+
 static void test_recent(struct store *st)
 {
 	struct store_snapshot snap;
@@ -1358,6 +1500,37 @@ static void bench(unsigned int n)
 	CHECK_INT(store_messages_set_flags(st, "Bench", s.uidvalidity, uids, 10000, &fc, &mod,
 					   &nmod), STORE_OK);
 	printf("bench: set_flags on 10000 consecutive UIDs: %.2f ms\n", now_ms() - t);
+	/* store_messages_get: consecutive, every n/10000th, and scattered. */
+	struct store_changes got;
+	uint32_t spread = s.messages / 10000 > 0 ? s.messages / 10000 : 1;
+
+	for (int pattern = 0; pattern < 3; pattern++) {
+		static const char *const what[] = { "consecutive", "evenly spread", "scattered" };
+		uint32_t u = 1;
+
+		for (uint32_t i = 0; i < 10000; i++) {
+			if (pattern == 0)
+				uids[i] = s.messages - 10000 + 1 + i;
+			else if (pattern == 1)
+				uids[i] = 1 + i * spread;
+			else
+				uids[i] = u += 1 + (uint32_t)(i * 2654435761u >> 28) % (2 * spread);
+		}
+		/* The best of five: the machine's noise, not the store's cost. */
+		double best = 1e9;
+
+		for (int run = 0; run < 5; run++) {
+			t = now_ms();
+			CHECK_INT(store_messages_get(st, "Bench", s.uidvalidity, uids, 10000, &got),
+				  STORE_OK);
+			t = now_ms() - t;
+			best = t < best ? t : best;
+			CHECK_INT(got.changed_count, 10000);
+			store_changes_free(&got);
+		}
+		printf("bench: get of 10000 %s UIDs up to %u: %.2f ms (best of 5)\n",
+		       what[pattern], uids[9999], best);
+	}
 	t = now_ms();
 	CHECK_INT(store_mailbox_status(st, "Bench", &s), STORE_OK);
 	printf("bench: status after: %.2f ms\n", now_ms() - t);
@@ -1430,6 +1603,7 @@ int main(void)
 		test_append(st);
 		test_copy_move_expunge(st);
 		test_flags_modseq(st);
+		test_messages_get(st);
 		test_recent(st);
 		test_uid_limit(st);
 		test_busy(st);

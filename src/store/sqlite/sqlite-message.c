@@ -343,6 +343,93 @@ enum store_result store_mailbox_changes(struct store *st, const char *name,
 	return r;
 }
 
+/* store_messages_get() reads runs of requested UIDs with one range scan
+ * each, merged against the request: a run continues while the next UID is
+ * at most this far above the last. Stepping a row costs far less than a
+ * new statement (reset, bind, B-tree descent), so a few skipped rows are
+ * cheaper than another seek; wider gaps start a new run, so a sparse set
+ * does not walk the whole mailbox. test-store's bench (10,000 UIDs of
+ * 100,000, every 10th or scattered): 1 → ~17 ms, 8 → ~10 ms, 16 or one
+ * scan of the whole span → ~20-25 ms. */
+#define SQ_GET_GAP_MAX 8
+
+static bool sq_uids_ascending(const uint32_t *uids, uint32_t count)
+{
+	for (uint32_t i = 1; i < count; i++) {
+		if (uids[i] <= uids[i - 1])
+			return false;
+	}
+	return true;
+}
+
+static enum store_result sq_get(struct store *st, const char *name, uint32_t uidvalidity,
+				const uint32_t *uids, uint32_t count, struct store_changes *out)
+{
+	struct sq_mailbox mb;
+	struct sq_keywords kw;
+	enum store_result r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
+
+	if (r != STORE_OK)
+		return r;
+	out->uidnext = mb.uidnext;
+	out->highestmodseq = mb.highestmodseq;
+	if (count > 0)
+		out->changed = xmalloc(count * sizeof(*out->changed));
+	for (uint32_t i = 0; i < count;) {
+		uint32_t end = i + 1;
+		sqlite3_stmt *s;
+		int rc;
+
+		while (end < count && uids[end] - uids[end - 1] <= SQ_GET_GAP_MAX)
+			end++;
+		s = sq_stmt(st, SQ_MSG_RANGE);
+		sqlite3_bind_int64(s, 1, mb.id);
+		sqlite3_bind_int64(s, 2, uids[i]);
+		sqlite3_bind_int64(s, 3, uids[end - 1]);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			uint32_t uid = (uint32_t)sqlite3_column_int64(s, 0);
+
+			while (i < end && uids[i] < uid)
+				i++;       /* requested but gone */
+			if (i < end && uids[i] == uid) {
+				sq_message_read(s, &out->changed[out->changed_count++]);
+				i++;
+			}
+		}
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return sq_fail(st, rc, "read messages");
+		i = end;
+	}
+	r = sq_keywords_load(st, mb.id, &kw);
+	if (r == STORE_OK)
+		sq_keywords_give(&kw, &out->keywords, &out->keyword_count);
+	return r;
+}
+
+enum store_result store_messages_get(struct store *st, const char *name,
+				     uint32_t uidvalidity, const uint32_t *uids,
+				     uint32_t uid_count, struct store_changes *messages_r)
+{
+	uint32_t *sorted = NULL, count = uid_count;
+	enum store_result r;
+
+	memset(messages_r, 0, sizeof(*messages_r));
+	if (uids == NULL && uid_count > 0)
+		return STORE_INVALID;
+	if (!sq_uids_ascending(uids, uid_count)) {
+		sorted = sq_uids_sorted(uids, uid_count, &count);
+		uids = sorted;
+	}
+	r = sq_begin(st, false);
+	if (r == STORE_OK)
+		r = sq_end(st, sq_get(st, name, uidvalidity, uids, count, messages_r));
+	free(sorted);
+	if (r != STORE_OK)
+		store_changes_free(messages_r);
+	return r;
+}
+
 void store_changes_free(struct store_changes *ch)
 {
 	free(ch->changed);

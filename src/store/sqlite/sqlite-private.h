@@ -74,6 +74,8 @@ bool store_keyword_eq(const char *a, const char *b);
 	  " ORDER BY uid") \
 	X(MSG_SINCE, "SELECT uid, flags, keywords, modseq FROM messages" \
 	  " WHERE mailbox_id = ?1 AND modseq > ?2") \
+	X(MSG_RANGE, "SELECT uid, flags, keywords, modseq FROM messages" \
+	  " WHERE mailbox_id = ?1 AND uid >= ?2 AND uid <= ?3 ORDER BY uid") \
 	X(MSG_FLAGS_GET, "SELECT flags, keywords, modseq FROM messages" \
 	  " WHERE mailbox_id = ?1 AND uid = ?2") \
 	X(MSG_FLAGS_SET, "UPDATE messages SET flags = ?3, keywords = ?4, modseq = ?5" \

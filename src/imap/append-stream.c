@@ -27,6 +27,7 @@ struct append_stream {
 	struct append_message *messages;
 	unsigned int count;
 	uint64_t left;                  /* of the current literal */
+	bool begun;                     /* its blob's creation is queued */
 	unsigned char *chunk;           /* filling, APPEND_CHUNK_SIZE */
 	size_t chunk_len;
 	unsigned int jobs;              /* queued, not yet done */
@@ -34,12 +35,13 @@ struct append_stream {
 	enum store_result result;       /* first failure, set by jobs */
 };
 
-enum append_job_kind { JOB_BEGIN, JOB_WRITE, JOB_FINISH, JOB_FREE };
-
+/* One job does whatever is ready for a message: create its blob (with the
+ * first chunk), write a chunk, finish it (with the last). A message that
+ * fits one chunk, which is nearly every mail, costs one job. */
 struct append_job {
 	struct append_stream *stream;
-	enum append_job_kind kind;
 	unsigned int index;
+	bool begin, finish, free_all;
 	unsigned char *data;
 	size_t len;
 };
@@ -58,30 +60,23 @@ static void append_job_run(void *arg)
 	struct append_message *m = job->index < st->count ? &st->messages[job->index] : NULL;
 	enum store_result r = STORE_OK;
 
-	if (job->kind == JOB_FREE) {
+	if (job->free_all) {
 		for (unsigned int i = 0; i < st->count; i++)
 			store_blob_free(&st->messages[i].blob);
 		return;
 	}
 	if (st->result != STORE_OK)
 		return;   /* keep the first error; later chunks are dropped */
-	switch (job->kind) {
-	case JOB_BEGIN: {
+	if (job->begin) {
 		struct store *store = mail_user_store(st->mu, st->data_dir, &r);
 
 		if (store != NULL)
 			r = store_blob_begin(store, m->size, &m->blob);
-		break;
 	}
-	case JOB_WRITE:
+	if (r == STORE_OK && job->len > 0)
 		r = store_blob_write(m->blob, job->data, job->len);
-		break;
-	case JOB_FINISH:
+	if (r == STORE_OK && job->finish)
 		r = store_blob_finish(m->blob);
-		break;
-	case JOB_FREE:
-		break;
-	}
 	if (r != STORE_OK)
 		st->result = r;
 }
@@ -98,16 +93,18 @@ static void append_job_done(void *arg)
 	/* The session goes on reading input (session_job_done). */
 }
 
-static void stream_submit(struct imap_session *s, struct append_stream *st,
-			  enum append_job_kind kind, unsigned char *data, size_t len)
+static void stream_submit(struct imap_session *s, struct append_stream *st, bool finish,
+			  unsigned char *data, size_t len)
 {
 	struct append_job *job = xcalloc(1, sizeof(*job));
 
 	job->stream = st;
-	job->kind = kind;
 	job->index = st->count - 1;
+	job->begin = !st->begun;
+	job->finish = finish;
 	job->data = data;
 	job->len = len;
+	st->begun = true;
 	if (!imap_session_submit(s, mail_user_key(st->mu), append_job_run,
 				 append_job_done, job)) {
 		/* Queue full: the APPEND fails with UNAVAILABLE at its end. */
@@ -115,6 +112,22 @@ static void stream_submit(struct imap_session *s, struct append_stream *st,
 		free(job);
 		if (st->result == STORE_OK)
 			st->result = STORE_BUSY;
+		return;
+	}
+	st->jobs++;
+}
+
+/* Frees every blob of the stream, after the jobs already queued. */
+static void stream_submit_free(struct imap_session *s, struct append_stream *st)
+{
+	struct append_job *job = xcalloc(1, sizeof(*job));
+
+	job->stream = st;
+	job->free_all = true;
+	if (!imap_session_submit(s, mail_user_key(st->mu), append_job_run,
+				 append_job_done, job)) {
+		log_warn("append stream: worker queue full, blobs left to petrel check");
+		free(job);
 		return;
 	}
 	st->jobs++;
@@ -136,9 +149,9 @@ bool append_stream_begin(struct imap_session *s, uint64_t size)
 	st->messages[st->count].size = size;
 	st->count++;
 	st->left = size;
-	stream_submit(s, st, JOB_BEGIN, NULL, 0);
+	st->begun = false;
 	if (size == 0)
-		stream_submit(s, st, JOB_FINISH, NULL, 0);
+		stream_submit(s, st, true, NULL, 0);
 	return true;
 }
 
@@ -173,11 +186,9 @@ size_t append_stream_feed(struct imap_session *s, const unsigned char *data, siz
 		taken += n;
 		if (st->chunk_len == APPEND_CHUNK_SIZE || st->left == 0) {
 			/* The job owns the chunk from now on. */
-			stream_submit(s, st, JOB_WRITE, st->chunk, st->chunk_len);
+			stream_submit(s, st, st->left == 0, st->chunk, st->chunk_len);
 			st->chunk = NULL;
 			st->chunk_len = 0;
-			if (st->left == 0)
-				stream_submit(s, st, JOB_FINISH, NULL, 0);
 		}
 	}
 	return taken;
@@ -230,7 +241,7 @@ void append_stream_discard(struct imap_session *s, struct append_stream **stp)
 	st->left = 0;
 	st->discarded = true;
 	if (!s->closed && s->conn != NULL) {
-		stream_submit(s, st, JOB_FREE, NULL, 0);
+		stream_submit_free(s, st);
 		if (st->jobs == 0)
 			stream_free_now(st);
 		return;
@@ -240,7 +251,7 @@ void append_stream_discard(struct imap_session *s, struct append_stream **stp)
 	 * same (a blob may be a half-written file), without the session. */
 	struct append_job *job = xcalloc(1, sizeof(*job));
 	job->stream = st;
-	job->kind = JOB_FREE;
+	job->free_all = true;
 	if (!worker_pool_submit(s->server->workers, mail_user_key(st->mu), s->loop,
 				append_job_run, append_job_done_detached, job)) {
 		log_warn("append stream dropped: worker queue full (orphan blobs are "

@@ -1,0 +1,128 @@
+"""APPEND throughput for one user.
+
+load():       pipelined LITERAL+ APPENDs of ctx.messages messages into INBOX,
+              in ctx.load_chunks equal chunks; the figure is the median
+              chunk rate. This is also how the big mailbox is populated.
+sequential(): one APPEND at a time into a scratch mailbox, waiting for each
+              tagged OK: with a synchronizing literal (waits for "+" too,
+              as simple clients do) and with a LITERAL+ literal; plus
+              MULTIAPPEND batches for comparison (reported only).
+
+Besides the rates: the server's CPU seconds per 1,000 APPENDs (utime +
+stime of the whole process) and the client's own CPU time as a share of
+the wall time, which shows whether the Python client could be the limit.
+"""
+
+import time
+
+import imapc
+from figures import Figure, median
+
+TARGET = (">=", 2000)
+SCRATCH = "bench-scratch"
+
+
+def _measure(ctx, fn):
+    """Run fn(); return (wall s, server CPU s, client CPU s)."""
+    cpu0, own0, t0 = ctx.target.cpu_seconds(), time.process_time(), time.perf_counter()
+    fn()
+    wall = time.perf_counter() - t0
+    return wall, ctx.target.cpu_seconds() - cpu0, time.process_time() - own0
+
+
+def load(ctx):
+    c = imapc.connect(ctx.target)
+    n, chunks = ctx.messages, ctx.load_chunks
+    size = n // chunks
+    rates, server_cpu, client_cpu, wall_total = [], 0.0, 0.0, 0.0
+    next_index = nbytes = 0
+    try:
+        for k in range(chunks):
+            count = size if k < chunks - 1 else n - next_index
+            msgs = list(ctx.corpus.messages(next_index, count))   # made before timing
+            nbytes += sum(len(m) for m in msgs)
+            done = []
+            wall, scpu, ccpu = _measure(ctx, lambda: done.append(
+                c.append_pipelined("INBOX", msgs, window=ctx.window, batch=ctx.batch)))
+            if done[0] != count:
+                raise imapc.IMAPError("pipelined load: %d of %d appended" % (done[0], count))
+            next_index += count
+            rates.append(count / wall)
+            server_cpu += scpu
+            client_cpu += ccpu
+            wall_total += wall
+            ctx.log("  load chunk %d/%d: %d messages, %.0f msg/s"
+                    % (k + 1, chunks, count, count / wall))
+        _, tagged, untagged = c.command("STATUS INBOX (MESSAGES UIDNEXT)")
+        status = b" ".join(untagged).decode(errors="replace")
+        if "MESSAGES %d " % n not in status or "UIDNEXT %d)" % (n + 1) not in status:
+            raise imapc.IMAPError("after the load: %s" % status)
+    finally:
+        c.logout()
+    ctx.loaded = n
+    ctx.load_stats = {"messages": n, "wall_s": wall_total, "server_cpu_s": server_cpu,
+                      "client_cpu_s": client_cpu, "bytes": nbytes}
+    detail = {
+        "messages": n, "message_bytes": nbytes, "chunks": chunks,
+        "window": ctx.window, "batch": ctx.batch,
+        "total_wall_s": round(wall_total, 3), "overall_rate": n / wall_total,
+        "first_chunk_rate": rates[0], "last_chunk_rate": rates[-1],
+        "server_cpu_s": server_cpu, "client_cpu_s": client_cpu,
+        "server_cpu_share": server_cpu / wall_total, "client_cpu_share": client_cpu / wall_total,
+    }
+    return [
+        Figure("append.pipelined", "APPEND pipelined (LITERAL+, %d in flight)" % ctx.window,
+               median(rates), "msg/s", TARGET, rates, detail),
+        Figure("append.load_time", "load of {:,} messages (pipelined)".format(n),
+               wall_total, "s", None, [], {"rate": n / wall_total}),
+        Figure("append.cpu_per_1000", "server CPU per 1,000 APPENDs (load)",
+               server_cpu / n * 1000, "s", None, [], {"server_cpu_s": server_cpu}),
+        Figure("append.client_cpu", "client CPU share of wall time (load)",
+               100.0 * client_cpu / wall_total, "%", None, [],
+               {"client_cpu_s": client_cpu,
+                "server_cpu_share_pct": 100.0 * server_cpu / wall_total}),
+    ]
+
+
+def sequential(ctx):
+    c = imapc.connect(ctx.target)
+    figures = []
+    base = ctx.messages + 1_000_000    # message numbers not used by the load
+    try:
+        c.command("CREATE %s" % SCRATCH)
+        for mode, label, fn in (
+                ("sync", "APPEND sequential, sync literal {N}", c.append_sync),
+                ("plus", "APPEND sequential, LITERAL+ {N+}", c.append_plus)):
+            rates, scpu_total, ccpu_total, n_total = [], 0.0, 0.0, 0
+            for r in range(ctx.seq_reps):
+                msgs = list(ctx.corpus.messages(base, ctx.seq_count))
+                base += ctx.seq_count
+
+                def one_by_one():
+                    for m in msgs:
+                        fn(SCRATCH, m)
+                wall, scpu, ccpu = _measure(ctx, one_by_one)
+                rates.append(ctx.seq_count / wall)
+                scpu_total += scpu
+                ccpu_total += ccpu
+                n_total += ctx.seq_count
+            figures.append(Figure(
+                "append.sequential_" + mode, label, median(rates), "msg/s", TARGET, rates,
+                {"messages_per_rep": ctx.seq_count, "reps": ctx.seq_reps,
+                 "server_cpu_per_1000_s": scpu_total / n_total * 1000,
+                 "client_cpu_per_1000_s": ccpu_total / n_total * 1000}))
+            ctx.log("  %s: %.0f msg/s" % (label, median(rates)))
+        rates = []
+        for r in range(ctx.multi_reps):
+            msgs = list(ctx.corpus.messages(base, ctx.multi_count))
+            base += ctx.multi_count
+            wall, _, _ = _measure(ctx, lambda: c.multiappend(SCRATCH, msgs))
+            rates.append(ctx.multi_count / wall)
+        figures.append(Figure(
+            "append.multiappend", "MULTIAPPEND, %d messages per command" % ctx.multi_count,
+            median(rates), "msg/s", None, rates, {"reps": ctx.multi_reps}))
+        # Leave the store as the load made it: INBOX only.
+        c.command("DELETE %s" % SCRATCH)
+    finally:
+        c.logout()
+    return figures

@@ -1,0 +1,71 @@
+"""What every figure module returns, and the shared helpers: a Figure is one
+row of the table and one object in results.json."""
+
+import statistics
+
+
+class Figure:
+    """One measured figure.
+
+    id      stable key in results.json ("append.pipelined")
+    label   text in the table
+    value   the reported number (the median when there are samples)
+    unit    "msg/s", "ms", "MiB", "s", ...
+    target  None (reported only) or (op, number) with op ">=" or "<"
+    samples every repetition, in the unit of value
+    detail  anything else worth keeping (dict, JSON-serializable)
+    """
+
+    def __init__(self, id, label, value, unit, target=None, samples=None, detail=None):
+        self.id = id
+        self.label = label
+        self.value = value
+        self.unit = unit
+        self.target = target
+        self.samples = list(samples or [])
+        self.detail = dict(detail or {})
+
+    @property
+    def verdict(self):
+        if self.target is None or self.value is None:
+            return "INFO"
+        op, bound = self.target
+        ok = self.value >= bound if op == ">=" else self.value < bound
+        return "PASS" if ok else "MISS"
+
+    def to_json(self):
+        return {
+            "id": self.id, "label": self.label, "value": self.value, "unit": self.unit,
+            "target": None if self.target is None
+            else {"op": self.target[0], "value": self.target[1]},
+            "verdict": self.verdict, "samples": self.samples, "detail": self.detail,
+        }
+
+
+def fmt(value, unit):
+    if value is None:
+        return "n/a"
+    if unit in ("msg/s", "B", "B/msg"):
+        return "{:,.0f}".format(value)
+    if unit == "ms":
+        return "%.3f" % value if value < 1 else "%.1f" % value if value >= 100 else "%.2f" % value
+    if unit in ("MiB", "s", "%"):
+        return "%.1f" % value if value >= 10 else "%.2f" % value
+    return "%.3g" % value
+
+
+def target_text(target, unit):
+    """target as in results.json ({"op", "value"} or None) -> "< 50 ms"."""
+    if target is None:
+        return "-"
+    bound = "{:,}".format(target["value"])
+    if bound.endswith(".0"):
+        bound = bound[:-2]
+    return "%s %s %s" % ("≥" if target["op"] == ">=" else "<", bound, unit)
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+MiB = 1024.0 * 1024.0

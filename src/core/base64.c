@@ -8,8 +8,13 @@
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* Value of an alphabet character, or -1. */
-static int b64_value(unsigned char c)
+char base64_digit(unsigned int v, char char63)
+{
+	v &= 63;
+	return v == 63 ? char63 : b64_alphabet[v];
+}
+
+int base64_digit_value(unsigned char c, char char63)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -19,7 +24,7 @@ static int b64_value(unsigned char c)
 		return c - '0' + 52;
 	if (c == '+')
 		return 62;
-	if (c == '/')
+	if (c == (unsigned char)char63)
 		return 63;
 	return -1;
 }
@@ -46,7 +51,7 @@ bool base64_decode(const char *in, size_t len, struct buf *out)
 			}
 			if (pad > 0)
 				return false;   /* data after padding */
-			v[k] = b64_value(q[k]);
+			v[k] = base64_digit_value(q[k], '/');
 			if (v[k] < 0)
 				return false;
 		}

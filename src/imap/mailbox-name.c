@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/base64.h"
 #include "core/utf8.h"
 #include "store/store.h"
 
@@ -22,23 +23,7 @@ static const char err_empty[] = "Mailbox name is empty";
 static const char err_too_long[] = "Mailbox name is too long";
 
 /* RFC 3501 §5.1.3: modified BASE64 is RFC 2045's with ',' for '/'. */
-static const char mutf7_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
-
-static int mutf7_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == ',')
-		return 63;
-	return -1;
-}
+#define MUTF7_CHAR63 ','
 
 /* C0, DEL and C1: never part of a name (store.h "Names"). */
 static bool is_control(uint32_t cp)
@@ -106,7 +91,7 @@ static bool mutf7_shift(const unsigned char *s, size_t len, size_t *pos,
 		unsigned char c = s[i++];
 		if (c == '-')
 			break;
-		int v = mutf7_value(c);
+		int v = base64_digit_value(c, MUTF7_CHAR63);
 		if (v < 0) {
 			*error_r = c >= 0x80 ? err_8bit : err_base64;
 			return false;
@@ -261,7 +246,7 @@ bool mailbox_name_from_client(const char *in, size_t len, bool utf8_mode,
 /* Closes an open shift sequence: the last bits padded with zeros, then '-'. */
 static bool mutf7_close(uint32_t bits, unsigned int nbits, struct buf *out)
 {
-	if (nbits > 0 && !buf_append_char(out, mutf7_alphabet[(bits << (6 - nbits)) & 0x3f]))
+	if (nbits > 0 && !buf_append_char(out, base64_digit(bits << (6 - nbits), MUTF7_CHAR63)))
 		return false;
 	return buf_append_char(out, '-');
 }
@@ -309,7 +294,7 @@ static bool encode_mutf7(const unsigned char *s, size_t len, struct buf *out)
 			nbits += 16;
 			while (nbits >= 6) {
 				nbits -= 6;
-				if (!buf_append_char(out, mutf7_alphabet[(bits >> nbits) & 0x3f]))
+				if (!buf_append_char(out, base64_digit(bits >> nbits, MUTF7_CHAR63)))
 					return false;
 			}
 			bits &= (1u << nbits) - 1;

@@ -219,8 +219,13 @@ int cli_serve_main(int argc, char **argv)
 		 cfg.data_dir, loops, cfg.workers);
 	rc = server_run(srv, serve_reload, &server);
 
-	/* Workers first: their last results are posted to the loops, which
-	 * server_destroy() then runs. */
+	/* Finish queued work before anything is freed: jobs complete and post
+	 * their results to the stopped loops; running those can free sessions,
+	 * which queue more work (a user's store close, an APPEND's blobs).
+	 * Repeat until both are quiet. */
+	do
+		worker_pool_wait_idle(server.workers);
+	while (server_run_leftovers(srv) > 0);
 	worker_pool_destroy(&server.workers);
 	server_destroy(&srv);
 	throttle_destroy(&server.throttle);

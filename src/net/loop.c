@@ -30,14 +30,13 @@ struct loop {
 
 static _Thread_local struct loop *current_loop;
 
-static void loop_run_posted(evutil_socket_t fd, short what, void *arg)
+/* Runs the queue; returns how many items ran. */
+static unsigned int loop_run_queue(struct loop *loop)
 {
-	struct loop *loop = arg;
 	struct loop_post_item *item;
+	unsigned int ran = 0;
 	bool stop;
 
-	(void)fd;
-	(void)what;
 	pthread_mutex_lock(&loop->lock);
 	item = loop->head;
 	loop->head = NULL;
@@ -51,9 +50,23 @@ static void loop_run_posted(evutil_socket_t fd, short what, void *arg)
 		item->fn(item->ctx);
 		free(item);
 		item = next;
+		ran++;
 	}
 	if (stop)
 		event_base_loopbreak(loop->base);
+	return ran;
+}
+
+static void loop_run_posted(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	loop_run_queue(arg);
+}
+
+unsigned int loop_run_leftovers(struct loop *loop)
+{
+	return loop_run_queue(loop);
 }
 
 static void loop_init_threads(void)

@@ -22,6 +22,10 @@ void loop_join(struct loop *loop);
 /* Thread-safe: the loop returns from its dispatch once its queue is run. */
 void loop_stop(struct loop *loop);
 
+/* After the loop's thread has ended (shutdown): runs what was posted to it
+ * since, on the calling thread. Returns how many items ran. */
+unsigned int loop_run_leftovers(struct loop *loop);
+
 /* Thread-safe: fn(ctx) runs on the loop's thread, in posting order. */
 void loop_post(struct loop *loop, loop_fn *fn, void *ctx);
 

@@ -176,6 +176,15 @@ int server_run(struct server *server, void (*reload)(void *ctx), void *reload_ct
 	return started == server->loop_count ? 0 : -1;
 }
 
+unsigned int server_run_leftovers(struct server *server)
+{
+	unsigned int ran = 0;
+
+	for (unsigned int i = 0; i < server->loop_count; i++)
+		ran += loop_run_leftovers(server->loops[i]);
+	return ran;
+}
+
 void server_destroy(struct server **serverp)
 {
 	struct server *server = *serverp;

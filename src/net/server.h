@@ -24,8 +24,10 @@ void server_add_listener(struct server *server, struct listener *listener,
 /* Starts the loops and blocks until a stop signal has been handled and
  * every loop thread has ended. Returns 0, or -1 if threads could not start. */
 int server_run(struct server *server, void (*reload)(void *ctx), void *reload_ctx);
-/* After server_run() and after the worker pool is gone (its last results
- * are run here, on the main thread). */
+/* After server_run(): runs, on the calling thread, what workers posted to
+ * the stopped loops. Returns how many items ran (0: quiet). */
+unsigned int server_run_leftovers(struct server *server);
+/* After server_run() and after the worker pool is gone. */
 void server_destroy(struct server **server);
 
 #endif

@@ -32,6 +32,7 @@ struct key_queue {
 struct worker_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	pthread_cond_t idle;            /* signalled when pending reaches 0 */
 	struct key_queue *buckets[WORKER_BUCKETS];
 	struct key_queue *ready_head, **ready_tail;
 	unsigned int pending;
@@ -105,7 +106,8 @@ static void *worker_main(void *arg)
 		loop_post(job->owner, job_done_on_loop, job);
 
 		pthread_mutex_lock(&pool->lock);
-		pool->pending--;
+		if (--pool->pending == 0)
+			pthread_cond_broadcast(&pool->idle);
 		q->running = false;
 		if (q->head != NULL) {
 			ready_push(pool, q);
@@ -124,6 +126,7 @@ struct worker_pool *worker_pool_create(unsigned int threads)
 
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->cond, NULL);
+	pthread_cond_init(&pool->idle, NULL);
 	pool->ready_tail = &pool->ready_head;
 	pool->threads = xcalloc(threads, sizeof(pthread_t));
 	for (unsigned int i = 0; i < threads; i++) {
@@ -153,9 +156,18 @@ void worker_pool_destroy(struct worker_pool **poolp)
 		pthread_join(pool->threads[i], NULL);
 	free(pool->threads);
 	pthread_cond_destroy(&pool->cond);
+	pthread_cond_destroy(&pool->idle);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool);
 	*poolp = NULL;
+}
+
+void worker_pool_wait_idle(struct worker_pool *pool)
+{
+	pthread_mutex_lock(&pool->lock);
+	while (pool->pending > 0)
+		pthread_cond_wait(&pool->idle, &pool->lock);
+	pthread_mutex_unlock(&pool->lock);
 }
 
 bool worker_pool_submit(struct worker_pool *pool, uint64_t key, struct loop *owner,

@@ -25,6 +25,10 @@ struct worker_pool *worker_pool_create(unsigned int threads);
  * must still exist), then joins the threads. */
 void worker_pool_destroy(struct worker_pool **pool);
 
+/* Blocks until no job is queued or running (their completions have all
+ * been posted to their loops). For shutdown, after the loops stopped. */
+void worker_pool_wait_idle(struct worker_pool *pool);
+
 /* run(ctx) on a worker thread, then done(ctx) on `owner`'s thread. Returns
  * false (nothing queued) when the queue is full. */
 bool worker_pool_submit(struct worker_pool *pool, uint64_t key, struct loop *owner,

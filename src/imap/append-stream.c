@@ -19,6 +19,9 @@
 struct append_message {
 	struct store_blob *blob;
 	uint64_t size;
+	/* A message that arrived whole in its first chunk is kept here and
+	 * stored by the APPEND's own job (append_stream_store_held()). */
+	unsigned char *held;
 };
 
 struct append_stream {
@@ -31,6 +34,7 @@ struct append_stream {
 	unsigned char *chunk;           /* filling, APPEND_CHUNK_SIZE */
 	size_t chunk_len;
 	unsigned int jobs;              /* queued, not yet done */
+	size_t held_bytes;              /* sum of messages[].held sizes */
 	bool discarded;
 	enum store_result result;       /* first failure, set by jobs */
 };
@@ -48,6 +52,8 @@ struct append_job {
 
 static void stream_free_now(struct append_stream *st)
 {
+	for (unsigned int i = 0; i < st->count; i++)
+		free(st->messages[i].held);
 	free(st->messages);
 	free(st->chunk);
 	free(st);
@@ -184,7 +190,16 @@ size_t append_stream_feed(struct imap_session *s, const unsigned char *data, siz
 		st->chunk_len += n;
 		st->left -= n;
 		taken += n;
-		if (st->chunk_len == APPEND_CHUNK_SIZE || st->left == 0) {
+		if (st->left == 0 && !st->begun &&
+		    st->held_bytes + st->chunk_len <= APPEND_HELD_MAX) {
+			/* Whole in one chunk: no job now; the APPEND's own job
+			 * stores it, saving a worker round trip per message. */
+			st->messages[st->count - 1].held = st->chunk;
+			st->held_bytes += st->chunk_len;
+			st->begun = true;
+			st->chunk = NULL;
+			st->chunk_len = 0;
+		} else if (st->chunk_len == APPEND_CHUNK_SIZE || st->left == 0) {
 			/* The job owns the chunk from now on. */
 			stream_submit(s, st, st->left == 0, st->chunk, st->chunk_len);
 			st->chunk = NULL;
@@ -211,6 +226,27 @@ uint64_t append_stream_size(const struct append_stream *st, unsigned int i)
 
 enum store_result append_stream_result(const struct append_stream *st)
 {
+	return st->result;
+}
+
+enum store_result append_stream_store_held(struct append_stream *st, struct store *store)
+{
+	for (unsigned int i = 0; i < st->count && st->result == STORE_OK; i++) {
+		struct append_message *m = &st->messages[i];
+		enum store_result r;
+
+		if (m->held == NULL)
+			continue;
+		r = store_blob_begin(store, m->size, &m->blob);
+		if (r == STORE_OK)
+			r = store_blob_write(m->blob, m->held, (size_t)m->size);
+		if (r == STORE_OK)
+			r = store_blob_finish(m->blob);
+		free(m->held);
+		m->held = NULL;
+		if (r != STORE_OK)
+			st->result = r;
+	}
 	return st->result;
 }
 

@@ -18,6 +18,10 @@ struct imap_session;
 
 #define APPEND_CHUNK_SIZE (256 * 1024)
 #define APPEND_CHUNKS_IN_FLIGHT 4
+/* Messages that arrive whole in one chunk are held in memory, up to this
+ * much per command, and stored by the APPEND's own job (one worker round
+ * trip per APPEND instead of two). */
+#define APPEND_HELD_MAX (APPEND_CHUNK_SIZE * APPEND_CHUNKS_IN_FLIGHT)
 /* Messages in one MULTIAPPEND (RFC 3502). */
 #define APPEND_MESSAGES_MAX 1000
 
@@ -39,6 +43,9 @@ unsigned int append_stream_count(const struct append_stream *stream);
 struct store_blob *append_stream_blob(struct append_stream *stream, unsigned int i);
 uint64_t append_stream_size(const struct append_stream *stream, unsigned int i);
 enum store_result append_stream_result(const struct append_stream *stream);
+/* Worker, in the APPEND's job: stores the held messages; returns the
+ * stream's result (the first failure of any of its blobs). */
+enum store_result append_stream_store_held(struct append_stream *stream, struct store *store);
 
 /* Detaches the session's stream (the APPEND command takes it). */
 struct append_stream *append_stream_take(struct imap_session *s);

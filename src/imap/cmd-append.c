@@ -31,7 +31,7 @@ static void append_run(struct store_job *job, struct store *store)
 {
 	struct append_cmd *ac = job->ctx;
 
-	job->result = append_stream_result(ac->stream);
+	job->result = append_stream_store_held(ac->stream, store);
 	if (job->result != STORE_OK)
 		return;
 	for (unsigned int i = 0; i < ac->count; i++)

@@ -2,37 +2,7 @@
 # numbers as they shift; UID EXPUNGE (RFC 4315 §2.1) removes only the
 # \Deleted messages of its set; CLOSE expunges silently (RFC 9051 §6.4.1).
 # Needs APPEND (cmd-append.c).
-login alice
-C: a1 APPEND INBOX {21}
-S: + *
-C: Subject: m1
-C: 
-C: body 1
-S: a1 OK [APPENDUID $inbox 1] *
-C: a2 APPEND INBOX {21}
-S: + *
-C: Subject: m2
-C: 
-C: body 2
-S: a2 OK [APPENDUID $inbox 2] *
-C: a3 APPEND INBOX {21}
-S: + *
-C: Subject: m3
-C: 
-C: body 3
-S: a3 OK [APPENDUID $inbox 3] *
-C: a4 APPEND INBOX {21}
-S: + *
-C: Subject: m4
-C: 
-C: body 4
-S: a4 OK [APPENDUID $inbox 4] *
-C: a5 APPEND INBOX {21}
-S: + *
-C: Subject: m5
-C: 
-C: body 5
-S: a5 OK [APPENDUID $inbox 5] *
+include inbox-5-messages
 C: b SELECT INBOX
 S: * 5 EXISTS
 S: * 5 RECENT

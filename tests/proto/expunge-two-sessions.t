@@ -5,25 +5,7 @@
 # session).
 # Needs APPEND (cmd-append.c).
 connect imap as c1
-login alice
-C: a1 APPEND INBOX {21}
-S: + *
-C: Subject: m1
-C: 
-C: body 1
-S: a1 OK [APPENDUID $inbox 1] *
-C: a2 APPEND INBOX {21}
-S: + *
-C: Subject: m2
-C: 
-C: body 2
-S: a2 OK [APPENDUID $inbox 2] *
-C: a3 APPEND INBOX {21}
-S: + *
-C: Subject: m3
-C: 
-C: body 3
-S: a3 OK [APPENDUID $inbox 3] *
+include inbox-3-messages
 C: b SELECT INBOX
 S: * 3 EXISTS
 S: * 3 RECENT

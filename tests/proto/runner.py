@@ -50,14 +50,27 @@ class ScriptError(Exception):
 
 # -- parsing ------------------------------------------------------------------
 
-def parse(path):
-    """A .t file as a list of (lineno, verb, argument)."""
+INCLUDE_DEPTH_MAX = 4   # include files may include others, not endlessly
+
+
+def parse(path, depth=0, seen_session=False):
+    """A .t file as a list of (lineno, verb, argument). `include NAME` reads
+    tests/proto/include/NAME in its place (shared set-up such as a mailbox
+    with messages); its steps report the including line's number."""
     steps = []
-    seen_session = False
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             line = line.rstrip("\r\n")
             if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if line.startswith("include "):
+                name = line[len("include "):].strip()
+                inc = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include", name)
+                if depth >= INCLUDE_DEPTH_MAX or "/" in name or not os.path.isfile(inc):
+                    raise ScriptError(lineno, "cannot include %r" % name)
+                for _, verb, arg in parse(inc, depth + 1, True):
+                    steps.append((lineno, verb, arg))
+                seen_session = True
                 continue
             if line.startswith(("C:", "S:")):
                 verb, arg = line[0], line[2:]

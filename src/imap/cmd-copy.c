@@ -38,11 +38,7 @@ struct copy_state {
 	const char *to;
 	struct store_copy_result copied;
 	bool have_copied;
-	/* MOVE: changes of the selected mailbox after the move */
-	uint64_t since;
-	enum store_result sync_result;
-	struct store_changes changes;
-	bool have_changes;
+	struct buf code;             /* "COPYUID ..." (empty when not sent) */
 };
 
 static void copy_cleanup(struct imap_cmd *cmd)
@@ -53,10 +49,8 @@ static void copy_cleanup(struct imap_cmd *cmd)
 		return;
 	if (st->have_copied)
 		store_copy_result_free(&st->copied);
-	if (st->have_changes)
-		store_changes_free(&st->changes);
 	st->have_copied = false;
-	st->have_changes = false;
+	buf_free(&st->code);
 }
 
 static void copy_run(struct store_job *job, struct store *store)
@@ -69,11 +63,6 @@ static void copy_run(struct store_job *job, struct store *store)
 	job->result = store_messages_copy(store, st->from, st->uidvalidity, st->uids, st->count,
 					  st->to, st->move, &st->copied);
 	st->have_copied = true;
-	if (st->move) {
-		st->sync_result = store_mailbox_changes(store, st->from, st->uidvalidity,
-							st->since, &st->changes);
-		st->have_changes = st->sync_result == STORE_OK;
-	}
 }
 
 /* "COPYUID uidvalidity src dst" into out; false when too long. */
@@ -93,9 +82,24 @@ static bool format_copyuid(const struct store_copy_result *r, struct buf *out)
 	return ok;
 }
 
-static void emit_line(void *ctx, const char *line)
+/* Loop: the COPYUID code, once, before the sync's responses (for MOVE
+ * they are its EXPUNGEs, which RFC 6851 §4.3 puts after the COPYUID). */
+static void copy_prepare_code(struct store_job *job)
 {
-	imap_session_send(ctx, "%s", line);
+	struct copy_state *st = job->ctx;
+	struct imap_cmd *cmd = job->cmd;
+	struct imap_session *s = cmd->session;
+
+	if (job->result != STORE_OK || st->copied.count == 0)
+		return;
+	if (!format_copyuid(&st->copied, &st->code)) {
+		buf_clear(&st->code);
+		log_info("%s: user=%s: %s of %" PRIu32 " messages answered without COPYUID (too long)",
+			 conn_peer_str(s->conn), s->user, cmd->name, st->copied.count);
+		return;
+	}
+	if (st->move)
+		imap_session_send(s, "* OK [%s] Moved", st->code.data);
 }
 
 static bool copy_done(struct store_job *job)
@@ -103,43 +107,17 @@ static bool copy_done(struct store_job *job)
 	struct copy_state *st = job->ctx;
 	struct imap_cmd *cmd = job->cmd;
 	struct imap_session *s = cmd->session;
-	struct buf code;
-	bool have_code = false;
+	bool have_code = st->code.len > 0;
 
-	buf_init(&code, 2 * COPYUID_SET_MAX + 64);
-	if (job->result == STORE_OK && st->copied.count > 0) {
-		have_code = format_copyuid(&st->copied, &code);
-		if (!have_code)
-			log_info("%s: user=%s: %s of %" PRIu32 " messages answered without COPYUID (too long)",
-				 conn_peer_str(s->conn), s->user, cmd->name, st->copied.count);
-	}
-	if (st->move) {
-		if (have_code)
-			imap_session_send(s, "* OK [%s] Moved", code.data);
-		/* As store-job.c does for its sync. */
-		if (st->have_changes) {
-			struct mailbox_view_apply apply = { .allow_expunge = true,
-							    .include_uid = st->uid_mode };
-
-			mailbox_view_apply(s->selected, &st->changes, &apply, emit_line, s);
-		} else if (st->sync_result == STORE_NOT_FOUND) {
-			log_info("%s: user=%s: selected mailbox vanished", conn_peer_str(s->conn), s->user);
-			imap_cmd_reply(cmd, "NO", "[CLOSED] The selected mailbox no longer exists");
-			imap_session_bye(s, "Selected mailbox was deleted");
-			buf_free(&code);
-			return true;
-		}
-	}
 	if (job->result == STORE_NOT_FOUND && st->copied.to_missing)
 		imap_cmd_reply(cmd, "NO", "[TRYCREATE] No such mailbox");
 	else if (job->result != STORE_OK)
 		imap_cmd_store_error(cmd, job->result);
 	else if (have_code && !st->move)
 		/* Sent directly: imap_cmd_reply() bounds its text to 1 KiB. */
-		imap_session_send(s, "%s OK [%s] %s completed", cmd->tag, code.data, cmd->name);
+		imap_session_send(s, "%s OK [%s] %s completed", cmd->tag, st->code.data, cmd->name);
 	else
 		imap_cmd_reply(cmd, "OK", "%s completed", cmd->name);
-	buf_free(&code);
 	return true;
 }
 
@@ -171,17 +149,18 @@ static enum cmd_step copy_or_move(struct imap_cmd *cmd, bool move)
 	st->uids = uids;
 	st->count = count;
 	st->to = to;
-	st->since = s->selected->highestmodseq;
-	st->sync_result = STORE_ERROR;   /* until copy_run() syncs */
+	buf_init(&st->code, 2 * COPYUID_SET_MAX + 64);
 	cmd->state = st;
 	cmd->cleanup = copy_cleanup;
 
-	/* COPY: the job's sync reports what changed (new messages when
-	 * copying into the selected mailbox; RFC 9051 §7.5.1 allows EXPUNGE
-	 * during COPY). MOVE syncs in copy_run(). */
+	/* The job's sync reports what changed: new messages when copying into
+	 * the selected mailbox (RFC 9051 §7.5.1 allows EXPUNGE during COPY),
+	 * and for MOVE its own EXPUNGEs, after the COPYUID. */
 	struct mailbox_view_apply apply = { .allow_expunge = true, .include_uid = uid_mode };
-	if (!imap_store_job_submit(cmd, copy_run, copy_done, st, !move, &apply))
+	struct store_job *job = imap_store_job_submit(cmd, copy_run, copy_done, st, true, &apply);
+	if (job == NULL)
 		return CMD_STEP_DONE;
+	job->before_sync = copy_prepare_code;
 	return CMD_STEP_WAIT;
 }
 

@@ -44,6 +44,8 @@ static void store_job_done(void *arg)
 			store_changes_free(&job->changes);
 		return;
 	}
+	if (job->before_sync != NULL)
+		job->before_sync(job);
 	if (job->sync && s->selected != NULL) {
 		if (job->sync_result == STORE_OK) {
 			mailbox_view_apply(s->selected, &job->changes, &job->apply, emit_line, s);
@@ -62,9 +64,9 @@ static void store_job_done(void *arg)
 		imap_cmd_complete(cmd);
 }
 
-bool imap_store_job_submit(struct imap_cmd *cmd, store_job_run_fn *run,
-			   store_job_done_fn *done, void *ctx, bool sync,
-			   const struct mailbox_view_apply *apply)
+struct store_job *imap_store_job_submit(struct imap_cmd *cmd, store_job_run_fn *run,
+					store_job_done_fn *done, void *ctx, bool sync,
+					const struct mailbox_view_apply *apply)
 {
 	struct imap_session *s = cmd->session;
 	struct store_job *job = arena_alloc(cmd->arena, sizeof(*job));
@@ -89,7 +91,7 @@ bool imap_store_job_submit(struct imap_cmd *cmd, store_job_run_fn *run,
 	if (!imap_session_submit(s, mail_user_key(s->mail_user), store_job_run,
 				 store_job_done, job)) {
 		imap_cmd_reply(cmd, "NO", "[UNAVAILABLE] Server busy, try again");
-		return false;
+		return NULL;
 	}
-	return true;
+	return job;
 }

@@ -27,6 +27,11 @@ struct store_job {
 	void *ctx;                        /* the command's own state */
 	enum store_result result;         /* STORE_OK unless run (or opening) failed */
 	struct mailbox_view_apply apply;  /* how to announce the sync's changes */
+	/* Loop thread, optional: called just before the sync's changes are
+	 * announced (MOVE sends its COPYUID there, RFC 6851 §4.3). Set it on
+	 * the job returned by imap_store_job_submit(): the job's loop-side
+	 * steps run only after the caller returns to the loop. */
+	void (*before_sync)(struct store_job *job);
 
 	/* internal */
 	store_job_run_fn *run;
@@ -42,11 +47,11 @@ struct store_job {
 };
 
 /* run may be NULL (a pure sync: NOOP, CHECK). With sync and no mailbox
- * selected nothing is collected. Returns false (and answers the command
- * NO [UNAVAILABLE]) when the worker queue is full. apply may be NULL: then
- * expunges are announced and FETCH carries no UID. */
-bool imap_store_job_submit(struct imap_cmd *cmd, store_job_run_fn *run,
-			   store_job_done_fn *done, void *ctx, bool sync,
-			   const struct mailbox_view_apply *apply);
+ * selected nothing is collected. Returns the queued job, or NULL (after
+ * answering the command NO [UNAVAILABLE]) when the worker queue is full.
+ * apply may be NULL: then expunges are announced and FETCH carries no UID. */
+struct store_job *imap_store_job_submit(struct imap_cmd *cmd, store_job_run_fn *run,
+					store_job_done_fn *done, void *ctx, bool sync,
+					const struct mailbox_view_apply *apply);
 
 #endif

@@ -1,7 +1,6 @@
 # COPY and UID COPY with messages (RFC 9051 §6.4.7): COPYUID with UID
 # ranges in the tagged OK (RFC 4315 §3), flags kept, EXISTS when copying
 # into the selected mailbox, TRYCREATE for a missing target.
-# Needs APPEND (cmd-append.c).
 login alice
 C: a1 APPEND INBOX {21}
 S: + *

@@ -1,7 +1,6 @@
 # EXPUNGE (RFC 9051 §6.4.3) announces each removed message with the
 # numbers as they shift; UID EXPUNGE (RFC 4315 §2.1) removes only the
 # \Deleted messages of its set; CLOSE expunges silently (RFC 9051 §6.4.1).
-# Needs APPEND (cmd-append.c).
 include inbox-5-messages
 C: b SELECT INBOX
 S: * 5 EXISTS

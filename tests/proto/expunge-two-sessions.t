@@ -3,7 +3,6 @@
 # EXPUNGE allowed) the expunged message keeps its number until the NOOP.
 # Messages added meanwhile arrive as EXISTS (at APPEND too, in its own
 # session).
-# Needs APPEND (cmd-append.c).
 connect imap as c1
 include inbox-3-messages
 C: b SELECT INBOX

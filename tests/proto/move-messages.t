@@ -2,7 +2,6 @@
 # before the EXPUNGE responses (§4.3), then the tagged OK; TRYCREATE; UIDs
 # already gone are skipped; another session learns of the move as EXPUNGE;
 # MOVE from a read-only mailbox is NO.
-# Needs APPEND (cmd-append.c).
 connect imap as c1
 include inbox-3-messages
 C: a4 APPEND INBOX {21}

@@ -2,7 +2,6 @@
 # the messages only the first read-write SELECT sees as \Recent; UNSEEN
 # gives the first message without \Seen; EXAMINE claims nothing. STORE's
 # FETCH responses carry \Recent for this session (RFC 3501 §2.3.2).
-# Needs APPEND (cmd-append.c).
 connect imap as c1
 login alice
 C: a1 APPEND INBOX (\Seen) {21}

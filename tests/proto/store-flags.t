@@ -3,7 +3,6 @@
 # UID STORE, none with .SILENT; a new keyword announces FLAGS and
 # PERMANENTFLAGS (RFC 9051 §7.3.5); another session learns the changes at
 # its NOOP, and only those that changed something.
-# Needs APPEND (cmd-append.c).
 connect imap as c1
 include inbox-3-messages
 C: b ENABLE IMAP4rev2

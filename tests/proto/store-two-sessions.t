@@ -5,7 +5,7 @@
 # but still reports the rest; a message the other session expunged gets no
 # FETCH, and a plain STORE keeps its EXPUNGE for later while UID STORE may
 # send it.
-# Needs APPEND (cmd-append.c) and EXPUNGE (cmd-expunge.c).
+
 connect imap as c1
 include inbox-3-messages
 C: a4 APPEND INBOX {21}

@@ -38,12 +38,6 @@ enum cmd_step cmd_capability(struct imap_cmd *cmd)
 	return CMD_STEP_DONE;
 }
 
-static bool noop_done(struct store_job *job)
-{
-	imap_cmd_reply(job->cmd, "OK", "NOOP completed");
-	return true;
-}
-
 enum cmd_step cmd_noop(struct imap_cmd *cmd)
 {
 	if (!no_args(cmd))
@@ -54,9 +48,7 @@ enum cmd_step cmd_noop(struct imap_cmd *cmd)
 	}
 	/* RFC 9051 §6.1.2: in the selected state NOOP is how a client polls
 	 * for changes; the sync announces them before the OK. */
-	if (!imap_store_job_submit(cmd, NULL, noop_done, NULL, true, NULL))
-		return CMD_STEP_DONE;
-	return CMD_STEP_WAIT;
+	return imap_store_job_sync_only(cmd);
 }
 
 enum cmd_step cmd_logout(struct imap_cmd *cmd)

@@ -242,12 +242,6 @@ enum cmd_step cmd_unselect(struct imap_cmd *cmd)
 	return CMD_STEP_DONE;
 }
 
-static bool check_done(struct store_job *job)
-{
-	imap_cmd_reply(job->cmd, "OK", "CHECK completed");
-	return true;
-}
-
 enum cmd_step cmd_check(struct imap_cmd *cmd)
 {
 	if (cmd->arg_count != 0) {
@@ -257,7 +251,5 @@ enum cmd_step cmd_check(struct imap_cmd *cmd)
 	/* RFC 3501 §6.4.1: a checkpoint; every change is already durable
 	 * (store.h), so it is a sync like NOOP. RFC 9051 removed CHECK; it is
 	 * kept for IMAP4rev2 sessions too, where it harms nothing. */
-	if (!imap_store_job_submit(cmd, NULL, check_done, NULL, true, NULL))
-		return CMD_STEP_DONE;
-	return CMD_STEP_WAIT;
+	return imap_store_job_sync_only(cmd);
 }

@@ -95,3 +95,16 @@ struct store_job *imap_store_job_submit(struct imap_cmd *cmd, store_job_run_fn *
 	}
 	return job;
 }
+
+static bool sync_only_done(struct store_job *job)
+{
+	imap_cmd_reply(job->cmd, "OK", "%s completed", job->cmd->name);
+	return true;
+}
+
+enum cmd_step imap_store_job_sync_only(struct imap_cmd *cmd)
+{
+	if (imap_store_job_submit(cmd, NULL, sync_only_done, NULL, true, NULL) == NULL)
+		return CMD_STEP_DONE;
+	return CMD_STEP_WAIT;
+}

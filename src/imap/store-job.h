@@ -54,4 +54,8 @@ struct store_job *imap_store_job_submit(struct imap_cmd *cmd, store_job_run_fn *
 					store_job_done_fn *done, void *ctx, bool sync,
 					const struct mailbox_view_apply *apply);
 
+/* A command that only syncs (NOOP and CHECK in the selected state):
+ * announces the selected mailbox's changes, then "tag OK NAME completed". */
+enum cmd_step imap_store_job_sync_only(struct imap_cmd *cmd);
+
 #endif

@@ -1292,6 +1292,29 @@ static void test_reopen(struct store **stp)
 	CHECK(strstr(list(*stp), "Copies;Drafts sub use=drafts;Flags;") != NULL);
 }
 
+/* store_open() runs quick_check when the last one is a day old (its cost
+ * grows with the mailbox), recording when in meta: an old stamp is renewed
+ * at open, a recent one is left alone (the check was skipped). */
+static void test_quick_check_interval(struct store **stp)
+{
+	int64_t now = (int64_t)time(NULL);
+	char sql[128];
+
+	store_close(stp);
+	CHECK(db_int("SELECT value FROM meta WHERE key = 'last_quick_check'") > now - 3600);
+	db_int("UPDATE meta SET value = 1000 WHERE key = 'last_quick_check'");
+	*stp = open_store();
+	if (*stp == NULL)
+		return;
+	store_close(stp);
+	CHECK(db_int("SELECT value FROM meta WHERE key = 'last_quick_check'") >= now);
+	snprintf(sql, sizeof(sql), "UPDATE meta SET value = %lld WHERE key = 'last_quick_check'",
+		 (long long)(now - 60));
+	db_int(sql);
+	*stp = open_store();
+	CHECK_INT(db_int("SELECT value FROM meta WHERE key = 'last_quick_check'"), now - 60);
+}
+
 static void test_check(struct store *st)
 {
 	struct problems p = { 0 };
@@ -1608,6 +1631,7 @@ int main(void)
 		test_uid_limit(st);
 		test_busy(st);
 		test_reopen(&st);
+		test_quick_check_interval(&st);
 		if (st != NULL)
 			test_check(st);
 		store_close(&st);

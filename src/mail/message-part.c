@@ -2,6 +2,8 @@
  * deep as MESSAGE_PARSER_MAX_DEPTH, and nothing here recurses. */
 #include "mail/message-part.h"
 
+#include <stdbool.h>
+
 #include <stddef.h>
 
 const struct message_part *message_part_next(const struct message_part *part)
@@ -36,6 +38,7 @@ const struct message_part *message_part_find(const struct message_part *root,
 					     const char *section)
 {
 	const struct message_part *part = root;
+	bool first = true;
 
 	while (*section != '\0') {
 		unsigned long n = 0;
@@ -52,9 +55,14 @@ const struct message_part *message_part_find(const struct message_part *root,
 		else if (*section != '\0')
 			return NULL;
 		/* RFC 9051 §6.4.5: a message/rfc822 part's numbers are those of
-		 * the message inside; a non-multipart message has part 1 = itself. */
-		if (part->flags & MESSAGE_PART_FLAG_MESSAGE_RFC822)
+		 * the message inside; a non-multipart message has part 1 = itself
+		 * (so a message whose own type is message/rfc822 has part 1 = its
+		 * body, the enclosed message, and 1.1 = the enclosed one's part 1). */
+		if (!first && (part->flags & MESSAGE_PART_FLAG_MESSAGE_RFC822)) {
 			part = part->children;
+			if (part == NULL)
+				return NULL;
+		}
 		if (part->flags & MESSAGE_PART_FLAG_MULTIPART) {
 			part = part->children;
 			while (part != NULL && --n > 0)
@@ -64,6 +72,7 @@ const struct message_part *message_part_find(const struct message_part *root,
 		} else if (n != 1) {
 			return NULL;
 		}
+		first = false;
 	}
 	return part;
 }

@@ -300,7 +300,8 @@ void store_copy_result_free(struct store_copy_result *result);
 
 /* A message body being received. Bytes are written as they arrive (large
  * bodies go to a file, never wholly into memory); store_blob_finish() makes
- * them durable. A blob not used by an append is removed by store_blob_free(). */
+ * them durable. A bare LF is stored as CRLF (RFC 5322 line endings), so
+ * the stored size can exceed the bytes written. A blob not used by an append is removed by store_blob_free(). */
 enum store_result store_blob_begin(struct store *store, uint64_t expected_size,
 				   struct store_blob **blob_r);
 enum store_result store_blob_write(struct store_blob *blob, const void *data, size_t len);
@@ -327,7 +328,82 @@ enum store_result store_messages_append(struct store *store, const char *name,
 /* The largest message the store accepts (APPENDLIMIT, RFC 7889). */
 uint64_t store_append_limit(const struct store *store);
 
-/* Reading messages (FETCH, SEARCH: metadata, body streams) is added with
- * the message parser (issue 4), in the same style. */
+/* ---- reading messages ---- */
+
+/* What FETCH knows of one message. Pointers are valid during the callback
+ * only. */
+struct store_message_info {
+	uint32_t uid;
+	uint32_t flags;
+	uint64_t keywords;
+	uint64_t modseq;
+	time_t internaldate;
+	int internaldate_zone_min;
+	time_t savedate;                    /* RFC 8514 */
+	uint64_t size;                      /* RFC822.SIZE */
+	const char *emailid;                /* RFC 8474 */
+	const char *threadid;
+	/* With STORE_READ_SUMMARY: the summary computed at delivery
+	 * (mail/mail-summary.h encoding), or NULL with size 0 if it could not
+	 * be made (the message is then treated as opaque text/plain). */
+	const void *summary;
+	size_t summary_size;
+};
+
+enum store_read_fields {
+	STORE_READ_SUMMARY = 1 << 0,
+};
+
+/* Calls cb for each listed UID that still exists, in UID order, within one
+ * read transaction (so all see one state). uids ascending as a resolved set
+ * gives them. cb returns false to stop early (not an error). */
+enum store_result store_messages_read(struct store *store, const char *name,
+				      uint32_t uidvalidity, const uint32_t *uids,
+				      uint32_t uid_count, unsigned int fields,
+				      bool (*cb)(const struct store_message_info *info, void *ctx),
+				      void *ctx);
+
+/* A message's bytes, read at any offset (BODY[section], BINARY, partial
+ * fetches). Stays readable after the message is expunged (an open file
+ * keeps its data), until closed. */
+struct store_body;
+
+/* STORE_NOT_FOUND if the message (or the mailbox) is gone. */
+enum store_result store_body_open(struct store *store, const char *name, uint32_t uidvalidity,
+				  uint32_t uid, struct store_body **body_r);
+uint64_t store_body_size(const struct store_body *body);
+/* Exactly len bytes at offset (offset + len <= size). */
+enum store_result store_body_read(struct store_body *body, uint64_t offset, void *buf,
+				  size_t len);
+void store_body_close(struct store_body **body);
+
+/* ---- searching ---- */
+
+/* The text SEARCH matches against, kept per message at delivery
+ * (mail/mail-text.h): header fields decoded and case-folded, the body's text
+ * parts decoded, converted and case-folded. */
+enum store_text_field {
+	STORE_TEXT_SUBJECT,
+	STORE_TEXT_FROM,
+	STORE_TEXT_TO,
+	STORE_TEXT_CC,
+	STORE_TEXT_BCC,
+	STORE_TEXT_HEADER,   /* every header field, "name: value\n" */
+	STORE_TEXT_BODY,
+	STORE_TEXT_TEXT,     /* header or body */
+};
+
+/* UIDs (ascending, malloc()ed) of the mailbox's messages whose field
+ * contains needle, a case-folded UTF-8 string (casefold.h). Served by a
+ * substring index for needles of 3 or more characters, by reading the
+ * stored text for shorter ones; the same text either way. A body's text is
+ * kept up to mail-text.h's limit: text past it is not searched. With
+ * header_name (STORE_TEXT_HEADER only, case-folded), only fields of that
+ * name count and an empty needle matches every message that has one. */
+enum store_result store_mailbox_search_text(struct store *store, const char *name,
+					    uint32_t uidvalidity, enum store_text_field field,
+					    const char *header_name, const char *needle,
+					    uint32_t **uids_r, uint32_t *count_r);
+
 
 #endif

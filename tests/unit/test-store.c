@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "core/log.h"
+#include "mail/mail-summary.h"
 #include "store/store.h"
 #include "unit.h"
 
@@ -767,6 +768,116 @@ static int64_t blob_refcount_of(const char *mailbox, uint32_t uid)
 		 " JOIN mailboxes x ON x.id = m.mailbox_id WHERE x.name = '%s' AND m.uid = %u",
 		 mailbox, uid);
 	return db_int(sql);
+}
+
+
+/* ---- reading and searching (issue 4) ---- */
+
+struct read_seen {
+	uint32_t uids[8];
+	bool summary[8];
+	unsigned int count;
+};
+
+static bool read_cb(const struct store_message_info *info, void *ctx)
+{
+	struct read_seen *seen = ctx;
+	struct mail_summary sum;
+
+	if (seen->count < 8) {
+		seen->uids[seen->count] = info->uid;
+		seen->summary[seen->count] = info->summary != NULL &&
+			mail_summary_decode(info->summary, info->summary_size, &sum);
+		seen->count++;
+	}
+	return true;
+}
+
+static const char *search(struct store *st, const char *mailbox, enum store_text_field field,
+			  const char *header, const char *needle)
+{
+	static char out[256];
+	uint32_t *uids = NULL, n = 0;
+	size_t len = 0;
+	enum store_result r = store_mailbox_search_text(st, mailbox, uidvalidity(st, mailbox),
+							field, header, needle, &uids, &n);
+
+	if (r != STORE_OK)
+		return store_result_name(r);
+	out[0] = '\0';
+	for (uint32_t i = 0; i < n && len < sizeof(out) - 16; i++)
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%u", i ? "," : "", uids[i]);
+	free(uids);
+	return out;
+}
+
+static void test_read_search(struct store *st)
+{
+	/* A body past the inline limit lives in a file: its summary and
+	 * search text are made by reading it back before it is renamed
+	 * (a write-only descriptor once made that fail silently). */
+	size_t big_len = 100 * 1024;
+	char *big = malloc(big_len + 1);
+	const char *head = "Subject: Big Strasse\r\nFrom: Zoe <zoe@example.org>\r\n\r\n";
+	size_t head_len = strlen(head);
+
+	memcpy(big, head, head_len);
+	for (size_t i = head_len; i < big_len; i++)
+		big[i] = (i % 64 == 63) ? '\n' : 'a' + (char)(i % 7);
+	memcpy(big + big_len - 20, " needleword here.\r\n", 20);
+	big[big_len] = '\0';
+	CHECK_INT(store_mailbox_create(st, "Reading", 0), STORE_OK);
+	uint32_t u1 = append(st, "Reading", big, 0);
+	uint32_t u2 = append(st, "Reading", "Subject: small\nTo: x@y\n\nline\nstra\xc3\x9f" "e\n", 0);
+	CHECK(u1 == 1 && u2 == 2);
+
+	struct read_seen seen = { 0 };
+	uint32_t both[] = { 1, 2, 3 };
+	CHECK_INT(store_messages_read(st, "Reading", uidvalidity(st, "Reading"), both, 3,
+				      STORE_READ_SUMMARY, read_cb, &seen), STORE_OK);
+	CHECK_INT(seen.count, 2);
+	CHECK(seen.summary[0] && seen.summary[1]);
+
+	/* Bare LF is stored as CRLF. */
+	struct store_body *body = NULL;
+	char got[64];
+	CHECK_INT(store_body_open(st, "Reading", uidvalidity(st, "Reading"), 2, &body), STORE_OK);
+	if (body != NULL) {
+		const char *want = "Subject: small\r\nTo: x@y\r\n\r\nline\r\nstra\xc3\x9f" "e\r\n";
+
+		CHECK_INT(store_body_size(body), strlen(want));
+		CHECK_INT(store_body_read(body, 0, got, strlen(want)), STORE_OK);
+		CHECK(memcmp(got, want, strlen(want)) == 0);
+		CHECK_INT(store_body_read(body, 1, got, strlen(want)), STORE_INVALID);
+		store_body_close(&body);
+	}
+	CHECK_INT(store_body_open(st, "Reading", uidvalidity(st, "Reading"), 9, &body),
+		  STORE_NOT_FOUND);
+
+	/* Index lookups (3+ characters), scans (shorter), folding. */
+	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "needleword"), "1");
+	CHECK_STR(search(st, "Reading", STORE_TEXT_SUBJECT, NULL, "strasse"), "1");
+	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "strasse"), "2");
+	CHECK_STR(search(st, "Reading", STORE_TEXT_TEXT, NULL, "zoe@"), "1");
+	CHECK_STR(search(st, "Reading", STORE_TEXT_FROM, NULL, "zo"), "1");
+	CHECK_STR(search(st, "Reading", STORE_TEXT_SUBJECT, NULL, "big \"x"), "");
+	CHECK_STR(search(st, "Reading", STORE_TEXT_TO, NULL, ""), "2");
+	CHECK_STR(search(st, "Reading", STORE_TEXT_HEADER, "to", "y"), "2");
+	CHECK_STR(search(st, "Reading", STORE_TEXT_HEADER, "subject", ""), "1,2");
+	CHECK_STR(search(st, "Reading", STORE_TEXT_HEADER, "x-none", ""), "");
+	uint32_t *none = NULL, none_count = 0;
+	CHECK_INT(store_mailbox_search_text(st, "Nonexistent", 1, STORE_TEXT_BODY, NULL, "x",
+					    &none, &none_count), STORE_NOT_FOUND);
+	CHECK(none == NULL && none_count == 0);
+
+	/* Copies share the text; the last one gone takes it with it. */
+	struct store_copy_result cr;
+	CHECK_INT(store_messages_copy(st, "Reading", uidvalidity(st, "Reading"), both, 2,
+				      "Reading", false, &cr), STORE_OK);
+	store_copy_result_free(&cr);
+	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "needleword"), "1,3");
+	CHECK_INT(store_mailbox_delete(st, "Reading"), STORE_OK);
+	free(big);
 }
 
 static void test_copy_move_expunge(struct store *st)
@@ -1624,6 +1735,7 @@ int main(void)
 		test_subscriptions(st);
 		test_list_stop(st);
 		test_append(st);
+		test_read_search(st);
 		test_copy_move_expunge(st);
 		test_flags_modseq(st);
 		test_messages_get(st);

@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "mail/mail-summary.h"
 #include "store/sqlite/sqlite-private.h"
 
 #define SQ_BLOB_NAME_MAX 48
@@ -31,6 +32,11 @@ struct store_blob {
 	bool has_tmp, has_final;   /* which file exists on disk */
 	bool in_txn;               /* row inserted by the open transaction */
 	bool used;                 /* row committed: the file belongs to the store */
+	/* Parses the body as it is written: its summary and search text are
+	 * stored in the same row (mail/mail-summary.h). */
+	struct mail_summary_builder *summary;
+	bool summary_ok;
+	bool last_cr;              /* the last byte written was CR */
 };
 
 static enum store_result sq_errno_result(int e)
@@ -56,6 +62,7 @@ static void sq_blob_discard(struct store_blob *b)
 	free(b->buf);
 	b->buf = NULL;
 	b->buf_alloc = 0;
+	mail_summary_builder_destroy(&b->summary);
 }
 
 static enum store_result sq_blob_fail(struct store_blob *b, enum store_result r,
@@ -95,7 +102,7 @@ static enum store_result sq_blob_spill(struct store_blob *b)
 	snprintf(b->tmp_name, sizeof(b->tmp_name), "tmp-%s.eml", id);
 	snprintf(b->final_name, sizeof(b->final_name), "%s.eml", id);
 	b->fd = openat(b->store->blob_dir_fd, b->tmp_name,
-		       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		       O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (b->fd < 0)
 		return sq_blob_fail(b, sq_errno_result(errno), "create", errno);
 	b->has_tmp = true;
@@ -122,6 +129,7 @@ enum store_result store_blob_begin(struct store *store, uint64_t expected_size,
 	b->store = store;
 	b->fd = -1;
 	b->state = BLOB_WRITING;
+	b->summary = mail_summary_builder_create();
 	/* expected_size is a hint (0: unknown): it picks memory or file early
 	 * and sizes the buffer; the bytes written decide the blob's size. */
 	if (expected_size > SQ_INLINE_MAX) {
@@ -139,12 +147,14 @@ enum store_result store_blob_begin(struct store *store, uint64_t expected_size,
 	return STORE_OK;
 }
 
-enum store_result store_blob_write(struct store_blob *b, const void *data, size_t len)
+static enum store_result sq_blob_write_raw(struct store_blob *b, const void *data, size_t len)
 {
 	if (b == NULL || b->state != BLOB_WRITING || (data == NULL && len > 0))
 		return STORE_INVALID;
 	if (len > SQ_APPEND_LIMIT - b->size)
 		return sq_blob_fail(b, STORE_TOO_BIG, "", 0);
+	if (len > 0)
+		mail_summary_builder_feed(b->summary, data, len);
 	if (b->fd < 0 && b->size + len <= SQ_INLINE_MAX) {
 		if (b->size + len > b->buf_alloc) {
 			size_t want = b->buf_alloc < 4096 ? 4096 : b->buf_alloc * 2;
@@ -175,10 +185,74 @@ enum store_result store_blob_write(struct store_blob *b, const void *data, size_
 	return STORE_OK;
 }
 
+/* RFC 5322 lines end in CRLF, and IMAP sends messages as stored: a bare LF
+ * (a message from `petrel deliver` on stdin, a careless APPEND) is stored
+ * as CRLF, so sizes, offsets and every FETCH agree (Dovecot converts on
+ * output instead, with the same result for clients). A bare CR stays. */
+enum store_result store_blob_write(struct store_blob *b, const void *data, size_t len)
+{
+	const unsigned char *start = data, *p = start, *end = start + len, *run = start;
+	enum store_result r = STORE_OK;
+
+	if (b == NULL || (data == NULL && len > 0))
+		return STORE_INVALID;
+	if (b->state != BLOB_WRITING || len > SQ_APPEND_LIMIT - b->size)
+		return sq_blob_write_raw(b, data, len);   /* refused before reading */
+	while (r == STORE_OK && p < end) {
+		const unsigned char *lf = memchr(p, '\n', (size_t)(end - p));
+
+		if (lf == NULL)
+			break;
+		bool after_cr = lf > start ? lf[-1] == '\r' : b->last_cr;
+		if (!after_cr) {
+			r = sq_blob_write_raw(b, run, (size_t)(lf - run));
+			if (r == STORE_OK)
+				r = sq_blob_write_raw(b, "\r\n", 2);
+			run = lf + 1;
+		}
+		p = lf + 1;
+	}
+	if (r == STORE_OK && run < end)
+		r = sq_blob_write_raw(b, run, (size_t)(end - run));
+	if (r == STORE_OK && len > 0)
+		b->last_cr = end[-1] == '\r';
+	return r;
+}
+
+/* mail_read_func over the blob being finished: memory, or its file. */
+static bool sq_blob_read_back(void *ctx, uint64_t offset, void *buf, size_t len)
+{
+	struct store_blob *b = ctx;
+
+	if (offset > b->size || len > b->size - offset)
+		return false;
+	if (b->fd < 0) {
+		memcpy(buf, b->buf + offset, len);
+		return true;
+	}
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pread(b->fd, (char *)buf + done, len - done, (off_t)(offset + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		done += (size_t)n;
+	}
+	return true;
+}
+
 enum store_result store_blob_finish(struct store_blob *b)
 {
 	if (b == NULL || b->state != BLOB_WRITING)
 		return STORE_INVALID;
+	/* Before the file is closed: the text parts are read back from it
+	 * (from the page cache: it was just written). A summary that cannot
+	 * be made leaves the message stored and readable, without one. */
+	b->summary_ok = mail_summary_builder_finish(b->summary, sq_blob_read_back, b);
+	if (!b->summary_ok)
+		log_warn("store %s: cannot summarize a new message (read back failed)",
+			 b->store->user);
 	if (b->fd >= 0) {
 		/* Durable under its final name before any row can name it: data,
 		 * then the rename, then the directory entry. */
@@ -222,14 +296,77 @@ bool sq_blob_usable(const struct store *st, const struct store_blob *b)
 		!b->in_txn;
 }
 
+/* RFC 8474 THREADID: the thread of the first message this one refers to
+ * that the store has (References are searched newest first, then
+ * In-Reply-To), else a new one. A message that arrives before its parent
+ * starts a thread of its own: ids never change once given. */
+#define SQ_THREAD_LOOKUPS 16
+
+static enum store_result sq_thread_id(struct store *st,
+				      const struct mail_summary_builder *summary,
+				      char *out, size_t size)
+{
+	unsigned int count = 0;
+	const char *const *ids = summary != NULL ?
+		mail_summary_builder_parent_ids(summary, &count) : NULL;
+	unsigned int tried = 0;
+
+	for (unsigned int i = count; i > 0 && tried < SQ_THREAD_LOOKUPS; i--, tried++) {
+		sqlite3_stmt *s = sq_stmt(st, SQ_BLOB_THREAD);
+		int rc;
+
+		sqlite3_bind_text(s, 1, ids[i - 1], -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_TEXT &&
+		    (size_t)sqlite3_column_bytes(s, 0) < size) {
+			snprintf(out, size, "%s", (const char *)sqlite3_column_text(s, 0));
+			sqlite3_reset(s);
+			return STORE_OK;
+		}
+		sqlite3_reset(s);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return sq_fail(st, rc, "find thread");
+	}
+	return sq_random_id(out, size, 'T');
+}
+
+static void sq_bind_buf(sqlite3_stmt *s, int col, const struct buf *b)
+{
+	sqlite3_bind_text(s, col, b->len > 0 ? b->data : "", (int)b->len, SQLITE_STATIC);
+}
+
+/* The search text row (store_mailbox_search_text()), keyed by the blob. */
+static enum store_result sq_blob_text_insert(struct store *st,
+					     const struct mail_summary_builder *summary, int64_t id)
+{
+	const struct mail_text *t = mail_summary_builder_text(summary);
+	sqlite3_stmt *s = sq_stmt(st, SQ_TEXT_INSERT);
+
+	sqlite3_bind_int64(s, 1, id);
+	sq_bind_buf(s, 2, &t->subject);
+	sq_bind_buf(s, 3, &t->from);
+	sq_bind_buf(s, 4, &t->to);
+	sq_bind_buf(s, 5, &t->cc);
+	sq_bind_buf(s, 6, &t->bcc);
+	sq_bind_buf(s, 7, &t->header);
+	sq_bind_buf(s, 8, &t->part_headers);
+	sq_bind_buf(s, 9, &t->body);
+	return sq_run(st, s, "index text");
+}
+
 enum store_result sq_blob_insert(struct store *st, struct store_blob *b,
 				 int64_t *id_r, uint64_t *size_r)
 {
-	char emailid[32];
+	char emailid[32], threadid[32];
 	sqlite3_stmt *s;
 	enum store_result r = sq_random_id(emailid, sizeof(emailid), 'M');
 	static const unsigned char empty[1];
+	const struct buf *summary = b->summary_ok ? mail_summary_builder_encoded(b->summary) : NULL;
+	const char *msgid = b->summary_ok ? mail_summary_builder_message_id(b->summary) : NULL;
 
+	if (r == STORE_OK)
+		r = sq_thread_id(st, b->summary_ok ? b->summary : NULL, threadid,
+				 sizeof(threadid));
 	if (r != STORE_OK)
 		return r;
 	s = sq_stmt(st, SQ_BLOB_INSERT);
@@ -244,13 +381,25 @@ enum store_result sq_blob_insert(struct store *st, struct store_blob *b,
 		sqlite3_bind_null(s, 3);
 	}
 	sqlite3_bind_text(s, 4, emailid, -1, SQLITE_TRANSIENT);
+	if (summary != NULL)
+		sqlite3_bind_blob(s, 5, summary->data, (int)summary->len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 5);
+	if (msgid != NULL)
+		sqlite3_bind_text(s, 6, msgid, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 6);
+	sqlite3_bind_text(s, 7, threadid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 8, summary == NULL || !mail_summary_builder_text(b->summary)->body_complete);
 	r = sq_run(st, s, "insert blob");
 	if (r != STORE_OK)
 		return r;
 	b->in_txn = true;
 	*id_r = sqlite3_last_insert_rowid(st->db);
 	*size_r = b->size;
-	return STORE_OK;
+	if (summary != NULL)
+		r = sq_blob_text_insert(st, b->summary, *id_r);
+	return r;
 }
 
 void sq_blob_settle(struct store_blob *b, bool committed)
@@ -263,6 +412,7 @@ void sq_blob_settle(struct store_blob *b, bool committed)
 		free(b->buf);
 		b->buf = NULL;
 		b->buf_alloc = 0;
+		mail_summary_builder_destroy(&b->summary);
 	}
 }
 
@@ -295,11 +445,167 @@ enum store_result sq_blob_unref(struct store *st, int64_t blob_id)
 			  (long long)blob_id);
 		return STORE_CORRUPT;
 	}
-	s = sq_stmt(st, SQ_BLOB_DELETE);
+	s = sq_stmt(st, SQ_TEXT_DELETE);
 	sqlite3_bind_int64(s, 1, blob_id);
-	r = sq_run(st, s, "delete blob");
+	r = sq_run(st, s, "delete text");
+	if (r == STORE_OK) {
+		s = sq_stmt(st, SQ_BLOB_DELETE);
+		sqlite3_bind_int64(s, 1, blob_id);
+		r = sq_run(st, s, "delete blob");
+	}
 	if (r == STORE_OK && file != NULL)
 		sq_unlink_after_commit(st, file);
 	free(file);
+	return r;
+}
+
+/* ---- upgrading a store made before summaries ---- */
+
+struct sq_stored_body {
+	const unsigned char *data;   /* inline, or */
+	int fd;                      /* the file */
+	uint64_t size;
+};
+
+static bool sq_stored_read(void *ctx, uint64_t offset, void *buf, size_t len)
+{
+	struct sq_stored_body *body = ctx;
+
+	if (offset > body->size || len > body->size - offset)
+		return false;
+	if (body->fd < 0) {
+		memcpy(buf, body->data + offset, len);
+		return true;
+	}
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pread(body->fd, (char *)buf + done, len - done, (off_t)(offset + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		done += (size_t)n;
+	}
+	return true;
+}
+
+/* Summarizes one stored body; false (logged) when it cannot be read. */
+static bool sq_summarize_body(struct store *st, struct mail_summary_builder *summary,
+			      struct sq_stored_body *body)
+{
+	unsigned char chunk[64 * 1024];
+
+	for (uint64_t off = 0; off < body->size;) {
+		size_t n = body->size - off < sizeof(chunk) ? (size_t)(body->size - off) :
+			sizeof(chunk);
+
+		if (!sq_stored_read(body, off, chunk, n))
+			return false;
+		mail_summary_builder_feed(summary, chunk, n);
+		off += n;
+	}
+	if (!mail_summary_builder_finish(summary, sq_stored_read, body)) {
+		log_warn("store %s: cannot read a body back to summarize it", st->user);
+		return false;
+	}
+	return true;
+}
+
+static enum store_result sq_blob_summarize(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = sq_stmt(st, SQ_BLOB_BODY);
+	struct sq_stored_body body = { .fd = -1 };
+	struct mail_summary_builder *summary;
+	unsigned char *data = NULL;
+	char threadid[32];
+	enum store_result r = STORE_OK;
+	bool ok = false;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		body.size = (uint64_t)sqlite3_column_int64(s, 0);
+		if (sqlite3_column_type(s, 2) == SQLITE_TEXT) {
+			body.fd = openat(st->blob_dir_fd, (const char *)sqlite3_column_text(s, 2),
+					 O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (body.fd < 0)
+				log_warn("store %s: blob %lld: cannot open its file: %s", st->user,
+					 (long long)id, strerror(errno));
+		} else if ((uint64_t)sqlite3_column_bytes(s, 1) == body.size) {
+			data = xmalloc(body.size + 1);
+			if (body.size > 0)
+				memcpy(data, sqlite3_column_blob(s, 1), (size_t)body.size);
+			body.data = data;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sq_fail(st, rc, "read blob");
+	if (rc == SQLITE_DONE)
+		return STORE_OK;
+	summary = mail_summary_builder_create();
+	if (body.fd >= 0 || body.data != NULL)
+		ok = sq_summarize_body(st, summary, &body);
+	if (body.fd >= 0)
+		close(body.fd);
+	free(data);
+	if (ok) {
+		const struct buf *enc = mail_summary_builder_encoded(summary);
+		const char *msgid = mail_summary_builder_message_id(summary);
+
+		r = sq_thread_id(st, summary, threadid, sizeof(threadid));
+		if (r == STORE_OK) {
+			s = sq_stmt(st, SQ_BLOB_SET_SUMMARY);
+			sqlite3_bind_int64(s, 1, id);
+			sqlite3_bind_blob(s, 2, enc->data, (int)enc->len, SQLITE_STATIC);
+			if (msgid != NULL)
+				sqlite3_bind_text(s, 3, msgid, -1, SQLITE_STATIC);
+			else
+				sqlite3_bind_null(s, 3);
+			sqlite3_bind_text(s, 4, threadid, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int(s, 5, !mail_summary_builder_text(summary)->body_complete);
+			r = sq_run(st, s, "store summary");
+		}
+		if (r == STORE_OK)
+			r = sq_blob_text_insert(st, summary, id);
+	} else {
+		/* Unreadable: store_check() reports the blob; give it a thread. */
+		r = sq_random_id(threadid, sizeof(threadid), 'T');
+		if (r == STORE_OK) {
+			s = sq_stmt(st, SQ_BLOB_SET_SUMMARY);
+			sqlite3_bind_int64(s, 1, id);
+			sqlite3_bind_null(s, 2);
+			sqlite3_bind_null(s, 3);
+			sqlite3_bind_text(s, 4, threadid, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int(s, 5, 1);
+			r = sq_run(st, s, "store summary");
+		}
+	}
+	mail_summary_builder_destroy(&summary);
+	return r;
+}
+
+enum store_result sq_blob_summarize_all(struct store *st)
+{
+	sqlite3_stmt *s = sq_stmt(st, SQ_BLOB_UNSUMMARIZED);
+	int64_t *ids = NULL;
+	size_t count = 0, alloc = 0;
+	enum store_result r = STORE_OK;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (count == alloc) {
+			alloc = alloc == 0 ? 256 : alloc * 2;
+			ids = xrealloc(ids, alloc * sizeof(*ids));
+		}
+		ids[count++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		r = sq_fail(st, rc, "list blobs");
+	for (size_t i = 0; r == STORE_OK && i < count; i++)
+		r = sq_blob_summarize(st, ids[i]);
+	free(ids);
 	return r;
 }

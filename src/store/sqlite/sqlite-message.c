@@ -353,7 +353,7 @@ enum store_result store_mailbox_changes(struct store *st, const char *name,
  * scan of the whole span → ~20-25 ms. */
 #define SQ_GET_GAP_MAX 8
 
-static bool sq_uids_ascending(const uint32_t *uids, uint32_t count)
+bool sq_uids_ascending(const uint32_t *uids, uint32_t count)
 {
 	for (uint32_t i = 1; i < count; i++) {
 		if (uids[i] <= uids[i - 1])

@@ -105,8 +105,26 @@ bool store_keyword_eq(const char *a, const char *b);
 	X(EXP_ALL, "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq)" \
 	  " SELECT mailbox_id, uid, ?2 FROM messages WHERE mailbox_id = ?1") \
 	X(EXP_CLEAR, "DELETE FROM expunged WHERE mailbox_id = ?1") \
-	X(BLOB_INSERT, "INSERT INTO blobs (size, refcount, data, file, emailid)" \
-	  " VALUES (?1, 1, ?2, ?3, ?4)") \
+	X(BLOB_INSERT, "INSERT INTO blobs (size, refcount, data, file, emailid, summary, msgid," \
+	  " threadid, text_partial) VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") \
+	X(BLOB_BODY, "SELECT size, data, file FROM blobs WHERE id = ?1") \
+	X(BLOB_UNSUMMARIZED, "SELECT id FROM blobs WHERE summary IS NULL AND threadid IS NULL") \
+	X(BLOB_SET_SUMMARY, "UPDATE blobs SET summary = ?2, msgid = ?3, threadid = ?4," \
+	  " text_partial = ?5 WHERE id = ?1") \
+	X(BLOB_THREAD, "SELECT threadid FROM blobs WHERE msgid = ?1 LIMIT 1") \
+	X(TEXT_INSERT, "INSERT INTO blob_text (rowid, subject, hfrom, hto, hcc, hbcc, header," \
+	  " mime, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") \
+	X(TEXT_DELETE, "DELETE FROM blob_text WHERE rowid = ?1") \
+	X(MSG_READ, "SELECT m.uid, m.flags, m.keywords, m.modseq, m.internaldate," \
+	  " m.internaldate_zone, m.savedate, b.size, b.emailid, b.threadid, b.summary" \
+	  " FROM messages m JOIN blobs b ON b.id = m.blob_id" \
+	  " WHERE m.mailbox_id = ?1 AND m.uid >= ?2 AND m.uid <= ?3 ORDER BY m.uid") \
+	X(MSG_READ_NOSUM, "SELECT m.uid, m.flags, m.keywords, m.modseq, m.internaldate," \
+	  " m.internaldate_zone, m.savedate, b.size, b.emailid, b.threadid, NULL" \
+	  " FROM messages m JOIN blobs b ON b.id = m.blob_id" \
+	  " WHERE m.mailbox_id = ?1 AND m.uid >= ?2 AND m.uid <= ?3 ORDER BY m.uid") \
+	X(MSG_BODY, "SELECT b.id, b.size, b.data IS NOT NULL, b.file FROM messages m" \
+	  " JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ?1 AND m.uid = ?2") \
 	X(BLOB_REF, "UPDATE blobs SET refcount = refcount + 1 WHERE id = ?1") \
 	X(BLOB_UNREF, "UPDATE blobs SET refcount = refcount - 1 WHERE id = ?1" \
 	  " RETURNING refcount, file") \
@@ -186,10 +204,16 @@ bool sq_blob_usable(const struct store *st, const struct store_blob *blob);
  * stays the caller's until sq_blob_committed() says the row is durable. */
 enum store_result sq_blob_insert(struct store *st, struct store_blob *blob,
 				 int64_t *id_r, uint64_t *size_r);
+/* Schema upgrade: makes the summary and search text of every blob that has
+ * none (in the caller's transaction). */
+enum store_result sq_blob_summarize_all(struct store *st);
 /* After the transaction: committed (the row owns the file now) or not. */
 void sq_blob_settle(struct store_blob *blob, bool committed);
 /* Fills out with "M" + 22 random characters (RFC 8474 objectid). */
 enum store_result sq_random_id(char *out, size_t size, char prefix);
+
+/* Strictly ascending (a resolved set's order, no duplicates). */
+bool sq_uids_ascending(const uint32_t *uids, uint32_t count);
 
 /* Message counters kept on the mailbox row, updated by every change. */
 void sq_count_add(struct sq_mailbox *mb, uint32_t uid, uint32_t flags, uint64_t size);

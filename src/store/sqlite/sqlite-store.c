@@ -3,7 +3,7 @@
  * closes it, owns the schema, the prepared statements and transactions. It
  * never leaves a transaction open between calls.
  *
- * Schema (user_version 1):
+ * Schema (user_version 2; a version 1 store is upgraded at open):
  *
  *   meta(key PRIMARY KEY, value)       'last_uidvalidity': UIDVALIDITY is
  *       max(now, last + 1), so a re-created mailbox never reuses one
@@ -17,10 +17,21 @@
  *   subscriptions(name PRIMARY KEY)    names; they need not exist
  *   keywords(mailbox_id, bit, name NOCASE, PK(mailbox_id, bit),
  *       UNIQUE(mailbox_id, name))      bits 0..63, never reused in a mailbox
- *   blobs(id, size, refcount, data NULL, file NULL, emailid)
+ *   blobs(id, size, refcount, data NULL, file NULL, emailid, summary,
+ *       msgid, threadid, text_partial)
  *       exactly one of data (<= 64 KiB, inline) and file (a name in blobs/);
  *       refcount = messages pointing at it (COPY shares, never copies);
- *       emailid is the RFC 8474 EMAILID, so copies share it
+ *       emailid is the RFC 8474 EMAILID, so copies share it; threadid the
+ *       THREADID, inherited through msgid (the Message-ID, indexed);
+ *       summary is mail/mail-summary.h's encoding, made at delivery
+ *       (NULL only if it could not be made); text_partial = 1 when the
+ *       body text was too long to index whole
+ *   blob_text(rowid = blob id, subject, hfrom, hto, hcc, hbcc, header, mime, body)
+ *       (mime: the headers of MIME parts and nested messages, for TEXT)
+ *       FTS5 with the trigram tokenizer over text petrel has already
+ *       case-folded (utf8proc full folding: FTS5's own folding is ASCII and
+ *       simple folding only), so any substring of 3+ characters is an
+ *       index lookup; see sqlite-search.c
  *   messages(mailbox_id, uid, blob_id, flags, keywords, internaldate,
  *       internaldate_zone, savedate, modseq, PK(mailbox_id, uid))
  *       WITHOUT ROWID: clustered by UID, so SELECT reads one range;
@@ -46,7 +57,7 @@
 #include "core/xalloc.h"
 #include "store/sqlite/sqlite-private.h"
 
-#define SQ_SCHEMA_VERSION 1
+#define SQ_SCHEMA_VERSION 2
 /* store_open() runs PRAGMA quick_check when the last one is older than this.
  * It reads the whole file (bodies up to 64 KiB live inside it: ~400 MiB and
  * half a second for 100,000 messages), too much for every login of a user
@@ -56,6 +67,16 @@
 #define SQ_QUICK_CHECK_INTERVAL_S (24 * 60 * 60)
 #define SQ_USER_MAX 255            /* a directory name component */
 #define SQ_PATH_MAX 4096
+
+/* What version 2 added, also run on a version 1 store to upgrade it. */
+#define SQ_SCHEMA_V2 \
+	"ALTER TABLE blobs ADD COLUMN summary BLOB;" \
+	"ALTER TABLE blobs ADD COLUMN msgid TEXT;" \
+	"ALTER TABLE blobs ADD COLUMN threadid TEXT;" \
+	"ALTER TABLE blobs ADD COLUMN text_partial INTEGER NOT NULL DEFAULT 0;" \
+	"CREATE INDEX blobs_msgid ON blobs (msgid) WHERE msgid IS NOT NULL;" \
+	"CREATE VIRTUAL TABLE blob_text USING fts5(subject, hfrom, hto, hcc, hbcc, header," \
+	" mime, body, tokenize = 'trigram case_sensitive 1');"
 
 static const char sq_schema[] =
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
@@ -76,6 +97,7 @@ static const char sq_schema[] =
 	" id INTEGER PRIMARY KEY, size INTEGER NOT NULL, refcount INTEGER NOT NULL,"
 	" data BLOB, file TEXT, emailid TEXT NOT NULL,"
 	" CHECK ((data IS NULL) != (file IS NULL)));"
+	SQ_SCHEMA_V2
 	"CREATE TABLE messages ("
 	" mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id), uid INTEGER NOT NULL,"
 	" blob_id INTEGER NOT NULL REFERENCES blobs (id), flags INTEGER NOT NULL,"
@@ -579,10 +601,20 @@ static enum store_result sq_setup(struct store *st)
 			version = sqlite3_column_int(s, 0);
 		sqlite3_finalize(s);
 	}
+	if (version == 1) {
+		/* Summaries and search text for the messages already there. */
+		log_info("store %s: upgrading the store to version 2", st->user);
+		r = sq_exec(st, SQ_SCHEMA_V2 "PRAGMA user_version = 2");
+		if (r == STORE_OK)
+			r = sq_prepare_all(st);
+		if (r == STORE_OK)
+			r = sq_blob_summarize_all(st);
+		return sq_end(st, r);
+	}
 	if (version == 0) {
 		r = sq_exec(st, sq_schema);
 		if (r == STORE_OK)
-			r = sq_exec(st, "PRAGMA user_version = 1");
+			r = sq_exec(st, "PRAGMA user_version = 2");
 		if (r == STORE_OK)
 			r = sq_prepare_all(st);
 		if (r == STORE_OK)

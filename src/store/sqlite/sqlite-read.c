@@ -1,0 +1,237 @@
+/* Reading messages for FETCH and SEARCH: per-message metadata with the
+ * summary made at delivery (one read transaction, rows read by UID ranges),
+ * and message bytes at any offset (inline rows copied once, files read with
+ * pread so a body of any size is never held whole). */
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "store/sqlite/sqlite-private.h"
+
+/* UIDs closer than this are read with one range query (rows in between
+ * that were not asked for are skipped) rather than one query each. */
+#define SQ_READ_GAP_MAX 64
+
+static const char *sq_column_str(sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	return t != NULL ? (const char *)t : "";
+}
+
+static void sq_info_read(sqlite3_stmt *s, struct store_message_info *m)
+{
+	m->uid = (uint32_t)sqlite3_column_int64(s, 0);
+	m->flags = (uint32_t)sqlite3_column_int64(s, 1);
+	m->keywords = (uint64_t)sqlite3_column_int64(s, 2);
+	m->modseq = (uint64_t)sqlite3_column_int64(s, 3);
+	m->internaldate = (time_t)sqlite3_column_int64(s, 4);
+	m->internaldate_zone_min = sqlite3_column_int(s, 5);
+	m->savedate = (time_t)sqlite3_column_int64(s, 6);
+	m->size = (uint64_t)sqlite3_column_int64(s, 7);
+	m->emailid = sq_column_str(s, 8);
+	m->threadid = sq_column_str(s, 9);
+	if (sqlite3_column_type(s, 10) == SQLITE_BLOB) {
+		m->summary = sqlite3_column_blob(s, 10);
+		m->summary_size = (size_t)sqlite3_column_bytes(s, 10);
+	} else {
+		m->summary = NULL;
+		m->summary_size = 0;
+	}
+}
+
+static enum store_result sq_read(struct store *st, const char *name, uint32_t uidvalidity,
+				 const uint32_t *uids, uint32_t count, unsigned int fields,
+				 bool (*cb)(const struct store_message_info *info, void *ctx),
+				 void *ctx)
+{
+	struct sq_mailbox mb;
+	enum store_result r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
+	enum sq_stmt id = (fields & STORE_READ_SUMMARY) != 0 ? SQ_MSG_READ : SQ_MSG_READ_NOSUM;
+
+	if (r != STORE_OK)
+		return r;
+	for (uint32_t i = 0; i < count;) {
+		uint32_t end = i + 1;
+		sqlite3_stmt *s;
+		bool stop = false;
+		int rc;
+
+		while (end < count && uids[end] - uids[end - 1] <= SQ_READ_GAP_MAX)
+			end++;
+		s = sq_stmt(st, id);
+		sqlite3_bind_int64(s, 1, mb.id);
+		sqlite3_bind_int64(s, 2, uids[i]);
+		sqlite3_bind_int64(s, 3, uids[end - 1]);
+		while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+			uint32_t uid = (uint32_t)sqlite3_column_int64(s, 0);
+
+			while (i < end && uids[i] < uid)
+				i++;       /* asked for but gone */
+			if (i < end && uids[i] == uid) {
+				struct store_message_info info;
+
+				sq_info_read(s, &info);
+				stop = !cb(&info, ctx);
+				i++;
+			}
+		}
+		sqlite3_reset(s);
+		if (stop)
+			return STORE_OK;
+		if (rc != SQLITE_DONE)
+			return sq_fail(st, rc, "read messages");
+		i = end;
+	}
+	return STORE_OK;
+}
+
+enum store_result store_messages_read(struct store *st, const char *name,
+				      uint32_t uidvalidity, const uint32_t *uids,
+				      uint32_t uid_count, unsigned int fields,
+				      bool (*cb)(const struct store_message_info *info, void *ctx),
+				      void *ctx)
+{
+	enum store_result r;
+
+	if ((uids == NULL && uid_count > 0) || cb == NULL || !sq_uids_ascending(uids, uid_count))
+		return STORE_INVALID;
+	r = sq_begin(st, false);
+	if (r == STORE_OK)
+		r = sq_end(st, sq_read(st, name, uidvalidity, uids, uid_count, fields, cb, ctx));
+	return r;
+}
+
+/* ---- bodies ---- */
+
+struct store_body {
+	struct store *store;
+	uint64_t size;
+	unsigned char *data;       /* an inline body, copied */
+	int fd;                    /* or its file */
+};
+
+static enum store_result sq_body_open(struct store *st, const char *name, uint32_t uidvalidity,
+				      uint32_t uid, struct store_body *body)
+{
+	struct sq_mailbox mb;
+	enum store_result r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
+	sqlite3_stmt *s;
+	int rc;
+
+	if (r != STORE_OK)
+		return r;
+	s = sq_stmt(st, SQ_MSG_BODY);
+	sqlite3_bind_int64(s, 1, mb.id);
+	sqlite3_bind_int64(s, 2, uid);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(s);
+		return STORE_NOT_FOUND;
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return sq_fail(st, rc, "open body");
+	}
+	int64_t blob_id = sqlite3_column_int64(s, 0);
+	body->size = (uint64_t)sqlite3_column_int64(s, 1);
+	if (sqlite3_column_int(s, 2)) {
+		sqlite3_blob *blob;
+
+		sqlite3_reset(s);
+		/* Incremental blob I/O: no copy through a statement's row. */
+		rc = sqlite3_blob_open(st->db, "main", "blobs", "data", blob_id, 0, &blob);
+		if (rc != SQLITE_OK)
+			return sq_fail(st, rc, "open inline body");
+		if ((uint64_t)sqlite3_blob_bytes(blob) != body->size) {
+			sqlite3_blob_close(blob);
+			log_error("store %s: blob %lld: size does not match its data", st->user,
+				  (long long)blob_id);
+			return STORE_CORRUPT;
+		}
+		body->data = xmalloc(body->size + 1);
+		rc = body->size > 0 ? sqlite3_blob_read(blob, body->data, (int)body->size, 0) :
+			SQLITE_OK;
+		sqlite3_blob_close(blob);
+		if (rc != SQLITE_OK)
+			return sq_fail(st, rc, "read inline body");
+		return STORE_OK;
+	}
+	body->fd = openat(st->blob_dir_fd, sq_column_str(s, 3), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	sqlite3_reset(s);
+	if (body->fd < 0) {
+		log_error("store %s: blob %lld: cannot open its file: %s", st->user,
+			  (long long)blob_id, strerror(errno));
+		return errno == ENOENT ? STORE_CORRUPT : STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+enum store_result store_body_open(struct store *st, const char *name, uint32_t uidvalidity,
+				  uint32_t uid, struct store_body **body_r)
+{
+	struct store_body *body = xcalloc(1, sizeof(*body));
+	enum store_result r;
+
+	*body_r = NULL;
+	body->store = st;
+	body->fd = -1;
+	r = sq_begin(st, false);
+	if (r == STORE_OK)
+		r = sq_end(st, sq_body_open(st, name, uidvalidity, uid, body));
+	if (r != STORE_OK) {
+		store_body_close(&body);
+		return r;
+	}
+	*body_r = body;
+	return STORE_OK;
+}
+
+uint64_t store_body_size(const struct store_body *body)
+{
+	return body->size;
+}
+
+enum store_result store_body_read(struct store_body *body, uint64_t offset, void *buf,
+				  size_t len)
+{
+	if (offset > body->size || len > body->size - offset)
+		return STORE_INVALID;
+	if (body->fd < 0) {
+		if (len > 0)
+			memcpy(buf, body->data + offset, len);
+		return STORE_OK;
+	}
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pread(body->fd, (char *)buf + done, len - done, (off_t)(offset + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_error("store %s: reading a body file: %s", body->store->user,
+				  n < 0 ? strerror(errno) : "shorter than its recorded size");
+			return n < 0 ? STORE_ERROR : STORE_CORRUPT;
+		}
+		done += (size_t)n;
+	}
+	return STORE_OK;
+}
+
+void store_body_close(struct store_body **bodyp)
+{
+	struct store_body *body = *bodyp;
+
+	if (body == NULL)
+		return;
+	*bodyp = NULL;
+	if (body->fd >= 0)
+		close(body->fd);
+	free(body->data);
+	free(body);
+}

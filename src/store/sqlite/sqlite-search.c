@@ -1,0 +1,222 @@
+/* SEARCH's text keys over the blob_text index (sqlite-store.c's schema):
+ * FTS5's trigram tokenizer turns a substring of 3 or more characters into
+ * an index lookup, exactly (a phrase of trigrams must be consecutive, and
+ * the indexed text and the needle were case-folded by petrel the same way).
+ * Shorter needles and HEADER's field-name condition read the stored text
+ * of the mailbox's messages instead. */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "store/sqlite/sqlite-private.h"
+
+/* An FTS5 query string: the needle as one phrase, '"' doubled. */
+#define SQ_FTS_QUERY_MAX (64 * 1024)
+
+struct sq_uid_set {
+	uint32_t *uids;
+	uint32_t count, alloc;
+};
+
+static void sq_uid_set_add(struct sq_uid_set *set, uint32_t uid)
+{
+	if (set->count == set->alloc) {
+		set->alloc = set->alloc == 0 ? 256 : set->alloc * 2;
+		set->uids = xrealloc(set->uids, set->alloc * sizeof(*set->uids));
+	}
+	set->uids[set->count++] = uid;
+}
+
+static int sq_u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static const char *sq_text_columns(enum store_text_field field)
+{
+	switch (field) {
+	case STORE_TEXT_SUBJECT: return "subject";
+	case STORE_TEXT_FROM: return "hfrom";
+	case STORE_TEXT_TO: return "hto";
+	case STORE_TEXT_CC: return "hcc";
+	case STORE_TEXT_BCC: return "hbcc";
+	case STORE_TEXT_HEADER: return "header";
+	case STORE_TEXT_BODY: return "body";
+	case STORE_TEXT_TEXT: return "header mime body";
+	}
+	return NULL;
+}
+
+/* Characters, not bytes: the trigram tokenizer counts code points. */
+static size_t sq_utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* HEADER name value: a line "name: ...value..." of the stored header text
+ * (one field per line, unfolded, name and value folded). */
+static bool sq_header_has(const char *text, size_t len, const char *header_name,
+			  const char *needle)
+{
+	size_t name_len = strlen(header_name);
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *line_end = nl != NULL ? nl : end;
+
+		if ((size_t)(line_end - p) > name_len && memcmp(p, header_name, name_len) == 0 &&
+		    p[name_len] == ':') {
+			const char *v = p + name_len + 1;
+
+			if (*needle == '\0' || memmem(v, (size_t)(line_end - v), needle,
+						      strlen(needle)) != NULL)
+				return true;
+		}
+		p = line_end + 1;
+	}
+	return false;
+}
+
+static bool sq_text_has(sqlite3_stmt *s, int col, enum store_text_field field,
+			const char *header_name, const char *needle)
+{
+	const char *text = (const char *)sqlite3_column_text(s, col);
+	size_t len = (size_t)sqlite3_column_bytes(s, col);
+
+	if (text == NULL)
+		return false;
+	if (field == STORE_TEXT_HEADER && header_name != NULL)
+		return sq_header_has(text, len, header_name, needle);
+	return memmem(text, len, needle, strlen(needle)) != NULL;
+}
+
+static enum store_result sq_search(struct store *st, const char *name, uint32_t uidvalidity,
+				   enum store_text_field field, const char *header_name,
+				   const char *needle, struct sq_uid_set *out)
+{
+	struct sq_mailbox mb;
+	enum store_result r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
+	const char *cols = sq_text_columns(field);
+	bool indexed = sq_utf8_chars(needle) >= 3;
+	bool check = field == STORE_TEXT_HEADER && header_name != NULL;
+	struct buf sql, query;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (r != STORE_OK)
+		return r;
+	if (*needle == '\0' && field <= STORE_TEXT_BCC) {
+		/* SUBJECT "" and the like: messages that have the field at all
+		 * (a missing field holds no string, not even the empty one). */
+		static const char *const names[] = { "subject", "from", "to", "cc", "bcc" };
+
+		header_name = names[field];
+		field = STORE_TEXT_HEADER;
+		cols = sq_text_columns(field);
+		check = true;
+	}
+	if (*needle == '\0' && !check) {
+		/* Every message contains the empty string. */
+		indexed = false;
+	}
+	buf_init(&sql, 1024);
+	buf_init(&query, SQ_FTS_QUERY_MAX);
+	if (indexed) {
+		buf_printf(&query, "{%s} : \"", cols);
+		for (const char *p = needle; *p != '\0'; p++) {
+			if (*p == '"')
+				buf_append_char(&query, '"');
+			buf_append_char(&query, *p);
+		}
+		buf_append_char(&query, '"');
+		if (query.overflow) {
+			buf_free(&sql);
+			buf_free(&query);
+			return STORE_INVALID;
+		}
+	}
+	if (indexed && !check)
+		buf_append_str(&sql, "SELECT m.uid FROM messages m WHERE m.mailbox_id = ?1 AND"
+			       " m.blob_id IN (SELECT rowid FROM blob_text WHERE blob_text MATCH ?2)");
+	else if (field == STORE_TEXT_TEXT)
+		buf_append_str(&sql, "SELECT m.uid, t.header, t.mime, t.body");
+	else
+		buf_printf(&sql, "SELECT m.uid, t.%s", cols);
+	/* The index answers first, once (a join would let the planner run
+	 * the MATCH once per message of the mailbox); its rows are then
+	 * looked up by blob. */
+	if (indexed && !check)
+		;   /* complete */
+	else if (indexed)
+		buf_append_str(&sql, " FROM messages m JOIN blob_text t ON t.rowid = m.blob_id"
+			       " WHERE m.mailbox_id = ?1 AND m.blob_id IN"
+			       " (SELECT rowid FROM blob_text WHERE blob_text MATCH ?2)");
+	else
+		buf_append_str(&sql, " FROM messages m JOIN blob_text t ON t.rowid = m.blob_id"
+			       " WHERE m.mailbox_id = ?1");
+	rc = sqlite3_prepare_v2(st->db, sql.data, -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, mb.id);
+		if (indexed)
+			sqlite3_bind_text(s, 2, query.data, (int)query.len, SQLITE_STATIC);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			uint32_t uid = (uint32_t)sqlite3_column_int64(s, 0);
+			bool hit;
+
+			if (indexed && !check)
+				hit = true;
+			else if (field == STORE_TEXT_TEXT)
+				hit = sq_text_has(s, 1, field, NULL, needle) ||
+					sq_text_has(s, 2, field, NULL, needle) ||
+					sq_text_has(s, 3, field, NULL, needle);
+			else
+				hit = sq_text_has(s, 1, field, header_name, needle);
+			if (hit)
+				sq_uid_set_add(out, uid);
+		}
+	}
+	if (rc != SQLITE_DONE)
+		r = sq_fail(st, rc, "search text");
+	sqlite3_finalize(s);
+	buf_free(&sql);
+	buf_free(&query);
+	return r;
+}
+
+enum store_result store_mailbox_search_text(struct store *st, const char *name,
+					    uint32_t uidvalidity, enum store_text_field field,
+					    const char *header_name, const char *needle,
+					    uint32_t **uids_r, uint32_t *count_r)
+{
+	struct sq_uid_set set = { 0 };
+	enum store_result r;
+
+	*uids_r = NULL;
+	*count_r = 0;
+	if (needle == NULL || sq_text_columns(field) == NULL ||
+	    (header_name != NULL && field != STORE_TEXT_HEADER))
+		return STORE_INVALID;
+	r = sq_begin(st, false);
+	if (r == STORE_OK)
+		r = sq_end(st, sq_search(st, name, uidvalidity, field, header_name, needle, &set));
+	if (r != STORE_OK) {
+		free(set.uids);
+		return r;
+	}
+	qsort(set.uids, set.count, sizeof(*set.uids), sq_u32_cmp);
+	*uids_r = set.uids;
+	*count_r = set.count;
+	return STORE_OK;
+}

@@ -31,7 +31,7 @@ void buf_clear(struct buf *b)
 		b->data[0] = '\0';
 }
 
-static bool buf_reserve(struct buf *b, size_t extra)
+bool buf_reserve(struct buf *b, size_t extra)
 {
 	if (extra > b->max - b->len) {
 		b->overflow = true;

@@ -19,6 +19,9 @@ void buf_init(struct buf *b, size_t max);
 void buf_free(struct buf *b);
 void buf_clear(struct buf *b);     /* len = 0, overflow = false, keeps memory */
 
+/* Room for extra more bytes (and the NUL) without changing len: for
+ * writing straight into data + len. False (overflow set) past max. */
+bool buf_reserve(struct buf *b, size_t extra);
 bool buf_append(struct buf *b, const void *data, size_t len);
 bool buf_append_str(struct buf *b, const char *s);
 bool buf_append_char(struct buf *b, char c);

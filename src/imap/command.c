@@ -40,6 +40,14 @@ static const struct imap_command_def commands[] = {
 	{ .name = "CHECK", .run = cmd_check, .states = IMAP_STATE_SELECTED },        /* RFC 3501 */
 	{ .name = "EXPUNGE", .run = cmd_expunge, .states = IMAP_STATE_SELECTED },
 	{ .name = "UID EXPUNGE", .run = cmd_expunge, .states = IMAP_STATE_SELECTED }, /* RFC 4315 */
+	{ .name = "FETCH", .run = cmd_fetch, .states = IMAP_STATE_SELECTED },
+	{ .name = "UID FETCH", .run = cmd_fetch, .states = IMAP_STATE_SELECTED },
+	{ .name = "SEARCH", .run = cmd_search, .states = IMAP_STATE_SELECTED },
+	{ .name = "UID SEARCH", .run = cmd_search, .states = IMAP_STATE_SELECTED },
+	{ .name = "SORT", .run = cmd_sort, .states = IMAP_STATE_SELECTED },
+	{ .name = "UID SORT", .run = cmd_sort, .states = IMAP_STATE_SELECTED },
+	{ .name = "THREAD", .run = cmd_thread, .states = IMAP_STATE_SELECTED },
+	{ .name = "UID THREAD", .run = cmd_thread, .states = IMAP_STATE_SELECTED },
 	{ .name = "STORE", .run = cmd_store, .states = IMAP_STATE_SELECTED },
 	{ .name = "UID STORE", .run = cmd_store, .states = IMAP_STATE_SELECTED },
 	{ .name = "COPY", .run = cmd_copy, .states = IMAP_STATE_SELECTED },

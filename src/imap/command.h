@@ -31,6 +31,9 @@ struct imap_cmd {
 	/* Called when the session ends with the command still running, and when
 	 * the command completes: frees what `state` holds outside the arena. */
 	void (*cleanup)(struct imap_cmd *cmd);
+	/* Set while waiting for the client to read what was written (FETCH
+	 * streaming): called once, when the connection's output drains. */
+	void (*output_drained)(struct imap_cmd *cmd);
 	void *state;
 	bool done;
 };
@@ -85,5 +88,11 @@ enum cmd_step cmd_copy(struct imap_cmd *cmd);
 enum cmd_step cmd_move(struct imap_cmd *cmd);
 /* cmd-append.c */
 enum cmd_step cmd_append(struct imap_cmd *cmd);
+/* cmd-fetch.c */
+enum cmd_step cmd_fetch(struct imap_cmd *cmd);
+/* cmd-search.c */
+enum cmd_step cmd_search(struct imap_cmd *cmd);
+enum cmd_step cmd_sort(struct imap_cmd *cmd);
+enum cmd_step cmd_thread(struct imap_cmd *cmd);
 
 #endif

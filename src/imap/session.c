@@ -535,6 +535,13 @@ static void session_on_drained(void *owner)
 {
 	struct imap_session *s = owner;
 
+	if (s->cmd != NULL && s->cmd->output_drained != NULL) {
+		void (*fn)(struct imap_cmd *cmd) = s->cmd->output_drained;
+
+		s->cmd->output_drained = NULL;
+		fn(s->cmd);
+		return;
+	}
 	if (s->waiting_drain) {
 		s->waiting_drain = false;
 		session_process(s);

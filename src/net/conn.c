@@ -25,7 +25,8 @@
 #include "net/tls.h"
 
 #define CONN_READ_CHUNK 16384    /* bytes per read(2)/SSL_read: one TLS record */
-#define CONN_WRITE_CHUNK 16384
+#define CONN_WRITE_CHUNK 16384          /* one TLS record */
+#define CONN_WRITE_PLAIN_MAX (1024 * 1024)
 
 enum conn_tls_state { TLS_NONE, TLS_PENDING_START, TLS_HANDSHAKE, TLS_OPEN };
 
@@ -336,7 +337,9 @@ static bool conn_flush(struct conn *conn)
 			}
 			n = rc;
 		} else {
-			n = send(conn->fd, vec.iov_base, len, MSG_NOSIGNAL);
+			/* Plain: as much as the socket takes, in one writev of
+			 * the buffer's chains (SIGPIPE is ignored process-wide). */
+			n = evbuffer_write_atmost(conn->out, conn->fd, CONN_WRITE_PLAIN_MAX);
 			if (n < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 					conn_schedule_write(conn);
@@ -344,6 +347,7 @@ static bool conn_flush(struct conn *conn)
 				}
 				return false;
 			}
+			continue;   /* evbuffer_write_atmost() drained what it sent */
 		}
 		evbuffer_drain(conn->out, (size_t)n);
 	}

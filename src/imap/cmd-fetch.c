@@ -1,0 +1,679 @@
+/* FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9). The work is a series of
+ * store jobs, each producing at most FETCH_STEP_BYTES of response on a
+ * worker: message metadata is read in batches, what was computed at
+ * delivery (ENVELOPE, BODYSTRUCTURE, the part table) comes with it, and
+ * section bytes are read from the store as they are sent. The loop writes
+ * each step's output and asks for the next one at once while the client
+ * keeps up, or when the connection's output drains: a FETCH of a whole
+ * mailbox or of a 20 MB body is never held in memory. A last job syncs the
+ * mailbox (never EXPUNGE during FETCH: RFC 9051 §7.5.1) before the tagged
+ * reply. Non-PEEK body sections set \Seen and report the new FLAGS. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "imap/command.h"
+#include "imap/datetime.h"
+#include "imap/fetch-items.h"
+#include "imap/fetch-section.h"
+#include "imap/mailbox-view.h"
+#include "imap/seq-uids.h"
+#include "imap/session.h"
+#include "imap/store-error.h"
+#include "imap/store-job.h"
+#include "mail/imap-string.h"
+#include "mail/mail-summary.h"
+#include "net/conn.h"
+
+/* Output one step produces before handing it to the loop. */
+#define FETCH_STEP_BYTES (512 * 1024)
+/* Messages whose metadata one read brings in. */
+#define FETCH_BATCH_MAX 256
+/* Keep producing while less than this waits in the connection's output;
+ * beyond it, wait until the client has read it all. */
+#define FETCH_OUTPUT_AHEAD (2048 * 1024)
+
+struct fetch_msg {
+	uint32_t seq;
+	bool exists;
+	bool seen_set;                /* this FETCH set \Seen: report FLAGS */
+	struct store_message_info info;   /* strings and summary owned below */
+	char *emailid, *threadid;
+	void *summary_data;           /* malloc()ed copy */
+	size_t summary_size;
+};
+
+struct fetch_state {
+	char *name;
+	uint32_t uidvalidity;
+	bool uid_mode;
+	bool readonly;
+	struct fetch_request req;
+	struct mailbox_view flags_view;   /* keywords and \Recent, copied */
+	const uint32_t *uids, *seqs;
+	uint32_t count;
+	uint32_t next;                /* first message not yet batched */
+
+	struct fetch_msg batch[FETCH_BATCH_MAX];
+	uint32_t batch_count, batch_pos;
+	unsigned int item_pos;        /* next item of the current message */
+	bool line_open;               /* "* n FETCH (" written */
+	bool line_has_item;           /* an item follows: separate with SP */
+	struct arena *msg_arena;      /* the current message's tree */
+	struct message_part *tree;
+	uint8_t *ctes;
+	struct store_body *body;      /* the current message's bytes */
+	struct fetch_source lit;      /* a literal being streamed */
+	bool lit_active;
+	uint64_t lit_pos;
+
+	uint32_t *seen_uids;          /* \Seen set by this FETCH, ascending */
+	uint32_t seen_count, seen_alloc;
+	bool missing;                 /* some messages were expunged meanwhile */
+	bool finished;
+	bool failed_unknown_cte;
+	bool failed_parse;
+	struct buf out;               /* this step's output */
+};
+
+static void fetch_msg_clear(struct fetch_msg *m)
+{
+	free(m->summary_data);
+	free(m->emailid);
+	free(m->threadid);
+	memset(m, 0, sizeof(*m));
+}
+
+static void fetch_batch_clear(struct fetch_state *st)
+{
+	for (uint32_t i = 0; i < st->batch_count; i++)
+		fetch_msg_clear(&st->batch[i]);
+	st->batch_count = st->batch_pos = 0;
+}
+
+static void fetch_cleanup(struct imap_cmd *cmd)
+{
+	struct fetch_state *st = cmd->state;
+
+	if (st == NULL)
+		return;
+	fetch_batch_clear(st);
+	store_body_close(&st->body);
+	if (st->lit_active)
+		fetch_source_free(&st->lit);
+	st->lit_active = false;
+	arena_destroy(&st->msg_arena);
+	free(st->seen_uids);
+	st->seen_uids = NULL;
+	buf_free(&st->out);
+	cmd->state = NULL;
+}
+
+/* ---- worker: reading a batch ---- */
+
+struct batch_read {
+	struct fetch_state *st;
+	uint32_t first;               /* index of the batch's first uid */
+	uint32_t pos;
+};
+
+static bool batch_read_one(const struct store_message_info *info, void *ctx)
+{
+	struct batch_read *br = ctx;
+	struct fetch_state *st = br->st;
+
+	while (br->pos < st->batch_count && st->uids[br->first + br->pos] < info->uid)
+		br->pos++;
+	if (br->pos == st->batch_count || st->uids[br->first + br->pos] != info->uid)
+		return true;
+	struct fetch_msg *m = &st->batch[br->pos++];
+	m->exists = true;
+	m->info = *info;
+	m->emailid = xstrdup(info->emailid);
+	m->threadid = xstrdup(info->threadid);
+	if (info->summary != NULL && info->summary_size > 0) {
+		m->summary_data = xmalloc(info->summary_size);
+		memcpy(m->summary_data, info->summary, info->summary_size);
+		m->summary_size = info->summary_size;
+	}
+	m->info.summary = NULL;
+	m->info.emailid = m->info.threadid = NULL;
+	return true;
+}
+
+static void seen_add(struct fetch_state *st, uint32_t uid)
+{
+	if (st->seen_count == st->seen_alloc) {
+		st->seen_alloc = st->seen_alloc == 0 ? 64 : st->seen_alloc * 2;
+		st->seen_uids = xrealloc(st->seen_uids, st->seen_alloc * sizeof(uint32_t));
+	}
+	st->seen_uids[st->seen_count++] = uid;
+}
+
+/* Non-PEEK sections: \Seen on the batch's messages that lack it (RFC 9051
+ * §6.4.5), reported in their FETCH responses. */
+static enum store_result batch_set_seen(struct fetch_state *st, struct store *store)
+{
+	uint32_t uids[FETCH_BATCH_MAX], n = 0;
+	struct store_flag_change change = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_SEEN };
+	uint32_t *modified = NULL, modified_count = 0;
+	enum store_result r;
+
+	for (uint32_t i = 0; i < st->batch_count; i++) {
+		if (st->batch[i].exists && (st->batch[i].info.flags & STORE_FLAG_SEEN) == 0)
+			uids[n++] = st->batch[i].info.uid;
+	}
+	if (n == 0)
+		return STORE_OK;
+	r = store_messages_set_flags(store, st->name, st->uidvalidity, uids, n, &change,
+				     &modified, &modified_count);
+	free(modified);
+	if (r != STORE_OK)
+		return r;
+	/* Their modseqs moved: read them again (CONDSTORE's MODSEQ item). */
+	struct store_changes now;
+	if (store_messages_get(store, st->name, st->uidvalidity, uids, n, &now) != STORE_OK)
+		memset(&now, 0, sizeof(now));
+	for (uint32_t i = 0, j = 0; i < st->batch_count; i++) {
+		struct fetch_msg *m = &st->batch[i];
+
+		if (!m->exists || (m->info.flags & STORE_FLAG_SEEN) != 0)
+			continue;
+		m->info.flags |= STORE_FLAG_SEEN;
+		m->seen_set = true;
+		seen_add(st, m->info.uid);
+		while (j < now.changed_count && now.changed[j].uid < m->info.uid)
+			j++;
+		if (j < now.changed_count && now.changed[j].uid == m->info.uid) {
+			m->info.flags = now.changed[j].flags;
+			m->info.keywords = now.changed[j].keywords;
+			m->info.modseq = now.changed[j].modseq;
+		}
+	}
+	store_changes_free(&now);
+	return STORE_OK;
+}
+
+static enum store_result batch_load(struct fetch_state *st, struct store *store)
+{
+	struct batch_read br = { st, st->next, 0 };
+	uint32_t n = st->count - st->next < FETCH_BATCH_MAX ? st->count - st->next :
+		FETCH_BATCH_MAX;
+	enum store_result r;
+
+	fetch_batch_clear(st);
+	st->batch_count = n;
+	for (uint32_t i = 0; i < n; i++)
+		st->batch[i].seq = st->seqs[st->next + i];
+	r = store_messages_read(store, st->name, st->uidvalidity, st->uids + st->next, n,
+				st->req.needs_summary ? STORE_READ_SUMMARY : 0, batch_read_one, &br);
+	st->next += n;
+	if (r == STORE_OK && st->req.sets_seen && !st->readonly)
+		r = batch_set_seen(st, store);
+	return r;
+}
+
+/* ---- worker: one message's items ---- */
+
+static bool summary_read(void *ctx, uint64_t offset, void *buf, size_t len)
+{
+	return store_body_read(ctx, offset, buf, len) == STORE_OK;
+}
+
+/* A message stored without a summary (it could not be made at delivery):
+ * make one now from its bytes, for this FETCH only. */
+static void summary_from_body(struct fetch_msg *m, struct store_body *body)
+{
+	struct mail_summary_builder *b = mail_summary_builder_create();
+	char chunk[64 * 1024];
+	uint64_t size = store_body_size(body);
+	bool ok = true;
+
+	for (uint64_t off = 0; ok && off < size;) {
+		size_t n = size - off < sizeof(chunk) ? (size_t)(size - off) : sizeof(chunk);
+
+		ok = store_body_read(body, off, chunk, n) == STORE_OK;
+		if (ok)
+			mail_summary_builder_feed(b, chunk, n);
+		off += n;
+	}
+	if (ok && mail_summary_builder_finish(b, summary_read, body)) {
+		const struct buf *enc = mail_summary_builder_encoded(b);
+
+		m->summary_data = xmalloc(enc->len);
+		memcpy(m->summary_data, enc->data, enc->len);
+		m->summary_size = enc->len;
+	}
+	mail_summary_builder_destroy(&b);
+}
+
+/* RFC 3516 §4.2: a part whose encoding is unknown (or whose data does not
+ * decode) fails the command with NO, and no FETCH response is started for
+ * the message: checked before its line is written. STORE_NOT_FOUND skips
+ * the message; the reason is kept for the tagged reply. */
+static enum store_result binary_precheck(struct fetch_state *st)
+{
+	if (st->tree == NULL || st->body == NULL)
+		return STORE_OK;
+	for (unsigned int i = 0; i < st->req.count; i++) {
+		const struct fetch_item *item = &st->req.items[i];
+		struct fetch_source src;
+		enum store_result r;
+
+		if (item->kind != FETCH_SECTION || item->section.kind == SECTION_BODY)
+			continue;
+		r = fetch_section_source(&item->section, st->tree, st->ctes, st->body, &src);
+		bool unknown = src.unknown_cte, invalid = src.invalid_data;
+		fetch_source_free(&src);
+		if (r != STORE_OK)
+			return r;
+		if (unknown || invalid) {
+			if (unknown)
+				st->failed_unknown_cte = true;
+			else
+				st->failed_parse = true;
+			return STORE_NOT_FOUND;
+		}
+	}
+	return STORE_OK;
+}
+
+/* Opens what the current message needs; false when it is gone (skipped). */
+static enum store_result message_begin(struct fetch_state *st, struct store *store,
+				       struct fetch_msg *m, struct mail_summary *sum,
+				       bool *have_sum_r)
+{
+	enum store_result r;
+
+	*have_sum_r = false;
+	if (st->req.needs_body || m->summary_data == NULL) {
+		if (st->req.needs_body || st->req.needs_summary) {
+			r = store_body_open(store, st->name, st->uidvalidity, m->info.uid, &st->body);
+			if (r != STORE_OK)
+				return r;
+		}
+	}
+	if (st->req.needs_summary && m->summary_data == NULL && st->body != NULL)
+		summary_from_body(m, st->body);
+	if (m->summary_data != NULL &&
+	    mail_summary_decode(m->summary_data, m->summary_size, sum))
+		*have_sum_r = true;
+	arena_reset(st->msg_arena);
+	st->tree = NULL;
+	st->ctes = NULL;
+	if (*have_sum_r && st->req.needs_body)
+		st->tree = mail_summary_tree(sum, st->msg_arena, &st->ctes);
+	return binary_precheck(st);
+}
+
+static void write_flags(struct fetch_state *st, const struct fetch_msg *m)
+{
+	buf_append_str(&st->out, "FLAGS ");
+	mailbox_view_format_flags(&st->flags_view, m->info.uid, m->info.flags,
+				  m->info.keywords, &st->out);
+}
+
+/* The simple items; false for FETCH_SECTION (handled by the caller). */
+static bool write_simple_item(struct fetch_state *st, const struct fetch_msg *m,
+			      const struct fetch_item *item, const struct mail_summary *sum,
+			      bool have_sum)
+{
+	char date[32];
+
+	switch (item->kind) {
+	case FETCH_UID:
+		buf_printf(&st->out, "UID %" PRIu32, m->info.uid);
+		return true;
+	case FETCH_FLAGS:
+		write_flags(st, m);
+		return true;
+	case FETCH_INTERNALDATE:
+		imap_datetime_format(m->info.internaldate, m->info.internaldate_zone_min, date);
+		buf_printf(&st->out, "INTERNALDATE \"%s\"", date);
+		return true;
+	case FETCH_RFC822_SIZE:
+		buf_printf(&st->out, "RFC822.SIZE %" PRIu64, m->info.size);
+		return true;
+	case FETCH_ENVELOPE:
+		buf_append_str(&st->out, "ENVELOPE ");
+		if (have_sum)
+			buf_append(&st->out, sum->envelope, sum->envelope_len);
+		else
+			buf_append_str(&st->out, "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
+		return true;
+	case FETCH_BODY:
+	case FETCH_BODYSTRUCTURE:
+		buf_append_str(&st->out, item->kind == FETCH_BODY ? "BODY " : "BODYSTRUCTURE ");
+		if (have_sum && item->kind == FETCH_BODY)
+			buf_append(&st->out, sum->body, sum->body_len);
+		else if (have_sum)
+			buf_append(&st->out, sum->bodystructure, sum->bodystructure_len);
+		else
+			buf_printf(&st->out, "(\"text\" \"plain\" NIL NIL NIL \"7bit\" %" PRIu64
+				   " 0)", m->info.size);
+		return true;
+	case FETCH_MODSEQ:
+		buf_printf(&st->out, "MODSEQ (%" PRIu64 ")", m->info.modseq);
+		return true;
+	case FETCH_SAVEDATE:
+		imap_datetime_format(m->info.savedate, 0, date);
+		buf_printf(&st->out, "SAVEDATE \"%s\"", date);
+		return true;
+	case FETCH_EMAILID:
+		buf_printf(&st->out, "EMAILID (%s)", m->emailid);
+		return true;
+	case FETCH_THREADID:
+		if (m->threadid != NULL && *m->threadid != '\0')
+			buf_printf(&st->out, "THREADID (%s)", m->threadid);
+		else
+			buf_append_str(&st->out, "THREADID NIL");
+		return true;
+	case FETCH_PREVIEW:
+		buf_append_str(&st->out, "PREVIEW ");
+		if (have_sum)
+			imap_write_string(&st->out, sum->preview, sum->preview_len);
+		else
+			buf_append_str(&st->out, "NIL");
+		return true;
+	case FETCH_SECTION:
+		break;
+	}
+	return false;
+}
+
+/* Starts a section's value; bytes that do not fit the step are streamed
+ * by later steps (st->lit_active). */
+static enum store_result write_section(struct fetch_state *st, const struct fetch_section *sec,
+				       bool have_sum)
+{
+	struct fetch_source *src = &st->lit;
+	enum store_result r;
+
+	buf_append_str(&st->out, sec->response_name);
+	if (sec->partial)
+		buf_printf(&st->out, "<%" PRIu64 ">", sec->origin);
+	buf_append_char(&st->out, ' ');
+	if (!have_sum || st->tree == NULL || st->body == NULL) {
+		buf_append_str(&st->out, "NIL");
+		return STORE_OK;
+	}
+	r = fetch_section_source(sec, st->tree, st->ctes, st->body, src);
+	if (r != STORE_OK) {
+		fetch_source_free(src);
+		return r;
+	}
+	if (src->unknown_cte || src->invalid_data) {
+		if (src->unknown_cte)
+			st->failed_unknown_cte = true;
+		else
+			st->failed_parse = true;
+		buf_append_str(&st->out, "NIL");
+		fetch_source_free(src);
+		return STORE_OK;
+	}
+	if (src->nil) {
+		/* No such part: empty, as Dovecot answers (RFC 9051 leaves it
+		 * open; an empty string keeps clients that expect a string). */
+		buf_append_str(&st->out, sec->kind == SECTION_BINARY_SIZE ? "0" : "\"\"");
+		fetch_source_free(src);
+		return STORE_OK;
+	}
+	uint64_t size = src->in_memory ? src->mem.len : src->size;
+	if (sec->kind == SECTION_BINARY_SIZE) {
+		buf_printf(&st->out, "%" PRIu64, size);
+		fetch_source_free(src);
+		return STORE_OK;
+	}
+	bool literal8 = sec->kind == SECTION_BINARY && src->has_nul;
+	if (sec->kind == SECTION_BINARY && !src->in_memory && !src->decoding) {
+		const struct message_part *part = message_part_find(st->tree, sec->part);
+
+		literal8 = part != NULL && (part->flags & MESSAGE_PART_FLAG_HAS_NUL) != 0;
+	}
+	buf_printf(&st->out, "%s{%" PRIu64 "}\r\n", literal8 ? "~" : "", size);
+	st->lit_active = true;
+	st->lit_pos = 0;
+	return STORE_OK;
+}
+
+/* Streams the active literal into the step's output, up to its budget. */
+static enum store_result literal_continue(struct fetch_state *st)
+{
+	bool done = false;
+	enum store_result r = STORE_OK;
+
+	while (!done && st->out.len < FETCH_STEP_BYTES) {
+		r = fetch_source_read(&st->lit, st->body, FETCH_STEP_BYTES - st->out.len,
+				      &st->out, &done);
+		if (r != STORE_OK)
+			return r;
+	}
+	if (done) {
+		fetch_source_free(&st->lit);
+		st->lit_active = false;
+	}
+	return STORE_OK;
+}
+
+static void message_end(struct fetch_state *st)
+{
+	store_body_close(&st->body);
+	st->item_pos = 0;
+	st->line_open = false;
+	st->line_has_item = false;
+	st->batch_pos++;
+}
+
+/* Worker: produce up to FETCH_STEP_BYTES of responses. */
+static void fetch_run(struct store_job *job, struct store *store)
+{
+	struct fetch_state *st = job->ctx;
+	struct mail_summary sum;
+	bool have_sum = false;
+	enum store_result r = STORE_OK;
+
+	buf_clear(&st->out);
+	while (r == STORE_OK && st->out.len < FETCH_STEP_BYTES) {
+		if (st->lit_active) {
+			r = literal_continue(st);
+			continue;
+		}
+		if (st->batch_pos == st->batch_count) {
+			if (st->next == st->count) {
+				st->finished = true;
+				break;
+			}
+			r = batch_load(st, store);
+			continue;
+		}
+		struct fetch_msg *m = &st->batch[st->batch_pos];
+		if (!m->exists) {
+			st->missing = true;
+			st->batch_pos++;
+			continue;
+		}
+		/* (Re)decode the summary each step: it points into m's copy. */
+		if (!st->line_open) {
+			r = message_begin(st, store, m, &sum, &have_sum);
+			if (r == STORE_NOT_FOUND) {
+				/* Gone, or refused by binary_precheck(). */
+				if (!st->failed_unknown_cte && !st->failed_parse)
+					st->missing = true;
+				store_body_close(&st->body);
+				st->batch_pos++;
+				r = STORE_OK;
+				continue;
+			}
+			if (r != STORE_OK)
+				break;
+			buf_printf(&st->out, "* %" PRIu32 " FETCH (", m->seq);
+			st->line_open = true;
+			/* UID first under UID FETCH (RFC 9051 §6.4.9), FLAGS
+			 * when \Seen was set and FLAGS not asked for. */
+			if (st->uid_mode || st->req.has_uid) {
+				buf_printf(&st->out, "UID %" PRIu32, m->info.uid);
+				st->line_has_item = true;
+			}
+			if (m->seen_set && !st->req.has_flags) {
+				if (st->line_has_item)
+					buf_append_char(&st->out, ' ');
+				write_flags(st, m);
+				st->line_has_item = true;
+			}
+		} else {
+			have_sum = m->summary_data != NULL &&
+				mail_summary_decode(m->summary_data, m->summary_size, &sum);
+		}
+		while (r == STORE_OK && !st->lit_active && st->item_pos < st->req.count &&
+		       st->out.len < FETCH_STEP_BYTES) {
+			const struct fetch_item *item = &st->req.items[st->item_pos++];
+
+			if (item->kind == FETCH_UID)
+				continue;
+			if (st->line_has_item)
+				buf_append_char(&st->out, ' ');
+			st->line_has_item = true;
+			if (!write_simple_item(st, m, item, &sum, have_sum))
+				r = write_section(st, &item->section, have_sum);
+		}
+		if (r == STORE_OK && !st->lit_active && st->item_pos == st->req.count) {
+			buf_append_str(&st->out, ")\r\n");
+			message_end(st);
+		}
+	}
+	if (st->out.overflow && r == STORE_OK)
+		r = STORE_ERROR;
+	job->result = r;
+}
+
+/* ---- loop ---- */
+
+static void fetch_submit_step(struct imap_cmd *cmd);
+
+static bool fetch_final_done(struct store_job *job)
+{
+	struct fetch_state *st = job->ctx;
+	struct imap_cmd *cmd = job->cmd;
+
+	if (st->failed_unknown_cte)
+		imap_cmd_reply(cmd, "NO", "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding");
+	else if (st->failed_parse)
+		imap_cmd_reply(cmd, "NO", "[PARSE] Invalid data in MIME part");
+	else if (st->missing)
+		imap_cmd_reply(cmd, "NO", "[EXPUNGEISSUED] Some of the requested messages "
+			       "no longer exist");
+	else
+		imap_cmd_store_error(cmd, job->result);
+	return true;
+}
+
+static void fetch_on_drained(struct imap_cmd *cmd)
+{
+	fetch_submit_step(cmd);
+}
+
+static bool fetch_step_done(struct store_job *job)
+{
+	struct fetch_state *st = job->ctx;
+	struct imap_cmd *cmd = job->cmd;
+	struct imap_session *s = cmd->session;
+
+	if (st->out.len > 0)
+		conn_write(s->conn, st->out.data, st->out.len);
+	buf_clear(&st->out);
+	if (job->result != STORE_OK) {
+		/* A response line may be cut: the client cannot parse on. */
+		log_error("%s: user=%s: FETCH failed: %s", conn_peer_str(s->conn), s->user,
+			  store_result_name(job->result));
+		imap_cmd_store_error(cmd, job->result);
+		imap_session_bye(s, "Internal error while sending a message");
+		return true;
+	}
+	if (!st->finished) {
+		if (conn_output_size(s->conn) >= FETCH_OUTPUT_AHEAD && conn_output_full(s->conn)) {
+			cmd->output_drained = fetch_on_drained;
+			return false;
+		}
+		fetch_submit_step(cmd);
+		return false;
+	}
+	/* The changes of others, and ours to the set silenced (we reported
+	 * the \Seen we set). */
+	struct mailbox_view_apply apply = {
+		.allow_expunge = st->uid_mode,
+		.include_uid = st->uid_mode,
+		.silent_uids = st->seen_uids,
+		.silent_count = st->seen_count,
+	};
+	if (imap_store_job_submit(cmd, NULL, fetch_final_done, st, true, &apply) == NULL)
+		return true;
+	return false;
+}
+
+static void fetch_submit_step(struct imap_cmd *cmd)
+{
+	struct fetch_state *st = cmd->state;
+
+	if (imap_store_job_submit(cmd, fetch_run, fetch_step_done, st, false, NULL) == NULL)
+		imap_cmd_complete(cmd);
+}
+
+enum cmd_step cmd_fetch(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->session;
+	struct mailbox_view *v = s->selected;
+	bool uid_mode = strncmp(cmd->name, "UID ", 4) == 0;
+	struct fetch_state *st;
+	const char *error;
+	uint32_t *uids, count;
+
+	if (cmd->arg_count < 2 || cmd->arg_count > 3) {
+		imap_cmd_reply(cmd, "BAD", "%s needs a set and data items", cmd->name);
+		return CMD_STEP_DONE;
+	}
+	if (cmd->arg_count == 3) {
+		/* RFC 7162 fetch-modifier (CHANGEDSINCE, VANISHED): issue 5. */
+		imap_cmd_reply(cmd, "BAD", "FETCH modifiers are not supported");
+		return CMD_STEP_DONE;
+	}
+	st = arena_alloc(cmd->arena, sizeof(*st));
+	if (!fetch_items_parse(&cmd->args[1], cmd->arena, &st->req, &error)) {
+		imap_cmd_reply(cmd, "BAD", "%s", error);
+		return CMD_STEP_DONE;
+	}
+	if (!seq_uids_from_arg(cmd, &cmd->args[0], uid_mode, &uids, &count))
+		return CMD_STEP_DONE;
+	st->name = arena_strdup(cmd->arena, v->name);
+	st->uidvalidity = v->uidvalidity;
+	st->uid_mode = uid_mode;
+	st->readonly = v->readonly;
+	st->uids = uids;
+	st->count = count;
+	uint32_t *seqs = arena_alloc(cmd->arena, (count > 0 ? count : 1) * sizeof(*seqs));
+	for (uint32_t i = 0; i < count; i++)
+		seqs[i] = mailbox_view_seq(v, uids[i]);
+	st->seqs = seqs;
+	/* FLAGS are formatted on the worker from a copy of what the view
+	 * knows now (the view changes only at the final sync). */
+	st->flags_view.rev1 = v->rev1;
+	st->flags_view.first_recent_uid = v->first_recent_uid;
+	st->flags_view.keyword_count = v->keyword_count;
+	st->flags_view.keywords = arena_alloc(cmd->arena, (v->keyword_count + 1) * sizeof(char *));
+	for (unsigned int i = 0; i < v->keyword_count; i++)
+		st->flags_view.keywords[i] = arena_strdup(cmd->arena, v->keywords[i]);
+	st->msg_arena = arena_create(4096);
+	buf_init(&st->out, FETCH_STEP_BYTES + 64 * 1024 + 16 * 1024 * 1024);
+	cmd->state = st;
+	cmd->cleanup = fetch_cleanup;
+	if (count == 0) {
+		st->finished = true;
+		st->next = 0;
+	}
+	if (imap_store_job_submit(cmd, fetch_run, fetch_step_done, st, false, NULL) == NULL)
+		return CMD_STEP_DONE;
+	return CMD_STEP_WAIT;
+}

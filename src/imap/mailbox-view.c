@@ -65,9 +65,22 @@ void mailbox_view_free(struct mailbox_view **vp)
 	free(v->name);
 	free(v->uids);
 	free(v->pending_expunges);
+	free(v->saved_uids);
 	free_keywords(v->keywords, v->keyword_count);
 	free(v);
 	*vp = NULL;
+}
+
+void mailbox_view_save_result(struct mailbox_view *v, const uint32_t *uids, uint32_t count)
+{
+	free(v->saved_uids);
+	v->saved_uids = NULL;
+	v->saved_count = 0;
+	if (count == 0)
+		return;
+	v->saved_uids = xmalloc(count * sizeof(*uids));
+	memcpy(v->saved_uids, uids, count * sizeof(*uids));
+	v->saved_count = count;
 }
 
 uint32_t mailbox_view_seq(const struct mailbox_view *v, uint32_t uid)

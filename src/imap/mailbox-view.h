@@ -28,6 +28,11 @@ struct mailbox_view {
 	 * during FETCH, STORE or SEARCH: RFC 9051 §7.5.1). Still numbered. */
 	uint32_t *pending_expunges;
 	uint32_t pending_count;
+	/* RFC 5182 SEARCHRES: the result SEARCH RETURN (SAVE) kept, as UIDs
+	 * (ascending); "$" names those still in the view. Empty until a SAVE;
+	 * gone with the view (a new SELECT starts empty). */
+	uint32_t *saved_uids;
+	uint32_t saved_count;
 };
 
 /* Called for each untagged response line (without CRLF). */
@@ -37,6 +42,9 @@ typedef void mailbox_view_emit_fn(void *ctx, const char *line);
 struct mailbox_view *mailbox_view_create(const char *name, bool readonly, bool rev1,
 					 struct store_snapshot *snapshot);
 void mailbox_view_free(struct mailbox_view **view);
+
+/* Replaces the saved search result (copied). */
+void mailbox_view_save_result(struct mailbox_view *view, const uint32_t *uids, uint32_t count);
 
 /* The sequence number of uid, 0 when not in the view. */
 uint32_t mailbox_view_seq(const struct mailbox_view *view, uint32_t uid);

@@ -43,8 +43,18 @@ enum seq_uids_result seq_uids_resolve(const struct mailbox_view *v, const char *
 	case SEQSET_BAD:
 		return SEQ_UIDS_BAD;
 	}
-	if (set.dollar)
-		return SEQ_UIDS_DOLLAR;
+	if (set.dollar) {
+		/* RFC 5182 §2.1: the saved UIDs, whatever the command's mode;
+		 * those expunged since are no longer in the view. */
+		uids = arena_alloc(arena, (v->saved_count ? v->saved_count : 1) * sizeof(uint32_t));
+		for (uint32_t i = 0; i < v->saved_count; i++) {
+			if (mailbox_view_seq(v, v->saved_uids[i]) != 0)
+				uids[n++] = v->saved_uids[i];
+		}
+		*uids_r = uids;
+		*count_r = n;
+		return SEQ_UIDS_OK;
+	}
 
 	if (!uid_mode) {
 		seqset_resolve(&set, v->count);
@@ -100,9 +110,6 @@ bool seq_uids_from_arg(struct imap_cmd *cmd, const struct imap_arg *arg, bool ui
 	case SEQ_UIDS_TOO_BIG:
 		imap_cmd_reply(cmd, "NO", "[LIMIT] Too many ranges in the set (at most %u)",
 			       SEQ_UIDS_MAX_RANGES);
-		break;
-	case SEQ_UIDS_DOLLAR:
-		imap_cmd_reply(cmd, "BAD", "Search result references ($) are not supported");
 		break;
 	}
 	return false;

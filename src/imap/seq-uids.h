@@ -24,7 +24,6 @@ enum seq_uids_result {
 	SEQ_UIDS_OK,
 	SEQ_UIDS_BAD,        /* not a sequence set */
 	SEQ_UIDS_TOO_BIG,    /* more than SEQ_UIDS_MAX_RANGES parts */
-	SEQ_UIDS_DOLLAR,     /* "$": no saved search result yet (SEARCHRES) */
 	SEQ_UIDS_RANGE,      /* a message number beyond the view, or '*' when empty */
 };
 
@@ -33,7 +32,8 @@ enum seq_uids_result {
  * empty). Message numbers must all exist (RFC 9051 §9 seq-number: they
  * range from 1 to the number of messages); UIDs outside the view are
  * ignored, and '*' is the highest UID in the view, so "559:*" includes it
- * even when it is below 559 (RFC 9051 §6.4.9). */
+ * even when it is below 559 (RFC 9051 §6.4.9). "$" (RFC 5182) is the
+ * view's saved search result, UIDs in either mode, less those gone. */
 enum seq_uids_result seq_uids_resolve(const struct mailbox_view *view, const char *set,
 				      size_t len, bool uid_mode, struct arena *arena,
 				      uint32_t **uids_r, uint32_t *count_r);

@@ -114,7 +114,9 @@ class LoopbackTest(ServerTestCase):
             b"IMAP4rev2", b"IMAP4rev1", b"LITERAL+", b"ID", b"ENABLE", b"UIDPLUS", b"MOVE",
             b"UNSELECT", b"NAMESPACE", b"CHILDREN", b"LIST-EXTENDED", b"LIST-STATUS",
             b"SPECIAL-USE", b"CREATE-SPECIAL-USE", b"MULTIAPPEND", b"APPENDLIMIT=67108864",
-            b"STATUS=SIZE"])
+            b"STATUS=SIZE", b"BINARY", b"ESEARCH", b"SEARCHRES", b"SORT", b"SORT=DISPLAY",
+            b"ESORT", b"THREAD=ORDEREDSUBJECT", b"THREAD=REFERENCES", b"WITHIN", b"PREVIEW",
+            b"SAVEDATE", b"OBJECTID"])
         self.assertEqual(m.noop()[0], "OK")
         typ, data = m.logout()
         self.assertEqual(typ, "BYE")

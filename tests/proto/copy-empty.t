@@ -33,7 +33,8 @@ S: j BAD *
 C: k COPY Sent
 S: k BAD *
 C: l UID COPY $$ Sent
-S: l BAD *
+# "$" with no saved search result is the empty set (RFC 5182 §2.1)
+S: l OK *
 C: m EXAMINE INBOX
 S: * 0 EXISTS
 S: * 0 RECENT

@@ -41,7 +41,8 @@ S: n BAD *
 C: o UID STORE 1 +FLAGS
 S: o BAD *
 C: p UID STORE $$ +FLAGS (\Seen)
-S: p BAD *
+# "$" with no saved search result is the empty set (RFC 5182 §2.1)
+S: p OK *
 C: q UID STORE 0 +FLAGS (\Seen)
 S: q BAD *
 C: r UID STORE 1:2, +FLAGS (\Seen)

@@ -37,7 +37,6 @@ static const char *resolve(const struct mailbox_view *v, const char *set, bool u
 	case SEQ_UIDS_OK: break;
 	case SEQ_UIDS_BAD: return "BAD";
 	case SEQ_UIDS_TOO_BIG: return "TOO_BIG";
-	case SEQ_UIDS_DOLLAR: return "DOLLAR";
 	case SEQ_UIDS_RANGE: return "RANGE";
 	}
 	out[0] = '\0';
@@ -65,7 +64,15 @@ int main(void)
 	CHECK_STR(resolve(empty, "1", false), "RANGE");
 	CHECK_STR(resolve(v, "0", false), "BAD");
 	CHECK_STR(resolve(v, "1,", false), "BAD");
-	CHECK_STR(resolve(v, "$", false), "DOLLAR");
+	/* RFC 5182: "$" is the saved result (empty until a SAVE), in UIDs
+	 * whatever the mode; saved UIDs no longer in the view drop out. */
+	CHECK_STR(resolve(v, "$", false), "");
+	static const uint32_t saved[] = { 5, 7, 12 };
+	mailbox_view_save_result(v, saved, 3);
+	CHECK_STR(resolve(v, "$", false), "5,12");
+	CHECK_STR(resolve(v, "$", true), "5,12");
+	mailbox_view_save_result(v, NULL, 0);
+	CHECK_STR(resolve(v, "$", true), "");
 
 	CHECK_STR(resolve(v, "1:4", true), "3");
 	CHECK_STR(resolve(v, "5:9", true), "5,8,9");

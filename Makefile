@@ -42,6 +42,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libpetrel.a
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libpetrel.a $(LDLIBS)
 
 test: all
+	scripts/install-deps --test
 	tests/run-all
 
 test-unit: $(UNIT_BIN)

@@ -6,7 +6,6 @@
 #include <strings.h>
 
 #include "core/xalloc.h"
-#include "mail/header.h"
 #include "mail/transfer-decode.h"
 
 /* Only HEADER.FIELDS results are held in memory: at most the header read. */
@@ -40,8 +39,12 @@ static bool field_listed(const struct fetch_section *sec, const char *name, size
 	return false;
 }
 
-/* HEADER.FIELDS[.NOT]: the matching fields as written (folding and line
- * endings kept), then the blank line. */
+/* HEADER.FIELDS[.NOT]: the header's fields as written (folding and line
+ * endings kept), those named in the list or those not named, then a blank
+ * line (for .NOT only if the header had one, as Dovecot answers). A "field" is a line and its
+ * continuation lines; a line without a colon (or continuation lines at the
+ * very start) is a field without a name: never listed, so .NOT keeps it,
+ * as Dovecot does. */
 static enum store_result header_fields(const struct fetch_section *sec,
 				       const struct message_part *msg, struct store_body *body,
 				       struct fetch_source *src)
@@ -50,29 +53,44 @@ static enum store_result header_fields(const struct fetch_section *sec,
 		(size_t)msg->header_size.bytes : FETCH_HEADER_READ_MAX;
 	char *hdr = xmalloc(len + 1);
 	enum store_result r = store_body_read(body, msg->header_offset, hdr, len);
-	struct header_iter it;
-	struct header_field f;
 	bool want_listed = sec->spec == SPEC_HEADER_FIELDS;
+	const char *p = hdr, *end = hdr + len;
+	bool blank = false;
 
 	if (r != STORE_OK) {
 		free(hdr);
 		return r;
 	}
-	hdr[len] = '\0';
-	header_iter_init(&it, hdr, len);
-	while (header_iter_next(&it, &f)) {
-		if (field_listed(sec, f.name, f.name_len) != want_listed)
-			continue;
-		const char *end = f.value + f.value_len;
-		const char *limit = hdr + len;
+	while (p < end) {
+		const char *field = p, *colon = NULL;
 
-		if (end < limit && *end == '\r')
-			end++;
-		if (end < limit && *end == '\n')
-			end++;
-		buf_append(&src->mem, f.name, (size_t)(end - f.name));
+		/* The blank line that ends the header. */
+		if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
+			blank = true;
+			break;
+		}
+		/* One field: its first line, then lines starting with WSP. */
+		do {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+			p = nl != NULL ? nl + 1 : end;
+		} while (p < end && (*p == ' ' || *p == '\t'));
+		if (*field != ' ' && *field != '\t')
+			colon = memchr(field, ':', (size_t)(p - field));
+		bool listed = false;
+		if (colon != NULL) {
+			const char *name_end = colon;
+
+			/* "Subject : x" (obsolete syntax) names "Subject" */
+			while (name_end > field && (name_end[-1] == ' ' || name_end[-1] == '\t'))
+				name_end--;
+			listed = field_listed(sec, field, (size_t)(name_end - field));
+		}
+		if (listed == want_listed)
+			buf_append(&src->mem, field, (size_t)(p - field));
 	}
-	buf_append_str(&src->mem, "\r\n");
+	if (want_listed || blank || msg->header_size.bytes > len)
+		buf_append_str(&src->mem, "\r\n");
 	free(hdr);
 	return STORE_OK;
 }

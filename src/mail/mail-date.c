@@ -164,14 +164,20 @@ bool mail_date_parse(const char *value, size_t len, time_t *t_r, int *zone_min_r
 	skip_cfws(&r);
 	if (!read_int(&r, 2, &min, NULL))
 		return false;
+	const char *time_end = r.p;
 	skip_cfws(&r);
 	if (r.p < r.end && *r.p == ':') {
 		r.p++;
 		skip_cfws(&r);
 		if (!read_int(&r, 2, &sec, NULL))
 			return false;
+		time_end = r.p;
 	}
 	skip_cfws(&r);
+	/* RFC 5322 §3.3: FWS before the zone; "00:01+0000" is not a date
+	 * (Dovecot does not read it either, and SORT must agree). */
+	if (r.p < r.end && (*r.p == '+' || *r.p == '-') && r.p == time_end)
+		return false;
 	if (r.p < r.end && (*r.p == '+' || *r.p == '-')) {
 		int sign = *r.p == '-' ? -1 : 1;
 		int hhmm;

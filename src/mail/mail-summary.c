@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "core/xalloc.h"
 #include "mail/address.h"
 #include "mail/base-subject.h"
@@ -271,15 +273,36 @@ static const char *root_field(struct mail_summary_builder *b, const char *name, 
 	return s;
 }
 
+/* A SORT key (RFC 5256 §2.1 compares with i;unicode-casemap, RFC 5051):
+ * folded as SEARCH folds, then each character upper-cased, because the
+ * RFC's comparator maps to title case, so "[" sorts after letters and "_"
+ * after "E" as in Dovecot. Compared bytewise by sort-query.c. */
 static const char *folded(struct arena *arena, const char *s, size_t len)
 {
-	struct buf out;
+	struct buf out, up;
 	const char *r;
 
 	buf_init(&out, SUMMARY_FIELD_MAX);
+	buf_init(&up, SUMMARY_FIELD_MAX);
 	casefold_utf8(s, len, &out);
-	r = arena_strndup(arena, out.data != NULL ? out.data : "", out.len);
+	for (size_t i = 0; i < out.len;) {
+		utf8proc_int32_t cp;
+		utf8proc_uint8_t enc[4];
+		utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)out.data + i,
+						      (utf8proc_ssize_t)(out.len - i), &cp);
+
+		if (n <= 0) {
+			/* casefold_utf8() gives valid UTF-8; never loop anyway */
+			buf_append(&up, out.data + i, 1);
+			i++;
+			continue;
+		}
+		buf_append(&up, enc, (size_t)utf8proc_encode_char(utf8proc_toupper(cp), enc));
+		i += (size_t)n;
+	}
+	r = arena_strndup(arena, up.data != NULL ? up.data : "", up.len);
 	buf_free(&out);
+	buf_free(&up);
 	return r;
 }
 
@@ -290,16 +313,24 @@ static void address_keys(struct mail_summary_builder *b, const char *name,
 {
 	size_t len;
 	const char *value = root_field(b, name, &len);
+	/* The first entry of the list as ENVELOPE shows it: a group's start
+	 * ("undisclosed-recipients:;") counts, with the group name as its
+	 * mailbox, as in Dovecot. */
 	const struct mail_address *a =
-		mail_address_first(mail_address_parse(b->arena, value, len, MAIL_ADDRESS_MAX, 0));
+		mail_address_parse(b->arena, value, len, MAIL_ADDRESS_MAX, 0);
 	struct buf d;
 
+	if (a != NULL && a->mailbox == NULL)
+		a = mail_address_first(a);
 	*sort_r = a != NULL && a->mailbox != NULL ? folded(b->arena, a->mailbox,
 							   strlen(a->mailbox)) : "";
 	if (display_r == NULL)
 		return;
 	buf_init(&d, SUMMARY_FIELD_MAX);
-	mail_address_display_name(a, &d);
+	if (a != NULL && a->domain == NULL && a->mailbox != NULL)
+		buf_append_str(&d, a->mailbox);   /* a group: its name */
+	else
+		mail_address_display_name(a, &d);
 	*display_r = folded(b->arena, d.data != NULL ? d.data : "", d.len);
 	buf_free(&d);
 }

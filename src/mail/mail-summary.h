@@ -45,12 +45,14 @@ struct mail_summary {
 	const char *in_reply_to;
 	const char *references;
 	const char *subject;           /* RFC 2047-decoded, unfolded, not folded */
-	const char *base_subject;      /* RFC 5256 base subject, case-folded */
+	/* SORT and THREAD keys, folded and upper-cased for bytewise comparison
+	 * as i;unicode-casemap orders them (mail-summary.c folded()). */
+	const char *base_subject;      /* RFC 5256 base subject */
 	bool subject_is_reply;         /* RFC 5256 §2.1 reply/forward marker seen */
-	const char *sort_from;         /* first address's addr-mailbox, folded (RFC 5256) */
+	const char *sort_from;         /* first address's addr-mailbox (RFC 5256) */
 	const char *sort_to;
 	const char *sort_cc;
-	const char *display_from;      /* RFC 5957 display name or address, folded */
+	const char *display_from;      /* RFC 5957 display name or address */
 	const char *display_to;
 	uint32_t part_count;           /* the MIME tree, pre-order */
 	const unsigned char *parts;    /* encoded records; see mail_summary_tree() */

@@ -23,6 +23,7 @@ struct mpart {
 	uint64_t header_line, body_line;    /* line numbers where they start */
 	struct mpart *last_child;
 	bool header_done;
+	bool header_blank;                  /* ended by its blank line (not cut) */
 	bool closed;                        /* close delimiter seen */
 };
 
@@ -49,6 +50,7 @@ struct message_parser {
 	bool line_start;          /* the next byte starts a line */
 	bool last_cr;             /* the last byte consumed was CR */
 	unsigned int prev_eol;    /* 0, 1 or 2: the line break just before offset */
+	bool after_close_line;    /* the last complete line was a close delimiter */
 
 	char *header;             /* cur's header, at most MESSAGE_PARSER_HEADER_MAX */
 	size_t header_len;
@@ -105,6 +107,7 @@ static void header_done(struct message_parser *p, bool split)
 	struct header_field f;
 
 	mp->header_done = true;
+	mp->header_blank = split;
 	part->body_offset = p->offset;
 	mp->body_line = p->lines;
 	part->header_size.bytes = p->offset - part->header_offset;
@@ -143,7 +146,15 @@ static void header_done(struct message_parser *p, bool split)
 			}
 		} else if (split) {
 			part->flags |= MESSAGE_PART_FLAG_LIMITED;
+		} else if (multipart) {
+			/* The header ends the message: a multipart with no parts. */
+			part->flags |= MESSAGE_PART_FLAG_MULTIPART;
 		}
+	} else if (strcmp(part->type, "multipart") == 0 && (split ? can_split(p, mp) : true)) {
+		/* No usable boundary: as in Dovecot, a multipart without parts
+		 * whose body is opaque. BODYSTRUCTURE shows one empty
+		 * text/plain stand-in, so section 1 is empty, not the body. */
+		part->flags |= MESSAGE_PART_FLAG_MULTIPART;
 	}
 	if (p->callback != NULL)
 		p->callback(part, p->header != NULL ? p->header : "", p->header_len,
@@ -164,7 +175,7 @@ static void end_part(struct mpart *mp, uint64_t end, uint64_t end_line)
 
 	part->body_size.bytes = end - part->body_offset;
 	part->body_size.lines = end_line - mp->body_line;
-	if ((part->flags & MESSAGE_PART_FLAG_MULTIPART) && !mp->closed)
+	if ((part->flags & MESSAGE_PART_FLAG_MULTIPART) && part->boundary != NULL && !mp->closed)
 		part->flags |= MESSAGE_PART_FLAG_NO_FINAL_BOUNDARY;
 }
 
@@ -179,9 +190,32 @@ static void end_until(struct message_parser *p, struct mpart *stop, bool at_deli
 
 	if (p->cur != stop && !p->cur->header_done)
 		header_done(p, false);
-	if (at_delimiter && p->prev_eol > 0 && end - p->prev_eol >= p->cur->part.body_offset) {
-		end -= p->prev_eol;
-		end_line--;
+	/* Dovecot's counting, which BODYSTRUCTURE sizes and sections follow:
+	 * a close delimiter's line break is its own, even when the next line
+	 * is an outer delimiter. */
+	if (at_delimiter && p->prev_eol > 0 && !p->after_close_line) {
+		struct mpart *mp = p->cur;
+		struct message_part *part = &mp->part;
+		const struct message_part *parent = part->parent;
+
+		if (end - p->prev_eol >= part->body_offset) {
+			end -= p->prev_eol;
+			end_line--;
+		} else if (mp != stop && mp->header_blank && parent != NULL &&
+			   (parent->flags & MESSAGE_PART_FLAG_MULTIPART) &&
+			   end - p->prev_eol >= part->header_offset) {
+			/* A MIME part the delimiter ends right after its header's
+			 * blank line: that line break still belongs to the
+			 * delimiter, as Dovecot counts, so .MIME ends before it.
+			 * (A header the delimiter cut keeps its last break; a
+			 * multipart's own first delimiter leaves it alone.) */
+			part->header_size.bytes -= p->prev_eol;
+			part->header_size.lines--;
+			part->body_offset -= p->prev_eol;
+			mp->body_line--;
+			end -= p->prev_eol;
+			end_line--;
+		}
 	}
 	while (p->cur != stop) {
 		end_part(p->cur, end, end_line);
@@ -255,12 +289,15 @@ static size_t content(struct message_parser *p, const unsigned char *d, size_t n
 	if (p->mode == MODE_HEADER && blank) {
 		header_done(p, true);
 	} else if (p->mode == MODE_BOUNDARY_LINE) {
+		p->after_close_line = p->pending_parent == NULL;
 		if (p->pending_parent != NULL)
 			new_part(p, p->pending_parent);
 		else
 			p->mode = MODE_BODY;
 		p->pending_parent = NULL;
+		return len;
 	}
+	p->after_close_line = false;
 	return len;
 }
 

@@ -606,6 +606,241 @@ static const struct bs_case cases[] = {
 	  "NIL)(\"text\" \"html\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 11 0"
 	  " NIL NIL NIL NIL) \"alternative\" (\"boundary\" \"c\") NIL NIL NIL) 10 "
 	  "NIL NIL NIL NIL) \"mixed\" (\"boundary\" \"a\") NIL NIL NIL)" },
+	/* Odd parameter lists: Dovecot's RFC 2045 tokens and RFC 2231 joining
+	 * (found by comparing random input with it). */
+	/* Content-Type: a/b; name*1=us-ascii ; name*="a;b" */
+	{ "Content-Type: a/b; name*1=us-ascii ; name*=\"a;b\"\r\n"
+	  "\r\n"
+	  "x\r\n", 55,
+	  "(\"a\" \"b\" (\"name*1\" \"us-ascii\" \"name*1*\" \"a;b\") NIL NIL \"7b"
+	  "it\" 3)",
+	  "(\"a\" \"b\" (\"name*1\" \"us-ascii\" \"name*1*\" \"a;b\") NIL NIL \"7b"
+	  "it\" 3 NIL NIL NIL NIL)" },
+	/* Content-Type: a/b; n*x=b; n**=c; *=d; n*0x=e */
+	{ "Content-Type: a/b; n*x=b; n**=c; *=d; n*0x=e\r\n"
+	  "\r\n"
+	  "x\r\n", 51,
+	  "(\"a\" \"b\" (\"n*x\" \"b\" \"n*0x\" \"e\" \"*\" \"d\" \"n*\" \"c\") NI"
+	  "L NIL \"7bit\" 3)",
+	  "(\"a\" \"b\" (\"n*x\" \"b\" \"n*0x\" \"e\" \"*\" \"d\" \"n*\" \"c\") NI"
+	  "L NIL \"7bit\" 3 NIL NIL NIL NIL)" },
+	/* Content-Type: a/b; name==?utf-8?q?x?=; a==b */
+	{ "Content-Type: a/b; name==?utf-8?q?x?=; a==b\r\n"
+	  "\r\n"
+	  "x\r\n", 50,
+	  "(\"a\" \"b\" (\"name\" \"=?utf-8?q?x?=\" \"a\" \"=b\") NIL NIL \"7bit\""
+	  " 3)",
+	  "(\"a\" \"b\" (\"name\" \"=?utf-8?q?x?=\" \"a\" \"=b\") NIL NIL \"7bit\""
+	  " 3 NIL NIL NIL NIL)" },
+	/* Content-Type: a/b; a=b c; d=e */
+	{ "Content-Type: a/b; a=b c; d=e\r\n"
+	  "\r\n"
+	  "x\r\n", 36,
+	  "(\"a\" \"b\" (\"a\" \"b\" \"d\" \"e\") NIL NIL \"7bit\" 3)",
+	  "(\"a\" \"b\" (\"a\" \"b\" \"d\" \"e\") NIL NIL \"7bit\" 3 NIL NIL NIL N"
+	  "IL)" },
+	/* Content-Type: a/b; a=(c)b(c); d=e */
+	{ "Content-Type: a/b; a=(c)b(c); d=e\r\n"
+	  "\r\n"
+	  "x\r\n", 40,
+	  "(\"a\" \"b\" (\"a\" \"b\" \"d\" \"e\") NIL NIL \"7bit\" 3)",
+	  "(\"a\" \"b\" (\"a\" \"b\" \"d\" \"e\") NIL NIL \"7bit\" 3 NIL NIL NIL N"
+	  "IL)" },
+	/* Content-Type: a/b; a=b/c; d=[e]; f=g@h; i=j:k */
+	{ "Content-Type: a/b; a=b/c; d=[e]; f=g@h; i=j:k\r\n"
+	  "\r\n"
+	  "x\r\n", 52,
+	  "(\"a\" \"b\" (\"a\" \"b\" \"d\" \"\" \"f\" \"g\" \"i\" \"j\") NIL NIL \""
+	  "7bit\" 3)",
+	  "(\"a\" \"b\" (\"a\" \"b\" \"d\" \"\" \"f\" \"g\" \"i\" \"j\") NIL NIL \""
+	  "7bit\" 3 NIL NIL NIL NIL)" },
+	/* Content-Type: a/b; n*0=a; N*1=b */
+	{ "Content-Type: a/b; n*0=a; N*1=b\r\n"
+	  "\r\n"
+	  "x\r\n", 38,
+	  "(\"a\" \"b\" (\"N*1\" \"b\" \"n*0\" \"a\") NIL NIL \"7bit\" 3)",
+	  "(\"a\" \"b\" (\"N*1\" \"b\" \"n*0\" \"a\") NIL NIL \"7bit\" 3 NIL NIL N"
+	  "IL NIL)" },
+	/* Content-Type: a/b; n*0=a; n*1=b; n*1=c */
+	{ "Content-Type: a/b; n*0=a; n*1=b; n*1=c\r\n"
+	  "\r\n"
+	  "x\r\n", 45,
+	  "(\"a\" \"b\" (\"n*0\" \"a\" \"n*1\" \"b\" \"n*1\" \"c\") NIL NIL \"7bit"
+	  "\" 3)",
+	  "(\"a\" \"b\" (\"n*0\" \"a\" \"n*1\" \"b\" \"n*1\" \"c\") NIL NIL \"7bit"
+	  "\" 3 NIL NIL NIL NIL)" },
+	/* Content-Type: a/b; n*10=k; n*2=c; n*1=b; n*0=a; n*3=d; n*4=e; n*5=f; n*6=g; n*7=h; n*8=i; n*9=j */
+	{ "Content-Type: a/b; n*10=k; n*2=c; n*1=b; n*0=a; n*3=d; n*4=e; n*5=f; n*"
+	  "6=g; n*7=h; n*8=i; n*9=j\r\n"
+	  "\r\n"
+	  "x\r\n", 102,
+	  "(\"a\" \"b\" (\"n\" \"abcdefghijk\") NIL NIL \"7bit\" 3)",
+	  "(\"a\" \"b\" (\"n\" \"abcdefghijk\") NIL NIL \"7bit\" 3 NIL NIL NIL NIL"
+	  ")" },
+	/* Content-Type: text/plain; charset*0=utf-8 */
+	{ "Content-Type: text/plain; charset*0=utf-8\r\n"
+	  "\r\n"
+	  "x\r\n", 48,
+	  "(\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 3 1)",
+	  "(\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 3 1 NIL NI"
+	  "L NIL NIL)" },
+	/* Content-Type: text/plain; charset*=utf-8 */
+	{ "Content-Type: text/plain; charset*=utf-8\r\n"
+	  "\r\n"
+	  "x\r\n", 47,
+	  "(\"text\" \"plain\" (\"charset*\" \"utf-8\" \"charset\" \"us-ascii\") N"
+	  "IL NIL \"7bit\" 3 1)",
+	  "(\"text\" \"plain\" (\"charset*\" \"utf-8\" \"charset\" \"us-ascii\") N"
+	  "IL NIL \"7bit\" 3 1 NIL NIL NIL NIL)" },
+	/* Content-Type: a/b; n="a\r\n b" */
+	{ "Content-Type: a/b; n=\"a\r\n"
+	  " b\"\r\n"
+	  "\r\n"
+	  "x\r\n", 35,
+	  "(\"a\" \"b\" (\"n\" \"a b\") NIL NIL \"7bit\" 3)",
+	  "(\"a\" \"b\" (\"n\" \"a b\") NIL NIL \"7bit\" 3 NIL NIL NIL NIL)" },
+	/* Content-Type: a/b; n*=; m*0= */
+	{ "Content-Type: a/b; n*=; m*0=\r\n"
+	  "\r\n"
+	  "x\r\n", 35,
+	  "(\"a\" \"b\" (\"m\" \"\" \"n*\" \"\") NIL NIL \"7bit\" 3)",
+	  "(\"a\" \"b\" (\"m\" \"\" \"n*\" \"\") NIL NIL \"7bit\" 3 NIL NIL NIL NI"
+	  "L)" },
+	/* Content-Type: a/b; n*0*=a; n*1*=b; n*2*=c; n*4*=d */
+	{ "Content-Type: a/b; n*0*=a; n*1*=b; n*2*=c; n*4*=d\r\n"
+	  "\r\n"
+	  "x\r\n", 56,
+	  "(\"a\" \"b\" (\"n*0*\" \"a\" \"n*1*\" \"b\" \"n*2*\" \"c\" \"n*4*\" \"d"
+	  "\") NIL NIL \"7bit\" 3)",
+	  "(\"a\" \"b\" (\"n*0*\" \"a\" \"n*1*\" \"b\" \"n*2*\" \"c\" \"n*4*\" \"d"
+	  "\") NIL NIL \"7bit\" 3 NIL NIL NIL NIL)" },
+	/* Content-Type: a/b; n*00=a; n*01=b */
+	{ "Content-Type: a/b; n*00=a; n*01=b\r\n"
+	  "\r\n"
+	  "x\r\n", 40,
+	  "(\"a\" \"b\" (\"n\" \"ab\") NIL NIL \"7bit\" 3)",
+	  "(\"a\" \"b\" (\"n\" \"ab\") NIL NIL \"7bit\" 3 NIL NIL NIL NIL)" },
+	/* Content-Type: a/b; k=v\x0f; y=2 */
+	{ "Content-Type: a/b; k=v\017; y=2\r\n"
+	  "\r\n"
+	  "x\r\n", 35,
+	  "(\"a\" \"b\" (\"k\" \"v\" \"y\" \"2\") NIL NIL \"7bit\" 3)",
+	  "(\"a\" \"b\" (\"k\" \"v\" \"y\" \"2\") NIL NIL \"7bit\" 3 NIL NIL NIL N"
+	  "IL)" },
+	/* Content-Type: a/b;\x00;= */
+	{ "Content-Type: a/b;\000;=\r\n"
+	  "\r\n"
+	  "x\r\n", 28,
+	  "(\"a\" \"b\" (\"\" \"\") NIL NIL \"7bit\" 3)",
+	  "(\"a\" \"b\" (\"\" \"\") NIL NIL \"7bit\" 3 NIL NIL NIL NIL)" },
+	/* Content-Type: text/plain;\r\n\tcharset="utf-8" */
+	{ "Content-Type: text/plain;\r\n"
+	  "\tcharset=\"utf-8\"\r\n"
+	  "\r\n"
+	  "x\r\n", 50,
+	  "(\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 3 1)",
+	  "(\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 3 1 NIL NI"
+	  "L NIL NIL)" },
+	/* Content-Type: text / plain ; charset = x */
+	{ "Content-Type: text / plain ; charset = x\r\n"
+	  "\r\n"
+	  "x\r\n", 47,
+	  "(\"text\" \"plain\" (\"charset\" \"x\") NIL NIL \"7bit\" 3 1)",
+	  "(\"text\" \"plain\" (\"charset\" \"x\") NIL NIL \"7bit\" 3 1 NIL NIL NI"
+	  "L NIL)" },
+	/* Content-Type: text/plain; format=flowed; charset="utf-8"; delsp=yes */
+	{ "Content-Type: text/plain; format=flowed; charset=\"utf-8\"; delsp=yes\r"
+	  "\n"
+	  "\r\n"
+	  "x\r\n", 74,
+	  "(\"text\" \"plain\" (\"format\" \"flowed\" \"charset\" \"utf-8\" \"dels"
+	  "p\" \"yes\") NIL NIL \"7bit\" 3 1)",
+	  "(\"text\" \"plain\" (\"format\" \"flowed\" \"charset\" \"utf-8\" \"dels"
+	  "p\" \"yes\") NIL NIL \"7bit\" 3 1 NIL NIL NIL NIL)" },
+	/* Content-Type: text/; charset=x */
+	{ "Content-Type: text/; charset=x\r\n"
+	  "\r\n"
+	  "x\r\n", 37,
+	  "(\"\" \"\" NIL NIL NIL \"7bit\" 3)",
+	  "(\"\" \"\" NIL NIL NIL \"7bit\" 3 NIL NIL NIL NIL)" },
+	/* Content-Type: /plain; charset=x */
+	{ "Content-Type: /plain; charset=x\r\n"
+	  "\r\n"
+	  "x\r\n", 38,
+	  "(\"\" \"\" NIL NIL NIL \"7bit\" 3)",
+	  "(\"\" \"\" NIL NIL NIL \"7bit\" 3 NIL NIL NIL NIL)" },
+	/* Content-Type: text/plain/x; charset=x */
+	{ "Content-Type: text/plain/x; charset=x\r\n"
+	  "\r\n"
+	  "x\r\n", 44,
+	  "(\"\" \"\" NIL NIL NIL \"7bit\" 3)",
+	  "(\"\" \"\" NIL NIL NIL \"7bit\" 3 NIL NIL NIL NIL)" },
+	/* Content-Type: ; charset=x */
+	{ "Content-Type: ; charset=x\r\n"
+	  "\r\n"
+	  "x\r\n", 32,
+	  "(\"\" \"\" NIL NIL NIL \"7bit\" 3)",
+	  "(\"\" \"\" NIL NIL NIL \"7bit\" 3 NIL NIL NIL NIL)" },
+	/* Content-Type: multipart/mixed; boundary="" */
+	{ "Content-Type: multipart/mixed; boundary=\"\"\r\n"
+	  "\r\n"
+	  "x\r\n", 49,
+	  "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0) \""
+	  "mixed\")",
+	  "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 NI"
+	  "L NIL NIL NIL) \"mixed\" (\"boundary\" \"\") NIL NIL NIL)" },
+	/* Content-Disposition: inline junk ; NAME*1==bn*x=\xe9;\r\n\tname*=a b;charset=utf-8''%41 */
+	{ "Content-Type: text/plain\r\n"
+	  "Content-Disposition: inline junk ; NAME*1==bn*x=\351;\r\n"
+	  "\tname*=a b;charset=utf-8''%41\r\n"
+	  "\r\n"
+	  "x\r\n", 114,
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 1)",
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 1 NIL"
+	  " (\"inline\" (\"charset\" \"utf-8''%41\" \"NAME*1\" {7}\r\n"
+	  "=bn*x=\351 \"name*1*\" \"a\")) NIL NIL)" },
+	/* Content-Disposition: "quoted"; a=b */
+	{ "Content-Type: text/plain\r\n"
+	  "Content-Disposition: \"quoted\"; a=b\r\n"
+	  "\r\n"
+	  "x\r\n", 67,
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 1)",
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 1 NIL"
+	  " (\"\" (\"a\" \"b\")) NIL NIL)" },
+	/* Content-Disposition: attachment junk; a=b */
+	{ "Content-Type: text/plain\r\n"
+	  "Content-Disposition: attachment junk; a=b\r\n"
+	  "\r\n"
+	  "x\r\n", 74,
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 1)",
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 1 NIL"
+	  " (\"attachment\" (\"a\" \"b\")) NIL NIL)" },
+	/* Content-Disposition: ;x=y */
+	{ "Content-Type: text/plain\r\n"
+	  "Content-Disposition: ;x=y\r\n"
+	  "\r\n"
+	  "x\r\n", 58,
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 1)",
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 1 NIL"
+	  " (\"\" (\"x\" \"y\")) NIL NIL)" },
+	/* Content-Disposition: inline; filename=a"b"c */
+	{ "Content-Type: text/plain\r\n"
+	  "Content-Disposition: inline; filename=a\"b\"c\r\n"
+	  "\r\n"
+	  "x\r\n", 76,
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 1)",
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 1 NIL"
+	  " (\"inline\" (\"filename\" \"a\")) NIL NIL)" },
+	/* Content-Disposition: ATTACHMENT; FILENAME*=utf-8%27%27a%20b; x*0=a; x*1=b */
+	{ "Content-Type: text/plain\r\n"
+	  "Content-Disposition: ATTACHMENT; FILENAME*=utf-8%27%27a%20b; x*0=a; x*1"
+	  "=b\r\n"
+	  "\r\n"
+	  "x\r\n", 106,
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 1)",
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 1 NIL"
+	  " (\"ATTACHMENT\" (\"FILENAME*\" \"utf-8%27%27a%20b\" \"x\" \"ab\")) NIL"
+	  " NIL)" },
 };
 
 static void test_table(void)

@@ -436,6 +436,277 @@ static const struct env_case cases[] = {
 	  "x", 38,
 	  "(NIL \"spaced name\" ((NIL NIL \"a\" \"b\")) ((NIL NIL \"a\" \"b\")) (("
 	  "NIL NIL \"a\" \"b\")) NIL NIL NIL NIL NIL)" },
+	/* Odd address lists, one per To field: Dovecot's recovery from each
+	 * kind of breakage (found by comparing random input with it). */
+	/* To: a . b <x@y> */
+	{ "To: a . b <x@y>\r\n"
+	  "\r\n"
+	  "x\r\n", 22,
+	  "(NIL NIL NIL NIL NIL ((\"a . b\" NIL \"x\" \"y\")) NIL NIL NIL NIL)" },
+	/* To: a"q"b <x@y> */
+	{ "To: a\"q\"b <x@y>\r\n"
+	  "\r\n"
+	  "x\r\n", 22,
+	  "(NIL NIL NIL NIL NIL ((\"a q b\" NIL \"x\" \"y\")) NIL NIL NIL NIL)" },
+	/* To: . a <x@y> */
+	{ "To: . a <x@y>\r\n"
+	  "\r\n"
+	  "x\r\n", 20,
+	  "(NIL NIL NIL NIL NIL (({3}\r\n"
+	  ". a NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\")) NIL NIL NIL NIL)" },
+	/* To: a .b@c */
+	{ "To: a .b@c\r\n"
+	  "\r\n"
+	  "x\r\n", 17,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"a.b\" \"c\")) NIL NIL NIL NIL)" },
+	/* To: a.@b */
+	{ "To: a.@b\r\n"
+	  "\r\n"
+	  "x\r\n", 15,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"a.\" \"b\")) NIL NIL NIL NIL)" },
+	/* To: a. @b */
+	{ "To: a. @b\r\n"
+	  "\r\n"
+	  "x\r\n", 16,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\"))"
+	  " NIL NIL NIL NIL)" },
+	/* To: .; */
+	{ "To: .;\r\n"
+	  "\r\n"
+	  "x\r\n", 13,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\"))"
+	  " NIL NIL NIL NIL)" },
+	/* To: ..a */
+	{ "To: ..a\r\n"
+	  "\r\n"
+	  "x\r\n", 14,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"..a\" \"MISSING_DOMAIN\")) NIL NIL NIL"
+	  " NIL)" },
+	/* To: a (x) b@c */
+	{ "To: a (x) b@c\r\n"
+	  "\r\n"
+	  "x\r\n", 20,
+	  "(NIL NIL NIL NIL NIL ((\"x\" NIL \"a\" \"MISSING_DOMAIN\")) NIL NIL NIL"
+	  " NIL)" },
+	/* To: a@b (c1 (nested) x) */
+	{ "To: a@b (c1 (nested) x)\r\n"
+	  "\r\n"
+	  "x\r\n", 30,
+	  "(NIL NIL NIL NIL NIL ((\"c1 (nested) x\" NIL \"a\" \"b\")) NIL NIL NIL "
+	  "NIL)" },
+	/* To: a@b (c\\) x) */
+	{ "To: a@b (c\\) x)\r\n"
+	  "\r\n"
+	  "x\r\n", 22,
+	  "(NIL NIL NIL NIL NIL ((\"c) x\" NIL \"a\" \"b\")) NIL NIL NIL NIL)" },
+	/* To: x <a@b c> */
+	{ "To: x <a@b c>\r\n"
+	  "\r\n"
+	  "x\r\n", 20,
+	  "(NIL NIL NIL NIL NIL ((\"x\" NIL \"a\" \"SYNTAX_ERROR\")) NIL NIL NIL N"
+	  "IL)" },
+	/* To: x <@r,,@s:a@b> */
+	{ "To: x <@r,,@s:a@b>\r\n"
+	  "\r\n"
+	  "x\r\n", 25,
+	  "(NIL NIL NIL NIL NIL ((\"x\" \"@r,@s\" \"a\" \"b\")) NIL NIL NIL NIL)" },
+	/* To: x <@r:> */
+	{ "To: x <@r:>\r\n"
+	  "\r\n"
+	  "x\r\n", 18,
+	  "(NIL NIL NIL NIL NIL ((\"x\" \"@r\" \"MISSING_MAILBOX\" \"MISSING_DOMAI"
+	  "N\")) NIL NIL NIL NIL)" },
+	/* To: g: a@b, ; */
+	{ "To: g: a@b, ;\r\n"
+	  "\r\n"
+	  "x\r\n", 20,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"g\" NIL)(NIL NIL \"a\" \"b\")(NIL NIL "
+	  "\"MISSING_MAILBOX\" \"MISSING_DOMAIN\")(NIL NIL NIL NIL)) NIL NIL NIL N"
+	  "IL)" },
+	/* To: g:,; */
+	{ "To: g:,;\r\n"
+	  "\r\n"
+	  "x\r\n", 15,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"g\" NIL)(NIL NIL \"MISSING_MAILBOX\" \""
+	  "MISSING_DOMAIN\")(NIL NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\")(NIL N"
+	  "IL NIL NIL)) NIL NIL NIL NIL)" },
+	/* To: g: a@b;, c@d */
+	{ "To: g: a@b;, c@d\r\n"
+	  "\r\n"
+	  "x\r\n", 23,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"g\" NIL)(NIL NIL \"a\" \"b\")(NIL NIL "
+	  "NIL NIL)(NIL NIL \"c\" \"d\")) NIL NIL NIL NIL)" },
+	/* To: :a@b; */
+	{ "To: :a@b;\r\n"
+	  "\r\n"
+	  "x\r\n", 16,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"\" NIL)(NIL NIL \"a\" \"b\")(NIL NIL N"
+	  "IL NIL)) NIL NIL NIL NIL)" },
+	/* To: a@b,,c@d */
+	{ "To: a@b,,c@d\r\n"
+	  "\r\n"
+	  "x\r\n", 19,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"a\" \"b\")(NIL NIL \"MISSING_MAILBOX\""
+	  " \"MISSING_DOMAIN\")(NIL NIL \"c\" \"d\")) NIL NIL NIL NIL)" },
+	/* To: "a" < */
+	{ "To: \"a\" <\r\n"
+	  "\r\n"
+	  "x\r\n", 16,
+	  "(NIL NIL NIL NIL NIL ((\"a\" NIL \"MISSING_MAILBOX\" \"SYNTAX_ERROR\"))"
+	  " NIL NIL NIL NIL)" },
+	/* To: a@b@c */
+	{ "To: a@b@c\r\n"
+	  "\r\n"
+	  "x\r\n", 16,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"a\" \"b\")) NIL NIL NIL NIL)" },
+	/* To: a<b@c> */
+	{ "To: a<b@c>\r\n"
+	  "\r\n"
+	  "x\r\n", 17,
+	  "(NIL NIL NIL NIL NIL ((\"a\" NIL \"b\" \"c\")) NIL NIL NIL NIL)" },
+	/* To: "quoted user" */
+	{ "To: \"quoted user\"\r\n"
+	  "\r\n"
+	  "x\r\n", 24,
+	  "(NIL NIL NIL NIL NIL ((\"quoted user\" NIL \"MISSING_MAILBOX\" \"MISSIN"
+	  "G_DOMAIN\")) NIL NIL NIL NIL)" },
+	/* To: "quoted user" (comment) */
+	{ "To: \"quoted user\" (comment)\r\n"
+	  "\r\n"
+	  "x\r\n", 34,
+	  "(NIL NIL NIL NIL NIL ((\"comment\" NIL \"quoted user\" \"MISSING_DOMAIN"
+	  "\")) NIL NIL NIL NIL)" },
+	/* To: "" "" <x@y> */
+	{ "To: \"\" \"\" <x@y>\r\n"
+	  "\r\n"
+	  "x\r\n", 22,
+	  "(NIL NIL NIL NIL NIL ((\"\" NIL \"x\" \"y\")) NIL NIL NIL NIL)" },
+	/* To: a "" b */
+	{ "To: a \"\" b\r\n"
+	  "\r\n"
+	  "x\r\n", 17,
+	  "(NIL NIL NIL NIL NIL (({3}\r\n"
+	  "a b NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\")) NIL NIL NIL NIL)" },
+	/* To: ! "x" (c) */
+	{ "To: ! \"x\" (c)\r\n"
+	  "\r\n"
+	  "x\r\n", 20,
+	  "(NIL NIL NIL NIL NIL ((\"! x\" NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN"
+	  "\")) NIL NIL NIL NIL)" },
+	/* To: x "a\r\n b */
+	{ "To: x \"a\r\n"
+	  " b\r\n"
+	  "\r\n"
+	  "x\r\n", 19,
+	  "(NIL NIL NIL NIL NIL ((\"x a\" NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN"
+	  "\")) NIL NIL NIL NIL)" },
+	/* To: x "a\\b */
+	{ "To: x \"a\\b\r\n"
+	  "\r\n"
+	  "x\r\n", 17,
+	  "(NIL NIL NIL NIL NIL ((\"x a\" NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN"
+	  "\")) NIL NIL NIL NIL)" },
+	/* To: "bc"q"[1.2] */
+	{ "To: \"bc\"q\"[1.2]\r\n"
+	  "\r\n"
+	  "x\r\n", 22,
+	  "(NIL NIL NIL NIL NIL (({4}\r\n"
+	  "bc q NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\")) NIL NIL NIL NIL)" },
+	/* To: a (b\r\n c */
+	{ "To: a (b\r\n"
+	  " c\r\n"
+	  "\r\n"
+	  "x\r\n", 19,
+	  "(NIL NIL NIL NIL NIL ((\"b\" NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\""
+	  ")) NIL NIL NIL NIL)" },
+	/* To: a@[a\\]b] */
+	{ "To: a@[a\\]b]\r\n"
+	  "\r\n"
+	  "x\r\n", 19,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"a\" \"[a\\\\]b]\")) NIL NIL NIL NIL)" },
+	/* To: a@[a[b] */
+	{ "To: a@[a[b]\r\n"
+	  "\r\n"
+	  "x\r\n", 18,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"a\" \"MISSING_DOMAIN\")) NIL NIL NIL N"
+	  "IL)" },
+	/* To: a@[a\r\n b] */
+	{ "To: a@[a\r\n"
+	  " b]\r\n"
+	  "\r\n"
+	  "x\r\n", 20,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"a\" \"[a b]\")) NIL NIL NIL NIL)" },
+	/* To: "a\x00b"@c */
+	{ "To: \"a\000b\"@c\r\n"
+	  "\r\n"
+	  "x\r\n", 18,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL {5}\r\n"
+	  "a\357\277\275b \"c\")) NIL NIL NIL NIL)" },
+	/* To: x@y (a\x00b) */
+	{ "To: x@y (a\000b)\r\n"
+	  "\r\n"
+	  "x\r\n", 20,
+	  "(NIL NIL NIL NIL NIL (({5}\r\n"
+	  "a\357\277\275b NIL \"x\" \"y\")) NIL NIL NIL NIL)" },
+	/* To: a\x00b@c */
+	{ "To: a\000b@c\r\n"
+	  "\r\n"
+	  "x\r\n", 16,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"a\" \"MISSING_DOMAIN\")) NIL NIL NIL N"
+	  "IL)" },
+	/* To: :,@r */
+	{ "To: :,@r\r\n"
+	  "\r\n"
+	  "x\r\n", 15,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"\" NIL)(NIL NIL \"MISSING_MAILBOX\" \""
+	  "MISSING_DOMAIN\")(NIL NIL \"MISSING_MAILBOX\" \"r\")(NIL NIL NIL NIL)) "
+	  "NIL NIL NIL NIL)" },
+	/* To: x.y , ( */
+	{ "To: x.y , (\r\n"
+	  "\r\n"
+	  "x\r\n", 18,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"x.y\" \"MISSING_DOMAIN\")(NIL NIL \"MI"
+	  "SSING_MAILBOX\" \"MISSING_DOMAIN\")) NIL NIL NIL NIL)" },
+	/* To: "  "q"  */
+	{ "To: \"  \"q\" \r\n"
+	  "\r\n"
+	  "x\r\n", 18,
+	  "(NIL NIL NIL NIL NIL (({1}\r\n"
+	  "q NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\")) NIL NIL NIL NIL)" },
+	/* To: !"""(n (e) d)\\-]. */
+	{ "To: !\"\"\"(n (e) d)\\-].\r\n"
+	  "\r\n"
+	  "x\r\n", 28,
+	  "(NIL NIL NIL NIL NIL (({11}\r\n"
+	  "! (n (e) d) NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\")) NIL NIL NIL NI"
+	  "L)" },
+	/* To: "(n (e) d)\\\r\n   <>  \x01\r\n bc */
+	{ "To: \"(n (e) d)\\\r\n"
+	  "   <>  \001\r\n"
+	  " bc\r\n"
+	  "\r\n"
+	  "x\r\n", 37,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\"))"
+	  " NIL NIL NIL NIL)" },
+	/* To: ..@["\\""!.[1.2]a */
+	{ "To: ..@[\"\\\"\"!.[1.2]a\r\n"
+	  "\r\n"
+	  "x\r\n", 27,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"..\" \"MISSING_DOMAIN\")) NIL NIL NIL "
+	  "NIL)" },
+	/* To: -"\t */
+	{ "To: -\"\t\r\n"
+	  "\r\n"
+	  "x\r\n", 14,
+	  "(NIL NIL NIL NIL NIL ((NIL NIL \"-\" \"MISSING_DOMAIN\")) NIL NIL NIL N"
+	  "IL)" },
+	/* To: \t=?utf-8?q?x?=(, \r\n @r.<   */
+	{ "To: \t=?utf-8?q?x?=(, \r\n"
+	  " @r.<  \r\n"
+	  "\r\n"
+	  "x\r\n", 37,
+	  "(NIL NIL NIL NIL NIL (({1}\r\n"
+	  ", NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\")) NIL NIL NIL NIL)" },
 };
 
 struct root_header {

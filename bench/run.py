@@ -22,6 +22,7 @@ import traceback
 import corpus
 import fig_append
 import fig_mailbox
+import fig_read
 import fig_resources
 import fig_store
 import targets
@@ -39,6 +40,7 @@ STEPS = [
     ("append", fig_append.sequential, True),
     ("mailbox", fig_mailbox.run, True),
     ("store", fig_store.run, True),
+    ("read", fig_read.run, True),
     ("resources-end", fig_resources.at_end, True),
 ]
 
@@ -56,6 +58,9 @@ MODES = {
     "status_reps":   (21, 11),
     "store_reps":    (5, 3),
     "store_count":   (10_000, 1_000),
+    "read_reps":     (5, 3),
+    "search_reps":   (11, 7),
+    "big_reps":      (7, 5),
 }
 
 
@@ -147,7 +152,7 @@ def run_target(target, args):
     return result
 
 
-GROUP_ORDER = ("append", "rtt", "mailbox", "store", "resources")
+GROUP_ORDER = ("append", "rtt", "mailbox", "store", "read", "resources")
 
 
 def _group(figure):

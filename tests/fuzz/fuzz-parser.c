@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/arena.h"
+#include "imap/fetch-items.h"
 #include "imap/parser.h"
 
 /* Small limits so the fuzzer reaches every limit quickly. */
@@ -78,6 +80,7 @@ static uint64_t hash_args(uint64_t h, const struct imap_arg *args, unsigned int 
 static uint64_t run(const uint8_t *data, size_t size, size_t chunk)
 {
 	struct imap_parser *p = imap_parser_create(&fuzz_limits);
+	struct arena *arena = arena_create(4096);
 	uint64_t h = 14695981039346656037ULL;
 	size_t off = 0, avail = 0;
 
@@ -120,6 +123,20 @@ static uint64_t run(const uint8_t *data, size_t size, size_t chunk)
 		if (r == IMAP_PARSE_DONE) {
 			if (count == 0 || args[0].type != IMAP_ARG_ATOM)
 				abort();
+			/* Every argument also as FETCH's data items: the section
+			 * grammar inside atoms is parsed by fetch-items.c. */
+			for (unsigned int i = 1; i < count; i++) {
+				struct fetch_request req;
+				const char *error = NULL;
+				bool ok = fetch_items_parse(&args[i], arena, &req, &error);
+
+				if (!ok && error == NULL)
+					abort();
+				if (ok && (req.count == 0 || req.count > FETCH_ITEMS_MAX))
+					abort();
+				h = mix(h, ok ? req.count : 0);
+			}
+			arena_reset(arena);
 			continue;
 		}
 		const struct imap_literal_info *li = imap_parser_literal(p);
@@ -135,6 +152,7 @@ static uint64_t run(const uint8_t *data, size_t size, size_t chunk)
 			break;
 	}
 	imap_parser_destroy(&p);
+	arena_destroy(&arena);
 	return h;
 }
 

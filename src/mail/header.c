@@ -353,11 +353,18 @@ static void params_parse(struct arena *arena, struct lexer *lx, struct mime_para
 			if (lx->s < lx->end)
 				lx->s++;
 		} else {
-			/* Lenient like most readers: an unquoted value runs to ';' or
-			 * whitespace, so boundary=----=_Part_1 keeps its '='. */
-			while (lx->s < lx->end && *lx->s != ';' && !is_wsp(*lx->s) &&
-			       *lx->s != '\r' && *lx->s != '\n' && *lx->s != '"')
-				buf_append_char(&v, *lx->s++);
+			/* An RFC 2045 token: it stops at tspecials and comments
+			 * (boundary=b0(c) is "b0"), as Dovecot reads it, so both
+			 * split a message alike. A value that starts with '=' (not
+			 * a token character) runs to ';' or whitespace instead. */
+			if (lx->s < lx->end && *lx->s == '=') {
+				while (lx->s < lx->end && *lx->s != ';' && !is_wsp(*lx->s) &&
+				       *lx->s != '\r' && *lx->s != '\n')
+					buf_append_char(&v, *lx->s++);
+			} else {
+				while (lx->s < lx->end && is_token_char(*lx->s))
+					buf_append_char(&v, *lx->s++);
+			}
 		}
 		skip_to_semicolon(lx);
 
@@ -438,10 +445,17 @@ void mime_content_type_parse(struct arena *arena, const char *value, size_t len,
 		size_t sl = token_len(&lx);
 
 		if (sl > 0) {
-			ct_r->type = lower_dup(arena, type, tl);
-			ct_r->subtype = lower_dup(arena, lx.s, sl);
+			const char *subtype = lx.s;
+
 			lx.s += sl;
-			params_parse(arena, &lx, &ct_r->params);
+			skip_cfws(&lx);
+			/* "multipart/mixed junk; boundary=x" is not a Content-Type:
+			 * the default applies (RFC 2045 §5.2), as in Dovecot. */
+			if (lx.s == lx.end || *lx.s == ';') {
+				ct_r->type = lower_dup(arena, type, tl);
+				ct_r->subtype = lower_dup(arena, subtype, sl);
+				params_parse(arena, &lx, &ct_r->params);
+			}
 		}
 	}
 	buf_free(&b);

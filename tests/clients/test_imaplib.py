@@ -258,6 +258,47 @@ class MailboxTest(ServerTestCase):
         self.assertEqual(m.close()[0], "OK")
         m.logout()
 
+    def test_fetch_search_sort_thread(self):
+        """What a client reads: whole messages (a 1 MiB one streamed in
+        steps), sections, a NUL as literal8 in BINARY, SEARCH and SORT."""
+        m = self.login()
+        self.assertEqual(m.create("Reading")[0], "OK")
+        one = (b"From: Ann <ann@example.org>\r\nSubject: first\r\n"
+               b"Date: Mon, 7 Feb 1994 21:52:25 -0800\r\nMessage-ID: <a@x>\r\n"
+               b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+               b"--b\r\nContent-Type: text/plain\r\n\r\nhello world\r\n--b\r\n"
+               b"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
+               b"\r\nAGhpAA==\r\n--b--\r\n")
+        two = (b"From: Bob <bob@example.org>\r\nSubject: Re: first\r\n"
+               b"Date: Tue, 8 Feb 1994 10:00:00 +0000\r\nIn-Reply-To: <a@x>\r\n\r\n"
+               + b"line of text\r\n" * 80000)
+        for msg in (one, two):
+            self.assertEqual(m.append("Reading", None, None, msg)[0], "OK")
+        self.assertEqual(m.select("Reading")[0], "OK")
+        typ, data = m.fetch("1:2", "(BODY.PEEK[])")
+        self.assertEqual(typ, "OK")
+        self.assertEqual([data[0][1], data[2][1]], [one, two])
+        typ, data = m.fetch("1", "(BODY.PEEK[1] BINARY.PEEK[2] BINARY.SIZE[2])")
+        self.assertEqual(data[0][1], b"hello world")
+        self.assertEqual(data[1][1], b"\x00hi\x00")
+        self.assertIn(b"BINARY.SIZE[2] 4", data[-1])
+        typ, data = m.fetch("1", "(ENVELOPE)")
+        self.assertEqual(data, [b'1 (ENVELOPE ("Mon, 7 Feb 1994 21:52:25 -0800" "first" '
+                                b'(("Ann" NIL "ann" "example.org")) (("Ann" NIL "ann" "example.org")) '
+                                b'(("Ann" NIL "ann" "example.org")) NIL NIL NIL NIL "<a@x>"))'])
+        self.assertEqual(m.search(None, "BODY", "WORLD"), ("OK", [b"1"]))
+        self.assertEqual(m.search(None, "TEXT", '"line of text"'), ("OK", [b"2"]))
+        self.assertEqual(m.search(None, "OR", "FROM", "ann", "SUBJECT", "re:"), ("OK", [b"1 2"]))
+        self.assertEqual(m.search(None, "SENTBEFORE", "8-Feb-1994"), ("OK", [b"1"]))
+        self.assertEqual(m.sort("(REVERSE DATE)", "UTF-8", "ALL"), ("OK", [b"2 1"]))
+        self.assertEqual(m.thread("REFERENCES", "UTF-8", "ALL"), ("OK", [b"(1 2)"]))
+        typ, data = m.fetch("2", "(FLAGS)")
+        self.assertEqual(data, [b"2 (FLAGS (\\Recent))"])
+        self.assertEqual(m.fetch("2", "(RFC822.TEXT)")[0], "OK")   # sets \Seen
+        self.assertEqual(m.search(None, "SEEN"), ("OK", [b"2"]))
+        self.assertEqual(m.close()[0], "OK")
+        m.logout()
+
 
 def main():
     suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])

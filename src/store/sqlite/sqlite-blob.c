@@ -219,27 +219,42 @@ enum store_result store_blob_write(struct store_blob *b, const void *data, size_
 	return r;
 }
 
+int sq_pread_exact(int fd, void *buf, size_t len, uint64_t offset)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(offset + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = 0;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* A range of a body kept in memory (data) or in a file (fd >= 0). */
+static bool sq_read_range(const unsigned char *data, int fd, uint64_t size, uint64_t offset,
+			  void *buf, size_t len)
+{
+	if (offset > size || len > size - offset)
+		return false;
+	if (fd < 0) {
+		memcpy(buf, data + offset, len);
+		return true;
+	}
+	return sq_pread_exact(fd, buf, len, offset) == 0;
+}
+
 /* mail_read_func over the blob being finished: memory, or its file. */
 static bool sq_blob_read_back(void *ctx, uint64_t offset, void *buf, size_t len)
 {
 	struct store_blob *b = ctx;
 
-	if (offset > b->size || len > b->size - offset)
-		return false;
-	if (b->fd < 0) {
-		memcpy(buf, b->buf + offset, len);
-		return true;
-	}
-	for (size_t done = 0; done < len;) {
-		ssize_t n = pread(b->fd, (char *)buf + done, len - done, (off_t)(offset + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		done += (size_t)n;
-	}
-	return true;
+	return sq_read_range(b->buf, b->fd, b->size, offset, buf, len);
 }
 
 enum store_result store_blob_finish(struct store_blob *b)
@@ -449,6 +464,11 @@ enum store_result sq_blob_unref(struct store *st, int64_t blob_id)
 	sqlite3_bind_int64(s, 1, blob_id);
 	r = sq_run(st, s, "delete text");
 	if (r == STORE_OK) {
+		s = sq_stmt(st, SQ_TEXT_PENDING_DELETE);
+		sqlite3_bind_int64(s, 1, blob_id);
+		r = sq_run(st, s, "delete pending text");
+	}
+	if (r == STORE_OK) {
 		s = sq_stmt(st, SQ_BLOB_DELETE);
 		sqlite3_bind_int64(s, 1, blob_id);
 		r = sq_run(st, s, "delete blob");
@@ -471,22 +491,7 @@ static bool sq_stored_read(void *ctx, uint64_t offset, void *buf, size_t len)
 {
 	struct sq_stored_body *body = ctx;
 
-	if (offset > body->size || len > body->size - offset)
-		return false;
-	if (body->fd < 0) {
-		memcpy(buf, body->data + offset, len);
-		return true;
-	}
-	for (size_t done = 0; done < len;) {
-		ssize_t n = pread(body->fd, (char *)buf + done, len - done, (off_t)(offset + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		done += (size_t)n;
-	}
-	return true;
+	return sq_read_range(body->data, body->fd, body->size, offset, buf, len);
 }
 
 /* Summarizes one stored body; false (logged) when it cannot be read. */
@@ -608,4 +613,37 @@ enum store_result sq_blob_summarize_all(struct store *st)
 		r = sq_blob_summarize(st, ids[i]);
 	free(ids);
 	return r;
+}
+
+/* ---- the search index, in batches ---- */
+
+void sq_text_index_due(struct store *st, unsigned int added)
+{
+	sqlite3_stmt *s;
+	enum store_result r;
+	int rc;
+
+	st->text_pending += added;
+	if (st->text_pending < SQ_INDEX_BATCH)
+		return;
+	r = sq_begin(st, true);
+	if (r != STORE_OK)
+		return;
+	s = sq_stmt(st, SQ_TEXT_INDEX);
+	r = sq_run(st, s, "index text");
+	if (r == STORE_OK) {
+		s = sq_stmt(st, SQ_TEXT_PENDING_CLEAR);
+		r = sq_run(st, s, "clear pending text");
+	}
+	r = sq_end(st, r);
+	if (r == STORE_OK) {
+		st->text_pending = 0;
+		return;
+	}
+	/* Left pending (SEARCH reads it there); counted again from the table
+	 * so a persistent failure is not retried after every message. */
+	s = sq_stmt(st, SQ_TEXT_PENDING_COUNT);
+	rc = sqlite3_step(s);
+	st->text_pending = rc == SQLITE_ROW ? (unsigned int)sqlite3_column_int64(s, 0) / 2 : 0;
+	sqlite3_reset(s);
 }

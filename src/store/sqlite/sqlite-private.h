@@ -112,9 +112,15 @@ bool store_keyword_eq(const char *a, const char *b);
 	X(BLOB_SET_SUMMARY, "UPDATE blobs SET summary = ?2, msgid = ?3, threadid = ?4," \
 	  " text_partial = ?5 WHERE id = ?1") \
 	X(BLOB_THREAD, "SELECT threadid FROM blobs WHERE msgid = ?1 LIMIT 1") \
-	X(TEXT_INSERT, "INSERT INTO blob_text (rowid, subject, hfrom, hto, hcc, hbcc, header," \
-	  " mime, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") \
+	X(TEXT_INSERT, "INSERT INTO text_pending (blob_id, subject, hfrom, hto, hcc, hbcc," \
+	  " header, mime, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") \
 	X(TEXT_DELETE, "DELETE FROM blob_text WHERE rowid = ?1") \
+	X(TEXT_PENDING_DELETE, "DELETE FROM text_pending WHERE blob_id = ?1") \
+	X(TEXT_PENDING_COUNT, "SELECT count(*) FROM text_pending") \
+	X(TEXT_INDEX, "INSERT INTO blob_text (rowid, subject, hfrom, hto, hcc, hbcc, header," \
+	  " mime, body) SELECT blob_id, subject, hfrom, hto, hcc, hbcc, header, mime, body" \
+	  " FROM text_pending") \
+	X(TEXT_PENDING_CLEAR, "DELETE FROM text_pending") \
 	X(MSG_READ, "SELECT m.uid, m.flags, m.keywords, m.modseq, m.internaldate," \
 	  " m.internaldate_zone, m.savedate, b.size, b.emailid, b.threadid, b.summary" \
 	  " FROM messages m JOIN blobs b ON b.id = m.blob_id" \
@@ -145,6 +151,9 @@ struct store {
 	 * its file), forgotten on ROLLBACK. */
 	char **unlink_names;
 	size_t unlink_count, unlink_alloc;
+	/* Rows in text_pending as far as this handle knows (other processes
+	 * add some too): when it reaches SQ_INDEX_BATCH they are indexed. */
+	unsigned int text_pending;
 };
 
 /* A mailbox row as loaded in a transaction, changed in memory and written
@@ -204,6 +213,13 @@ bool sq_blob_usable(const struct store *st, const struct store_blob *blob);
  * stays the caller's until sq_blob_committed() says the row is durable. */
 enum store_result sq_blob_insert(struct store *st, struct store_blob *blob,
 				 int64_t *id_r, uint64_t *size_r);
+/* Delivered text waits in text_pending until this many rows are there,
+ * then goes into the FTS index in one transaction (sqlite-store.c). */
+#define SQ_INDEX_BATCH 256
+/* After a delivery: indexes text_pending when it is due. Its own
+ * transaction; a failure is logged and left for the next time. */
+void sq_text_index_due(struct store *st, unsigned int added);
+
 /* Schema upgrade: makes the summary and search text of every blob that has
  * none (in the caller's transaction). */
 enum store_result sq_blob_summarize_all(struct store *st);
@@ -211,6 +227,10 @@ enum store_result sq_blob_summarize_all(struct store *st);
 void sq_blob_settle(struct store_blob *blob, bool committed);
 /* Fills out with "M" + 22 random characters (RFC 8474 objectid). */
 enum store_result sq_random_id(char *out, size_t size, char prefix);
+
+/* Exactly len bytes of fd at offset: 0, or -1 with errno set (0 when the
+ * file is shorter than that). */
+int sq_pread_exact(int fd, void *buf, size_t len, uint64_t offset);
 
 /* Strictly ascending (a resolved set's order, no duplicates). */
 bool sq_uids_ascending(const uint32_t *uids, uint32_t count);

@@ -208,17 +208,12 @@ enum store_result store_body_read(struct store_body *body, uint64_t offset, void
 			memcpy(buf, body->data + offset, len);
 		return STORE_OK;
 	}
-	for (size_t done = 0; done < len;) {
-		ssize_t n = pread(body->fd, (char *)buf + done, len - done, (off_t)(offset + done));
+	if (sq_pread_exact(body->fd, buf, len, offset) < 0) {
+		int e = errno;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_error("store %s: reading a body file: %s", body->store->user,
-				  n < 0 ? strerror(errno) : "shorter than its recorded size");
-			return n < 0 ? STORE_ERROR : STORE_CORRUPT;
-		}
-		done += (size_t)n;
+		log_error("store %s: reading a body file: %s", body->store->user,
+			  e != 0 ? strerror(e) : "shorter than its recorded size");
+		return e != 0 ? STORE_ERROR : STORE_CORRUPT;
 	}
 	return STORE_OK;
 }

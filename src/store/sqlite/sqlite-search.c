@@ -1,9 +1,10 @@
 /* SEARCH's text keys over the blob_text index (sqlite-store.c's schema):
- * FTS5's trigram tokenizer turns a substring of 3 or more characters into
- * an index lookup, exactly (a phrase of trigrams must be consecutive, and
- * the indexed text and the needle were case-folded by petrel the same way).
- * Shorter needles and HEADER's field-name condition read the stored text
- * of the mailbox's messages instead. */
+ * with FTS5's trigram tokenizer, "column GLOB '*needle*'" for a needle of
+ * 3 or more characters is answered from the index (rows holding every
+ * trigram of the needle), each candidate then checked against its stored
+ * text by SQLite: exact, since the text and the needle were case-folded by
+ * petrel the same way. Shorter needles and HEADER's field-name condition
+ * read the stored text of the mailbox's messages instead. */
 #include "store/store.h"
 
 #include <stdio.h>
@@ -15,7 +16,7 @@
 #include "core/xalloc.h"
 #include "store/sqlite/sqlite-private.h"
 
-/* An FTS5 query string: the needle as one phrase, '"' doubled. */
+/* A GLOB pattern: the needle with its metacharacters bracketed. */
 #define SQ_FTS_QUERY_MAX (64 * 1024)
 
 struct sq_uid_set {
@@ -134,38 +135,57 @@ static enum store_result sq_search(struct store *st, const char *name, uint32_t 
 	buf_init(&sql, 1024);
 	buf_init(&query, SQ_FTS_QUERY_MAX);
 	if (indexed) {
-		buf_printf(&query, "{%s} : \"", cols);
+		/* GLOB's metacharacters in the needle match themselves as
+		 * one-character classes: '*' -> "[*]", '?' -> "[?]", '[' -> "[[]". */
+		buf_append_char(&query, '*');
 		for (const char *p = needle; *p != '\0'; p++) {
-			if (*p == '"')
-				buf_append_char(&query, '"');
-			buf_append_char(&query, *p);
+			if (*p == '*' || *p == '?' || *p == '[')
+				buf_printf(&query, "[%c]", *p);
+			else
+				buf_append_char(&query, *p);
 		}
-		buf_append_char(&query, '"');
+		buf_append_char(&query, '*');
 		if (query.overflow) {
 			buf_free(&sql);
 			buf_free(&query);
 			return STORE_INVALID;
 		}
 	}
-	if (indexed && !check)
-		buf_append_str(&sql, "SELECT m.uid FROM messages m WHERE m.mailbox_id = ?1 AND"
-			       " m.blob_id IN (SELECT rowid FROM blob_text WHERE blob_text MATCH ?2)");
-	else if (field == STORE_TEXT_TEXT)
-		buf_append_str(&sql, "SELECT m.uid, t.header, t.mime, t.body");
-	else
-		buf_printf(&sql, "SELECT m.uid, t.%s", cols);
 	/* The index answers first, once (a join would let the planner run
-	 * the MATCH once per message of the mailbox); its rows are then
-	 * looked up by blob. */
-	if (indexed && !check)
-		;   /* complete */
-	else if (indexed)
-		buf_append_str(&sql, " FROM messages m JOIN blob_text t ON t.rowid = m.blob_id"
-			       " WHERE m.mailbox_id = ?1 AND m.blob_id IN"
-			       " (SELECT rowid FROM blob_text WHERE blob_text MATCH ?2)");
-	else
-		buf_append_str(&sql, " FROM messages m JOIN blob_text t ON t.rowid = m.blob_id"
-			       " WHERE m.mailbox_id = ?1");
+	 * it once per message of the mailbox); its rows are then looked up
+	 * by blob. Several columns: one GLOB each, united; text not yet
+	 * indexed (text_pending, a few hundred rows at most) is read whole. */
+	struct buf sub, sel;
+
+	buf_init(&sub, 2048);
+	buf_init(&sel, 256);
+	for (const char *c = cols; *c != '\0';) {
+		size_t n = strcspn(c, " ");
+
+		buf_printf(&sub, "%sSELECT rowid FROM blob_text WHERE %.*s GLOB ?2"
+			   " UNION SELECT blob_id FROM text_pending WHERE %.*s GLOB ?2",
+			   sub.len > 0 ? " UNION " : "", (int)n, c, (int)n, c);
+		buf_printf(&sel, ", t.%.*s", (int)n, c);
+		c += n;
+		while (*c == ' ')
+			c++;
+	}
+	if (indexed && !check) {
+		buf_printf(&sql, "SELECT m.uid FROM messages m WHERE m.mailbox_id = ?1 AND"
+			   " m.blob_id IN (%s)", sub.data);
+	} else {
+		/* The stored text of the mailbox's messages, from both tables. */
+		const char *where = indexed ? " AND m.blob_id IN (" : "";
+
+		buf_printf(&sql, "SELECT m.uid%s FROM messages m JOIN blob_text t"
+			   " ON t.rowid = m.blob_id WHERE m.mailbox_id = ?1%s%s%s"
+			   " UNION ALL SELECT m.uid%s FROM messages m JOIN text_pending t"
+			   " ON t.blob_id = m.blob_id WHERE m.mailbox_id = ?1%s%s%s",
+			   sel.data, where, indexed ? sub.data : "", indexed ? ")" : "",
+			   sel.data, where, indexed ? sub.data : "", indexed ? ")" : "");
+	}
+	buf_free(&sub);
+	buf_free(&sel);
 	rc = sqlite3_prepare_v2(st->db, sql.data, -1, &s, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(s, 1, mb.id);

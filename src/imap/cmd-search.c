@@ -24,6 +24,7 @@
 #include "imap/thread.h"
 #include "mail/casefold.h"
 #include "mail/mail-summary.h"
+#include "net/conn.h"
 
 /* One response line; a SEARCH of 100,000 messages as a plain list is
  * ~700 KB, so this is a bound, not an estimate. */
@@ -310,6 +311,17 @@ static void search_run(struct store_job *job, struct store *store)
 	}
 }
 
+/* A response line can hold 100,000 numbers: past what imap_session_send()
+ * formats, so it is written as it is (bounded by SEARCH_RESPONSE_MAX). */
+static void send_long_line(struct imap_session *s, const char *prefix, const struct buf *line)
+{
+	if (s->conn == NULL)
+		return;
+	conn_write_str(s->conn, prefix);
+	conn_write(s->conn, line->data, line->len);
+	conn_write_str(s->conn, "\r\n");
+}
+
 static bool search_done(struct store_job *job)
 {
 	struct search_state *st = job->ctx;
@@ -322,7 +334,7 @@ static bool search_done(struct store_job *job)
 	}
 	if (st->kind == CMD_KIND_THREAD) {
 		if (st->out.len > 0)
-			imap_session_send(s, "* THREAD %s", st->out.data);
+			send_long_line(s, "* THREAD ", &st->out);
 		else
 			imap_session_send(s, "* THREAD");
 	} else {
@@ -336,7 +348,7 @@ static bool search_done(struct store_job *job)
 		buf_clear(&st->out);
 		if (search_query_format(st->q, &f, st->numbers, st->modseqs, st->result_count,
 					&st->out))
-			imap_session_send(s, "%s", st->out.data);
+			send_long_line(s, "", &st->out);
 		if ((st->q->return_opts & SEARCH_RETURN_SAVE) != 0 && s->selected != NULL) {
 			uint32_t *saved = xmalloc((st->result_count + 1) * sizeof(uint32_t));
 			uint32_t n = search_query_save(st->q, st->result_uids, st->result_count,

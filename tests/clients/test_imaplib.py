@@ -299,6 +299,33 @@ class MailboxTest(ServerTestCase):
         self.assertEqual(m.close()[0], "OK")
         m.logout()
 
+    def test_long_responses(self):
+        """SEARCH, SORT and THREAD answers longer than any command line
+        (12,000 numbers, ~70 KB) go out whole (a bench run once found them
+        aborting the server)."""
+        m = self.login()
+        self.assertEqual(m.create("Many")[0], "OK")
+        msg = b"Subject: s\r\n\r\nx\r\n"
+        for start in range(0, 12000, 1000):
+            # MULTIAPPEND with LITERAL+: 1000 messages per command.
+            tag = m._new_tag()
+            parts = b"".join(b" {%d+}\r\n%s" % (len(msg), msg) for _ in range(1000))
+            m.send(tag + b" APPEND Many" + parts + b"\r\n")
+            while True:
+                line = m.readline()
+                if line.startswith(tag):
+                    self.assertIn(b" OK ", line)
+                    break
+        self.assertEqual(m.select("Many"), ("OK", [b"12000"]))
+        typ, data = m.search(None, "ALL")
+        self.assertEqual(data[0].split(), [b"%d" % i for i in range(1, 12001)])
+        typ, data = m.sort("(SUBJECT)", "UTF-8", "BODY", "x")
+        self.assertEqual(len(data[0].split()), 12000)
+        typ, data = m.thread("ORDEREDSUBJECT", "UTF-8", "ALL")
+        self.assertEqual(data[0].count(b"("), 12000)   # (1 (2)(3)...(12000))
+        self.assertEqual(m.close()[0], "OK")
+        m.logout()
+
 
 def main():
     suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])

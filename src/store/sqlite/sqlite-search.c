@@ -1,10 +1,10 @@
 /* SEARCH's text keys over the blob_text index (sqlite-store.c's schema):
- * with FTS5's trigram tokenizer, "column GLOB '*needle*'" for a needle of
- * 3 or more characters is answered from the index (rows holding every
- * trigram of the needle), each candidate then checked against its stored
- * text by SQLite: exact, since the text and the needle were case-folded by
- * petrel the same way. Shorter needles and HEADER's field-name condition
- * read the stored text of the mailbox's messages instead. */
+ * with FTS5's trigram tokenizer, a needle of 3 or more characters is a
+ * phrase of trigrams, which must be consecutive: an exact substring test
+ * answered from the index alone, since the text and the needle were
+ * case-folded by petrel the same way. Text not yet indexed (text_pending,
+ * a few hundred rows at most) is matched with GLOB. Shorter needles and
+ * HEADER's field-name condition read the stored text instead. */
 #include "store/store.h"
 
 #include <stdio.h>
@@ -16,7 +16,7 @@
 #include "core/xalloc.h"
 #include "store/sqlite/sqlite-private.h"
 
-/* A GLOB pattern: the needle with its metacharacters bracketed. */
+/* A GLOB pattern or FTS5 query built from one needle. */
 #define SQ_FTS_QUERY_MAX (64 * 1024)
 
 struct sq_uid_set {
@@ -112,7 +112,7 @@ static enum store_result sq_search(struct store *st, const char *name, uint32_t 
 	const char *cols = sq_text_columns(field);
 	bool indexed = sq_utf8_chars(needle) >= 3;
 	bool check = field == STORE_TEXT_HEADER && header_name != NULL;
-	struct buf sql, query;
+	struct buf sql, query, match;
 	sqlite3_stmt *s = NULL;
 	int rc;
 
@@ -134,6 +134,7 @@ static enum store_result sq_search(struct store *st, const char *name, uint32_t 
 	}
 	buf_init(&sql, 1024);
 	buf_init(&query, SQ_FTS_QUERY_MAX);
+	buf_init(&match, SQ_FTS_QUERY_MAX);
 	if (indexed) {
 		/* GLOB's metacharacters in the needle match themselves as
 		 * one-character classes: '*' -> "[*]", '?' -> "[?]", '[' -> "[[]". */
@@ -145,9 +146,19 @@ static enum store_result sq_search(struct store *st, const char *name, uint32_t 
 				buf_append_char(&query, *p);
 		}
 		buf_append_char(&query, '*');
-		if (query.overflow) {
+		/* The FTS5 query: the needle as one phrase, '"' doubled, in
+		 * the field's columns (consecutive trigrams: exact). */
+		buf_printf(&match, "{%s} : \"", cols);
+		for (const char *p = needle; *p != '\0'; p++) {
+			if (*p == '"')
+				buf_append_char(&match, '"');
+			buf_append_char(&match, *p);
+		}
+		buf_append_char(&match, '"');
+		if (query.overflow || match.overflow) {
 			buf_free(&sql);
 			buf_free(&query);
+			buf_free(&match);
 			return STORE_INVALID;
 		}
 	}
@@ -159,12 +170,12 @@ static enum store_result sq_search(struct store *st, const char *name, uint32_t 
 
 	buf_init(&sub, 2048);
 	buf_init(&sel, 256);
+	buf_printf(&sub, "SELECT rowid FROM blob_text WHERE blob_text MATCH ?3");
 	for (const char *c = cols; *c != '\0';) {
 		size_t n = strcspn(c, " ");
 
-		buf_printf(&sub, "%sSELECT rowid FROM blob_text WHERE %.*s GLOB ?2"
-			   " UNION SELECT blob_id FROM text_pending WHERE %.*s GLOB ?2",
-			   sub.len > 0 ? " UNION " : "", (int)n, c, (int)n, c);
+		buf_printf(&sub, " UNION SELECT blob_id FROM text_pending WHERE %.*s GLOB ?2",
+			   (int)n, c);
 		buf_printf(&sel, ", t.%.*s", (int)n, c);
 		c += n;
 		while (*c == ' ')
@@ -189,8 +200,10 @@ static enum store_result sq_search(struct store *st, const char *name, uint32_t 
 	rc = sqlite3_prepare_v2(st->db, sql.data, -1, &s, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(s, 1, mb.id);
-		if (indexed)
+		if (indexed) {
 			sqlite3_bind_text(s, 2, query.data, (int)query.len, SQLITE_STATIC);
+			sqlite3_bind_text(s, 3, match.data, (int)match.len, SQLITE_STATIC);
+		}
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			uint32_t uid = (uint32_t)sqlite3_column_int64(s, 0);
 			bool hit;
@@ -212,6 +225,7 @@ static enum store_result sq_search(struct store *st, const char *name, uint32_t 
 	sqlite3_finalize(s);
 	buf_free(&sql);
 	buf_free(&query);
+	buf_free(&match);
 	return r;
 }
 

@@ -31,9 +31,11 @@
  *       FTS5 with the trigram tokenizer over text petrel has already
  *       case-folded (utf8proc full folding: FTS5's own folding is ASCII and
  *       simple folding only), so any substring of 3+ characters is an
- *       index lookup (GLOB); detail=none: positions are not kept (the
- *       index is 2.5 times smaller and cheaper to write), GLOB checks each
- *       candidate's stored text instead; see sqlite-search.c
+ *       index lookup (a phrase of trigrams, with positions: detail=none
+ *       would be 2.5 times smaller and half the CPU to write, but then
+ *       every candidate's stored text must be read to check it, which
+ *       costs a second per common word at 100,000 messages); see
+ *       sqlite-search.c
  *   text_pending(blob_id, the same columns): text not yet in blob_text.
  *       Delivery writes here (one plain row); every SQ_INDEX_BATCH rows
  *       are moved into blob_text in one transaction, which costs the FTS
@@ -83,7 +85,7 @@
 	"ALTER TABLE blobs ADD COLUMN text_partial INTEGER NOT NULL DEFAULT 0;" \
 	"CREATE INDEX blobs_msgid ON blobs (msgid) WHERE msgid IS NOT NULL;" \
 	"CREATE VIRTUAL TABLE blob_text USING fts5(subject, hfrom, hto, hcc, hbcc, header," \
-	" mime, body, tokenize = 'trigram case_sensitive 1', detail = none);" \
+	" mime, body, tokenize = 'trigram case_sensitive 1');" \
 	"CREATE TABLE text_pending (blob_id INTEGER PRIMARY KEY, subject, hfrom, hto, hcc," \
 	" hbcc, header, mime, body);"
 

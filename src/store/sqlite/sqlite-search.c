@@ -164,7 +164,7 @@ static enum store_result sq_search(struct store *st, const char *name, uint32_t 
 	}
 	/* The index answers first, once (a join would let the planner run
 	 * it once per message of the mailbox); its rows are then looked up
-	 * by blob. Several columns: one GLOB each, united; text not yet
+	 * by blob. The pending rows: one GLOB per column, united; text not yet
 	 * indexed (text_pending, a few hundred rows at most) is read whole. */
 	struct buf sub, sel;
 

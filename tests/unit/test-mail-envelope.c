@@ -13,6 +13,7 @@
 #include "mail/imap-envelope.h"
 #include "mail/imap-string.h"
 #include "mail/message-parser.h"
+#include "imap-wellformed.h"
 #include "unit.h"
 
 static struct buf B;
@@ -746,51 +747,6 @@ static const char *envelope_of(const char *msg, size_t len)
 	return B.data != NULL ? B.data : "";
 }
 
-/* Whether s is one well-formed IMAP list: balanced parentheses, closed
- * quoted strings with only \" and \\ escapes, literals of the right size,
- * nothing else but atoms, numbers and spaces. */
-static bool well_formed(const char *s, size_t len)
-{
-	size_t i = 0;
-	int depth = 0;
-
-	while (i < len) {
-		char c = s[i];
-
-		if (c == '(') {
-			depth++;
-			i++;
-		} else if (c == ')') {
-			if (--depth < 0)
-				return false;
-			i++;
-		} else if (c == '"') {
-			for (i++; i < len && s[i] != '"'; i++) {
-				if (s[i] == '\\' && (i + 1 >= len || (s[++i] != '"' && s[i] != '\\')))
-					return false;
-				if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
-					return false;
-			}
-			if (i++ >= len)
-				return false;
-		} else if (c == '{') {
-			char *end;
-			unsigned long long n = strtoull(s + i + 1, &end, 10);
-
-			if (*end != '}' || end[1] != '\r' || end[2] != '\n')
-				return false;
-			i = (size_t)(end - s) + 3;
-			if (n > len - i)
-				return false;
-			i += n;
-		} else if (c == ' ' || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-			i++;
-		} else {
-			return false;
-		}
-	}
-	return depth == 0;
-}
 
 static void test_table(void)
 {
@@ -798,7 +754,7 @@ static void test_table(void)
 		const char *got = envelope_of(cases[i].msg, cases[i].len);
 
 		CHECK_STR(got, cases[i].envelope);
-		CHECK(well_formed(B.data, B.len));
+		CHECK(imap_well_formed(B.data, B.len));
 	}
 }
 
@@ -809,11 +765,11 @@ static void check_bounded(const char *what, const char *hdr, size_t len)
 	buf_clear(&B);
 	imap_envelope_write(a, hdr, len, &B);
 	arena_destroy(&a);
-	if (!(B.len <= IMAP_ENVELOPE_MAX_BYTES(len) && !B.overflow && well_formed(B.data, B.len)))
+	if (!(B.len <= IMAP_ENVELOPE_MAX_BYTES(len) && !B.overflow && imap_well_formed(B.data, B.len)))
 		printf("hostile case: %s (%zu bytes out)\n", what, B.len);
 	CHECK(B.len <= IMAP_ENVELOPE_MAX_BYTES(len));
 	CHECK(!B.overflow);
-	CHECK(well_formed(B.data, B.len));
+	CHECK(imap_well_formed(B.data, B.len));
 }
 
 static unsigned int rng_state = 4711;

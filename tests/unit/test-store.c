@@ -1434,6 +1434,32 @@ static void test_reopen(struct store **stp)
 	CHECK(strstr(list(*stp), "Copies;Drafts sub use=drafts;Flags;") != NULL);
 }
 
+/* A store made before summaries (schema version 1) is upgraded when it is
+ * opened: every stored message gets its summary, thread id and search
+ * text. Made here by taking version 2's additions out of a real store. */
+static void test_upgrade(struct store **stp)
+{
+	uint32_t uid = append(*stp, "INBOX", "Subject: upgrade me\r\n\r\nzebrafish\n", 0);
+
+	CHECK(uid > 0);
+	store_close(stp);
+	db_exec("DROP TABLE blob_text; DROP TABLE text_pending; DROP INDEX blobs_msgid;"
+		" ALTER TABLE blobs DROP COLUMN summary; ALTER TABLE blobs DROP COLUMN msgid;"
+		" ALTER TABLE blobs DROP COLUMN threadid; ALTER TABLE blobs DROP COLUMN text_partial;"
+		" PRAGMA user_version = 1;");
+	CHECK_INT(db_int("PRAGMA user_version"), 1);
+	*stp = open_store();
+	if (*stp == NULL)
+		return;
+	CHECK_INT(db_int("PRAGMA user_version"), 2);
+	CHECK(db_int("SELECT count(*) FROM blobs") > 0);
+	CHECK_INT(db_int("SELECT count(*) FROM blobs WHERE summary IS NULL OR threadid IS NULL"), 0);
+	char want[16];
+	snprintf(want, sizeof(want), "%u", uid);
+	CHECK_STR(search(*stp, "INBOX", STORE_TEXT_BODY, NULL, "zebrafish"), want);
+	CHECK_STR(search(*stp, "INBOX", STORE_TEXT_SUBJECT, NULL, "upgrade me"), want);
+}
+
 /* store_open() runs quick_check when the last one is a day old (its cost
  * grows with the mailbox), recording when in meta: an old stamp is renewed
  * at open, a recent one is left alone (the check was skipped). */
@@ -1774,6 +1800,8 @@ int main(void)
 		test_uid_limit(st);
 		test_busy(st);
 		test_reopen(&st);
+		if (st != NULL)
+			test_upgrade(&st);
 		test_quick_check_interval(&st);
 		if (st != NULL)
 			test_check(st);

@@ -129,6 +129,8 @@ bool store_keyword_eq(const char *a, const char *b);
 	  " m.internaldate_zone, m.savedate, b.size, b.emailid, b.threadid, NULL" \
 	  " FROM messages m JOIN blobs b ON b.id = m.blob_id" \
 	  " WHERE m.mailbox_id = ?1 AND m.uid >= ?2 AND m.uid <= ?3 ORDER BY m.uid") \
+	X(MSG_BY_BLOB, "SELECT uid FROM messages WHERE blob_id = ?1 AND mailbox_id = ?2") \
+	X(MSG_UID_BLOB, "SELECT uid, blob_id FROM messages WHERE mailbox_id = ?1") \
 	X(MSG_BODY, "SELECT b.id, b.size, b.data IS NOT NULL, b.file FROM messages m" \
 	  " JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ?1 AND m.uid = ?2") \
 	X(BLOB_REF, "UPDATE blobs SET refcount = refcount + 1 WHERE id = ?1") \

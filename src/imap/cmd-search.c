@@ -403,7 +403,8 @@ static enum cmd_step search_start(struct imap_cmd *cmd, enum search_cmd_kind kin
 	st->uidvalidity = v->uidvalidity;
 	st->count = v->count;
 	st->uids = arena_alloc(cmd->arena, (v->count + 1) * sizeof(uint32_t));
-	memcpy(st->uids, v->uids, v->count * sizeof(uint32_t));
+	if (v->count > 0)
+		memcpy(st->uids, v->uids, v->count * sizeof(uint32_t));
 	st->rev1 = v->rev1;
 	st->first_recent_uid = v->first_recent_uid;
 	st->ctx.max_seq = v->count;

@@ -243,7 +243,8 @@ static bool sq_read_range(const unsigned char *data, int fd, uint64_t size, uint
 	if (offset > size || len > size - offset)
 		return false;
 	if (fd < 0) {
-		memcpy(buf, data + offset, len);
+		if (len > 0)
+			memcpy(buf, data + offset, len);
 		return true;
 	}
 	return sq_pread_exact(fd, buf, len, offset) == 0;

@@ -157,7 +157,8 @@ static enum store_result sq_search_indexed(struct store *st, int64_t mailbox_id,
 		free(blobs);
 		return sq_fail(st, rc, "search index");
 	}
-	qsort(blobs, count, sizeof(*blobs), sq_i64_cmp);
+	if (count > 1)
+		qsort(blobs, count, sizeof(*blobs), sq_i64_cmp);
 	if (count == 0) {
 		rc = SQLITE_DONE;
 	} else if (count <= SQ_SEARCH_LOOKUP_MAX) {
@@ -333,7 +334,8 @@ enum store_result store_mailbox_search_text(struct store *st, const char *name,
 		free(set.uids);
 		return r;
 	}
-	qsort(set.uids, set.count, sizeof(*set.uids), sq_u32_cmp);
+	if (set.count > 1)
+		qsort(set.uids, set.count, sizeof(*set.uids), sq_u32_cmp);
 	*uids_r = set.uids;
 	*count_r = set.count;
 	return STORE_OK;

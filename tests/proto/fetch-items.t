@@ -170,6 +170,12 @@ C: g7 FETCH 5 FLAGS
 S: g7 BAD Invalid sequence set: no such message
 C: g8 FETCH 1 NOSUCHITEM
 S: g8 BAD Unknown FETCH item
+# At most 64 items in one FETCH.
+C: g9 FETCH 1 ($(UID *63)UID)
+S: * 1 FETCH (UID 1)
+S: g9 OK FETCH completed
+C: g10 FETCH 1 ($(UID *64)UID)
+S: g10 BAD Too many FETCH items
 # Non-PEEK sections set \Seen in a read-write mailbox and report FLAGS.
 C: h1 SELECT INBOX
 S: * 4 EXISTS

@@ -783,6 +783,30 @@ def vanish_with_output_queued(srv):
     c.reset()
 
 
+def vanish_mid_fetch(srv, rst):
+    """A 4 MB message fetched whole (BODY[] and BINARY[1]) by a client that
+    reads 300 KB of it and goes: the FETCH is mid-stream, its steps queued
+    or waiting for the output to drain."""
+    c = Client(srv.imap_port, timeout=10.0)
+    c.readline(5)
+    _, tagged = c.command("a", "LOGIN alice %s" % PASSWORD, 10)
+    if tagged is None or " OK " not in tagged:
+        c.close()
+        return "login: %r" % tagged
+    c.command("b", "CREATE Vanish", 5)
+    body = b"Subject: big\r\n\r\n" + (b"v" * 76 + b"\r\n") * (4 * 1024 * 1024 // 78)
+    c.send(b"c APPEND Vanish {%d+}\r\n" % len(body) + body + b"\r\n")
+    line = c.readline(10)
+    if line is None or not line.startswith("c OK"):
+        c.close()
+        return "APPEND: %r" % line
+    c.send(b"d EXAMINE Vanish\r\ne FETCH 1 (BODY[] BINARY[1])\r\n")
+    deadline = time.monotonic() + 5
+    while len(c.buf) < 300000 and not c.eof and time.monotonic() < deadline:
+        c._fill(deadline)
+    c.reset() if rst else c.close()
+
+
 def vanish_after_junk(srv):
     c = Client(srv.imap_port)
     c.readline(5)
@@ -827,6 +851,8 @@ def test_vanish():
         ("during the failed-login delay timer (RST)", vanish_during_failure_delay),
         ("mid-STARTTLS handshake", vanish_mid_starttls),
         ("with 256 KiB of answers queued (RST)", vanish_with_output_queued),
+        ("mid-FETCH of a 4 MB message (FIN)", lambda s: vanish_mid_fetch(s, False)),
+        ("mid-FETCH of a 4 MB message (RST)", lambda s: vanish_mid_fetch(s, True)),
         ("after 1 MB of junk without a newline", vanish_after_junk),
         ("200 connections opened and dropped in a burst", vanish_burst),
     ]

@@ -764,7 +764,8 @@ class Crash:
             must_gone = len(user.must_gone)
             for key, why in user.must_gone.items():
                 if key in present:
-                    dur.append("%s/%d still there after acknowledged %s" % (key[0], key[1], why))
+                    dur.append("%s/%d still there (flags %d) after acknowledged %s"
+                               % (key[0], key[1], present[key][1], why))
                 elif key not in exp:
                     dur.append("%s/%d gone after %s but no expunge record" % (key[0], key[1], why))
             for key, e in user.entries.items():

@@ -290,12 +290,10 @@ static enum store_result message_begin(struct fetch_state *st, struct store *sto
 	enum store_result r;
 
 	*have_sum_r = false;
-	if (st->req.needs_body || m->summary_data == NULL) {
-		if (st->req.needs_body || st->req.needs_summary) {
-			r = store_body_open(store, st->name, st->uidvalidity, m->info.uid, &st->body);
-			if (r != STORE_OK)
-				return r;
-		}
+	if (st->req.needs_body || (st->req.needs_summary && m->summary_data == NULL)) {
+		r = store_body_open(store, st->name, st->uidvalidity, m->info.uid, &st->body);
+		if (r != STORE_OK)
+			return r;
 	}
 	if (st->req.needs_summary && m->summary_data == NULL && st->body != NULL)
 		summary_from_body(m, st->body);

@@ -156,8 +156,7 @@ static void result_add(struct search_state *st, uint32_t seq, uint32_t uid, uint
 
 /* ---- keys for SORT / THREAD, from the summary ---- */
 
-static void keep_keys(struct search_state *st, const struct store_message_info *info,
-		      uint32_t seq)
+static void keep_keys(struct search_state *st, const struct store_message_info *info)
 {
 	struct mail_summary sum;
 	bool have = info->summary != NULL &&
@@ -165,7 +164,6 @@ static void keep_keys(struct search_state *st, const struct store_message_info *
 	uint32_t i = st->result_count - 1;
 	time_t sent = have && sum.has_sent_date ? (time_t)sum.sent_date : info->internaldate;
 
-	(void)seq;
 	if (st->kind == CMD_KIND_SORT) {
 		struct sort_message *m = &st->sort_msgs[i];
 
@@ -244,7 +242,7 @@ static bool eval_one(const struct store_message_info *info, void *ctx)
 	if (search_query_match(st->q, &m, &st->ctx)) {
 		result_add(st, e->pos + 1, info->uid, info->modseq);
 		if (st->kind != CMD_KIND_SEARCH)
-			keep_keys(st, info, e->pos + 1);
+			keep_keys(st, info);
 	}
 	return true;
 }

@@ -28,9 +28,6 @@
 #define SUMMARY_FIELD_MAX (16 * 1024)
 /* Ids taken from References + In-Reply-To for thread ids. */
 #define SUMMARY_PARENT_IDS_MAX 64
-/* Search text held per message (mail-text.h limits). */
-#define SUMMARY_TEXT_HEADER_MAX (256 * 1024)
-#define SUMMARY_TEXT_BODY_MAX (1024 * 1024)
 
 /* ---- encoding ---- */
 

@@ -6,7 +6,7 @@
  * read function. The summary is a flat byte string (the store keeps it as
  * one value); mail_summary_decode() gives pointers into it without copying.
  *
- * Encoding (version MAIL_SUMMARY_VERSION): a 4-byte magic "PSM1", then the
+ * Encoding: a 4-byte magic "PSM1" (a new layout takes a new magic), then the
  * fields of struct mail_summary in declaration order, each string as a
  * little-endian u32 length, the bytes and a NUL; numbers as little-endian
  * u64; the part table as a u32 count and fixed-size records. Decoding checks

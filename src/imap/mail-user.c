@@ -3,20 +3,24 @@
 #include "imap/mail-user.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "net/loop.h"
 #include "net/workers.h"
 
 struct mail_user {
 	struct mail_user *next;
 	char *name;
 	uint64_t key;
-	unsigned int refs;          /* sessions; under registry_lock */
+	uint64_t index_key;         /* the indexer's worker key */
+	unsigned int refs;          /* sessions and index jobs; under registry_lock */
 	bool close_queued;          /* under registry_lock */
+	bool index_queued;          /* under registry_lock */
 	struct store *store;        /* only inside jobs under `key` */
 };
 
@@ -36,6 +40,9 @@ struct mail_user *mail_user_acquire(const char *user)
 		mu = xcalloc(1, sizeof(*mu));
 		mu->name = xstrdup(user);
 		mu->key = worker_key_string(user);
+		/* Any other value than key: the indexer runs beside the user's
+		 * jobs, and two of its jobs never overlap. */
+		mu->index_key = ~mu->key;
 		mu->next = registry;
 		registry = mu;
 	}
@@ -132,4 +139,82 @@ struct store *mail_user_store(struct mail_user *mu, const char *data_dir,
 		mu->store = NULL;
 	}
 	return mu->store;
+}
+
+/* ---- the search indexer ---- */
+
+/* Batches per job (about 0.1 s of CPU each): the job ends between them so
+ * a shutdown never waits for a long backlog; its completion queues the
+ * next while work is left. */
+#define INDEX_BATCHES_PER_JOB 2
+
+static atomic_bool index_stopping;
+
+void mail_user_index_stop(void)
+{
+	atomic_store(&index_stopping, true);
+}
+
+struct index_job {
+	struct mail_user *mu;
+	struct worker_pool *workers;
+	struct loop *owner;
+	const char *data_dir;
+	enum store_result result;
+	bool more;
+};
+
+static void index_run(void *arg)
+{
+	struct index_job *job = arg;
+
+	job->result = store_index_text(job->data_dir, job->mu->name, INDEX_BATCHES_PER_JOB,
+				       &job->more);
+	if (job->result != STORE_OK && job->result != STORE_NOT_FOUND)
+		log_warn("user %s: search indexing failed (%s); left for the next delivery",
+			 job->mu->name, store_result_name(job->result));
+}
+
+static void index_done(void *arg)
+{
+	struct index_job *job = arg;
+
+	pthread_mutex_lock(&registry_lock);
+	job->mu->index_queued = false;
+	pthread_mutex_unlock(&registry_lock);
+	/* Not once shutdown began, nor after the loop stopped (leftovers run
+	 * elsewhere): what is left waits for the next start. */
+	if (job->result == STORE_OK && job->more && loop_is_current(job->owner) &&
+	    !atomic_load(&index_stopping))
+		mail_user_index_kick(job->mu, job->workers, job->owner, job->data_dir);
+	mail_user_release(&job->mu, job->workers, job->owner);
+	free(job);
+}
+
+void mail_user_index_kick(struct mail_user *mu, struct worker_pool *workers,
+			  struct loop *owner, const char *data_dir)
+{
+	struct index_job *job;
+
+	pthread_mutex_lock(&registry_lock);
+	if (mu->index_queued) {
+		pthread_mutex_unlock(&registry_lock);
+		return;
+	}
+	mu->index_queued = true;
+	mu->refs++;
+	pthread_mutex_unlock(&registry_lock);
+	job = xcalloc(1, sizeof(*job));
+	job->mu = mu;
+	job->workers = workers;
+	job->owner = owner;
+	job->data_dir = data_dir;
+	if (!worker_pool_submit(workers, mu->index_key, owner, index_run, index_done, job)) {
+		log_warn("user %s: search indexing deferred (worker queue full)", mu->name);
+		pthread_mutex_lock(&registry_lock);
+		mu->index_queued = false;
+		pthread_mutex_unlock(&registry_lock);
+		mail_user_release(&job->mu, workers, owner);
+		free(job);
+	}
 }

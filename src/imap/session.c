@@ -565,6 +565,9 @@ static void session_on_closed(void *owner)
 
 static void session_on_shutdown(void *owner)
 {
+	/* The search indexer stops requeueing itself: shutdown waits only
+	 * for the batches already queued. */
+	mail_user_index_stop();
 	imap_session_bye(owner, "Server shutting down");
 }
 

@@ -26,6 +26,7 @@ static void store_job_run(void *arg)
 		job->sync_result = store_mailbox_changes(store, job->sync_name,
 							 job->sync_uidvalidity,
 							 job->sync_since, &job->changes);
+	job->index_due = store_index_due(store);
 }
 
 static void emit_line(void *ctx, const char *line)
@@ -39,6 +40,9 @@ static void store_job_done(void *arg)
 	struct imap_cmd *cmd = job->cmd;
 	struct imap_session *s = cmd->session;
 
+	if (job->index_due)
+		mail_user_index_kick(job->mu, s->server->workers, s->loop,
+				     job->data_dir);
 	if (s->closed) {
 		if (job->sync && job->sync_result == STORE_OK)
 			store_changes_free(&job->changes);

@@ -39,6 +39,7 @@ struct store_job {
 	struct mail_user *mu;
 	const char *data_dir;
 	bool sync;
+	bool index_due;             /* the run left a batch for the indexer */
 	char *sync_name;
 	uint32_t sync_uidvalidity;
 	uint64_t sync_since;

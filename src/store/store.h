@@ -405,5 +405,26 @@ enum store_result store_mailbox_search_text(struct store *store, const char *nam
 					    const char *header_name, const char *needle,
 					    uint32_t **uids_r, uint32_t *count_r);
 
+/* ---- the search index ---- */
+
+/* Delivery leaves each message's search text for an indexer, which puts
+ * it into the substring index in batches, apart from delivery: indexing
+ * costs more CPU than the rest of a delivery, so it runs on another
+ * worker, beside the user's store jobs. Until then SEARCH reads the text
+ * where it waits: the answers are the same, only slower. */
+
+/* True, once, when this handle has left a batch's worth of work for the
+ * indexer since it last said so (or found it waiting at open). */
+bool store_index_due(struct store *store);
+
+/* Indexes what waits, in batches of a few hundred messages: at most
+ * max_batches full batches, or with max_batches 0 everything (the last
+ * batch partial). Uses a connection of its own, so it may run on any
+ * thread while the user's store handle is in use on another; any number
+ * of indexers may run at once. *more_r: a full batch or a removal is
+ * left. STORE_NOT_FOUND when the user has no store. */
+enum store_result store_index_text(const char *data_dir, const char *user,
+				   unsigned int max_batches, bool *more_r);
+
 
 #endif

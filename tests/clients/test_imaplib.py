@@ -12,8 +12,10 @@ import hashlib
 import hmac
 import imaplib
 import os
+import sqlite3
 import ssl
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -323,6 +325,50 @@ class MailboxTest(ServerTestCase):
         self.assertEqual(len(data[0].split()), 12000)
         typ, data = m.thread("ORDEREDSUBJECT", "UTF-8", "ALL")
         self.assertEqual(data[0].count(b"("), 12000)   # (1 (2)(3)...(12000))
+        self.assertEqual(m.close()[0], "OK")
+        m.logout()
+
+    def test_search_index_catches_up(self):
+        """Delivered text is indexed apart from delivery, on a worker of
+        its own: after a burst of 3,000 messages the indexer brings
+        text_pending under one batch (256) by itself, and SEARCH gives the
+        same answer all along, from whichever table holds the text."""
+        m = self.login()
+        self.assertEqual(m.create("Burst")[0], "OK")
+        for start in range(0, 3000, 500):
+            tag = m._new_tag()
+            parts = b""
+            for i in range(start, start + 500):
+                msg = b"Subject: burst %d\r\n\r\nbody %s\r\n" % (
+                    i, b"zanzibar" if i % 7 == 0 else b"plain")
+                parts += b" {%d+}\r\n%s" % (len(msg), msg)
+            m.send(tag + b" APPEND Burst" + parts + b"\r\n")
+            while True:
+                line = m.readline()
+                if line.startswith(tag):
+                    self.assertIn(b" OK ", line)
+                    break
+        self.assertEqual(m.select("Burst"), ("OK", [b"3000"]))
+        want = [b" ".join(b"%d" % (i + 1) for i in range(0, 3000, 7))]
+        user_dir = os.path.join(self.server.data, "users", "alice")
+        seen_pending = []
+        deadline = time.monotonic() + 60
+        while True:
+            self.assertEqual(m.search(None, "BODY", "zanzibar"), ("OK", want))
+            self.assertEqual(m.search(None, "SUBJECT", '"burst 2999"'), ("OK", [b"3000"]))
+            db = sqlite3.connect("file:%s/store.db?mode=ro" % user_dir, uri=True)
+            pending = db.execute("SELECT count(*) FROM text_pending").fetchone()[0]
+            db.close()
+            seen_pending.append(pending)
+            if pending < 256:
+                break
+            self.assertLess(time.monotonic(), deadline, "indexer stuck: %r" % seen_pending[-5:])
+            time.sleep(0.1)
+        db = sqlite3.connect("file:%s/search.db?mode=ro" % user_dir, uri=True)
+        indexed = db.execute("SELECT count(*) FROM blob_text WHERE blob_text MATCH"
+                             " '\"zanzibar\"'").fetchone()[0]
+        db.close()
+        self.assertGreaterEqual(indexed, 428 - 256 // 7 - 1)
         self.assertEqual(m.close()[0], "OK")
         m.logout()
 

@@ -21,7 +21,7 @@
 #include "unit.h"
 
 static char data_dir[] = "/tmp/petrel-test-store-XXXXXX";
-static char db_path[4096], blob_dir[4096];
+static char db_path[4096], blob_dir[4096], search_path[4096];
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -37,13 +37,13 @@ static void rm_tree(const char *dir)
 
 /* ---- direct looks at the database, independent of the store ---- */
 
-static int64_t db_int(const char *sql)
+static int64_t db_int_at(const char *path, const char *sql)
 {
 	sqlite3 *db;
 	sqlite3_stmt *s;
 	int64_t v = -1;
 
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		sqlite3_close(db);
 		return -2;
 	}
@@ -57,6 +57,17 @@ static int64_t db_int(const char *sql)
 	}
 	sqlite3_close(db);
 	return v;
+}
+
+static int64_t db_int(const char *sql)
+{
+	return db_int_at(db_path, sql);
+}
+
+/* The search index (search.db beside store.db). */
+static int64_t search_int(const char *sql)
+{
+	return db_int_at(search_path, sql);
 }
 
 static const char *db_str(const char *sql)
@@ -870,8 +881,9 @@ static void test_read_search(struct store *st)
 					    &none, &none_count), STORE_NOT_FOUND);
 	CHECK(none == NULL && none_count == 0);
 
-	/* Past SQ_INDEX_BATCH (256) deliveries the text moves into the FTS
-	 * index: the same answers from there, and from both at once. */
+	/* Delivered text waits for the indexer (store_index_text()), which
+	 * takes it SQ_INDEX_BATCH (256) messages at a time: the same answers
+	 * with none, some and all of it indexed. */
 	for (unsigned int i = 0; i < 300; i++) {
 		char msg[128];
 
@@ -879,34 +891,97 @@ static void test_read_search(struct store *st)
 			 i == 150 ? "needleword" : "plain");
 		append(st, "Reading", msg, 0);
 	}
+	CHECK(store_index_due(st));
+	CHECK(!store_index_due(st));
+	/* Earlier tests' messages wait too. */
+	int64_t texts = db_int("SELECT count(*) FROM text_pending");
+	CHECK(texts > 300 && texts < 512);
+	bool more = true;
+	for (int stage = 0; stage < 3; stage++) {
+		if (stage == 1) {
+			/* One full batch; the 46 left are not a batch. */
+			CHECK_INT(store_index_text(data_dir, "alice", 1, &more), STORE_OK);
+			CHECK(!more);
+			CHECK_INT(search_int("SELECT count(*) FROM blob_text"), 256);
+			CHECK_INT(db_int("SELECT count(*) FROM text_pending"), texts - 256);
+		} else if (stage == 2) {
+			CHECK_INT(store_index_text(data_dir, "alice", 0, &more), STORE_OK);
+			CHECK_INT(search_int("SELECT count(*) FROM blob_text"), texts);
+			CHECK_INT(db_int("SELECT count(*) FROM text_pending"), 0);
+		}
+		CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "needleword"), "1,153");
+		CHECK_STR(search(st, "Reading", STORE_TEXT_SUBJECT, NULL, "filler 299"), "302");
+		CHECK_STR(search(st, "Reading", STORE_TEXT_SUBJECT, NULL, "strasse"), "1");
+		CHECK_STR(search(st, "Reading", STORE_TEXT_HEADER, "subject", "filler 15"), "18,153,154,155,156,157,158,159,160,161,162");
+		CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "*"), "");
+		CHECK_STR(search(st, "Reading", STORE_TEXT_TEXT, NULL, "ller 7"), "10,73,74,75,76,77,78,79,80,81,82");
+		CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "ed"), "1,153");
+		uint32_t *all = NULL, all_count = 0;
+		CHECK_INT(store_mailbox_search_text(st, "Reading", uidvalidity(st, "Reading"),
+						    STORE_TEXT_BODY, NULL, "body ", &all, &all_count), STORE_OK);
+		CHECK_INT(all_count, 300);
+		free(all);
+	}
+	/* A crash between the indexer's two commits leaves rows both indexed
+	 * and pending: the next run gives the same index, and SEARCH counts
+	 * such a message once meanwhile. */
+	{
+		char sql[8300];
+
+		snprintf(sql, sizeof(sql), "ATTACH '%s' AS s; INSERT INTO text_pending SELECT rowid,"
+			 " subject, hfrom, hto, hcc, hbcc, header, mime, body FROM s.blob_text"
+			 " WHERE body LIKE '%%needleword%%'", search_path);
+		db_exec(sql);
+	}
+	CHECK_INT(db_int("SELECT count(*) FROM text_pending"), 2);
 	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "needleword"), "1,153");
-	CHECK_STR(search(st, "Reading", STORE_TEXT_SUBJECT, NULL, "filler 299"), "302");
-	CHECK_STR(search(st, "Reading", STORE_TEXT_SUBJECT, NULL, "strasse"), "1");
-	CHECK_STR(search(st, "Reading", STORE_TEXT_HEADER, "subject", "filler 15"), "18,153,154,155,156,157,158,159,160,161,162");
-	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "*"), "");
-	CHECK_STR(search(st, "Reading", STORE_TEXT_TEXT, NULL, "ller 7"), "10,73,74,75,76,77,78,79,80,81,82");
-	uint32_t *all = NULL, all_count = 0;
-	CHECK_INT(store_mailbox_search_text(st, "Reading", uidvalidity(st, "Reading"),
-					    STORE_TEXT_BODY, NULL, "body ", &all, &all_count), STORE_OK);
-	CHECK_INT(all_count, 300);
-	free(all);
+	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "ed"), "1,153");
+	CHECK_INT(store_index_text(data_dir, "alice", 0, &more), STORE_OK);
+	CHECK_INT(search_int("SELECT count(*) FROM blob_text"), texts);
+	CHECK_INT(search_int("SELECT count(*) FROM blob_text('needleword')"), 2);
+	CHECK_INT(db_int("SELECT count(*) FROM text_pending"), 0);
+	CHECK_INT(store_index_text(data_dir, "nobody", 0, &more), STORE_NOT_FOUND);
 	uint32_t gone[] = { 153 };
 	struct store_flag_change del = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_DELETED };
 	uint32_t *mod = NULL, mod_count = 0, *exp = NULL, exp_count = 0;
 	CHECK_INT(store_messages_set_flags(st, "Reading", uidvalidity(st, "Reading"), gone, 1, &del,
 					   &mod, &mod_count), STORE_OK);
 	free(mod);
+	int64_t high = db_int("SELECT max(id) FROM blobs");
+	CHECK_INT(db_int("SELECT blob_id FROM messages WHERE uid = 153 AND mailbox_id ="
+			 " (SELECT id FROM mailboxes WHERE name = 'Reading')"), high - 149);
 	CHECK_INT(store_messages_expunge(st, "Reading", uidvalidity(st, "Reading"), gone, 1, &exp,
 					 &exp_count), STORE_OK);
 	free(exp);
+	/* Its index row waits for the indexer (text_gone) and matches nothing. */
+	CHECK_INT(db_int("SELECT count(*) FROM text_gone"), 1);
+	CHECK_INT(search_int("SELECT count(*) FROM blob_text"), texts);
 	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "needleword"), "1");
+	CHECK_INT(store_index_text(data_dir, "alice", 1, &more), STORE_OK);
+	CHECK_INT(db_int("SELECT count(*) FROM text_gone"), 0);
+	CHECK_INT(search_int("SELECT count(*) FROM blob_text"), texts - 1);
+	CHECK_INT(search_int("SELECT count(*) FROM blob_text('needleword')"), 1);
+	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "needleword"), "1");
+	/* Blob ids are never reused, even the highest one's. */
+	uint32_t last[] = { 302 };
+	CHECK_INT(store_messages_set_flags(st, "Reading", uidvalidity(st, "Reading"), last, 1, &del,
+					   &mod, &mod_count), STORE_OK);
+	free(mod);
+	CHECK_INT(store_messages_expunge(st, "Reading", uidvalidity(st, "Reading"), last, 1, &exp,
+					 &exp_count), STORE_OK);
+	free(exp);
+	CHECK_INT(db_int("SELECT max(id) FROM blobs"), high - 1);
+	append(st, "Reading", "Subject: after\r\n\r\nfresh\r\n", 0);
+	CHECK_INT(db_int("SELECT max(id) FROM blobs"), high + 1);
+	CHECK_STR(search(st, "Reading", STORE_TEXT_SUBJECT, NULL, "filler 299"), "");
+	CHECK_STR(search(st, "Reading", STORE_TEXT_SUBJECT, NULL, "after"), "303");
 
 	/* Copies share the text; the last one gone takes it with it. */
 	struct store_copy_result cr;
 	CHECK_INT(store_messages_copy(st, "Reading", uidvalidity(st, "Reading"), both, 2,
 				      "Reading", false, &cr), STORE_OK);
 	store_copy_result_free(&cr);
-	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "needleword"), "1,303");
+	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "needleword"), "1,304");
 	CHECK_INT(store_mailbox_delete(st, "Reading"), STORE_OK);
 	free(big);
 }
@@ -1443,7 +1518,7 @@ static void test_upgrade(struct store **stp)
 
 	CHECK(uid > 0);
 	store_close(stp);
-	db_exec("DROP TABLE blob_text; DROP TABLE text_pending; DROP INDEX blobs_msgid;"
+	db_exec("DROP TABLE text_gone; DROP TABLE text_pending; DROP INDEX blobs_msgid;"
 		" ALTER TABLE blobs DROP COLUMN summary; ALTER TABLE blobs DROP COLUMN msgid;"
 		" ALTER TABLE blobs DROP COLUMN threadid; ALTER TABLE blobs DROP COLUMN text_partial;"
 		" PRAGMA user_version = 1;");
@@ -1451,13 +1526,37 @@ static void test_upgrade(struct store **stp)
 	*stp = open_store();
 	if (*stp == NULL)
 		return;
-	CHECK_INT(db_int("PRAGMA user_version"), 2);
+	CHECK_INT(db_int("PRAGMA user_version"), 3);
 	CHECK(db_int("SELECT count(*) FROM blobs") > 0);
 	CHECK_INT(db_int("SELECT count(*) FROM blobs WHERE summary IS NULL OR threadid IS NULL"), 0);
 	char want[16];
 	snprintf(want, sizeof(want), "%u", uid);
 	CHECK_STR(search(*stp, "INBOX", STORE_TEXT_BODY, NULL, "zebrafish"), want);
 	CHECK_STR(search(*stp, "INBOX", STORE_TEXT_SUBJECT, NULL, "upgrade me"), want);
+
+	/* Version 2 kept the index in store.db: 3 moves its text back to
+	 * text_pending, for the indexer to put into search.db. */
+	store_close(stp);
+	db_exec("CREATE VIRTUAL TABLE blob_text USING fts5(subject, hfrom, hto, hcc, hbcc,"
+		" header, mime, body, tokenize = 'trigram case_sensitive 1');"
+		" INSERT INTO blob_text (rowid, subject, hfrom, hto, hcc, hbcc, header, mime, body)"
+		" SELECT * FROM text_pending; DELETE FROM text_pending; DROP TABLE text_gone;"
+		" PRAGMA user_version = 2;");
+	int64_t texts = db_int("SELECT count(*) FROM blob_text");
+	CHECK(texts > 0);
+	*stp = open_store();
+	if (*stp == NULL)
+		return;
+	CHECK_INT(db_int("PRAGMA user_version"), 3);
+	CHECK_INT(db_int("SELECT count(*) FROM sqlite_schema WHERE name = 'blob_text'"), 0);
+	CHECK_INT(db_int("SELECT count(*) FROM text_pending"), texts);
+	CHECK_STR(search(*stp, "INBOX", STORE_TEXT_BODY, NULL, "zebrafish"), want);
+	CHECK(store_index_due(*stp) == (texts >= 256));
+	bool more;
+	CHECK_INT(store_index_text(data_dir, "alice", 0, &more), STORE_OK);
+	CHECK_INT(db_int("SELECT count(*) FROM text_pending"), 0);
+	CHECK_STR(search(*stp, "INBOX", STORE_TEXT_BODY, NULL, "zebrafish"), want);
+	CHECK_INT(search_int("SELECT count(*) FROM blob_text('zebrafish')"), 1);
 }
 
 /* store_open() runs quick_check when the last one is a day old (its cost
@@ -1525,6 +1624,24 @@ static void test_check(struct store *st)
 	CHECK_INT(p.count, 2);
 	db_exec("UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1"
 		" WHERE name = 'Flags'");
+
+	/* Search text lost (neither indexed nor waiting for the indexer). */
+	bool more;
+	CHECK_INT(store_index_text(data_dir, "alice", 0, &more), STORE_OK);
+	int64_t victim = db_int("SELECT max(id) FROM blobs WHERE summary IS NOT NULL");
+	char sql[200];
+	snprintf(sql, sizeof(sql), "DELETE FROM blob_text WHERE rowid = %lld", (long long)victim);
+	CHECK_INT(search_int(sql), -1);
+	memset(&p, 0, sizeof(p));
+	CHECK_INT(store_check(st, report_cb, &p), STORE_CORRUPT);
+	CHECK_INT(p.count, 1);
+	CHECK(strstr(p.first, "1 messages' search text is neither indexed nor waiting") != NULL);
+	snprintf(sql, sizeof(sql), "INSERT INTO text_pending (blob_id) VALUES (%lld)",
+		 (long long)victim);
+	db_exec(sql);
+	memset(&p, 0, sizeof(p));
+	CHECK_INT(store_check(st, report_cb, &p), STORE_OK);
+	CHECK_INT(p.count, 0);
 
 	/* A blob file gone. */
 	uint32_t uidv, uid;
@@ -1773,6 +1890,7 @@ int main(void)
 	}
 	snprintf(db_path, sizeof(db_path), "%s/users/alice/store.db", data_dir);
 	snprintf(blob_dir, sizeof(blob_dir), "%s/users/alice/blobs", data_dir);
+	snprintf(search_path, sizeof(search_path), "%s/users/alice/search.db", data_dir);
 	if (b != NULL) {
 		bench((unsigned int)atoi(b));
 		rm_tree(data_dir);

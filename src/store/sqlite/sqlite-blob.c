@@ -367,6 +367,7 @@ static enum store_result sq_blob_text_insert(struct store *st,
 	sq_bind_buf(s, 7, &t->header);
 	sq_bind_buf(s, 8, &t->part_headers);
 	sq_bind_buf(s, 9, &t->body);
+	st->index_backlog++;
 	return sq_run(st, s, "index text");
 }
 
@@ -461,13 +462,21 @@ enum store_result sq_blob_unref(struct store *st, int64_t blob_id)
 			  (long long)blob_id);
 		return STORE_CORRUPT;
 	}
-	s = sq_stmt(st, SQ_TEXT_DELETE);
+	/* The index drops its row later (sqlite-index.c); until then the id
+	 * matches no message, and it is never given to another blob. */
+	s = sq_stmt(st, SQ_TEXT_PENDING_DELETE);
 	sqlite3_bind_int64(s, 1, blob_id);
-	r = sq_run(st, s, "delete text");
+	r = sq_run(st, s, "delete pending text");
 	if (r == STORE_OK) {
-		s = sq_stmt(st, SQ_TEXT_PENDING_DELETE);
+		s = sq_stmt(st, SQ_TEXT_GONE_INSERT);
 		sqlite3_bind_int64(s, 1, blob_id);
-		r = sq_run(st, s, "delete pending text");
+		r = sq_run(st, s, "record removed text");
+		st->index_backlog++;
+	}
+	if (r == STORE_OK) {
+		s = sq_stmt(st, SQ_BLOB_HIGH);
+		sqlite3_bind_int64(s, 1, blob_id);
+		r = sq_run(st, s, "record blob id");
 	}
 	if (r == STORE_OK) {
 		s = sq_stmt(st, SQ_BLOB_DELETE);
@@ -614,37 +623,4 @@ enum store_result sq_blob_summarize_all(struct store *st)
 		r = sq_blob_summarize(st, ids[i]);
 	free(ids);
 	return r;
-}
-
-/* ---- the search index, in batches ---- */
-
-void sq_text_index_due(struct store *st, unsigned int added)
-{
-	sqlite3_stmt *s;
-	enum store_result r;
-	int rc;
-
-	st->text_pending += added;
-	if (st->text_pending < SQ_INDEX_BATCH)
-		return;
-	r = sq_begin(st, true);
-	if (r != STORE_OK)
-		return;
-	s = sq_stmt(st, SQ_TEXT_INDEX);
-	r = sq_run(st, s, "index text");
-	if (r == STORE_OK) {
-		s = sq_stmt(st, SQ_TEXT_PENDING_CLEAR);
-		r = sq_run(st, s, "clear pending text");
-	}
-	r = sq_end(st, r);
-	if (r == STORE_OK) {
-		st->text_pending = 0;
-		return;
-	}
-	/* Left pending (SEARCH reads it there); counted again from the table
-	 * so a persistent failure is not retried after every message. */
-	s = sq_stmt(st, SQ_TEXT_PENDING_COUNT);
-	rc = sqlite3_step(s);
-	st->text_pending = rc == SQLITE_ROW ? (unsigned int)sqlite3_column_int64(s, 0) / 2 : 0;
-	sqlite3_reset(s);
 }

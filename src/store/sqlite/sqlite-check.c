@@ -1,6 +1,7 @@
 /* store_check() for the SQLite store (`petrel check`): SQLite's own
  * integrity_check and foreign keys, then what the schema cannot express —
- * counters, UID and modseq bounds, keyword bits, blob references and files.
+ * counters, UID and modseq bounds, keyword bits, blob references and files,
+ * every message's search text in the index or waiting for it.
  * Reads only, except that it removes orphan blob files old enough that no
  * append can still be about to commit them. */
 #include "store/store.h"
@@ -330,6 +331,28 @@ static void sq_check_orphans(struct sq_check *c)
 	closedir(d);
 }
 
+/* Every message's search text is in the index (search.db) or waits for
+ * the indexer (text_pending): never neither. */
+static enum store_result sq_check_search_text(struct sq_check *c)
+{
+	sqlite3_stmt *s = sq_check_prepare(c, "SELECT count(*), min(b.id) FROM blobs b"
+					   " WHERE b.summary IS NOT NULL AND NOT EXISTS"
+					   " (SELECT 1 FROM text_pending p WHERE p.blob_id = b.id)"
+					   " AND NOT EXISTS (SELECT 1 FROM search.blob_text t"
+					   " WHERE t.rowid = b.id)");
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_int64(s, 0) > 0)
+		sq_problem(c, "%lld messages' search text is neither indexed nor waiting"
+			   " (first blob %lld): SEARCH misses them",
+			   (long long)sqlite3_column_int64(s, 0), (long long)sqlite3_column_int64(s, 1));
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? STORE_OK : sq_fail(c->st, rc, "check search text");
+}
+
 enum store_result store_check(struct store *st,
 			      void (*report)(const char *problem, void *ctx), void *ctx)
 {
@@ -346,6 +369,8 @@ enum store_result store_check(struct store *st,
 		r = sq_check_mailboxes(&c);
 	if (r == STORE_OK)
 		r = sq_check_blobs(&c);
+	if (r == STORE_OK)
+		r = sq_check_search_text(&c);
 	r = sq_end(st, r);
 	if (r == STORE_OK)
 		sq_check_orphans(&c);

@@ -946,8 +946,6 @@ enum store_result store_messages_append(struct store *st, const char *name,
 	r = sq_end(st, sq_append(st, name, messages, count, uidvalidity_r, uids_r));
 	for (unsigned int i = 0; i < count; i++)
 		sq_blob_settle(messages[i].blob, r == STORE_OK);
-	if (r == STORE_OK)
-		sq_text_index_due(st, count);
 	if (r != STORE_OK)
 		*uidvalidity_r = 0;
 	return r;

@@ -105,8 +105,15 @@ bool store_keyword_eq(const char *a, const char *b);
 	X(EXP_ALL, "INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq)" \
 	  " SELECT mailbox_id, uid, ?2 FROM messages WHERE mailbox_id = ?1") \
 	X(EXP_CLEAR, "DELETE FROM expunged WHERE mailbox_id = ?1") \
-	X(BLOB_INSERT, "INSERT INTO blobs (size, refcount, data, file, emailid, summary, msgid," \
-	  " threadid, text_partial) VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") \
+	/* Blob ids are never reused (blob_id_high: the highest ever deleted),
+	 * so the search index, updated apart (sqlite-index.c), never mistakes
+	 * a new message for a deleted one. */ \
+	X(BLOB_INSERT, "INSERT INTO blobs (id, size, refcount, data, file, emailid, summary," \
+	  " msgid, threadid, text_partial) VALUES ((SELECT max(coalesce((SELECT max(id)" \
+	  " FROM blobs), 0), coalesce((SELECT value FROM meta WHERE key = 'blob_id_high')," \
+	  " 0)) + 1), ?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") \
+	X(BLOB_HIGH, "INSERT INTO meta (key, value) VALUES ('blob_id_high', ?1)" \
+	  " ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)") \
 	X(BLOB_BODY, "SELECT size, data, file FROM blobs WHERE id = ?1") \
 	X(BLOB_UNSUMMARIZED, "SELECT id FROM blobs WHERE summary IS NULL AND threadid IS NULL") \
 	X(BLOB_SET_SUMMARY, "UPDATE blobs SET summary = ?2, msgid = ?3, threadid = ?4," \
@@ -114,13 +121,10 @@ bool store_keyword_eq(const char *a, const char *b);
 	X(BLOB_THREAD, "SELECT threadid FROM blobs WHERE msgid = ?1 LIMIT 1") \
 	X(TEXT_INSERT, "INSERT INTO text_pending (blob_id, subject, hfrom, hto, hcc, hbcc," \
 	  " header, mime, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") \
-	X(TEXT_DELETE, "DELETE FROM blob_text WHERE rowid = ?1") \
 	X(TEXT_PENDING_DELETE, "DELETE FROM text_pending WHERE blob_id = ?1") \
-	X(TEXT_PENDING_COUNT, "SELECT count(*) FROM text_pending") \
-	X(TEXT_INDEX, "INSERT INTO blob_text (rowid, subject, hfrom, hto, hcc, hbcc, header," \
-	  " mime, body) SELECT blob_id, subject, hfrom, hto, hcc, hbcc, header, mime, body" \
-	  " FROM text_pending") \
-	X(TEXT_PENDING_CLEAR, "DELETE FROM text_pending") \
+	X(TEXT_GONE_INSERT, "INSERT OR IGNORE INTO text_gone (blob_id) VALUES (?1)") \
+	X(TEXT_BACKLOG, "SELECT (SELECT count(*) FROM text_pending)," \
+	  " (SELECT count(*) FROM text_gone)") \
 	X(MSG_READ, "SELECT m.uid, m.flags, m.keywords, m.modseq, m.internaldate," \
 	  " m.internaldate_zone, m.savedate, b.size, b.emailid, b.threadid, b.summary" \
 	  " FROM messages m JOIN blobs b ON b.id = m.blob_id" \
@@ -153,9 +157,9 @@ struct store {
 	 * its file), forgotten on ROLLBACK. */
 	char **unlink_names;
 	size_t unlink_count, unlink_alloc;
-	/* Rows in text_pending as far as this handle knows (other processes
-	 * add some too): when it reaches SQ_INDEX_BATCH they are indexed. */
-	unsigned int text_pending;
+	/* Rows this handle added to text_pending and text_gone since
+	 * store_index_due() last said yes (other processes add some too). */
+	unsigned int index_backlog;
 };
 
 /* A mailbox row as loaded in a transaction, changed in memory and written
@@ -216,11 +220,16 @@ bool sq_blob_usable(const struct store *st, const struct store_blob *blob);
 enum store_result sq_blob_insert(struct store *st, struct store_blob *blob,
 				 int64_t *id_r, uint64_t *size_r);
 /* Delivered text waits in text_pending until this many rows are there,
- * then goes into the FTS index in one transaction (sqlite-store.c). */
+ * then goes into the FTS index in one transaction (sqlite-index.c). */
 #define SQ_INDEX_BATCH 256
-/* After a delivery: indexes text_pending when it is due. Its own
- * transaction; a failure is logged and left for the next time. */
-void sq_text_index_due(struct store *st, unsigned int added);
+/* The search index's file beside store.db, attached read-only to the
+ * store's connection as "search" (sqlite-index.c writes it). */
+#define SQ_SEARCH_DB "search.db"
+#define SQ_SEARCH_SCHEMA \
+	"CREATE VIRTUAL TABLE IF NOT EXISTS blob_text USING fts5(subject, hfrom, hto, hcc," \
+	" hbcc, header, mime, body, tokenize = 'trigram case_sensitive 1')"
+/* path as an SQLite URI ("file:" + percent-encoded path + query). */
+bool sq_uri(char *out, size_t size, const char *path, const char *query);
 
 /* Schema upgrade: makes the summary and search text of every blob that has
  * none (in the caller's transaction). */

@@ -1,9 +1,10 @@
-/* SEARCH's text keys over the blob_text index (sqlite-store.c's schema):
+/* SEARCH's text keys over the blob_text index (search.db, sqlite-store.c):
  * with FTS5's trigram tokenizer, a needle of 3 or more characters is a
  * phrase of trigrams, which must be consecutive: an exact substring test
  * answered from the index alone, since the text and the needle were
- * case-folded by petrel the same way. Text not yet indexed (text_pending,
- * a few hundred rows at most) is matched with GLOB. Shorter needles and
+ * case-folded by petrel the same way. Text not yet indexed (text_pending:
+ * a few hundred rows, more while the indexer catches up after a burst of
+ * deliveries) is matched with GLOB. Shorter needles and
  * HEADER's field-name condition read the stored text instead. */
 #include "store/store.h"
 
@@ -252,7 +253,7 @@ static enum store_result sq_search(struct store *st, const char *name, uint32_t 
 
 	buf_init(&sub, 2048);
 	buf_init(&sel, 256);
-	buf_printf(&sub, "SELECT rowid FROM blob_text WHERE blob_text MATCH ?3");
+	buf_printf(&sub, "SELECT rowid FROM search.blob_text WHERE blob_text MATCH ?3");
 	for (const char *c = cols; *c != '\0';) {
 		size_t n = strcspn(c, " ");
 
@@ -275,7 +276,7 @@ static enum store_result sq_search(struct store *st, const char *name, uint32_t 
 		/* The stored text of the mailbox's messages, from both tables. */
 		const char *where = indexed ? " AND m.blob_id IN (" : "";
 
-		buf_printf(&sql, "SELECT m.uid%s FROM messages m JOIN blob_text t"
+		buf_printf(&sql, "SELECT m.uid%s FROM messages m JOIN search.blob_text t"
 			   " ON t.rowid = m.blob_id WHERE m.mailbox_id = ?1%s%s%s"
 			   " UNION ALL SELECT m.uid%s FROM messages m JOIN text_pending t"
 			   " ON t.blob_id = m.blob_id WHERE m.mailbox_id = ?1%s%s%s",
@@ -334,8 +335,18 @@ enum store_result store_mailbox_search_text(struct store *st, const char *name,
 		free(set.uids);
 		return r;
 	}
-	if (set.count > 1)
+	if (set.count > 1) {
+		uint32_t n = 1;
+
 		qsort(set.uids, set.count, sizeof(*set.uids), sq_u32_cmp);
+		/* A message can be in both tables for a moment: the indexer
+		 * commits search.db before it clears text_pending. */
+		for (uint32_t i = 1; i < set.count; i++) {
+			if (set.uids[i] != set.uids[n - 1])
+				set.uids[n++] = set.uids[i];
+		}
+		set.count = n;
+	}
 	*uids_r = set.uids;
 	*count_r = set.count;
 	return STORE_OK;

@@ -26,8 +26,22 @@
  *       summary is mail/mail-summary.h's encoding, made at delivery
  *       (NULL only if it could not be made); text_partial = 1 when the
  *       body text was too long to index whole
- *   blob_text(rowid = blob id, subject, hfrom, hto, hcc, hbcc, header, mime, body)
- *       (mime: the headers of MIME parts and nested messages, for TEXT)
+ *   text_pending(blob_id, subject, hfrom, hto, hcc, hbcc, header, mime, body):
+ *       the search text of a message (mime: the headers of MIME parts and
+ *       nested messages, for TEXT) not yet in the index. Delivery writes
+ *       one plain row here, in its own transaction; the indexer
+ *       (sqlite-index.c) moves SQ_INDEX_BATCH rows at a time into
+ *       search.db, which costs the FTS index far less per message than one
+ *       small transaction each. SEARCH reads both, so results never depend
+ *       on how far the indexer is.
+ *   text_gone(blob_id): blobs deleted since the indexer last ran; it
+ *       removes their rows from the index. Blob ids are never reused
+ *       (meta blob_id_high), so a stale row matches no message meanwhile.
+ *
+ * search.db, the search index in a file of its own, so that indexing,
+ * which costs more CPU than the rest of a delivery, runs beside delivery
+ * (another worker, another core) instead of holding store.db's write lock:
+ *   blob_text(rowid = blob id, the columns of text_pending)
  *       FTS5 with the trigram tokenizer over text petrel has already
  *       case-folded (utf8proc full folding: FTS5's own folding is ASCII and
  *       simple folding only), so any substring of 3+ characters is an
@@ -35,12 +49,8 @@
  *       would be 2.5 times smaller and half the CPU to write, but then
  *       every candidate's stored text must be read to check it, which
  *       costs a second per common word at 100,000 messages); see
- *       sqlite-search.c
- *   text_pending(blob_id, the same columns): text not yet in blob_text.
- *       Delivery writes here (one plain row); every SQ_INDEX_BATCH rows
- *       are moved into blob_text in one transaction, which costs the FTS
- *       index far less per message than one small transaction each.
- *       SEARCH reads both, so results never depend on the batching.
+ *       sqlite-search.c. The store's connection attaches it read-only
+ *       (an IMMEDIATE transaction on store.db then never locks it).
  *   messages(mailbox_id, uid, blob_id, flags, keywords, internaldate,
  *       internaldate_zone, savedate, modseq, PK(mailbox_id, uid))
  *       WITHOUT ROWID: clustered by UID, so SELECT reads one range;
@@ -66,7 +76,7 @@
 #include "core/xalloc.h"
 #include "store/sqlite/sqlite-private.h"
 
-#define SQ_SCHEMA_VERSION 2
+#define SQ_SCHEMA_VERSION 3
 /* store_open() runs PRAGMA quick_check when the last one is older than this.
  * It reads the whole file (bodies up to 64 KiB live inside it: ~400 MiB and
  * half a second for 100,000 messages), too much for every login of a user
@@ -88,6 +98,14 @@
 	" mime, body, tokenize = 'trigram case_sensitive 1');" \
 	"CREATE TABLE text_pending (blob_id INTEGER PRIMARY KEY, subject, hfrom, hto, hcc," \
 	" hbcc, header, mime, body);"
+
+/* Version 3: the index moves to search.db. Its text goes back to
+ * text_pending, for the indexer to put there. */
+#define SQ_SCHEMA_V3 \
+	"INSERT INTO text_pending SELECT rowid, subject, hfrom, hto, hcc, hbcc, header, mime," \
+	" body FROM blob_text;" \
+	"DROP TABLE blob_text;" \
+	"CREATE TABLE text_gone (blob_id INTEGER PRIMARY KEY);"
 
 static const char sq_schema[] =
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
@@ -122,7 +140,8 @@ static const char sq_schema[] =
 	"CREATE TABLE expunged ("
 	" mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id), uid INTEGER NOT NULL,"
 	" modseq INTEGER NOT NULL, PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
-	"CREATE INDEX expunged_modseq ON expunged (mailbox_id, modseq);";
+	"CREATE INDEX expunged_modseq ON expunged (mailbox_id, modseq);"
+	SQ_SCHEMA_V3;
 
 /* What a new store holds (RFC 6154 attributes), all subscribed. */
 static const struct {
@@ -612,20 +631,24 @@ static enum store_result sq_setup(struct store *st)
 			version = sqlite3_column_int(s, 0);
 		sqlite3_finalize(s);
 	}
-	if (version == 1) {
-		/* Summaries and search text for the messages already there. */
-		log_info("store %s: upgrading the store to version 2", st->user);
-		r = sq_exec(st, SQ_SCHEMA_V2 "PRAGMA user_version = 2");
+	if (version == 1 || version == 2) {
+		log_info("store %s: upgrading the store from version %d to %d", st->user,
+			 version, SQ_SCHEMA_VERSION);
+		/* 2: summaries and search text for the messages already there. */
+		if (version == 1)
+			r = sq_exec(st, SQ_SCHEMA_V2);
+		if (r == STORE_OK)
+			r = sq_exec(st, SQ_SCHEMA_V3 "PRAGMA user_version = 3");
 		if (r == STORE_OK)
 			r = sq_prepare_all(st);
-		if (r == STORE_OK)
+		if (r == STORE_OK && version == 1)
 			r = sq_blob_summarize_all(st);
 		return sq_end(st, r);
 	}
 	if (version == 0) {
 		r = sq_exec(st, sq_schema);
 		if (r == STORE_OK)
-			r = sq_exec(st, "PRAGMA user_version = 2");
+			r = sq_exec(st, "PRAGMA user_version = 3");
 		if (r == STORE_OK)
 			r = sq_prepare_all(st);
 		if (r == STORE_OK)
@@ -638,6 +661,76 @@ static enum store_result sq_setup(struct store *st)
 		return version < 0 ? STORE_ERROR : STORE_CORRUPT;
 	}
 	return sq_prepare_all(st);
+}
+
+bool sq_uri(char *out, size_t size, const char *path, const char *query)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	if (size < 6)
+		return false;
+	memcpy(out, "file:", 5);
+	n = 5;
+	for (const unsigned char *p = (const unsigned char *)path; *p != '\0'; p++) {
+		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			(*p >= '0' && *p <= '9') || strchr("/-._~", *p) != NULL;
+
+		if (n + 4 > size)
+			return false;
+		if (plain) {
+			out[n++] = (char)*p;
+		} else {
+			out[n++] = '%';
+			out[n++] = hex[*p >> 4];
+			out[n++] = hex[*p & 15];
+		}
+	}
+	if (n + 2 + strlen(query) > size)
+		return false;
+	out[n++] = '?';
+	strcpy(out + n, query);
+	return true;
+}
+
+/* Creates search.db with its table if missing (a connection of its own:
+ * the store's attaches it read-only), then attaches it as "search". */
+static enum store_result sq_search_attach(struct store *st, char *err, size_t err_size)
+{
+	char path[SQ_PATH_MAX], uri[3 * SQ_PATH_MAX + 16], sql[3 * SQ_PATH_MAX + 64];
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/" SQ_SEARCH_DB, st->dir);
+	if (!sq_create_file(path, err, err_size))
+		return STORE_ERROR;
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+			     SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(db, SQ_BUSY_MS);
+		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; " SQ_SEARCH_SCHEMA, NULL, NULL,
+				  &msg);
+	}
+	if (rc != SQLITE_OK) {
+		snprintf(err, err_size, "cannot set up %s: %s", path,
+			 msg != NULL ? msg : db != NULL ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_free(msg);
+		sqlite3_close_v2(db);
+		return sq_fail(st, rc, "set up search.db");
+	}
+	sqlite3_close_v2(db);
+	if (!sq_uri(uri, sizeof(uri), path, "mode=ro")) {
+		snprintf(err, err_size, "data directory path too long");
+		return STORE_INVALID;
+	}
+	/* The URI as an SQL string literal: it holds no quote (encoded). */
+	snprintf(sql, sizeof(sql), "ATTACH '%s' AS search", uri);
+	if (sq_exec(st, sql) != STORE_OK) {
+		snprintf(err, err_size, "cannot attach %s (see log)", path);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
 }
 
 enum store_result store_open(const char *data_dir, const char *user,
@@ -686,7 +779,7 @@ enum store_result store_open(const char *data_dir, const char *user,
 	}
 	/* One thread at a time per handle (store.h "Threads"): no mutex. */
 	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-			     SQLITE_OPEN_NOFOLLOW, NULL);
+			     SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_URI, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, err_size, "cannot open %s: %s", path,
 			 st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
@@ -699,6 +792,10 @@ enum store_result store_open(const char *data_dir, const char *user,
 	 * loss; FULL syncs the WAL at every commit, as store.h promises. */
 	r = sq_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 		    " PRAGMA foreign_keys=ON;");
+	if (r == STORE_OK)
+		r = sq_search_attach(st, err, err_size);
+	else
+		snprintf(err, err_size, "cannot set up %s (see log)", path);
 	int64_t now = (int64_t)time(NULL);
 	bool check_due = false;
 	if (r == STORE_OK) {
@@ -707,8 +804,6 @@ enum store_result store_open(const char *data_dir, const char *user,
 		check_due = last > now || now - last >= SQ_QUICK_CHECK_INTERVAL_S;
 		if (check_due)
 			r = sq_quick_check(st, err, err_size);
-	} else {
-		snprintf(err, err_size, "cannot set up %s (see log)", path);
 	}
 	if (r == STORE_OK) {
 		r = sq_setup(st);
@@ -725,13 +820,13 @@ enum store_result store_open(const char *data_dir, const char *user,
 	}
 	if (r != STORE_OK)
 		goto fail;
-	/* Text left pending by earlier runs or other processes (an upgrade
-	 * puts every message there): indexed now if a batch is due. */
-	sqlite3_stmt *s = sq_stmt(st, SQ_TEXT_PENDING_COUNT);
+	/* Text left for the indexer by earlier runs or other processes (an
+	 * upgrade puts every message there): store_index_due() says so. */
+	sqlite3_stmt *s = sq_stmt(st, SQ_TEXT_BACKLOG);
 	if (sqlite3_step(s) == SQLITE_ROW)
-		st->text_pending = (unsigned int)sqlite3_column_int64(s, 0);
+		st->index_backlog = (unsigned int)(sqlite3_column_int64(s, 0) +
+						   sqlite3_column_int64(s, 1));
 	sqlite3_reset(s);
-	sq_text_index_due(st, 0);
 	*store_r = st;
 	return STORE_OK;
 fail:

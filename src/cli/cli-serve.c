@@ -208,6 +208,7 @@ int cli_serve_main(int argc, char **argv)
 
 		loops = cores > 0 ? (unsigned int)cores : 1;
 	}
+	server.index_workers = worker_pool_create(loops);
 	struct server *srv = server_create(loops);
 	for (int i = 0; i < 2; i++) {
 		if (listeners[i] != NULL) {
@@ -223,9 +224,11 @@ int cli_serve_main(int argc, char **argv)
 	 * their results to the stopped loops; running those can free sessions,
 	 * which queue more work (a user's store close, an APPEND's blobs).
 	 * Repeat until both are quiet. */
-	do
+	do {
+		worker_pool_wait_idle(server.index_workers);
 		worker_pool_wait_idle(server.workers);
-	while (server_run_leftovers(srv) > 0);
+	} while (server_run_leftovers(srv) > 0);
+	worker_pool_destroy(&server.index_workers);
 	worker_pool_destroy(&server.workers);
 	server_destroy(&srv);
 	throttle_destroy(&server.throttle);

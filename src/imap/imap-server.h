@@ -19,6 +19,9 @@ struct imap_server {
 	struct passdb *passdb;
 	struct tls_server *tls;          /* NULL: no TLS configured */
 	struct worker_pool *workers;
+	/* The search indexer's threads, at a lower CPU priority (mail-user.c):
+	 * deliveries and commands come first, indexing takes what is left. */
+	struct worker_pool *index_workers;
 	struct throttle *throttle;
 };
 

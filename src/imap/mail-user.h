@@ -32,11 +32,13 @@ struct store *mail_user_store(struct mail_user *mu, const char *data_dir,
 			      enum store_result *result_r);
 
 /* Loop thread: queues the user's search indexer (store_index_text()) on
- * a worker key of its own, beside the user's store jobs, unless it is
- * queued already; it holds a reference while queued and queues itself
- * again while work is left. data_dir must outlive the server's loops. */
+ * index_workers, a pool whose threads run at a lower CPU priority, beside
+ * the user's store jobs (workers), unless it is queued already; it holds
+ * a reference while queued and queues itself again while work is left.
+ * data_dir must outlive the server's loops. */
 void mail_user_index_kick(struct mail_user *mu, struct worker_pool *workers,
-			  struct loop *owner, const char *data_dir);
+			  struct worker_pool *index_workers, struct loop *owner,
+			  const char *data_dir);
 /* Any thread: the server is shutting down; indexing jobs no longer queue
  * their successors (the first delivery after the next start resumes). */
 void mail_user_index_stop(void);

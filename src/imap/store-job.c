@@ -41,8 +41,8 @@ static void store_job_done(void *arg)
 	struct imap_session *s = cmd->session;
 
 	if (job->index_due)
-		mail_user_index_kick(job->mu, s->server->workers, s->loop,
-				     job->data_dir);
+		mail_user_index_kick(job->mu, s->server->workers, s->server->index_workers,
+				     s->loop, job->data_dir);
 	if (s->closed) {
 		if (job->sync && job->sync_result == STORE_OK)
 			store_changes_free(&job->changes);

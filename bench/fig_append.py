@@ -60,6 +60,7 @@ def load(ctx):
     finally:
         c.logout()
     ctx.loaded = n
+    ctx.load_end = time.perf_counter()
     ctx.load_stats = {"messages": n, "wall_s": wall_total, "server_cpu_s": server_cpu,
                       "client_cpu_s": client_cpu, "bytes": nbytes}
     detail = {

@@ -67,9 +67,7 @@ def run(ctx):
                               {"bytes": runs[0][1],
                                "client_cpu_s": [round(x, 3) for _, _, x in runs],
                                "wall_s": [round(s, 3) for s, _, _ in runs]}))
-        for key, query in (("subject", 'SEARCH SUBJECT "invoice"'),
-                           ("text", 'SEARCH TEXT "quarterly"'),
-                           ("text_rare", 'SEARCH TEXT "rollback approve"')):
+        for key, query in ctx.corpus.queries:
             c.command(query)                 # warm the pages once
             times = [c.command(query)[0] * 1000 for _ in range(ctx.search_reps)]
             hits = c.command(query)[2]

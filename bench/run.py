@@ -21,6 +21,7 @@ import traceback
 
 import corpus
 import fig_append
+import fig_index
 import fig_mailbox
 import fig_read
 import fig_resources
@@ -36,6 +37,7 @@ HARD_LIMIT_S = 900       # SIGALRM: the run can never hang; the server is stoppe
 STEPS = [
     ("fsync", fig_resources.fsync_latency, False),
     ("load", fig_append.load, False),
+    ("index", fig_index.catch_up, True),
     ("resources", fig_resources.after_load, True),
     ("append", fig_append.sequential, True),
     ("mailbox", fig_mailbox.run, True),
@@ -72,7 +74,7 @@ class Context:
     """What the steps share: the target, the sizes of this mode, the
     message corpus and what earlier steps left (loaded, load_stats)."""
 
-    def __init__(self, target, quick, seed, verbose):
+    def __init__(self, target, quick, seed, verbose, synthetic=False):
         self.target = target
         self.quick = quick
         for key, (full, small) in MODES.items():
@@ -80,8 +82,9 @@ class Context:
         self.window = 128
         self.batch = 32
         self.seed = seed
-        self.corpus = corpus.Corpus(seed)
+        self.corpus = corpus.load(REPO, seed, synthetic)
         self.loaded = 0
+        self.load_end = None
         self.load_stats = {}
         self.verbose = verbose
 
@@ -116,8 +119,9 @@ def host_info():
 
 def run_target(target, args):
     """Start target, run every step, stop it. Returns a result dict."""
-    ctx = Context(target, args.quick, args.seed, not args.quiet)
-    result = {"server": target.name, "figures": [], "errors": [], "loadavg_start": os.getloadavg()}
+    ctx = Context(target, args.quick, args.seed, not args.quiet, args.synthetic)
+    result = {"server": target.name, "corpus": ctx.corpus.name, "figures": [], "errors": [],
+              "loadavg_start": os.getloadavg()}
     started = time.perf_counter()
     try:
         try:
@@ -129,7 +133,7 @@ def run_target(target, args):
         ctx.log("[%s] pid %d, port %d, data %s" % (target.name, target.pid, target.port,
                                                    target.data_dir))
         for name, step, needs_load in STEPS:
-            if args.only and name not in args.only and name not in ("fsync", "load"):
+            if args.only and name not in args.only and name not in ("fsync", "load", "index"):
                 continue
             if needs_load and not ctx.loaded:
                 result["errors"].append("%s: skipped (no loaded mailbox)" % name)
@@ -172,6 +176,7 @@ def print_table(results, mode, sizes):
                                   for i, (c, w) in enumerate(zip(cols, widths))).rstrip()
     print("petrel bench (%s mode: %s messages in INBOX, STORE on %s UIDs)"
           % (mode, "{:,}".format(sizes["messages"]), "{:,}".format(sizes["store_count"])))
+    print("corpus: %s" % ", ".join(sorted(set(r.get("corpus", "?") for r in results))))
     if mode == "quick":
         print("quick mode: the targets are for 100,000 messages and 10,000 UIDs")
     print(line(head))
@@ -201,9 +206,11 @@ def main():
     p.add_argument("--out", default=os.path.join(REPO, "build", "bench", "results.json"))
     p.add_argument("--messages", type=int, help="override the mailbox size")
     p.add_argument("--only", action="append", choices=[s[0] for s in STEPS],
-                   help="run only these steps (fsync and the load always run)")
+                   help="run only these steps (fsync, the load and the index wait always run)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--synthetic", action="store_true",
+                   help="the generated corpus (bench/corpus.py) instead of jwz's real messages")
     args = p.parse_args()
     if args.messages:
         MODES["messages"] = (args.messages, args.messages)

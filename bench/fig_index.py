@@ -1,0 +1,43 @@
+"""The search indexer after the load: delivery leaves each message's text
+for an indexer that runs beside it (docs/ARCHITECTURE.md, "The search
+indexer"). This step waits until the text still waiting (text_pending in
+the user's store.db, read-only) is under one batch, and reports how long
+that took after the load's last APPEND was answered, so the SEARCH
+figures that follow measure the index, not the scan of waiting text.
+"""
+
+import os
+import sqlite3
+import time
+
+from figures import Figure
+
+BATCH = 256            # SQ_INDEX_BATCH: the indexer leaves less than this
+LIMIT_S = 300          # bounded: a stuck indexer is reported, not waited for
+
+
+def _pending(path):
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+    try:
+        return db.execute("SELECT count(*) FROM text_pending").fetchone()[0]
+    finally:
+        db.close()
+
+
+def catch_up(ctx):
+    path = os.path.join(ctx.target.data_dir, "users", ctx.target.user, "store.db")
+    if not os.path.exists(path):
+        return []
+    start = time.perf_counter()
+    at_start = pending = _pending(path)
+    while pending >= BATCH and time.perf_counter() - start < LIMIT_S:
+        time.sleep(0.05)
+        pending = _pending(path)
+    waited = time.perf_counter() - start
+    since_load = time.perf_counter() - ctx.load_end if ctx.load_end else waited
+    ctx.log("  index: %d messages waiting after the load, under one batch %.1f s later"
+            % (at_start, since_load))
+    return [Figure("index.catch_up", "search index caught up, after the load's last APPEND",
+                   round(since_load, 2) if pending < BATCH else None, "s", None, [],
+                   {"waiting_at_step_start": at_start, "waiting_at_end": pending,
+                    "waited_s": round(waited, 2)})]

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/version.h"
 #include "imap/imap-server.h"
+#include "imap/mail-user.h"
 #include "net/conn-limits.h"
 #include "net/listener.h"
 #include "net/server.h"
@@ -219,6 +220,8 @@ int cli_serve_main(int argc, char **argv)
 	log_info("petrel %s serving %s with %u loops and %u workers", PETREL_VERSION,
 		 cfg.data_dir, loops, cfg.workers);
 	rc = server_run(srv, serve_reload, &server);
+	/* The indexer stops too (sessions already told it, if there were any). */
+	mail_user_index_stop();
 
 	/* Finish queued work before anything is freed: jobs complete and post
 	 * their results to the stopped loops; running those can free sessions,

@@ -124,6 +124,29 @@ void arena_reset(struct arena *a)
 	}
 }
 
+struct arena_mark arena_mark(const struct arena *a)
+{
+	struct arena_mark m = { a->head, a->head != NULL ? a->head->used : 0 };
+
+	return m;
+}
+
+void arena_release(struct arena *a, struct arena_mark m)
+{
+	if (m.block == NULL) {
+		arena_reset(a);
+		return;
+	}
+	while (a->head != m.block) {
+		struct arena_block *b = a->head;
+
+		a->head = b->next;
+		a->total -= b->size;
+		free(b);
+	}
+	m.block->used = m.used;
+}
+
 size_t arena_allocated(const struct arena *a)
 {
 	return a->total;

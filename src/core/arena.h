@@ -24,4 +24,16 @@ void arena_reset(struct arena *arena);
 /* Bytes held by the arena's blocks, for memory accounting. */
 size_t arena_allocated(const struct arena *arena);
 
+/* A point to go back to: arena_release() frees everything allocated after
+ * arena_mark() (a command that runs many steps, IDLE's syncs, keeps its
+ * arena from growing with each). Marks nest; releasing one invalidates
+ * the later ones, and arena_reset() all of them. */
+struct arena_block;
+struct arena_mark {
+	struct arena_block *block;
+	size_t used;
+};
+struct arena_mark arena_mark(const struct arena *arena);
+void arena_release(struct arena *arena, struct arena_mark mark);
+
 #endif

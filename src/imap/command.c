@@ -38,6 +38,7 @@ static const struct imap_command_def commands[] = {
 	{ .name = "CLOSE", .run = cmd_close, .states = IMAP_STATE_SELECTED },
 	{ .name = "UNSELECT", .run = cmd_unselect, .states = IMAP_STATE_SELECTED },  /* RFC 3691 */
 	{ .name = "CHECK", .run = cmd_check, .states = IMAP_STATE_SELECTED },        /* RFC 3501 */
+	{ .name = "IDLE", .run = cmd_idle, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED }, /* RFC 2177 */
 	{ .name = "EXPUNGE", .run = cmd_expunge, .states = IMAP_STATE_SELECTED },
 	{ .name = "UID EXPUNGE", .run = cmd_expunge, .states = IMAP_STATE_SELECTED }, /* RFC 4315 */
 	{ .name = "FETCH", .run = cmd_fetch, .states = IMAP_STATE_SELECTED },

@@ -58,6 +58,7 @@ void imap_cmd_complete(struct imap_cmd *cmd);
 
 /* Handlers, one file per family. */
 enum cmd_step cmd_capability(struct imap_cmd *cmd);
+enum cmd_step cmd_idle(struct imap_cmd *cmd);
 enum cmd_step cmd_noop(struct imap_cmd *cmd);
 enum cmd_step cmd_logout(struct imap_cmd *cmd);
 enum cmd_step cmd_id(struct imap_cmd *cmd);

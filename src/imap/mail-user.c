@@ -15,6 +15,17 @@
 #include "net/loop.h"
 #include "net/workers.h"
 
+/* A session waiting in IDLE; refcounted: the list holds one reference, a
+ * posted wake-up another. */
+struct mail_user_watch {
+	struct mail_user_watch *next;   /* in mu->watches; under registry_lock */
+	struct loop *loop;
+	void (*fn)(void *ctx);
+	void *ctx;
+	unsigned int refs;              /* under registry_lock */
+	bool active, posted;            /* under registry_lock */
+};
+
 struct mail_user {
 	struct mail_user *next;
 	char *name;
@@ -24,6 +35,7 @@ struct mail_user {
 	bool close_queued;          /* under registry_lock */
 	bool index_queued;          /* under registry_lock */
 	struct store *store;        /* only inside jobs under `key` */
+	struct mail_user_watch *watches;   /* under registry_lock */
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -184,8 +196,9 @@ static void index_run(void *arg)
 		niced = true;
 	}
 	job->result = store_index_text(job->data_dir, job->mu->name, INDEX_BATCHES_PER_JOB,
-				       &job->more);
-	if (job->result != STORE_OK && job->result != STORE_NOT_FOUND)
+				       &index_stopping, &job->more);
+	if (job->result != STORE_OK && job->result != STORE_NOT_FOUND &&
+	    !atomic_load(&index_stopping))
 		log_warn("user %s: search indexing failed (%s); left for the next delivery",
 			 job->mu->name, store_result_name(job->result));
 }
@@ -236,4 +249,79 @@ void mail_user_index_kick(struct mail_user *mu, struct worker_pool *workers,
 		mail_user_release(&job->mu, workers, owner);
 		free(job);
 	}
+}
+
+/* ---- watches (IDLE) ---- */
+
+static void watch_unref_locked(struct mail_user_watch *w)
+{
+	if (--w->refs == 0)
+		free(w);
+}
+
+/* On the watch's loop: the session is still there if the watch is active,
+ * since removal happens on this same loop before the session goes. */
+static void watch_fire(void *arg)
+{
+	struct mail_user_watch *w = arg;
+	bool active;
+
+	pthread_mutex_lock(&registry_lock);
+	w->posted = false;
+	active = w->active;
+	pthread_mutex_unlock(&registry_lock);
+	if (active)
+		w->fn(w->ctx);
+	pthread_mutex_lock(&registry_lock);
+	watch_unref_locked(w);
+	pthread_mutex_unlock(&registry_lock);
+}
+
+struct mail_user_watch *mail_user_watch_add(struct mail_user *mu, struct loop *loop,
+					    void (*fn)(void *ctx), void *ctx)
+{
+	struct mail_user_watch *w = xcalloc(1, sizeof(*w));
+
+	w->loop = loop;
+	w->fn = fn;
+	w->ctx = ctx;
+	w->refs = 1;
+	w->active = true;
+	pthread_mutex_lock(&registry_lock);
+	w->next = mu->watches;
+	mu->watches = w;
+	pthread_mutex_unlock(&registry_lock);
+	return w;
+}
+
+void mail_user_watch_remove(struct mail_user *mu, struct mail_user_watch **wp)
+{
+	struct mail_user_watch *w = *wp;
+
+	if (w == NULL)
+		return;
+	*wp = NULL;
+	pthread_mutex_lock(&registry_lock);
+	for (struct mail_user_watch **pp = &mu->watches; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	w->active = false;
+	watch_unref_locked(w);
+	pthread_mutex_unlock(&registry_lock);
+}
+
+void mail_user_notify(struct mail_user *mu)
+{
+	pthread_mutex_lock(&registry_lock);
+	for (struct mail_user_watch *w = mu->watches; w != NULL; w = w->next) {
+		if (w->posted)
+			continue;   /* one wake-up pending is enough */
+		w->posted = true;
+		w->refs++;
+		loop_post(w->loop, watch_fire, w);
+	}
+	pthread_mutex_unlock(&registry_lock);
 }

@@ -39,8 +39,20 @@ struct store *mail_user_store(struct mail_user *mu, const char *data_dir,
 void mail_user_index_kick(struct mail_user *mu, struct worker_pool *workers,
 			  struct worker_pool *index_workers, struct loop *owner,
 			  const char *data_dir);
-/* Any thread: the server is shutting down; indexing jobs no longer queue
- * their successors (the first delivery after the next start resumes). */
+/* Sessions in IDLE watch their user's store for changes this process
+ * makes (store jobs of other sessions). Loop thread: fn(ctx) runs on
+ * `loop` after a change, coalesced (at most one call pending). */
+struct mail_user_watch;
+struct mail_user_watch *mail_user_watch_add(struct mail_user *mu, struct loop *loop,
+					    void (*fn)(void *ctx), void *ctx);
+/* On the watch's loop: after this, fn is never called again. */
+void mail_user_watch_remove(struct mail_user *mu, struct mail_user_watch **watch);
+/* Any thread: the user's store changed; wakes every watch. */
+void mail_user_notify(struct mail_user *mu);
+
+/* Any thread: the server is shutting down; a running indexing job stops
+ * (its batch is rolled back) and none queues a successor (the first store
+ * job after the next start resumes). */
 void mail_user_index_stop(void);
 
 #endif

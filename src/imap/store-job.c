@@ -20,8 +20,12 @@ static void store_job_run(void *arg)
 
 	if (store == NULL)
 		return;
+	uint64_t changes = store_change_count(store);
 	if (job->run != NULL)
 		job->run(job, store);
+	/* Sessions in IDLE learn of it now, not at their next command. */
+	if (store_change_count(store) != changes)
+		mail_user_notify(job->mu);
 	if (job->sync)
 		job->sync_result = store_mailbox_changes(store, job->sync_name,
 							 job->sync_uidvalidity,

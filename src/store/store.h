@@ -53,6 +53,7 @@
 #ifndef PETREL_STORE_H
 #define PETREL_STORE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -405,6 +406,11 @@ enum store_result store_mailbox_search_text(struct store *store, const char *nam
 					    const char *header_name, const char *needle,
 					    uint32_t **uids_r, uint32_t *count_r);
 
+/* Write transactions this handle has committed. Two readings tell a
+ * caller that its own call changed something (to wake other sessions of
+ * the same process); what changed is learnt by modseq, as always. */
+uint64_t store_change_count(const struct store *store);
+
 /* ---- the search index ---- */
 
 /* Delivery leaves each message's search text for an indexer, which puts
@@ -422,9 +428,13 @@ bool store_index_due(struct store *store);
  * batch partial). Uses a connection of its own, so it may run on any
  * thread while the user's store handle is in use on another; any number
  * of indexers may run at once. *more_r: a full batch or a removal is
- * left. STORE_NOT_FOUND when the user has no store. */
+ * left. STORE_NOT_FOUND when the user has no store. When *stop (may be
+ * NULL) becomes true, from any thread, the batch under way is abandoned
+ * (rolled back, left for next time) and STORE_BUSY returned: a shutdown
+ * never waits for the indexer. */
 enum store_result store_index_text(const char *data_dir, const char *user,
-				   unsigned int max_batches, bool *more_r);
+				   unsigned int max_batches, const atomic_bool *stop,
+				   bool *more_r);
 
 
 #endif

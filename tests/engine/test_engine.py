@@ -807,6 +807,52 @@ def vanish_mid_fetch(srv, rst):
     c.reset() if rst else c.close()
 
 
+def vanish_mid_idle(srv, rst):
+    """A session in IDLE goes; another session of the same user then
+    changes the mailbox, which wakes the IDLE's watch if it was not
+    removed, and a third IDLE session must still see the change."""
+    def login(tag):
+        c = Client(srv.imap_port, timeout=10.0)
+        c.readline(5)
+        _, tagged = c.command(tag, "LOGIN alice %s" % PASSWORD, 10)
+        if tagged is None or " OK " not in tagged:
+            c.close()
+            raise AssertionError("login: %r" % tagged)
+        return c
+    try:
+        gone, watcher, writer = login("a"), login("b"), login("c")
+    except AssertionError as e:
+        return str(e)
+    try:
+        for c in (gone, watcher):
+            _, tagged = c.command("s", "SELECT INBOX", 5)
+            if tagged is None or " OK " not in tagged:
+                return "SELECT: %r" % tagged
+            c.send(b"i IDLE\r\n")
+            line = c.readline(5)
+            if line != "+ idling":
+                return "IDLE: %r" % line
+        gone.reset() if rst else gone.close()
+        msg = b"Subject: while idle\r\n\r\nx\r\n"
+        writer.send(b"w APPEND INBOX {%d+}\r\n%s\r\n" % (len(msg), msg))
+        line = writer.readline(10)
+        if line is None or not line.startswith("w OK"):
+            return "APPEND: %r" % line
+        line = watcher.readline(5)
+        if line is None or not line.endswith(" EXISTS"):
+            return "the other IDLE saw %r, not EXISTS" % line
+        watcher.send(b"DONE\r\n")
+        while True:
+            line = watcher.readline(5)
+            if line is None or line.startswith("i "):
+                break
+        if line != "i OK IDLE terminated":
+            return "DONE: %r" % line
+    finally:
+        for c in (gone, watcher, writer):
+            c.close()
+
+
 def vanish_after_junk(srv):
     c = Client(srv.imap_port)
     c.readline(5)
@@ -853,6 +899,8 @@ def test_vanish():
         ("with 256 KiB of answers queued (RST)", vanish_with_output_queued),
         ("mid-FETCH of a 4 MB message (FIN)", lambda s: vanish_mid_fetch(s, False)),
         ("mid-FETCH of a 4 MB message (RST)", lambda s: vanish_mid_fetch(s, True)),
+        ("mid-IDLE, then the mailbox changes (FIN)", lambda s: vanish_mid_idle(s, False)),
+        ("mid-IDLE, then the mailbox changes (RST)", lambda s: vanish_mid_idle(s, True)),
         ("after 1 MB of junk without a newline", vanish_after_junk),
         ("200 connections opened and dropped in a burst", vanish_burst),
     ]
@@ -1104,6 +1152,34 @@ def test_autologout():
                 c.close()
 
 
+def test_idle_shutdown():
+    """Sessions waiting in IDLE (one with a mailbox selected, one without)
+    when the server gets SIGTERM: each gets '* BYE Server shutting down'
+    and EOF, and the server exits 0 (checked by Server's exit)."""
+    with Server("idle-shutdown") as srv:
+        clients = []
+        try:
+            for select in (True, False):
+                c = Client(srv.imap_port, timeout=10.0)
+                clients.append(c)
+                c.readline(5)
+                c.command("a", "LOGIN alice %s" % PASSWORD, 10)
+                if select:
+                    c.command("b", "SELECT INBOX", 5)
+                c.send(b"c IDLE\r\n")
+                line = c.readline(5)
+                check("idle-shutdown: IDLE %s a mailbox selected answers '+ idling'"
+                      % ("with" if select else "without"), line == "+ idling", repr(line))
+            srv.terminate()
+            for c, what in zip(clients, ("with", "without")):
+                data = c.read_to_eof(5)
+                check("idle-shutdown: in IDLE %s a mailbox selected: BYE, then EOF" % what,
+                      data == b"* BYE Server shutting down\r\n", repr(data[:200]))
+        finally:
+            for c in clients:
+                c.close()
+
+
 # -- main -----------------------------------------------------------------------------------
 
 def main():
@@ -1116,6 +1192,7 @@ def main():
         ("throttle", test_throttle),
         ("isolation", test_slow_isolation),
         ("autologout", test_autologout),
+        ("idle-shutdown", test_idle_shutdown),
     ]
     wanted = set(sys.argv[1:])
     signal.signal(signal.SIGALRM, _on_alarm)

@@ -897,15 +897,20 @@ static void test_read_search(struct store *st)
 	int64_t texts = db_int("SELECT count(*) FROM text_pending");
 	CHECK(texts > 300 && texts < 512);
 	bool more = true;
+	/* Stopped (a server shutting down): nothing is indexed, nothing lost. */
+	atomic_bool stop = true;
+	CHECK_INT(store_index_text(data_dir, "alice", 0, &stop, &more), STORE_BUSY);
+	CHECK_INT(db_int("SELECT count(*) FROM text_pending"), texts);
+	CHECK_INT(search_int("SELECT count(*) FROM blob_text"), 0);
 	for (int stage = 0; stage < 3; stage++) {
 		if (stage == 1) {
 			/* One full batch; the 46 left are not a batch. */
-			CHECK_INT(store_index_text(data_dir, "alice", 1, &more), STORE_OK);
+			CHECK_INT(store_index_text(data_dir, "alice", 1, NULL, &more), STORE_OK);
 			CHECK(!more);
 			CHECK_INT(search_int("SELECT count(*) FROM blob_text"), 256);
 			CHECK_INT(db_int("SELECT count(*) FROM text_pending"), texts - 256);
 		} else if (stage == 2) {
-			CHECK_INT(store_index_text(data_dir, "alice", 0, &more), STORE_OK);
+			CHECK_INT(store_index_text(data_dir, "alice", 0, NULL, &more), STORE_OK);
 			CHECK_INT(search_int("SELECT count(*) FROM blob_text"), texts);
 			CHECK_INT(db_int("SELECT count(*) FROM text_pending"), 0);
 		}
@@ -936,11 +941,11 @@ static void test_read_search(struct store *st)
 	CHECK_INT(db_int("SELECT count(*) FROM text_pending"), 2);
 	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "needleword"), "1,153");
 	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "ed"), "1,153");
-	CHECK_INT(store_index_text(data_dir, "alice", 0, &more), STORE_OK);
+	CHECK_INT(store_index_text(data_dir, "alice", 0, NULL, &more), STORE_OK);
 	CHECK_INT(search_int("SELECT count(*) FROM blob_text"), texts);
 	CHECK_INT(search_int("SELECT count(*) FROM blob_text('needleword')"), 2);
 	CHECK_INT(db_int("SELECT count(*) FROM text_pending"), 0);
-	CHECK_INT(store_index_text(data_dir, "nobody", 0, &more), STORE_NOT_FOUND);
+	CHECK_INT(store_index_text(data_dir, "nobody", 0, NULL, &more), STORE_NOT_FOUND);
 	uint32_t gone[] = { 153 };
 	struct store_flag_change del = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_DELETED };
 	uint32_t *mod = NULL, mod_count = 0, *exp = NULL, exp_count = 0;
@@ -957,7 +962,7 @@ static void test_read_search(struct store *st)
 	CHECK_INT(db_int("SELECT count(*) FROM text_gone"), 1);
 	CHECK_INT(search_int("SELECT count(*) FROM blob_text"), texts);
 	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "needleword"), "1");
-	CHECK_INT(store_index_text(data_dir, "alice", 1, &more), STORE_OK);
+	CHECK_INT(store_index_text(data_dir, "alice", 1, NULL, &more), STORE_OK);
 	CHECK_INT(db_int("SELECT count(*) FROM text_gone"), 0);
 	CHECK_INT(search_int("SELECT count(*) FROM blob_text"), texts - 1);
 	CHECK_INT(search_int("SELECT count(*) FROM blob_text('needleword')"), 1);
@@ -1553,7 +1558,7 @@ static void test_upgrade(struct store **stp)
 	CHECK_STR(search(*stp, "INBOX", STORE_TEXT_BODY, NULL, "zebrafish"), want);
 	CHECK(store_index_due(*stp) == (texts >= 256));
 	bool more;
-	CHECK_INT(store_index_text(data_dir, "alice", 0, &more), STORE_OK);
+	CHECK_INT(store_index_text(data_dir, "alice", 0, NULL, &more), STORE_OK);
 	CHECK_INT(db_int("SELECT count(*) FROM text_pending"), 0);
 	CHECK_STR(search(*stp, "INBOX", STORE_TEXT_BODY, NULL, "zebrafish"), want);
 	CHECK_INT(search_int("SELECT count(*) FROM blob_text('zebrafish')"), 1);
@@ -1627,7 +1632,7 @@ static void test_check(struct store *st)
 
 	/* Search text lost (neither indexed nor waiting for the indexer). */
 	bool more;
-	CHECK_INT(store_index_text(data_dir, "alice", 0, &more), STORE_OK);
+	CHECK_INT(store_index_text(data_dir, "alice", 0, NULL, &more), STORE_OK);
 	int64_t victim = db_int("SELECT max(id) FROM blobs WHERE summary IS NOT NULL");
 	char sql[200];
 	snprintf(sql, sizeof(sql), "DELETE FROM blob_text WHERE rowid = %lld", (long long)victim);

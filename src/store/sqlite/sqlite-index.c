@@ -50,6 +50,8 @@ struct indexer {
 
 static enum store_result ix_fail(struct indexer *ix, int rc, const char *what)
 {
+	if ((rc & 0xff) == SQLITE_INTERRUPT)
+		return STORE_BUSY;   /* stopped on purpose (store_index_text()) */
 	log_error("store %s: indexer: %s: %s", ix->user, what,
 		  ix->db != NULL ? sqlite3_errmsg(ix->db) : sqlite3_errstr(rc));
 	switch (rc & 0xff) {
@@ -108,7 +110,14 @@ static enum store_result ix_ids(struct indexer *ix, enum ix_stmt id, int64_t *id
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : ix_fail(ix, rc, "list text");
 }
 
-static enum store_result ix_open(struct indexer *ix, const char *data_dir, const char *user)
+/* SQLite's progress callback: non-zero interrupts the statement. */
+static int ix_progress(void *arg)
+{
+	return atomic_load((const atomic_bool *)arg) ? 1 : 0;
+}
+
+static enum store_result ix_open(struct indexer *ix, const char *data_dir, const char *user,
+				 const atomic_bool *stop)
 {
 	char dir[4096], path[4200], uri[3 * 4200 + 16], sql[3 * 4200 + 64];
 	int n = snprintf(dir, sizeof(dir), "%s/users/%s", data_dir, user);
@@ -125,6 +134,8 @@ static enum store_result ix_open(struct indexer *ix, const char *data_dir, const
 		return (rc & 0xff) == SQLITE_CANTOPEN ? STORE_NOT_FOUND : ix_fail(ix, rc, "open");
 	sqlite3_extended_result_codes(ix->db, 1);
 	sqlite3_busy_timeout(ix->db, SQ_BUSY_MS);
+	if (stop != NULL)
+		sqlite3_progress_handler(ix->db, 1000, ix_progress, (void *)stop);
 	snprintf(path, sizeof(path), "%s/" SQ_SEARCH_DB, dir);
 	if (!sq_uri(uri, sizeof(uri), path, "mode=rw"))
 		return STORE_INVALID;
@@ -196,15 +207,20 @@ static enum store_result ix_batch(struct indexer *ix, bool partial, bool *did_r)
 }
 
 enum store_result store_index_text(const char *data_dir, const char *user,
-				   unsigned int max_batches, bool *more_r)
+				   unsigned int max_batches, const atomic_bool *stop,
+				   bool *more_r)
 {
 	struct indexer *ix = xcalloc(1, sizeof(*ix));
-	enum store_result r = ix_open(ix, data_dir, user);
+	enum store_result r = ix_open(ix, data_dir, user, stop);
 	unsigned int batches = 0;
 	bool did = true;
 
 	*more_r = false;
 	while (r == STORE_OK && did && (max_batches == 0 || batches < max_batches)) {
+		if (stop != NULL && atomic_load(stop)) {
+			r = STORE_BUSY;
+			break;
+		}
 		r = ix_batch(ix, max_batches == 0, &did);
 		batches += did;
 	}

@@ -160,6 +160,8 @@ struct store {
 	/* Rows this handle added to text_pending and text_gone since
 	 * store_index_due() last said yes (other processes add some too). */
 	unsigned int index_backlog;
+	bool txn_write;            /* the open transaction is IMMEDIATE */
+	uint64_t change_count;     /* write transactions committed */
 };
 
 /* A mailbox row as loaded in a transaction, changed in memory and written

@@ -248,6 +248,7 @@ void sq_unlink_after_commit(struct store *st, const char *file)
 enum store_result sq_begin(struct store *st, bool write)
 {
 	sq_unlink_forget(st);
+	st->txn_write = write;
 	return sq_exec(st, write ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
@@ -270,6 +271,8 @@ enum store_result sq_commit(struct store *st)
 		sq_rollback(st);
 		return r;
 	}
+	if (st->txn_write)
+		st->change_count++;
 	/* The rows are gone for good: now their files may go. */
 	for (size_t i = 0; i < st->unlink_count; i++) {
 		if (unlinkat(st->blob_dir_fd, st->unlink_names[i], 0) < 0 && errno != ENOENT)
@@ -852,6 +855,11 @@ void store_close(struct store **storep)
 	free(st->user);
 	free(st->dir);
 	free(st);
+}
+
+uint64_t store_change_count(const struct store *store)
+{
+	return store->change_count;
 }
 
 uint64_t store_append_limit(const struct store *store)

@@ -113,8 +113,8 @@ class LoopbackTest(ServerTestCase):
         typ, data = m.capability()
         self.assertEqual(typ, "OK")
         self.assertEqual(data[0].split(), [
-            b"IMAP4rev2", b"IMAP4rev1", b"LITERAL+", b"ID", b"ENABLE", b"UIDPLUS", b"MOVE",
-            b"UNSELECT", b"NAMESPACE", b"CHILDREN", b"LIST-EXTENDED", b"LIST-STATUS",
+            b"IMAP4rev2", b"IMAP4rev1", b"LITERAL+", b"ID", b"ENABLE", b"IDLE", b"UIDPLUS",
+            b"MOVE", b"UNSELECT", b"NAMESPACE", b"CHILDREN", b"LIST-EXTENDED", b"LIST-STATUS",
             b"SPECIAL-USE", b"CREATE-SPECIAL-USE", b"MULTIAPPEND", b"APPENDLIMIT=67108864",
             b"STATUS=SIZE", b"BINARY", b"ESEARCH", b"SEARCHRES", b"SORT", b"SORT=DISPLAY",
             b"ESORT", b"THREAD=ORDEREDSUBJECT", b"THREAD=REFERENCES", b"WITHIN", b"PREVIEW",
@@ -204,6 +204,17 @@ class MailboxTest(ServerTestCase):
         m = self.imap()
         self.assertEqual(m.login("alice", "alice-secret")[0], "OK")
         return m
+
+    def multiappend(self, m, mailbox, messages):
+        """One MULTIAPPEND (RFC 3502) with LITERAL+ literals; asserts OK."""
+        tag = m._new_tag()
+        parts = b"".join(b" {%d+}\r\n%s" % (len(msg), msg) for msg in messages)
+        m.send(tag + b" APPEND " + mailbox + parts + b"\r\n")
+        while True:
+            line = m.readline()
+            if line.startswith(tag):
+                self.assertIn(b" OK ", line)
+                return
 
     def test_default_mailboxes_and_create_rename_delete(self):
         m = self.login()
@@ -309,15 +320,7 @@ class MailboxTest(ServerTestCase):
         self.assertEqual(m.create("Many")[0], "OK")
         msg = b"Subject: s\r\n\r\nx\r\n"
         for start in range(0, 12000, 1000):
-            # MULTIAPPEND with LITERAL+: 1000 messages per command.
-            tag = m._new_tag()
-            parts = b"".join(b" {%d+}\r\n%s" % (len(msg), msg) for _ in range(1000))
-            m.send(tag + b" APPEND Many" + parts + b"\r\n")
-            while True:
-                line = m.readline()
-                if line.startswith(tag):
-                    self.assertIn(b" OK ", line)
-                    break
+            self.multiappend(m, b"Many", [msg] * 1000)
         self.assertEqual(m.select("Many"), ("OK", [b"12000"]))
         typ, data = m.search(None, "ALL")
         self.assertEqual(data[0].split(), [b"%d" % i for i in range(1, 12001)])
@@ -336,18 +339,9 @@ class MailboxTest(ServerTestCase):
         m = self.login()
         self.assertEqual(m.create("Burst")[0], "OK")
         for start in range(0, 3000, 500):
-            tag = m._new_tag()
-            parts = b""
-            for i in range(start, start + 500):
-                msg = b"Subject: burst %d\r\n\r\nbody %s\r\n" % (
-                    i, b"zanzibar" if i % 7 == 0 else b"plain")
-                parts += b" {%d+}\r\n%s" % (len(msg), msg)
-            m.send(tag + b" APPEND Burst" + parts + b"\r\n")
-            while True:
-                line = m.readline()
-                if line.startswith(tag):
-                    self.assertIn(b" OK ", line)
-                    break
+            self.multiappend(m, b"Burst", [
+                b"Subject: burst %d\r\n\r\nbody %s\r\n" % (i, b"zanzibar" if i % 7 == 0 else b"plain")
+                for i in range(start, start + 500)])
         self.assertEqual(m.select("Burst"), ("OK", [b"3000"]))
         want = [b" ".join(b"%d" % (i + 1) for i in range(0, 3000, 7))]
         user_dir = os.path.join(self.server.data, "users", "alice")

@@ -1,5 +1,6 @@
 /* petrel: one binary, subcommands. This file only dispatches; each
- * subcommand lives in src/cli/. Exit statuses: 0 ok, 1 failed, 2 usage. */
+ * subcommand lives in src/cli/. Exit statuses: 0 ok, 1 failed, 2 usage
+ * (deliver: sysexits(3) codes, as MTAs expect). */
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@ static void usage(FILE *out)
 		"  user del NAME --data DIR\n"
 		"  user list --data DIR\n"
 		"  check --data DIR [USER]         verify the mail stores\n"
+		"  deliver USER [--mailbox NAME] --data DIR   one message on stdin\n"
 		"  help [COMMAND]\n"
 		"  --version\n");
 }
@@ -37,6 +39,10 @@ static int help(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "check") == 0) {
 		cli_check_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "deliver") == 0) {
+		cli_deliver_usage(stdout);
 		return 0;
 	}
 	if (strcmp(argv[1], "help") == 0) {
@@ -67,6 +73,8 @@ int main(int argc, char **argv)
 		return cli_user_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return cli_check_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "deliver") == 0)
+		return cli_deliver_main(argc - 1, argv + 1);
 	fprintf(stderr, "petrel: unknown command '%.60s' (see petrel help)\n", cmd);
 	return 2;
 }

@@ -210,6 +210,7 @@ int cli_serve_main(int argc, char **argv)
 		loops = cores > 0 ? (unsigned int)cores : 1;
 	}
 	server.index_workers = worker_pool_create(loops);
+	mail_user_notify_start();
 	struct server *srv = server_create(loops);
 	for (int i = 0; i < 2; i++) {
 		if (listeners[i] != NULL) {
@@ -231,6 +232,7 @@ int cli_serve_main(int argc, char **argv)
 		worker_pool_wait_idle(server.index_workers);
 		worker_pool_wait_idle(server.workers);
 	} while (server_run_leftovers(srv) > 0);
+	mail_user_notify_stop();
 	worker_pool_destroy(&server.index_workers);
 	worker_pool_destroy(&server.workers);
 	server_destroy(&srv);

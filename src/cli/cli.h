@@ -1,6 +1,7 @@
 /* Subcommands of the petrel binary (the command-line contract of README.md:
  * tooling outside the code relies on it, keep it stable). Each returns the
- * process exit status: 0 ok, 1 operation failed, 2 usage error. */
+ * process exit status: 0 ok, 1 operation failed, 2 usage error (deliver:
+ * sysexits codes). */
 #ifndef PETREL_CLI_H
 #define PETREL_CLI_H
 
@@ -13,6 +14,11 @@ void cli_user_usage(FILE *out);
 /* argv[0] is "check": petrel check --data DIR [USER]. */
 int cli_check_main(int argc, char **argv);
 void cli_check_usage(FILE *out);
+/* argv[0] is "deliver": petrel deliver USER [--mailbox NAME] --data DIR.
+ * Returns a sysexits(3) code (the contract MTAs expect of a delivery
+ * agent), unlike the other subcommands. */
+int cli_deliver_main(int argc, char **argv);
+void cli_deliver_usage(FILE *out);
 /* argv[0] is "serve". */
 int cli_serve_main(int argc, char **argv);
 /* The text of `petrel help serve`, including every config key. */

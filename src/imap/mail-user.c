@@ -2,10 +2,15 @@
  * with sessions in this process; small) of refcounted entries. */
 #include "imap/mail-user.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <stdatomic.h>
+#include <fcntl.h>
+#include <string.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +41,7 @@ struct mail_user {
 	bool index_queued;          /* under registry_lock */
 	struct store *store;        /* only inside jobs under `key` */
 	struct mail_user_watch *watches;   /* under registry_lock */
+	int notify_wd;              /* inotify watch while watches exist, else -1 */
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -54,6 +60,7 @@ struct mail_user *mail_user_acquire(const char *user)
 		mu = xcalloc(1, sizeof(*mu));
 		mu->name = xstrdup(user);
 		mu->key = worker_key_string(user);
+		mu->notify_wd = -1;
 		/* Any other value than key: the indexer runs beside the user's
 		 * jobs, and two of its jobs never overlap. */
 		mu->index_key = ~mu->key;
@@ -277,19 +284,104 @@ static void watch_fire(void *arg)
 	pthread_mutex_unlock(&registry_lock);
 }
 
-struct mail_user_watch *mail_user_watch_add(struct mail_user *mu, struct loop *loop,
-					    void (*fn)(void *ctx), void *ctx)
+/* ---- other processes' changes: inotify on each watched user's notify
+ * file (store_notify_touch()), read by a thread of its own ---- */
+
+static void notify_watches_locked(struct mail_user *mu);
+
+static int notify_fd = -1;          /* inotify; -1 when not started */
+static int notify_stop_pipe[2] = { -1, -1 };
+static pthread_t notify_thread;
+
+static void notify_users_locked(int wd)
+{
+	for (struct mail_user *mu = registry; mu != NULL; mu = mu->next) {
+		if (mu->notify_wd == wd)
+			notify_watches_locked(mu);
+	}
+}
+
+static void *notify_main(void *arg)
+{
+	_Alignas(struct inotify_event) char buf[4096];
+
+	(void)arg;
+	for (;;) {
+		struct pollfd fds[2] = { { notify_fd, POLLIN, 0 }, { notify_stop_pipe[0], POLLIN, 0 } };
+
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("notify thread: poll: %s", strerror(errno));
+			return NULL;
+		}
+		if (fds[1].revents != 0)
+			return NULL;
+		ssize_t n = read(notify_fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			continue;   /* EAGAIN, EINTR */
+		pthread_mutex_lock(&registry_lock);
+		for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)(buf + off);
+
+			if ((ev->mask & (IN_CLOSE_WRITE | IN_ATTRIB)) != 0)
+				notify_users_locked(ev->wd);
+			off += (ssize_t)sizeof(*ev) + ev->len;
+		}
+		pthread_mutex_unlock(&registry_lock);
+	}
+}
+
+bool mail_user_notify_start(void)
+{
+	notify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (notify_fd < 0 || pipe2(notify_stop_pipe, O_CLOEXEC) < 0 ||
+	    pthread_create(&notify_thread, NULL, notify_main, NULL) != 0) {
+		log_warn("no inotify (%s): sessions in IDLE learn of other processes' "
+			 "deliveries at their next command", strerror(errno));
+		if (notify_fd >= 0)
+			close(notify_fd);
+		notify_fd = -1;
+		return false;
+	}
+	return true;
+}
+
+void mail_user_notify_stop(void)
+{
+	if (notify_fd < 0)
+		return;
+	if (write(notify_stop_pipe[1], "x", 1) < 0)
+		log_warn("notify thread: stop: %s", strerror(errno));
+	pthread_join(notify_thread, NULL);
+	close(notify_stop_pipe[0]);
+	close(notify_stop_pipe[1]);
+	close(notify_fd);
+	notify_fd = -1;
+}
+
+struct mail_user_watch *mail_user_watch_add(struct mail_user *mu, const char *data_dir,
+					    struct loop *loop, void (*fn)(void *ctx), void *ctx)
 {
 	struct mail_user_watch *w = xcalloc(1, sizeof(*w));
+	char path[4200];
+	int wd = -1;
 
 	w->loop = loop;
 	w->fn = fn;
 	w->ctx = ctx;
 	w->refs = 1;
 	w->active = true;
+	/* The file is made and watched outside the lock (I/O); one watch per
+	 * file, so a second add returns the same descriptor. */
+	if (notify_fd >= 0 && store_notify_path(data_dir, mu->name, path, sizeof(path)))
+		wd = inotify_add_watch(notify_fd, path, IN_CLOSE_WRITE | IN_ATTRIB);
 	pthread_mutex_lock(&registry_lock);
 	w->next = mu->watches;
 	mu->watches = w;
+	if (wd >= 0)
+		mu->notify_wd = wd;
 	pthread_mutex_unlock(&registry_lock);
 	return w;
 }
@@ -310,12 +402,18 @@ void mail_user_watch_remove(struct mail_user *mu, struct mail_user_watch **wp)
 	}
 	w->active = false;
 	watch_unref_locked(w);
+	int wd = -1;
+	if (mu->watches == NULL && mu->notify_wd >= 0) {
+		wd = mu->notify_wd;
+		mu->notify_wd = -1;
+	}
 	pthread_mutex_unlock(&registry_lock);
+	if (wd >= 0 && notify_fd >= 0)
+		inotify_rm_watch(notify_fd, wd);
 }
 
-void mail_user_notify(struct mail_user *mu)
+static void notify_watches_locked(struct mail_user *mu)
 {
-	pthread_mutex_lock(&registry_lock);
 	for (struct mail_user_watch *w = mu->watches; w != NULL; w = w->next) {
 		if (w->posted)
 			continue;   /* one wake-up pending is enough */
@@ -323,5 +421,11 @@ void mail_user_notify(struct mail_user *mu)
 		w->refs++;
 		loop_post(w->loop, watch_fire, w);
 	}
+}
+
+void mail_user_notify(struct mail_user *mu)
+{
+	pthread_mutex_lock(&registry_lock);
+	notify_watches_locked(mu);
 	pthread_mutex_unlock(&registry_lock);
 }

@@ -7,6 +7,7 @@
 #ifndef PETREL_IMAP_MAIL_USER_H
 #define PETREL_IMAP_MAIL_USER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "store/store.h"
@@ -39,16 +40,24 @@ struct store *mail_user_store(struct mail_user *mu, const char *data_dir,
 void mail_user_index_kick(struct mail_user *mu, struct worker_pool *workers,
 			  struct worker_pool *index_workers, struct loop *owner,
 			  const char *data_dir);
-/* Sessions in IDLE watch their user's store for changes this process
- * makes (store jobs of other sessions). Loop thread: fn(ctx) runs on
- * `loop` after a change, coalesced (at most one call pending). */
+/* Sessions in IDLE watch their user's store for changes: by this process
+ * (store jobs of other sessions call mail_user_notify()) and by others
+ * (petrel deliver touches the store's notify file, watched with inotify
+ * while the user has a watch). Loop thread: fn(ctx) runs on `loop` after
+ * a change, coalesced (at most one call pending). */
 struct mail_user_watch;
-struct mail_user_watch *mail_user_watch_add(struct mail_user *mu, struct loop *loop,
-					    void (*fn)(void *ctx), void *ctx);
+struct mail_user_watch *mail_user_watch_add(struct mail_user *mu, const char *data_dir,
+					    struct loop *loop, void (*fn)(void *ctx), void *ctx);
 /* On the watch's loop: after this, fn is never called again. */
 void mail_user_watch_remove(struct mail_user *mu, struct mail_user_watch **watch);
 /* Any thread: the user's store changed; wakes every watch. */
 void mail_user_notify(struct mail_user *mu);
+
+/* Server start and end: the thread that reads inotify events for other
+ * processes' changes. Without it (no inotify) IDLE sees only this
+ * process's changes; false then, after a warning. */
+bool mail_user_notify_start(void);
+void mail_user_notify_stop(void);
 
 /* Any thread: the server is shutting down; a running indexing job stops
  * (its batch is rolled back) and none queues a successor (the first store

@@ -406,6 +406,14 @@ enum store_result store_mailbox_search_text(struct store *store, const char *nam
 					    const char *header_name, const char *needle,
 					    uint32_t **uids_r, uint32_t *count_r);
 
+/* Changes by other processes. A process that changes a store without
+ * being the server (petrel deliver) touches a file in it afterwards; a
+ * server watches that file (inotify) to wake its sessions in IDLE. */
+void store_notify_touch(const char *data_dir, const char *user);
+/* The file to watch, created if missing; false if the path is too long or
+ * the file cannot be made. */
+bool store_notify_path(const char *data_dir, const char *user, char *out, size_t size);
+
 /* Write transactions this handle has committed. Two readings tell a
  * caller that its own call changed something (to wake other sessions of
  * the same process); what changed is learnt by modseq, as always. */

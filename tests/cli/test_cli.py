@@ -589,6 +589,81 @@ def test_sighup(tmp):
         srv.kill()
 
 
+# -- deliver ---------------------------------------------------------------------
+
+def test_deliver(tmp):
+    """`petrel deliver USER [--mailbox NAME] --data DIR`: sysexits codes, the
+    message stored as given (LF lines as CRLF), a missing mailbox meaning
+    INBOX, and a running server's session in IDLE told at once."""
+    data = os.path.join(tmp, "deliver-data")
+    add_user(data, "alice", "alice-secret")
+    msg = b"From: Ann <ann@example.org>\nSubject: delivered\n\nhello there\n"
+    for name, args in (("no arguments", ["deliver"]), ("no --data", ["deliver", "alice"]),
+                       ("an unknown option", ["deliver", "alice", "--data", data, "--x"])):
+        rc, out, err = run(args, msg)
+        check("deliver: %s exits 64 (EX_USAGE) with the usage on stderr" % name,
+              rc == 64 and out == "" and err.startswith("usage: petrel deliver USER"),
+              (rc, out, err))
+    expect("deliver: unknown user exits 67 (EX_NOUSER)", ["deliver", "bob", "--data", data], 67,
+           stdin=msg, stderr="petrel: no such user\n")
+    expect("deliver: invalid user name exits 67", ["deliver", "../x", "--data", data], 67,
+           stdin=msg, stderr="petrel: no such user\n")
+    expect("deliver: empty message exits 65 (EX_DATAERR)", ["deliver", "alice", "--data", data],
+           65, stdin=b"", stderr="petrel: empty message\n")
+    rc, out, err = run(["help", "deliver"])
+    check("help deliver", rc == 0 and out.startswith("usage: petrel deliver") and err == "",
+          (rc, out, err))
+
+    srv = Serve(tmp, ["--data", data, "--imap", "127.0.0.1:0"])
+    try:
+        port = srv.wait_listening(("imap",))["imap"]
+        c = Client(port)
+        c.line()
+        c.send(b"a LOGIN alice alice-secret\r\nb SELECT INBOX\r\n")
+        c.until_tagged("b")
+        c.send(b"c IDLE\r\n")
+        check("deliver: IDLE starts", c.line() == "+ idling")
+        expect("deliver: into INBOX exits 0, says nothing", ["deliver", "alice", "--data", data],
+               0, stdin=msg, err_prefix=None)
+        got = [c.line(), c.line()]
+        check("deliver: the session in IDLE sees it at once (other process, inotify)",
+              got == ["* 1 EXISTS", "* 1 RECENT"], got)
+        expect("deliver: a missing mailbox means INBOX, said on stderr",
+               ["deliver", "alice", "--mailbox", "No/Such", "--data", data], 0,
+               stdin=b"Subject: 2\n\nx\n",
+               stderr='petrel: no mailbox "No/Such": delivered to INBOX\n')
+        got = [c.line(), c.line()]
+        check("deliver: ... and IDLE sees that one too", got == ["* 2 EXISTS", "* 2 RECENT"], got)
+        expect("deliver: --mailbox Archive", ["deliver", "alice", "--mailbox", "Archive",
+                                              "--data", data], 0, stdin=b"Subject: 3\n\nx\n",
+               err_prefix=None)
+        c.send(b"DONE\r\n")
+        check("deliver: DONE", c.until_tagged("c") == "c OK IDLE terminated")
+        c.send(b"d FETCH 1 BODY.PEEK[]\r\n")
+        body = msg.replace(b"\n", b"\r\n")
+        first = c.line()
+        while len(c.buf) < len(body):
+            chunk = c._recv()
+            if not chunk:
+                break
+            c.buf += chunk
+        literal, c.buf = c.buf[:len(body)], c.buf[len(body):]
+        check("deliver: stored exactly, lines ending in CRLF",
+              first == "* 1 FETCH (BODY[] {%d}" % len(body) and literal == body,
+              (first, literal))
+        check("deliver: FETCH ends", c.line() == ")" and c.until_tagged("d").startswith("d OK"))
+        c.send(b"e STATUS Archive (MESSAGES)\r\n")
+        got = [c.line(), c.line()]
+        check("deliver: Archive holds the third",
+              got == ["* STATUS Archive (MESSAGES 1)", "e OK STATUS completed"], got)
+        c.close()
+        check("deliver: server exits 0", srv.stop() == 0, srv.stderr()[-400:])
+    finally:
+        srv.kill()
+    expect("deliver: check clean afterwards", ["check", "--data", data], 0, "alice: ok\n",
+           err_prefix=None)
+
+
 def main():
     if not os.access(PETREL, os.X_OK):
         print("FAIL no petrel binary at %s (run make)" % PETREL)
@@ -598,7 +673,7 @@ def main():
     tests = [test_version_help, test_user, test_serve_errors, test_config, test_listening_lines,
              lambda t: test_stop_signal(t, signal.SIGTERM, "SIGTERM"),
              lambda t: test_stop_signal(t, signal.SIGINT, "SIGINT"),
-             test_early_sigterm, test_sighup]
+             test_early_sigterm, test_sighup, test_deliver]
     try:
         for test in tests:
             try:

@@ -857,6 +857,32 @@ void store_close(struct store **storep)
 	free(st);
 }
 
+bool store_notify_path(const char *data_dir, const char *user, char *out, size_t size)
+{
+	int n, fd;
+
+	if (!sq_user_ok(user))
+		return false;
+	n = snprintf(out, size, "%s/users/%s/notify", data_dir, user);
+	if (n < 0 || (size_t)n >= size)
+		return false;
+	fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+void store_notify_touch(const char *data_dir, const char *user)
+{
+	char path[SQ_PATH_MAX];
+
+	/* Opening for writing and closing is the event (IN_CLOSE_WRITE). */
+	if (!store_notify_path(data_dir, user, path, sizeof(path)))
+		log_warn("store %s: cannot touch %s/users/%s/notify: running servers learn of "
+			 "the change at their sessions' next command", user, data_dir, user);
+}
+
 uint64_t store_change_count(const struct store *store)
 {
 	return store->change_count;

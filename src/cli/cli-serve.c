@@ -17,6 +17,7 @@
 #include "core/version.h"
 #include "imap/imap-server.h"
 #include "imap/mail-user.h"
+#include "lmtp/lmtp-server.h"
 #include "net/conn-limits.h"
 #include "net/listener.h"
 #include "net/server.h"
@@ -32,6 +33,7 @@ static const struct {
 	{ "--data", "data" },
 	{ "--imap", "imap" },
 	{ "--imaps", "imaps" },
+	{ "--lmtp", "lmtp" },
 	{ "--tls-cert", "tls_cert" },
 	{ "--tls-key", "tls_key" },
 };
@@ -40,10 +42,13 @@ void cli_serve_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: petrel serve --data DIR [--imap ADDR:PORT] [--imaps ADDR:PORT]\n"
-		"                    [--tls-cert FILE --tls-key FILE] [--config FILE]\n"
+		"                    [--lmtp ADDR:PORT|/PATH] [--tls-cert FILE --tls-key FILE]\n"
+		"                    [--config FILE]\n"
 		"Runs the IMAP server in the foreground, logging to stderr.\n"
-		"--imap listens for IMAP with STARTTLS, --imaps for implicit TLS; port 0 picks\n"
-		"a free port (the 'listening' log line shows it). Flags override the config file.\n"
+		"--imap listens for IMAP with STARTTLS, --imaps for implicit TLS, --lmtp for\n"
+		"LMTP delivery from an MTA (a TCP address or a unix socket's path); port 0\n"
+		"picks a free port (the 'listening' log line shows it). Flags override the\n"
+		"config file.\n"
 		"SIGTERM/SIGINT stop the server, SIGHUP reloads the certificate.\n"
 		"Config file keys (KEY = VALUE lines):\n");
 	config_print_keys(out);
@@ -151,7 +156,7 @@ int cli_serve_main(int argc, char **argv)
 {
 	struct petrel_config cfg;
 	struct imap_server server = { 0 };
-	struct listener *listeners[2] = { NULL, NULL };
+	struct listener *listeners[3] = { NULL, NULL, NULL };
 	char err[CONFIG_ERR_MAX];
 	int rc;
 
@@ -184,8 +189,11 @@ int cli_serve_main(int argc, char **argv)
 	if ((cfg.imap_listen != NULL &&
 	     listener_open("imap", cfg.imap_listen, false, &listeners[0], err, sizeof(err)) < 0) ||
 	    (cfg.imaps_listen != NULL &&
-	     listener_open("imaps", cfg.imaps_listen, true, &listeners[1], err, sizeof(err)) < 0)) {
+	     listener_open("imaps", cfg.imaps_listen, true, &listeners[1], err, sizeof(err)) < 0) ||
+	    (cfg.lmtp_listen != NULL &&
+	     listener_open("lmtp", cfg.lmtp_listen, false, &listeners[2], err, sizeof(err)) < 0)) {
 		listener_close(&listeners[0]);
+		listener_close(&listeners[1]);
 		passdb_close(&server.passdb);
 		tls_server_destroy(&server.tls);
 		config_free(&cfg);
@@ -212,10 +220,11 @@ int cli_serve_main(int argc, char **argv)
 	server.index_workers = worker_pool_create(loops);
 	mail_user_notify_start();
 	struct server *srv = server_create(loops);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		if (listeners[i] != NULL) {
 			listener_announce(listeners[i]);
-			server_add_listener(srv, listeners[i], imap_server_accept, &server);
+			server_add_listener(srv, listeners[i],
+					    i == 2 ? lmtp_server_accept : imap_server_accept, &server);
 		}
 	}
 	log_info("petrel %s serving %s with %u loops and %u workers", PETREL_VERSION,

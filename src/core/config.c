@@ -32,6 +32,8 @@ static const struct config_key config_keys[] = {
 	  "ADDR:PORT for IMAP with STARTTLS; port 0 picks a free port" },
 	{ "imaps", KEY_STR, OFF(imaps_listen), 0, 0, NULL,
 	  "ADDR:PORT for IMAP over implicit TLS" },
+	{ "lmtp", KEY_STR, OFF(lmtp_listen), 0, 0, NULL,
+	  "ADDR:PORT or /path of a unix socket for LMTP delivery from an MTA" },
 	{ "tls_cert", KEY_STR, OFF(tls_cert), 0, 0, NULL,
 	  "PEM certificate chain; needed for imaps and STARTTLS" },
 	{ "tls_key", KEY_STR, OFF(tls_key), 0, 0, NULL, "PEM private key of tls_cert" },
@@ -223,8 +225,9 @@ bool config_validate(const struct petrel_config *cfg, char *err, size_t err_size
 		snprintf(err, err_size, "imaps needs a certificate: use --tls-cert FILE --tls-key FILE");
 		return false;
 	}
-	if (cfg->imap_listen == NULL && cfg->imaps_listen == NULL) {
-		snprintf(err, err_size, "no listener: use --imap ADDR:PORT and/or --imaps ADDR:PORT");
+	if (cfg->imap_listen == NULL && cfg->imaps_listen == NULL && cfg->lmtp_listen == NULL) {
+		snprintf(err, err_size, "no listener: use --imap ADDR:PORT, --imaps ADDR:PORT"
+			 " and/or --lmtp ADDR:PORT");
 		return false;
 	}
 	static const char *const levels[] = { "debug", "info", "warn", "error" };

@@ -14,6 +14,7 @@ struct petrel_config {
 	char *data_dir;
 	char *imap_listen;      /* "ADDR:PORT" or NULL for none */
 	char *imaps_listen;
+	char *lmtp_listen;      /* "ADDR:PORT", "/path" (unix socket) or NULL */
 	char *tls_cert;
 	char *tls_key;
 	bool allow_cleartext_auth;

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -28,6 +30,7 @@ struct listener_slot {
 
 struct listener {
 	char *name;
+	char *unix_path;        /* a unix socket's path (removed at close), or NULL */
 	int fd;
 	bool implicit_tls;
 	unsigned int slot_count;
@@ -72,6 +75,45 @@ static bool valid_port(const char *port)
 	return n <= 65535;
 }
 
+/* A unix socket at an absolute path. A socket left by an earlier run is
+ * replaced; any other file there is an error. Mode 0666: like a loopback
+ * port, any local process may connect (restrict it with the directory's
+ * permissions). */
+static int listener_open_unix(const char *name, const char *path, struct listener **listener_r,
+			      char *err, size_t err_size)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, err_size, "%s: socket path too long: %.80s", name, path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, err_size, "%s: %.80s exists and is not a socket", name, path);
+			return -1;
+		}
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    chmod(path, 0666) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+		snprintf(err, err_size, "%s: cannot listen on %.80s: %s", name, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	struct listener *l = xcalloc(1, sizeof(*l));
+	l->name = xstrdup(name);
+	l->unix_path = xstrdup(path);
+	l->fd = fd;
+	*listener_r = l;
+	return 0;
+}
+
 int listener_open(const char *name, const char *addr, bool implicit_tls,
 		  struct listener **listener_r, char *err, size_t err_size)
 {
@@ -80,6 +122,8 @@ int listener_open(const char *name, const char *addr, bool implicit_tls,
 	struct addrinfo hints, *res = NULL;
 	int fd, one = 1, rc;
 
+	if (addr[0] == '/' && !implicit_tls)
+		return listener_open_unix(name, addr, listener_r, err, err_size);
 	if (!split_addr(addr, host, sizeof(host), &port) || !valid_port(port)) {
 		snprintf(err, err_size, "%s: bad address '%.80s' (expected ADDR:PORT)", name, addr);
 		return -1;
@@ -140,6 +184,10 @@ void listener_announce(const struct listener *l)
 	socklen_t len = sizeof(ss);
 	char shown[INET6_ADDRSTRLEN] = "?";
 
+	if (l->unix_path != NULL) {
+		log_always("listening %s %s", l->name, l->unix_path);
+		return;
+	}
 	if (getsockname(l->fd, (struct sockaddr *)&ss, &len) < 0)
 		return;
 	if (ss.ss_family == AF_INET) {
@@ -188,6 +236,10 @@ void listener_close(struct listener **lp)
 			event_free(l->slots[i].ev);
 	}
 	close(l->fd);
+	if (l->unix_path != NULL) {
+		unlink(l->unix_path);
+		free(l->unix_path);
+	}
 	free(l->name);
 	free(l);
 	*lp = NULL;

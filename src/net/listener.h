@@ -14,12 +14,15 @@ struct listener;
 typedef void listener_accept_fn(struct loop *loop, int fd, const struct sockaddr *peer,
 				socklen_t peer_len, bool implicit_tls, void *ctx);
 
-/* name is "imap" or "imaps". addr is "HOST:PORT" or "[V6]:PORT", numeric;
- * port 0 picks a free port. Binds and listens but logs nothing. */
+/* name is "imap", "imaps" or "lmtp". addr is "HOST:PORT" or "[V6]:PORT",
+ * numeric, port 0 picking a free port; or, without TLS, an absolute path
+ * for a unix socket (mode 0666, removed again at close). Binds and
+ * listens but logs nothing. */
 int listener_open(const char *name, const char *addr, bool implicit_tls,
 		  struct listener **listener_r, char *err, size_t err_size);
-/* Logs "listening NAME ADDR:PORT" with the real port. Tooling waits for this
- * line, so call it only once the server will certainly run. */
+/* Logs "listening NAME ADDR:PORT" with the real port ("listening NAME
+ * PATH" for a unix socket). Tooling waits for this line, so call it only
+ * once the server will certainly run. */
 void listener_announce(const struct listener *listener);
 void listener_close(struct listener **listener);
 

@@ -53,7 +53,7 @@ int main(void)
 	CHECK_STR(err, "no data directory: use --data DIR");
 	CHECK(config_set(&cfg, "data", "/tmp/x", err, sizeof(err)));
 	CHECK(!config_validate(&cfg, err, sizeof(err)));
-	CHECK_STR(err, "no listener: use --imap ADDR:PORT and/or --imaps ADDR:PORT");
+	CHECK_STR(err, "no listener: use --imap ADDR:PORT, --imaps ADDR:PORT and/or --lmtp ADDR:PORT");
 	CHECK(config_set(&cfg, "imaps", "127.0.0.1:0", err, sizeof(err)));
 	CHECK(!config_validate(&cfg, err, sizeof(err)));
 	CHECK_STR(err, "imaps needs a certificate: use --tls-cert FILE --tls-key FILE");

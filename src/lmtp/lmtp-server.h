@@ -1,0 +1,21 @@
+/* LMTP (RFC 2033): how an MTA (Postfix) hands mail to petrel. One session
+ * per connection, on the loop that accepted it, like an IMAP session:
+ * LHLO, MAIL FROM, RCPT TO (one per recipient, each looked up on a worker),
+ * DATA (dot-stuffed, bounded by the store's size limit), then one reply per
+ * accepted recipient once its copy is durable in that user's INBOX. Also
+ * RSET, NOOP, VRFY, QUIT. Extensions: PIPELINING, ENHANCEDSTATUSCODES,
+ * 8BITMIME, SIZE. Sessions in IDLE of each recipient are woken. */
+#ifndef PETREL_LMTP_SERVER_H
+#define PETREL_LMTP_SERVER_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+struct loop;
+
+/* listener_accept_fn; ctx is the struct imap_server (config, passdb,
+ * workers). */
+void lmtp_server_accept(struct loop *loop, int fd, const struct sockaddr *peer,
+			socklen_t peer_len, bool implicit_tls, void *ctx);
+
+#endif

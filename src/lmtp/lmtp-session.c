@@ -1,0 +1,685 @@
+/* An LMTP session (RFC 2033 over RFC 5321's grammar): lmtp-server.h. Input
+ * is read line by line from the connection's capped buffer; while a
+ * recipient lookup or the deliveries run on workers the session reads no
+ * more (a PIPELINING client's commands wait in the buffer, answered in
+ * order afterwards). The message is held in memory up to the store's size
+ * limit (64 MiB): each recipient's copy is written from it to that user's
+ * store by a job on the user's worker key. */
+#include "lmtp/lmtp-server.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth/passdb.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "imap/imap-server.h"
+#include "imap/mail-user.h"
+#include "net/conn-limits.h"
+#include "net/conn.h"
+#include "net/loop.h"
+#include "net/workers.h"
+#include "store/store.h"
+
+#define LMTP_LINE_MAX 4096         /* a command line (RFC 5321 asks >= 512) */
+#define LMTP_PATH_MAX 256          /* RFC 5321 §4.5.3.1.3 */
+#define LMTP_RCPT_MAX 100          /* RFC 5321 §4.5.3.1.8 asks >= 100 */
+#define LMTP_BAD_MAX 20            /* unknown or misplaced commands, then 421 */
+#define LMTP_TIMEOUT_S 300         /* RFC 5321 §4.5.3.2: 5 minutes per command */
+#define LMTP_DATA_CHUNK (32 * 1024) /* a data line longer than this is taken in parts */
+
+struct lmtp_rcpt {
+	char *address;                   /* as the client wrote it, for replies */
+	struct mail_user *mu;            /* the petrel user it maps to */
+	enum store_result result;
+};
+
+struct lmtp_session {
+	struct imap_server *server;
+	struct loop *loop;
+	struct conn *conn;
+	struct event *timer;
+	bool lhlo, mail, in_data, busy, closed;
+	unsigned int jobs;               /* on workers; the session outlives them */
+	unsigned int bad;
+	char *sender;
+	struct lmtp_rcpt rcpts[LMTP_RCPT_MAX];
+	unsigned int rcpt_count;
+	/* DATA */
+	unsigned char *msg;
+	size_t msg_len, msg_alloc;
+	uint64_t limit;
+	bool too_big, line_start;
+	unsigned int deliveries_left;
+};
+
+static void lmtp_process(struct lmtp_session *s);
+
+static void lmtp_reply(struct lmtp_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void lmtp_reply(struct lmtp_session *s, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	if (s->closed)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 3)
+		n = (int)sizeof(line) - 3;
+	memcpy(line + n, "\r\n", 3);
+	conn_write(s->conn, line, (size_t)n + 2);
+}
+
+static void lmtp_close(struct lmtp_session *s)
+{
+	if (s->closed)
+		return;
+	s->closed = true;
+	conn_close(s->conn);
+}
+
+static void lmtp_reset(struct lmtp_session *s)
+{
+	for (unsigned int i = 0; i < s->rcpt_count; i++) {
+		free(s->rcpts[i].address);
+		mail_user_release(&s->rcpts[i].mu, s->server->workers, s->loop);
+	}
+	s->rcpt_count = 0;
+	free(s->sender);
+	s->sender = NULL;
+	free(s->msg);
+	s->msg = NULL;
+	s->msg_len = s->msg_alloc = 0;
+	s->mail = s->in_data = s->too_big = false;
+}
+
+static void lmtp_free(struct lmtp_session *s)
+{
+	lmtp_reset(s);
+	if (s->timer != NULL)
+		event_free(s->timer);
+	free(s);
+}
+
+static void lmtp_arm_timer(struct lmtp_session *s)
+{
+	struct timeval tv = { LMTP_TIMEOUT_S, 0 };
+
+	event_add(s->timer, &tv);
+}
+
+static void lmtp_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct lmtp_session *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->busy) {
+		lmtp_arm_timer(s);   /* our work, not the client's silence */
+		return;
+	}
+	lmtp_reply(s, "421 4.4.2 Timeout, closing");
+	lmtp_close(s);
+}
+
+static void lmtp_bad(struct lmtp_session *s, const char *reply)
+{
+	lmtp_reply(s, "%s", reply);
+	if (++s->bad >= LMTP_BAD_MAX) {
+		lmtp_reply(s, "421 4.7.0 Too many errors, closing");
+		lmtp_close(s);
+	}
+}
+
+/* "<path>" after FROM:/TO: (one optional space, RFC 5321 says none);
+ * returns the text after '>' or NULL. The path is copied into out. */
+static const char *lmtp_path(const char *p, char *out, size_t out_size)
+{
+	const char *end;
+
+	if (*p == ' ')
+		p++;
+	if (*p != '<')
+		return NULL;
+	end = strchr(p + 1, '>');
+	if (end == NULL || (size_t)(end - p - 1) >= out_size)
+		return NULL;
+	memcpy(out, p + 1, (size_t)(end - p - 1));
+	out[end - p - 1] = '\0';
+	for (const char *c = out; *c != '\0'; c++) {
+		if ((unsigned char)*c < 0x21 || *c == '<' || *c == '>')
+			return NULL;
+	}
+	return end + 1;
+}
+
+/* ---- jobs ---- */
+
+struct lmtp_job {
+	struct lmtp_session *s;
+	unsigned int rcpt;               /* index, for deliveries */
+	char address[LMTP_PATH_MAX];
+	char user[LMTP_PATH_MAX];        /* the lookup's answer, "" if none */
+	bool index_due;
+};
+
+static void lmtp_job_finish(struct lmtp_session *s)
+{
+	s->jobs--;
+	if (s->closed && s->jobs == 0)
+		lmtp_free(s);
+}
+
+static bool lmtp_submit(struct lmtp_session *s, uint64_t key, worker_run_fn *run,
+			worker_done_fn *done, struct lmtp_job *job)
+{
+	if (!worker_pool_submit(s->server->workers, key, s->loop, run, done, job))
+		return false;
+	s->jobs++;
+	return true;
+}
+
+/* A recipient is a petrel user by its whole address (user names may hold
+ * '@'), else by its local part: any domain the MTA routes here. */
+static void rcpt_lookup_run(void *arg)
+{
+	struct lmtp_job *job = arg;
+	struct scram_creds creds;
+	char local[LMTP_PATH_MAX];
+	const char *at = strrchr(job->address, '@');
+
+	job->user[0] = '\0';
+	if (passdb_valid_username(job->address) &&
+	    passdb_scram_lookup(job->s->server->passdb, job->address, &creds) == PASSDB_OK) {
+		snprintf(job->user, sizeof(job->user), "%s", job->address);
+		return;
+	}
+	if (at == NULL || at == job->address)
+		return;
+	snprintf(local, sizeof(local), "%.*s", (int)(at - job->address), job->address);
+	if (passdb_valid_username(local) &&
+	    passdb_scram_lookup(job->s->server->passdb, local, &creds) == PASSDB_OK)
+		snprintf(job->user, sizeof(job->user), "%s", local);
+}
+
+static void rcpt_lookup_done(void *arg)
+{
+	struct lmtp_job *job = arg;
+	struct lmtp_session *s = job->s;
+
+	if (!s->closed) {
+		s->busy = false;
+		if (job->user[0] == '\0') {
+			lmtp_reply(s, "550 5.1.1 <%s> User doesn't exist", job->address);
+		} else {
+			struct lmtp_rcpt *r = &s->rcpts[s->rcpt_count++];
+
+			r->address = xstrdup(job->address);
+			r->mu = mail_user_acquire(job->user);
+			lmtp_reply(s, "250 2.1.5 OK");
+		}
+	}
+	bool closed = s->closed;
+
+	free(job);
+	lmtp_job_finish(s);   /* frees s if it closed and this was its last job */
+	if (!closed)
+		lmtp_process(s);
+}
+
+static void deliver_run(void *arg)
+{
+	struct lmtp_job *job = arg;
+	struct lmtp_session *s = job->s;
+	struct lmtp_rcpt *r = &s->rcpts[job->rcpt];
+	struct store_blob *blob = NULL;
+	enum store_result res;
+	struct store *store = mail_user_store(r->mu, s->server->config->data_dir, &res);
+
+	if (store == NULL) {
+		r->result = res;
+		return;
+	}
+	res = store_blob_begin(store, s->msg_len, &blob);
+	if (res == STORE_OK)
+		res = store_blob_write(blob, s->msg, s->msg_len);
+	if (res == STORE_OK)
+		res = store_blob_finish(blob);
+	if (res == STORE_OK) {
+		struct store_append a = { .blob = blob, .internaldate = time(NULL) };
+		uint32_t uidvalidity, uid;
+
+		res = store_messages_append(store, "INBOX", &a, 1, &uidvalidity, &uid);
+		if (res == STORE_OK) {
+			mail_user_notify(r->mu);
+			log_info("lmtp: delivered to user=%s uid=%" PRIu32 " size=%zu",
+				 mail_user_name(r->mu), uid, s->msg_len);
+		}
+	}
+	store_blob_free(&blob);
+	job->index_due = store_index_due(store);
+	r->result = res;
+}
+
+static void lmtp_data_replies(struct lmtp_session *s)
+{
+	for (unsigned int i = 0; i < s->rcpt_count; i++) {
+		const struct lmtp_rcpt *r = &s->rcpts[i];
+
+		switch (r->result) {
+		case STORE_OK:
+			lmtp_reply(s, "250 2.0.0 <%s> Saved", r->address);
+			break;
+		case STORE_NO_SPACE:
+			lmtp_reply(s, "452 4.2.2 <%s> Insufficient storage", r->address);
+			break;
+		case STORE_TOO_BIG:
+			lmtp_reply(s, "552 5.3.4 <%s> Message too big", r->address);
+			break;
+		default:
+			lmtp_reply(s, "451 4.3.0 <%s> Temporary failure, try again", r->address);
+			break;
+		}
+	}
+}
+
+static void deliver_done(void *arg)
+{
+	struct lmtp_job *job = arg;
+	struct lmtp_session *s = job->s;
+
+	if (job->index_due)
+		mail_user_index_kick(s->rcpts[job->rcpt].mu, s->server->workers,
+				     s->server->index_workers, s->loop, s->server->config->data_dir);
+	free(job);
+	if (--s->deliveries_left == 0) {
+		lmtp_data_replies(s);
+		lmtp_reset(s);
+		s->busy = false;
+	}
+	bool go_on = !s->closed && !s->busy;
+
+	lmtp_job_finish(s);   /* frees s if it closed and this was its last job */
+	if (go_on)
+		lmtp_process(s);
+}
+
+static void lmtp_deliver(struct lmtp_session *s)
+{
+	s->in_data = false;
+	if (s->too_big) {
+		for (unsigned int i = 0; i < s->rcpt_count; i++)
+			s->rcpts[i].result = STORE_TOO_BIG;
+		lmtp_data_replies(s);
+		lmtp_reset(s);
+		return;
+	}
+	s->busy = true;
+	s->deliveries_left = s->rcpt_count;
+	for (unsigned int i = 0; i < s->rcpt_count; i++) {
+		struct lmtp_job *job = xcalloc(1, sizeof(*job));
+
+		job->s = s;
+		job->rcpt = i;
+		s->rcpts[i].result = STORE_BUSY;
+		if (!lmtp_submit(s, mail_user_key(s->rcpts[i].mu), deliver_run, deliver_done, job)) {
+			free(job);
+			if (--s->deliveries_left == 0) {
+				lmtp_data_replies(s);
+				lmtp_reset(s);
+				s->busy = false;
+			}
+		}
+	}
+}
+
+/* ---- DATA ---- */
+
+static void msg_append(struct lmtp_session *s, const void *data, size_t len)
+{
+	if (s->too_big)
+		return;
+	if (s->msg_len + len > s->limit) {
+		s->too_big = true;
+		return;
+	}
+	if (s->msg_len + len > s->msg_alloc) {
+		size_t want = s->msg_alloc == 0 ? 16 * 1024 : s->msg_alloc;
+
+		while (want < s->msg_len + len)
+			want *= 2;
+		s->msg = xrealloc(s->msg, want);
+		s->msg_alloc = want;
+	}
+	memcpy(s->msg + s->msg_len, data, len);
+	s->msg_len += len;
+}
+
+/* Takes what DATA input there is; true when the terminating "." came. */
+static bool lmtp_read_data(struct lmtp_session *s, struct evbuffer *in)
+{
+	char chunk[LMTP_DATA_CHUNK + 2];
+
+	for (;;) {
+		size_t eol_len = 0;
+		struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
+		size_t avail = evbuffer_get_length(in);
+		size_t take;
+		bool whole_line;
+
+		if (eol.pos >= 0 && (size_t)eol.pos <= LMTP_DATA_CHUNK) {
+			take = (size_t)eol.pos;
+			whole_line = true;
+		} else if (avail >= LMTP_DATA_CHUNK) {
+			take = LMTP_DATA_CHUNK;   /* a very long line: in parts */
+			whole_line = false;
+		} else {
+			return false;             /* wait for more */
+		}
+		evbuffer_remove(in, chunk, take);
+		if (whole_line)
+			evbuffer_drain(in, eol_len);
+		const char *p = chunk;
+		size_t n = take;
+
+		if (s->line_start && whole_line && n == 1 && p[0] == '.') {
+			s->line_start = true;
+			return true;
+		}
+		if (s->line_start && n > 0 && p[0] == '.') {   /* RFC 5321 §4.5.2 */
+			p++;
+			n--;
+		}
+		msg_append(s, p, n);
+		if (whole_line)
+			msg_append(s, "\r\n", 2);
+		s->line_start = whole_line;
+	}
+}
+
+/* ---- commands ---- */
+
+static void cmd_lhlo(struct lmtp_session *s, const char *arg)
+{
+	if (*arg == '\0') {
+		lmtp_bad(s, "501 5.5.4 LHLO needs a domain");
+		return;
+	}
+	lmtp_reset(s);
+	s->lhlo = true;
+	lmtp_reply(s, "250-petrel");
+	lmtp_reply(s, "250-PIPELINING");
+	lmtp_reply(s, "250-ENHANCEDSTATUSCODES");
+	lmtp_reply(s, "250-8BITMIME");
+	lmtp_reply(s, "250 SIZE %" PRIu64, s->limit);
+}
+
+static void cmd_mail(struct lmtp_session *s, const char *arg)
+{
+	char path[LMTP_PATH_MAX];
+	const char *rest;
+
+	if (!s->lhlo) {
+		lmtp_bad(s, "503 5.5.1 LHLO first");
+		return;
+	}
+	if (s->mail) {
+		lmtp_bad(s, "503 5.5.1 MAIL already given");
+		return;
+	}
+	if (strncasecmp(arg, "FROM:", 5) != 0 || (rest = lmtp_path(arg + 5, path, sizeof(path))) == NULL) {
+		lmtp_bad(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
+		return;
+	}
+	/* Parameters (RFC 1870 SIZE, RFC 6152 BODY). */
+	while (*rest == ' ') {
+		char param[64];
+		size_t n;
+
+		rest++;
+		n = strcspn(rest, " ");
+		if (n == 0)
+			continue;
+		if (n >= sizeof(param)) {
+			lmtp_bad(s, "501 5.5.4 Parameter too long");
+			return;
+		}
+		memcpy(param, rest, n);
+		param[n] = '\0';
+		rest += n;
+		if (strncasecmp(param, "SIZE=", 5) == 0) {
+			char *end;
+			unsigned long long size = strtoull(param + 5, &end, 10);
+
+			if (param[5] == '\0' || *end != '\0') {
+				lmtp_bad(s, "501 5.5.4 Bad SIZE");
+				return;
+			}
+			if (size > s->limit) {
+				lmtp_reply(s, "552 5.3.4 Message too big (limit %" PRIu64 ")", s->limit);
+				return;
+			}
+		} else if (strcasecmp(param, "BODY=7BIT") != 0 &&
+			   strcasecmp(param, "BODY=8BITMIME") != 0) {
+			lmtp_bad(s, "555 5.5.4 Unsupported parameter");
+			return;
+		}
+	}
+	s->sender = xstrdup(path);
+	s->mail = true;
+	lmtp_reply(s, "250 2.1.0 OK");
+}
+
+static void cmd_rcpt(struct lmtp_session *s, const char *arg)
+{
+	char path[LMTP_PATH_MAX];
+	const char *rest;
+
+	if (!s->mail) {
+		lmtp_bad(s, "503 5.5.1 MAIL first");
+		return;
+	}
+	if (strncasecmp(arg, "TO:", 3) != 0 || (rest = lmtp_path(arg + 3, path, sizeof(path))) == NULL ||
+	    path[0] == '\0') {
+		lmtp_bad(s, "501 5.5.4 Syntax: RCPT TO:<address>");
+		return;
+	}
+	if (*rest != '\0') {
+		lmtp_bad(s, "555 5.5.4 Unsupported parameter");
+		return;
+	}
+	if (s->rcpt_count >= LMTP_RCPT_MAX) {
+		lmtp_reply(s, "452 4.5.3 Too many recipients");
+		return;
+	}
+	struct lmtp_job *job = xcalloc(1, sizeof(*job));
+
+	job->s = s;
+	snprintf(job->address, sizeof(job->address), "%s", path);
+	if (!lmtp_submit(s, worker_key_string(path), rcpt_lookup_run, rcpt_lookup_done, job)) {
+		free(job);
+		lmtp_reply(s, "451 4.3.0 Server busy, try again");
+		return;
+	}
+	s->busy = true;
+}
+
+static void cmd_data(struct lmtp_session *s, const char *arg)
+{
+	if (*arg != '\0') {
+		lmtp_bad(s, "501 5.5.4 DATA takes no argument");
+		return;
+	}
+	if (!s->mail || s->rcpt_count == 0) {
+		lmtp_bad(s, s->mail ? "503 5.5.1 No valid recipients" : "503 5.5.1 MAIL first");
+		return;
+	}
+	lmtp_reply(s, "354 Go ahead, end with <CR><LF>.<CR><LF>");
+	s->in_data = true;
+	s->line_start = true;
+	s->too_big = false;
+	s->msg_len = 0;
+	/* RFC 5321 §4.4: the delivering server records the envelope sender. */
+	char rp[LMTP_PATH_MAX + 32];
+	int n = snprintf(rp, sizeof(rp), "Return-Path: <%s>\r\n", s->sender);
+
+	msg_append(s, rp, (size_t)n);
+}
+
+static void lmtp_command(struct lmtp_session *s, const char *line)
+{
+	char verb[8];
+	size_t n = strcspn(line, " ");
+	const char *arg = line + n;
+
+	if (*arg == ' ')
+		arg++;
+	if (n == 0 || n >= sizeof(verb)) {
+		lmtp_bad(s, "500 5.5.2 Unknown command");
+		return;
+	}
+	memcpy(verb, line, n);
+	verb[n] = '\0';
+	if (strcasecmp(verb, "LHLO") == 0)
+		cmd_lhlo(s, arg);
+	else if (strcasecmp(verb, "MAIL") == 0)
+		cmd_mail(s, arg);
+	else if (strcasecmp(verb, "RCPT") == 0)
+		cmd_rcpt(s, arg);
+	else if (strcasecmp(verb, "DATA") == 0)
+		cmd_data(s, arg);
+	else if (strcasecmp(verb, "RSET") == 0) {
+		lmtp_reset(s);
+		lmtp_reply(s, "250 2.0.0 OK");
+	} else if (strcasecmp(verb, "NOOP") == 0)
+		lmtp_reply(s, "250 2.0.0 OK");
+	else if (strcasecmp(verb, "VRFY") == 0)
+		lmtp_reply(s, "252 2.5.2 Cannot verify, send some mail");
+	else if (strcasecmp(verb, "QUIT") == 0) {
+		lmtp_reply(s, "221 2.0.0 Bye");
+		lmtp_close(s);
+	} else if (strcasecmp(verb, "HELO") == 0 || strcasecmp(verb, "EHLO") == 0)
+		lmtp_bad(s, "500 5.5.1 This is LMTP: use LHLO");
+	else
+		lmtp_bad(s, "500 5.5.2 Unknown command");
+}
+
+static void lmtp_process(struct lmtp_session *s)
+{
+	struct evbuffer *in = conn_input(s->conn);
+	char line[LMTP_LINE_MAX + 1];
+
+	while (!s->closed && !s->busy) {
+		if (s->in_data) {
+			if (!lmtp_read_data(s, in))
+				break;
+			lmtp_deliver(s);
+			continue;
+		}
+		size_t eol_len = 0;
+		struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
+
+		if (eol.pos < 0 || (size_t)eol.pos > LMTP_LINE_MAX) {
+			if (eol.pos >= 0 || evbuffer_get_length(in) > LMTP_LINE_MAX) {
+				lmtp_reply(s, "500 5.5.2 Line too long, closing");
+				lmtp_close(s);
+			}
+			break;
+		}
+		evbuffer_remove(in, line, (size_t)eol.pos);
+		line[eol.pos] = '\0';
+		evbuffer_drain(in, eol_len);
+		if (strlen(line) != (size_t)eol.pos) {
+			lmtp_bad(s, "500 5.5.2 NUL in command");
+			continue;
+		}
+		lmtp_command(s, line);
+	}
+	conn_input_consumed(s->conn);
+	if (!s->closed && conn_eof(s->conn) && !s->busy)
+		lmtp_close(s);
+}
+
+/* ---- connection ---- */
+
+static void lmtp_on_input(void *owner)
+{
+	struct lmtp_session *s = owner;
+
+	lmtp_arm_timer(s);
+	lmtp_process(s);
+}
+
+static void lmtp_on_drained(void *owner)
+{
+	(void)owner;
+}
+
+static void lmtp_on_closed(void *owner)
+{
+	struct lmtp_session *s = owner;
+
+	s->closed = true;
+	s->conn = NULL;
+	event_del(s->timer);
+	if (s->jobs == 0)
+		lmtp_free(s);
+}
+
+static void lmtp_on_shutdown(void *owner)
+{
+	struct lmtp_session *s = owner;
+
+	lmtp_reply(s, "421 4.3.2 Server shutting down");
+	lmtp_close(s);
+}
+
+static const struct conn_handler lmtp_conn_handler = {
+	.input = lmtp_on_input,
+	.drained = lmtp_on_drained,
+	.closed = lmtp_on_closed,
+	.shutdown = lmtp_on_shutdown,
+};
+
+void lmtp_server_accept(struct loop *loop, int fd, const struct sockaddr *peer,
+			socklen_t peer_len, bool implicit_tls, void *ctx)
+{
+	struct imap_server *server = ctx;
+	struct lmtp_session *s;
+
+	(void)implicit_tls;
+	if (!conn_limits_acquire(peer)) {
+		static const char busy[] = "421 4.3.2 Too many connections\r\n";
+		ssize_t w = write(fd, busy, sizeof(busy) - 1);
+
+		(void)w;
+		close(fd);
+		log_warn("lmtp connection refused: connection limit reached");
+		return;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->server = server;
+	s->loop = loop;
+	s->limit = store_append_limit(NULL);
+	s->conn = conn_create(loop, fd, peer, peer_len, NULL, &lmtp_conn_handler, s);
+	s->timer = evtimer_new(loop_base(loop), lmtp_timeout, s);
+	lmtp_arm_timer(s);
+	log_debug("%s: lmtp connected", conn_peer_str(s->conn));
+	lmtp_reply(s, "220 petrel LMTP ready");
+}

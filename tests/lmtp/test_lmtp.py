@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""LMTP (RFC 2033) delivery: `petrel serve --lmtp ADDR:PORT` (here through
+the `lmtp` config key) and its unix-socket form, driven by a raw socket for
+exact replies and by Python's smtplib.LMTP (a client nobody here wrote).
+
+Checks the greeting and LHLO's extensions, the command order rules, MAIL
+parameters (SIZE, BODY), a reply per recipient with unknown users refused
+(550 5.1.1) while the others get the mail, PIPELINING, dot-stuffing and
+bare-LF lines, the stored bytes (Return-Path added), 100 recipients at most,
+an over-long line, a session in IDLE woken by a delivery, QUIT, and the
+421 a connected client gets at shutdown.
+"""
+
+import os
+import re
+import shutil
+import smtplib
+import socket
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
+
+import petrel_server  # noqa: E402
+
+TIMEOUT = 10
+results = {"passed": 0, "failed": 0}
+LHLO_REPLY = ["250-petrel", "250-PIPELINING", "250-ENHANCEDSTATUSCODES", "250-8BITMIME",
+              "250 SIZE 67108864"]
+
+
+def check(name, ok, detail=""):
+    if ok:
+        results["passed"] += 1
+        print("ok   %s" % name)
+    else:
+        results["failed"] += 1
+        print("FAIL %s: %s" % (name, str(detail).replace("\n", " | ")[:800]))
+    return ok
+
+
+class Raw:
+    """A raw client: send bytes, read CRLF lines."""
+
+    def __init__(self, where):
+        if isinstance(where, str):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(TIMEOUT)
+            self.sock.connect(where)
+        else:
+            self.sock = socket.create_connection(("127.0.0.1", where), timeout=TIMEOUT)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            data = self.sock.recv(65536)
+            if not data:
+                return None
+            self.buf += data
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line.decode(errors="replace")
+
+    def lines(self, n):
+        return [self.line() for _ in range(n)]
+
+    def eof(self):
+        try:
+            while True:
+                data = self.sock.recv(65536)
+                if not data:
+                    return True
+                self.buf += data
+        except OSError:
+            return True
+
+    def close(self):
+        self.sock.close()
+
+
+def imap_fetch_all(port, mailbox="INBOX"):
+    """[(uid, bytes)] of a mailbox, by a raw IMAP session."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    f = s.makefile("rb")
+    f.readline()
+    s.sendall(b"a LOGIN alice alice-secret\r\nb EXAMINE %s\r\nc UID FETCH 1:* BODY.PEEK[]\r\n"
+              % mailbox.encode())
+    out = []
+    while True:
+        line = f.readline()
+        if not line or line.startswith(b"c "):
+            break
+        m = re.match(rb"\* \d+ FETCH \(UID (\d+) BODY\[\] \{(\d+)\}\r\n", line)
+        if m:
+            out.append((int(m.group(1)), f.read(int(m.group(2)))))
+    s.sendall(b"d LOGOUT\r\n")
+    s.close()
+    return out
+
+
+def test_protocol(srv, port):
+    c = Raw(port)
+    check("greeting", c.line() == "220 petrel LMTP ready")
+    c.send(b"MAIL FROM:<a@b>\r\n")
+    check("MAIL before LHLO: 503 5.5.1", c.line() == "503 5.5.1 LHLO first")
+    c.send(b"EHLO x\r\n")
+    check("EHLO: 500 5.5.1 (this is LMTP)", c.line() == "500 5.5.1 This is LMTP: use LHLO")
+    c.send(b"LHLO client.example\r\n")
+    check("LHLO: the extensions", c.lines(5) == LHLO_REPLY)
+    c.send(b"RCPT TO:<alice@x>\r\n")
+    check("RCPT before MAIL: 503", c.line() == "503 5.5.1 MAIL first")
+    c.send(b"DATA\r\n")
+    check("DATA before MAIL: 503", c.line() == "503 5.5.1 MAIL first")
+    c.send(b"MAIL FROM:<a@b> SIZE=67108865\r\n")
+    check("MAIL SIZE over the limit: 552 5.3.4",
+          c.line() == "552 5.3.4 Message too big (limit 67108864)")
+    c.send(b"MAIL FROM:<a@b> FOO=1\r\n")
+    check("MAIL with an unknown parameter: 555", c.line() == "555 5.5.4 Unsupported parameter")
+    c.send(b"MAIL FROM:a@b\r\n")
+    check("MAIL without <>: 501", c.line() == "501 5.5.4 Syntax: MAIL FROM:<address>")
+    c.send(b"MAIL FROM:<> BODY=8BITMIME SIZE=100\r\n")
+    check("MAIL FROM:<> (bounce) with BODY and SIZE: 250", c.line() == "250 2.1.0 OK")
+    c.send(b"MAIL FROM:<a@b>\r\n")
+    check("a second MAIL: 503", c.line() == "503 5.5.1 MAIL already given")
+    c.send(b"DATA\r\n")
+    check("DATA without a recipient: 503", c.line() == "503 5.5.1 No valid recipients")
+    c.send(b"RCPT TO:<nobody@example.com>\r\n")
+    check("RCPT of an unknown user: 550 5.1.1",
+          c.line() == "550 5.1.1 <nobody@example.com> User doesn't exist")
+    c.send(b"RSET\r\n")
+    check("RSET", c.line() == "250 2.0.0 OK")
+    c.send(b"NOOP\r\nVRFY alice\r\nBDAT 10\r\n")
+    check("NOOP, VRFY, an unknown command",
+          c.lines(3) == ["250 2.0.0 OK", "252 2.5.2 Cannot verify, send some mail",
+                         "500 5.5.2 Unknown command"])
+    # PIPELINING: a whole transaction in one write, replies in order; one
+    # recipient unknown, the others (two spellings of alice) get the mail.
+    body = (b"Subject: pipelined\r\nX-Test: 1\n"          # a bare-LF line
+            b"..starts with a dot\r\n"
+            b"." + b"x" * 100000 + b"\r\n"                 # long, dot-stuffed
+            b"last line\r\n")
+    c.send(b"MAIL FROM:<sender@example.org>\r\nRCPT TO:<alice@example.com>\r\n"
+           b"RCPT TO:<ghost@example.com>\r\nRCPT TO:<alice>\r\nDATA\r\n" + body + b".\r\n"
+           b"NOOP\r\n")
+    got = c.lines(8)
+    check("pipelined transaction: a reply per command, then one per recipient",
+          got == ["250 2.1.0 OK", "250 2.1.5 OK",
+                  "550 5.1.1 <ghost@example.com> User doesn't exist", "250 2.1.5 OK",
+                  "354 Go ahead, end with <CR><LF>.<CR><LF>",
+                  "250 2.0.0 <alice@example.com> Saved", "250 2.0.0 <alice> Saved",
+                  "250 2.0.0 OK"], got)
+    msgs = imap_fetch_all(srv.imap_port)
+    want = (b"Return-Path: <sender@example.org>\r\nSubject: pipelined\r\nX-Test: 1\r\n"
+            b".starts with a dot\r\n" + b"x" * 100000 + b"\r\nlast line\r\n")
+    check("stored: Return-Path added, dots unstuffed, CRLF lines",
+          [m for _, m in msgs] == [want, want], [(u, len(m), m[:120]) for u, m in msgs])
+    # 100 recipients at most.
+    c.send(b"MAIL FROM:<s@x>\r\n" + b"RCPT TO:<alice>\r\n" * 101)
+    got = c.lines(102)
+    check("101st recipient: 452 4.5.3",
+          got[0] == "250 2.1.0 OK" and got[1:101] == ["250 2.1.5 OK"] * 100 and
+          got[101] == "452 4.5.3 Too many recipients", got[-3:])
+    c.send(b"RSET\r\nQUIT\r\n")
+    check("QUIT: 221, then the server closes",
+          c.lines(2) == ["250 2.0.0 OK", "221 2.0.0 Bye"] and c.eof())
+    c.close()
+    # Clients that vanish mid-DATA and right after the final dot: the
+    # server goes on serving.
+    for cut in (b"half a mess", b"whole\r\n.\r\n"):
+        c = Raw(port)
+        c.line()
+        c.send(b"LHLO x\r\nMAIL FROM:<s@x>\r\nRCPT TO:<alice>\r\nDATA\r\nSubject: cut\r\n\r\n" + cut)
+        c.close()
+    c = Raw(port)
+    check("after clients vanished mid-DATA: still serving", c.line() == "220 petrel LMTP ready")
+    c.close()
+    c = Raw(port)
+    c.line()
+    c.send(b"LHLO " + b"x" * 5000 + b"\r\n")
+    check("a command line over 4096 bytes: 500 and close",
+          c.line() == "500 5.5.2 Line too long, closing" and c.eof())
+    c.close()
+
+
+def test_smtplib_and_idle(srv, port):
+    imap = socket.create_connection(("127.0.0.1", srv.imap_port), timeout=TIMEOUT)
+    f = imap.makefile("rb")
+    f.readline()
+    imap.sendall(b"a LOGIN alice alice-secret\r\nb SELECT INBOX\r\nc IDLE\r\n")
+    while True:
+        line = f.readline()
+        if not line or line.startswith(b"+"):
+            break
+    with smtplib.LMTP("127.0.0.1", port, timeout=TIMEOUT) as l:
+        l.ehlo("client.example")
+        check("smtplib: LHLO features", l.esmtp_features.get("size") == "67108864" and
+              "pipelining" in l.esmtp_features, l.esmtp_features)
+        refused = l.sendmail("ann@example.org", ["alice@example.com", "bob@example.com"],
+                             b"Subject: from smtplib\r\n\r\nhi\r\n")
+        check("smtplib: bob refused, alice accepted",
+              refused == {"bob@example.com": (550, b"5.1.1 <bob@example.com> User doesn't exist")},
+              refused)
+    t0 = time.monotonic()
+    line = f.readline()
+    check("a session in IDLE sees the delivery", re.match(rb"\* \d+ EXISTS\r\n", line or b""),
+          (line, time.monotonic() - t0))
+    imap.sendall(b"DONE\r\n")
+    imap.close()
+
+
+def test_unix_socket(tmp):
+    sock = os.path.join(tmp, "lmtp.sock")
+    srv = petrel_server.PetrelServer(tls=False, config={"lmtp": sock})
+    try:
+        srv.start()
+        check("unix socket: listening line", ("listening lmtp %s" % sock) in srv.stderr(),
+              srv.stderr_tail())
+        check("unix socket: mode 0666", (os.stat(sock).st_mode & 0o777) == 0o666)
+        with smtplib.LMTP(sock, timeout=TIMEOUT) as l:
+            refused = l.sendmail("ann@example.org", ["alice"], b"Subject: via unix\r\n\r\nx\r\n")
+        check("unix socket: delivered", refused == {} and
+              [m for _, m in imap_fetch_all(srv.imap_port)] ==
+              [b"Return-Path: <ann@example.org>\r\nSubject: via unix\r\n\r\nx\r\n"])
+        c = Raw(sock)
+        c.line()
+        srv.terminate()
+        check("shutdown: a connected client gets 421 4.3.2 and EOF",
+              c.line() == "421 4.3.2 Server shutting down" and c.eof())
+        c.close()
+    finally:
+        problems = srv.stop()
+        srv.cleanup()
+        check("unix socket: SIGTERM, exit 0, clean stderr", not problems, problems)
+    check("unix socket: the socket file is removed at exit", not os.path.exists(sock))
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="petrel-lmtp-")
+    srv = petrel_server.PetrelServer(tls=False, config={"lmtp": "127.0.0.1:0"})
+    try:
+        srv.start()
+        m = re.search(r"listening lmtp 127\.0\.0\.1:(\d+)", srv.stderr())
+        if check("listening lmtp line with the port", m, srv.stderr_tail()):
+            port = int(m.group(1))
+            test_protocol(srv, port)
+            test_smtplib_and_idle(srv, port)
+        test_unix_socket(tmp)
+    except (petrel_server.ServerError, OSError, smtplib.SMTPException) as e:
+        check("ran to the end", False, repr(e))
+    finally:
+        problems = srv.stop()
+        check("SIGTERM, exit 0, clean stderr", not problems, problems)
+        check("petrel check clean",
+              os.popen("%s check --data %s" % (srv.binary, srv.data)).read() == "alice: ok\n")
+        srv.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("lmtp: %d passed, %d failed" % (results["passed"], results["failed"]))
+    return 1 if results["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

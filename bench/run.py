@@ -21,6 +21,7 @@ import traceback
 
 import corpus
 import fig_append
+import fig_idle
 import fig_index
 import fig_mailbox
 import fig_read
@@ -43,6 +44,7 @@ STEPS = [
     ("mailbox", fig_mailbox.run, True),
     ("store", fig_store.run, True),
     ("read", fig_read.run, True),
+    ("idle", fig_idle.run, True),
     ("resources-end", fig_resources.at_end, True),
 ]
 
@@ -63,6 +65,7 @@ MODES = {
     "read_reps":     (5, 3),
     "search_reps":   (11, 7),
     "big_reps":      (7, 5),
+    "idle_sessions": (10_000, 1_000),
 }
 
 

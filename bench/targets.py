@@ -78,11 +78,16 @@ class PetrelTarget(Target):
         self.server = None
 
     def start(self):
+        # The idle step opens 10,000 sessions from 127.0.0.1.
+        config = {"max_connections": "30000", "max_connections_per_ip": "30000"}
+        config.update(self.config)
         self.server = petrel_server.PetrelServer(
-            config=self.config, users={self.user: self.password}, tls=False)
+            config=config, users={self.user: self.password}, tls=True)
         self.server.binary = self.binary
         self.server.start()
         self.port = self.server.imap_port
+        self.tls_port = self.server.imaps_port
+        self.cert = self.server.cert
         self.pid = self.server.proc.pid
         self.data_dir = self.server.data
         self.scratch_dir = self.server.dir     # same file system, not the data

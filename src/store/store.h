@@ -414,9 +414,13 @@ void store_notify_touch(const char *data_dir, const char *user);
  * the file cannot be made. */
 bool store_notify_path(const char *data_dir, const char *user, char *out, size_t size);
 
-/* Write transactions this handle has committed. Two readings tell a
- * caller that its own call changed something (to wake other sessions of
- * the same process); what changed is learnt by modseq, as always. */
+/* Write transactions this handle has committed that other sessions can
+ * see: a mailbox's HIGHESTMODSEQ moved (messages added, flags, expunges)
+ * or a mailbox was removed or renamed. Not a SELECT's \Recent claim: with
+ * 10,000 sessions in IDLE, each new SELECT would otherwise wake them all.
+ * Two readings tell a caller that its own call changed something (to wake
+ * other sessions of the same process); what changed is learnt by modseq,
+ * as always. */
 uint64_t store_change_count(const struct store *store);
 
 /* ---- the search index ---- */

@@ -98,6 +98,7 @@ static enum store_result sq_mailbox_reset(struct store *st, int64_t id, bool nos
 
 	if (r != STORE_OK)
 		return r;
+	st->txn_visible = true;   /* sessions in IDLE must learn of it */
 	s = sq_stmt(st, SQ_MB_RESET);
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int(s, 2, noselect);
@@ -195,6 +196,7 @@ static enum store_result sq_delete(struct store *st, const char *name)
 		 * new UIDVALIDITY (sq_mailbox_reset). */
 		return sq_mailbox_reset(st, mb.id, true, 0);
 	}
+	st->txn_visible = true;   /* sessions in IDLE must learn of it */
 	s = sq_stmt(st, SQ_MB_DELETE);
 	sqlite3_bind_int64(s, 1, mb.id);
 	return sq_run(st, s, "delete mailbox");
@@ -326,6 +328,7 @@ static enum store_result sq_rename(struct store *st, const char *from, const cha
 		memcpy(name + to_len, family[i].name + from_len, tail + 1);
 		r = sq_name_check(name);
 		if (r == STORE_OK) {
+			st->txn_visible = true;   /* sessions in IDLE must learn of it */
 			s = sq_stmt(st, SQ_MB_RENAME);
 			sqlite3_bind_int64(s, 1, family[i].id);
 			sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);

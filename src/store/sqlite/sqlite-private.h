@@ -161,7 +161,8 @@ struct store {
 	 * store_index_due() last said yes (other processes add some too). */
 	unsigned int index_backlog;
 	bool txn_write;            /* the open transaction is IMMEDIATE */
-	uint64_t change_count;     /* write transactions committed */
+	bool txn_visible;          /* it moved a modseq or removed/renamed a mailbox */
+	uint64_t change_count;     /* such transactions committed (store_change_count) */
 };
 
 /* A mailbox row as loaded in a transaction, changed in memory and written

@@ -249,6 +249,7 @@ enum store_result sq_begin(struct store *st, bool write)
 {
 	sq_unlink_forget(st);
 	st->txn_write = write;
+	st->txn_visible = false;
 	return sq_exec(st, write ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
@@ -271,7 +272,7 @@ enum store_result sq_commit(struct store *st)
 		sq_rollback(st);
 		return r;
 	}
-	if (st->txn_write)
+	if (st->txn_write && st->txn_visible)
 		st->change_count++;
 	/* The rows are gone for good: now their files may go. */
 	for (size_t i = 0; i < st->unlink_count; i++) {
@@ -353,6 +354,7 @@ enum store_result sq_mailbox_save(struct store *st, struct sq_mailbox *mb)
 	if (mb->changed) {
 		mb->highestmodseq++;
 		mb->changed = false;
+		st->txn_visible = true;
 	}
 	sqlite3_bind_int64(s, 1, mb->id);
 	sqlite3_bind_int64(s, 2, mb->uidnext);
@@ -866,7 +868,9 @@ bool store_notify_path(const char *data_dir, const char *user, char *out, size_t
 	n = snprintf(out, size, "%s/users/%s/notify", data_dir, user);
 	if (n < 0 || (size_t)n >= size)
 		return false;
-	fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+	/* Read-only: closing it must not be the very event watchers wait for
+	 * (every session entering IDLE would wake all the others). */
+	fd = open(out, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd < 0)
 		return false;
 	close(fd);
@@ -876,9 +880,15 @@ bool store_notify_path(const char *data_dir, const char *user, char *out, size_t
 void store_notify_touch(const char *data_dir, const char *user)
 {
 	char path[SQ_PATH_MAX];
+	int n = snprintf(path, sizeof(path), "%s/users/%s/notify", data_dir, user);
+	int fd = -1;
 
 	/* Opening for writing and closing is the event (IN_CLOSE_WRITE). */
-	if (!store_notify_path(data_dir, user, path, sizeof(path)))
+	if (sq_user_ok(user) && n > 0 && (size_t)n < sizeof(path))
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+	if (fd >= 0)
+		close(fd);
+	else
 		log_warn("store %s: cannot touch %s/users/%s/notify: running servers learn of "
 			 "the change at their sessions' next command", user, data_dir, user);
 }

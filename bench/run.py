@@ -66,6 +66,7 @@ MODES = {
     "search_reps":   (11, 7),
     "big_reps":      (7, 5),
     "idle_sessions": (10_000, 1_000),
+    "idle_users":    (100, 10),
 }
 
 

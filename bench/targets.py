@@ -93,6 +93,9 @@ class PetrelTarget(Target):
         self.scratch_dir = self.server.dir     # same file system, not the data
         return self
 
+    def add_user(self, name, password):
+        self.server.user("add", name, password)
+
     def version(self):
         import subprocess
         try:

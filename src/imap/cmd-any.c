@@ -139,6 +139,9 @@ enum cmd_step cmd_enable(struct imap_cmd *cmd)
 		if (imap_arg_is_atom(&cmd->args[i], "IMAP4rev2") && !s->rev2_enabled) {
 			s->rev2_enabled = true;
 			buf_append_str(&enabled, " IMAP4rev2");
+		} else if (imap_arg_is_atom(&cmd->args[i], "CONDSTORE") && !s->condstore_enabled) {
+			imap_session_enable_condstore(s);
+			buf_append_str(&enabled, " CONDSTORE");
 		}
 	}
 	imap_session_send(s, "* ENABLED%s", enabled.len > 0 ? enabled.data : "");

@@ -40,6 +40,7 @@
 struct fetch_msg {
 	uint32_t seq;
 	bool exists;
+	bool unchanged;               /* modseq <= CHANGEDSINCE: no response */
 	bool seen_set;                /* this FETCH set \Seen: report FLAGS */
 	struct store_message_info info;   /* strings and summary owned below */
 	char *emailid, *threadid;
@@ -52,6 +53,8 @@ struct fetch_state {
 	uint32_t uidvalidity;
 	bool uid_mode;
 	bool readonly;
+	bool changedsince_set;        /* RFC 7162 §3.1.4.1 CHANGEDSINCE */
+	uint64_t changedsince;
 	struct fetch_request req;
 	struct mailbox_view flags_view;   /* keywords and \Recent, copied */
 	const uint32_t *uids, *seqs;
@@ -132,6 +135,7 @@ static bool batch_read_one(const struct store_message_info *info, void *ctx)
 		return true;
 	struct fetch_msg *m = &st->batch[br->pos++];
 	m->exists = true;
+	m->unchanged = st->changedsince_set && info->modseq <= st->changedsince;
 	m->info = *info;
 	m->emailid = xstrdup(info->emailid);
 	m->threadid = xstrdup(info->threadid);
@@ -164,7 +168,8 @@ static enum store_result batch_set_seen(struct fetch_state *st, struct store *st
 	enum store_result r;
 
 	for (uint32_t i = 0; i < st->batch_count; i++) {
-		if (st->batch[i].exists && (st->batch[i].info.flags & STORE_FLAG_SEEN) == 0)
+		if (st->batch[i].exists && !st->batch[i].unchanged &&
+		    (st->batch[i].info.flags & STORE_FLAG_SEEN) == 0)
 			uids[n++] = st->batch[i].info.uid;
 	}
 	if (n == 0)
@@ -181,7 +186,7 @@ static enum store_result batch_set_seen(struct fetch_state *st, struct store *st
 	for (uint32_t i = 0, j = 0; i < st->batch_count; i++) {
 		struct fetch_msg *m = &st->batch[i];
 
-		if (!m->exists || (m->info.flags & STORE_FLAG_SEEN) != 0)
+		if (!m->exists || m->unchanged || (m->info.flags & STORE_FLAG_SEEN) != 0)
 			continue;
 		m->info.flags |= STORE_FLAG_SEEN;
 		m->seen_set = true;
@@ -489,6 +494,10 @@ static void fetch_run(struct store_job *job, struct store *store)
 			continue;
 		}
 		struct fetch_msg *m = &st->batch[st->batch_pos];
+		if (m->exists && m->unchanged) {
+			st->batch_pos++;
+			continue;
+		}
 		if (!m->exists) {
 			st->missing = true;
 			st->batch_pos++;
@@ -633,16 +642,37 @@ enum cmd_step cmd_fetch(struct imap_cmd *cmd)
 		imap_cmd_reply(cmd, "BAD", "%s needs a set and data items", cmd->name);
 		return CMD_STEP_DONE;
 	}
-	if (cmd->arg_count == 3) {
-		/* RFC 7162 fetch-modifier (CHANGEDSINCE, VANISHED): issue 5. */
-		imap_cmd_reply(cmd, "BAD", "FETCH modifiers are not supported");
-		return CMD_STEP_DONE;
-	}
 	st = arena_alloc(cmd->arena, sizeof(*st));
+	if (cmd->arg_count == 3) {
+		/* RFC 7162 §3.1.4.1 fetch-modifier: (CHANGEDSINCE mod-sequence). */
+		const struct imap_arg *mod = &cmd->args[2];
+		uint64_t n;
+
+		if (mod->type != IMAP_ARG_LIST || mod->list_count != 2 ||
+		    !imap_arg_is_atom(&mod->list[0], "CHANGEDSINCE") ||
+		    !imap_arg_number64(&mod->list[1], &n)) {
+			imap_cmd_reply(cmd, "BAD", "Unknown FETCH modifier (CHANGEDSINCE n is)");
+			return CMD_STEP_DONE;
+		}
+		st->changedsince_set = true;
+		st->changedsince = n;
+	}
 	if (!fetch_items_parse(&cmd->args[1], cmd->arena, &st->req, &error)) {
 		imap_cmd_reply(cmd, "BAD", "%s", error);
 		return CMD_STEP_DONE;
 	}
+	if (st->changedsince_set && !st->req.has_modseq) {
+		/* CHANGEDSINCE implies the MODSEQ item (RFC 7162 §3.1.4.1). */
+		if (st->req.count >= FETCH_ITEMS_MAX) {
+			imap_cmd_reply(cmd, "BAD", "Too many FETCH items");
+			return CMD_STEP_DONE;
+		}
+		memset(&st->req.items[st->req.count], 0, sizeof(st->req.items[0]));
+		st->req.items[st->req.count++].kind = FETCH_MODSEQ;
+		st->req.has_modseq = true;
+	}
+	if (st->req.has_modseq)
+		imap_session_enable_condstore(s);
 	if (!seq_uids_from_arg(cmd, &cmd->args[0], uid_mode, &uids, &count))
 		return CMD_STEP_DONE;
 	st->name = arena_strdup(cmd->arena, v->name);

@@ -444,6 +444,8 @@ static bool parse_return(struct imap_cmd *cmd, const struct imap_arg *list, stru
 				return false;
 			}
 			st->ret_status = true;
+			if (cmd_status_items_has(&st->status_items, CMD_STATUS_HIGHESTMODSEQ))
+				imap_session_enable_condstore(cmd->session);
 			i++;
 		} else {
 			imap_cmd_reply(cmd, "BAD", "Unknown LIST return option");

@@ -496,6 +496,8 @@ enum cmd_step cmd_status(struct imap_cmd *cmd)
 	op->name = cmd_mailbox_arg(cmd, &cmd->args[0], false);
 	if (op->name == NULL)
 		return CMD_STEP_DONE;
+	if (cmd_status_items_has(&op->items, CMD_STATUS_HIGHESTMODSEQ))
+		imap_session_enable_condstore(cmd->session);   /* RFC 7162 §3.1 */
 	if (!imap_store_job_submit(cmd, status_run, status_done, op, true, NULL))
 		return CMD_STEP_DONE;
 	return CMD_STEP_WAIT;

@@ -396,6 +396,8 @@ static enum cmd_step search_start(struct imap_cmd *cmd, enum search_cmd_kind kin
 		imap_cmd_reply(cmd, "BAD", "%s", error);
 		return CMD_STEP_DONE;
 	}
+	if (st->q->uses_modseq)
+		imap_session_enable_condstore(s);   /* RFC 7162 §3.1 */
 	search_query_bind_keywords(st->q, (const char *const *)v->keywords, v->keyword_count);
 	st->name = arena_strdup(cmd->arena, v->name);
 	st->uidvalidity = v->uidvalidity;

@@ -27,6 +27,7 @@
 
 struct select_state {
 	bool examine;
+	bool condstore;                    /* SELECT ... (CONDSTORE) */
 	bool rev1;
 	const char *name;                  /* internal (store) name */
 	/* worker results */
@@ -90,6 +91,8 @@ static void send_select_responses(struct imap_session *s, const struct select_st
 		imap_session_send(s, "* OK [UNSEEN %" PRIu32 "] First unseen", st->first_unseen_seq);
 	imap_session_send(s, "* OK [UIDVALIDITY %" PRIu32 "] UIDs valid", v->uidvalidity);
 	imap_session_send(s, "* OK [UIDNEXT %" PRIu32 "] Predicted next UID", v->uidnext);
+	if (v->condstore)   /* RFC 7162 §3.1.2.1 */
+		imap_session_send(s, "* OK [HIGHESTMODSEQ %" PRIu64 "] Highest", v->highestmodseq);
 	if (!v->rev1) {
 		/* RFC 9051 §6.3.2: the mailbox's name as LIST would give it. */
 		struct buf wire, quoted;
@@ -121,6 +124,9 @@ static bool select_done(struct store_job *job)
 	s->selected = st->view;
 	st->view = NULL;
 	s->state = IMAP_STATE_SELECTED;
+	if (st->condstore)
+		imap_session_enable_condstore(s);
+	s->selected->condstore = s->condstore_enabled;
 	send_select_responses(s, st);
 	if (st->examine)
 		imap_cmd_reply(cmd, "OK", "[READ-ONLY] EXAMINE completed");
@@ -134,10 +140,28 @@ static enum cmd_step select_or_examine(struct imap_cmd *cmd, bool examine)
 	struct imap_session *s = cmd->session;
 	const char *name;
 
-	if (cmd->arg_count != 1 || imap_arg_astring(&cmd->args[0]) == NULL) {
-		/* CONDSTORE / QRESYNC select parameters come with RFC 7162. */
-		imap_cmd_reply(cmd, "BAD", "%s takes one mailbox name", cmd->name);
+	bool condstore = false;
+
+	if (cmd->arg_count < 1 || cmd->arg_count > 2 || imap_arg_astring(&cmd->args[0]) == NULL) {
+		imap_cmd_reply(cmd, "BAD", "%s takes a mailbox name and optional parameters",
+			       cmd->name);
 		return CMD_STEP_DONE;
+	}
+	if (cmd->arg_count == 2) {
+		/* RFC 4466 select-params; RFC 7162 §3.1.8: (CONDSTORE). */
+		const struct imap_arg *params = &cmd->args[1];
+
+		for (unsigned int i = 0; params->type == IMAP_ARG_LIST && i < params->list_count; i++) {
+			if (!imap_arg_is_atom(&params->list[i], "CONDSTORE")) {
+				imap_cmd_reply(cmd, "BAD", "Unknown %s parameter", cmd->name);
+				return CMD_STEP_DONE;
+			}
+			condstore = true;
+		}
+		if (params->type != IMAP_ARG_LIST || params->list_count == 0) {
+			imap_cmd_reply(cmd, "BAD", "%s parameters are a list", cmd->name);
+			return CMD_STEP_DONE;
+		}
 	}
 	/* RFC 9051 §6.3.2: the current mailbox is closed first, whatever the
 	 * outcome; §7.1 CLOSED marks where its responses end (IMAP4rev2 only:
@@ -151,6 +175,7 @@ static enum cmd_step select_or_examine(struct imap_cmd *cmd, bool examine)
 		return CMD_STEP_DONE;
 	struct select_state *st = arena_alloc(cmd->arena, sizeof(*st));
 	st->examine = examine;
+	st->condstore = condstore;
 	st->rev1 = !s->rev2_enabled;
 	st->name = name;
 	cmd->state = st;

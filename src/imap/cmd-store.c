@@ -12,10 +12,12 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/sorted.h"
+#include "core/xalloc.h"
 #include "imap/command.h"
 #include "imap/flags.h"
 #include "imap/mailbox-view.h"
 #include "imap/seq-uids.h"
+#include "imap/seqset.h"
 #include "imap/session.h"
 #include "imap/store-error.h"
 #include "imap/store-job.h"
@@ -31,7 +33,13 @@ struct store_state {
 	uint32_t *uids;
 	uint32_t count;
 	bool silent;
+	bool condstore;               /* RFC 7162 enabled: MODSEQ in the answers */
+	bool conditional;             /* UNCHANGEDSINCE given */
+	uint64_t since;               /* the view's HIGHESTMODSEQ before the STORE */
 	struct store_flag_change change;
+	/* UIDs that failed UNCHANGEDSINCE (worker; ascending). */
+	uint32_t *modified;
+	uint32_t modified_count;
 	/* Filled by the worker after the change (not .SILENT), freed by
 	 * store_cleanup(). */
 	struct store_changes got;
@@ -44,8 +52,11 @@ static void store_cleanup(struct imap_cmd *cmd)
 
 	if (st != NULL && st->have_got)
 		store_changes_free(&st->got);
-	if (st != NULL)
+	if (st != NULL) {
 		st->have_got = false;
+		free(st->modified);
+		st->modified = NULL;
+	}
 }
 
 /* The sync reports the set like any other messages again. */
@@ -60,19 +71,34 @@ static void store_unsilence(struct store_job *job)
 static void store_run(struct store_job *job, struct store *store)
 {
 	struct store_state *st = job->ctx;
-	uint32_t *modified = NULL, modified_count = 0;
 
 	if (st->count == 0)
 		return;
+	if (st->conditional && st->change.unchangedsince == 0) {
+		/* UNCHANGEDSINCE 0 fails for every message (RFC 7162 §3.1.3):
+		 * the store reads 0 as "no condition". */
+		struct store_changes now;
+
+		job->result = store_messages_get(store, st->name, st->uidvalidity, st->uids,
+						 st->count, &now);
+		if (job->result == STORE_OK) {
+			st->modified = xmalloc((now.changed_count + 1) * sizeof(uint32_t));
+			for (uint32_t i = 0; i < now.changed_count; i++)
+				st->modified[st->modified_count++] = now.changed[i].uid;
+			store_changes_free(&now);
+		}
+		store_unsilence(job);
+		return;
+	}
 	job->result = store_messages_set_flags(store, st->name, st->uidvalidity, st->uids,
-					       st->count, &st->change, &modified, &modified_count);
-	free(modified);   /* no UNCHANGEDSINCE yet: always empty */
+					       st->count, &st->change, &st->modified,
+					       &st->modified_count);
 	if (job->result != STORE_OK) {
 		/* Nothing was stored: others' changes to the set still count. */
 		store_unsilence(job);
 		return;
 	}
-	if (st->silent)
+	if (st->silent && !st->condstore)
 		return;
 	if (store_messages_get(store, st->name, st->uidvalidity, st->uids, st->count,
 			       &st->got) == STORE_OK)
@@ -111,11 +137,24 @@ static void store_announce(struct imap_session *s, struct store_state *st, bool 
 		 * still numbered until the EXPUNGE may be sent. */
 		if (seq == 0 || sorted_u32_contains(v->pending_expunges, v->pending_count, m->uid))
 			continue;
+		/* RFC 7162 §3.1.3: messages that failed UNCHANGEDSINCE are in
+		 * MODIFIED only; with .SILENT, only those this STORE changed get
+		 * a FETCH, and it holds their MODSEQ alone. */
+		if (sorted_u32_contains(st->modified, st->modified_count, m->uid))
+			continue;
+		if (st->silent && m->modseq <= st->since)
+			continue;
 		buf_printf(&line, "* %" PRIu32 " FETCH (", seq);
 		if (include_uid)
 			buf_printf(&line, "UID %" PRIu32 " ", m->uid);   /* RFC 9051 §6.4.9 */
-		buf_append_str(&line, "FLAGS ");
-		mailbox_view_format_flags(v, m->uid, m->flags, m->keywords, &line);
+		if (!st->silent) {
+			buf_append_str(&line, "FLAGS ");
+			mailbox_view_format_flags(v, m->uid, m->flags, m->keywords, &line);
+			if (st->condstore)
+				buf_append_char(&line, ' ');
+		}
+		if (st->condstore)
+			buf_printf(&line, "MODSEQ (%" PRIu64 ")", m->modseq);
 		buf_append_char(&line, ')');
 		imap_session_send(s, "%s", line.data);
 		buf_clear(&line);
@@ -130,6 +169,31 @@ static bool store_done(struct store_job *job)
 
 	if (st->have_got && s->selected != NULL)
 		store_announce(s, st, job->apply.include_uid);
+	if (job->result == STORE_OK && st->modified_count > 0 && s->selected != NULL) {
+		/* RFC 7162 §3.1.3: the set of what failed, as UIDs for UID STORE,
+		 * else as sequence numbers (those the view still numbers). */
+		struct buf set;
+		uint32_t *nums = xmalloc(st->modified_count * sizeof(uint32_t));
+		uint32_t n = 0;
+
+		for (uint32_t i = 0; i < st->modified_count; i++) {
+			uint32_t v = job->apply.include_uid ? st->modified[i] :
+				mailbox_view_seq(s->selected, st->modified[i]);
+
+			if (v != 0)
+				nums[n++] = v;
+		}
+		buf_init(&set, 16 * (size_t)n + 16);
+		seqset_format_uids(nums, n, &set);
+		free(nums);
+		if (n > 0) {
+			imap_cmd_reply(job->cmd, "OK", "[MODIFIED %s] Conditional STORE failed",
+				       set.data);
+			buf_free(&set);
+			return true;
+		}
+		buf_free(&set);
+	}
 	imap_cmd_store_error(job->cmd, job->result);   /* OK: "STORE completed" */
 	return true;
 }
@@ -165,12 +229,26 @@ enum cmd_step cmd_store(struct imap_cmd *cmd)
 	struct imap_flags flags;
 	const char *error;
 
+	bool conditional = false;
+	uint64_t unchangedsince = 0;
+
 	if (cmd->arg_count >= 2 && cmd->args[1].type == IMAP_ARG_LIST) {
-		/* RFC 7162 §3.1.3 store-modifier (UNCHANGEDSINCE) */
-		imap_cmd_reply(cmd, "BAD", "STORE modifiers are not supported");
-		return CMD_STEP_DONE;
+		/* RFC 7162 §3.1.3 store-modifier: (UNCHANGEDSINCE mod-sequence). */
+		const struct imap_arg *mod = &cmd->args[1];
+
+		if (mod->list_count != 2 || !imap_arg_is_atom(&mod->list[0], "UNCHANGEDSINCE") ||
+		    !imap_arg_number64(&mod->list[1], &unchangedsince)) {
+			imap_cmd_reply(cmd, "BAD", "Unknown STORE modifier (UNCHANGEDSINCE n is)");
+			return CMD_STEP_DONE;
+		}
+		conditional = true;
 	}
-	if (cmd->arg_count < 3 || !parse_item(&cmd->args[1], &op, &silent)) {
+	/* After the set (and the modifier): the item, then the flags. */
+	const struct imap_arg *rest = cmd->args + (conditional ? 2 : 1);
+	unsigned int rest_count = cmd->arg_count > (conditional ? 2u : 1u) ?
+		cmd->arg_count - (conditional ? 2 : 1) : 0;
+
+	if (rest_count < 2 || !parse_item(&rest[0], &op, &silent)) {
 		imap_cmd_reply(cmd, "BAD", "%s needs a set, [+|-]FLAGS[.SILENT] and flags",
 			       cmd->name);
 		return CMD_STEP_DONE;
@@ -178,16 +256,16 @@ enum cmd_step cmd_store(struct imap_cmd *cmd)
 	/* A flag list, or flags as separate arguments (flag *(SP flag)): the
 	 * latter are read as one list. */
 	struct imap_arg list = { .type = IMAP_ARG_LIST };
-	const struct imap_arg *flag_arg = &cmd->args[2];
-	if (cmd->arg_count > 3 || cmd->args[2].type != IMAP_ARG_LIST) {
-		for (unsigned int i = 2; i < cmd->arg_count; i++) {
-			if (cmd->args[i].type == IMAP_ARG_LIST) {
+	const struct imap_arg *flag_arg = &rest[1];
+	if (rest_count > 2 || rest[1].type != IMAP_ARG_LIST) {
+		for (unsigned int i = 1; i < rest_count; i++) {
+			if (rest[i].type == IMAP_ARG_LIST) {
 				imap_cmd_reply(cmd, "BAD", "Invalid flags");
 				return CMD_STEP_DONE;
 			}
 		}
-		list.list = (struct imap_arg *)&cmd->args[2];
-		list.list_count = cmd->arg_count - 2;
+		list.list = (struct imap_arg *)&rest[1];
+		list.list_count = rest_count - 1;
 		flag_arg = &list;
 	}
 	if (!imap_flags_parse(flag_arg, false, cmd->arena, &flags, &error)) {
@@ -214,7 +292,13 @@ enum cmd_step cmd_store(struct imap_cmd *cmd)
 	st->change.flags = flags.flags;
 	st->change.keywords = flags.keywords;
 	st->change.keyword_count = flags.keyword_count;
+	st->change.unchangedsince = unchangedsince;
+	st->conditional = conditional;
 	st->silent = silent;
+	if (conditional)
+		imap_session_enable_condstore(s);
+	st->condstore = s->condstore_enabled;
+	st->since = s->selected->highestmodseq;
 	cmd->state = st;
 	cmd->cleanup = store_cleanup;
 

@@ -270,6 +270,8 @@ void mailbox_view_apply(struct mailbox_view *v, const struct store_changes *ch,
 			buf_printf(&line, "UID %" PRIu32 " ", m->uid);
 		buf_append_str(&line, "FLAGS ");
 		mailbox_view_format_flags(v, m->uid, m->flags, m->keywords, &line);
+		if (v->condstore)   /* RFC 7162 §3.1.4 */
+			buf_printf(&line, " MODSEQ (%" PRIu64 ")", m->modseq);
 		buf_append_char(&line, ')');
 		emit(ctx, line.data);
 		buf_clear(&line);

@@ -17,6 +17,7 @@ struct mailbox_view {
 	uint32_t uidvalidity;
 	bool readonly;
 	bool rev1;                    /* IMAP4rev1 client: RECENT and \Recent */
+	bool condstore;               /* RFC 7162: FETCH responses carry MODSEQ */
 	uint32_t *uids;               /* sequence n is uids[n - 1], ascending */
 	uint32_t count, cap;
 	uint32_t uidnext;

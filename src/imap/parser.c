@@ -794,6 +794,23 @@ bool imap_arg_is_nil(const struct imap_arg *arg)
 	return imap_arg_is_atom(arg, "NIL");
 }
 
+bool imap_arg_number64(const struct imap_arg *arg, uint64_t *n_r)
+{
+	uint64_t n = 0;
+
+	if (arg->type != IMAP_ARG_ATOM || arg->len == 0 || arg->len > 19)
+		return false;
+	for (size_t i = 0; i < arg->len; i++) {
+		if (arg->str[i] < '0' || arg->str[i] > '9')
+			return false;
+		n = n * 10 + (uint64_t)(arg->str[i] - '0');
+	}
+	if (n > INT64_MAX)
+		return false;
+	*n_r = n;
+	return true;
+}
+
 static const char *arg_text(const struct imap_arg *arg)
 {
 	/* A NUL (possible only in literal8) would silently truncate the string. */

@@ -118,6 +118,8 @@ bool imap_parser_error_fatal(const struct imap_parser *parser);
 /* Helpers for command code. */
 bool imap_arg_is_atom(const struct imap_arg *arg, const char *upper);  /* case-insensitive */
 bool imap_arg_is_nil(const struct imap_arg *arg);
+/* An atom of 1..19 digits up to 2^63-1 (RFC 7162 mod-sequence-valzer). */
+bool imap_arg_number64(const struct imap_arg *arg, uint64_t *n_r);
 /* astring: atom (incl. ']' chars), quoted or literal; returns NULL otherwise
  * or when it holds a NUL byte. */
 const char *imap_arg_astring(const struct imap_arg *arg);

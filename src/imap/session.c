@@ -578,6 +578,13 @@ static const struct conn_handler session_conn_handler = {
 	.shutdown = session_on_shutdown,
 };
 
+void imap_session_enable_condstore(struct imap_session *s)
+{
+	s->condstore_enabled = true;
+	if (s->selected != NULL)
+		s->selected->condstore = true;
+}
+
 void imap_session_unselect(struct imap_session *s)
 {
 	mailbox_view_free(&s->selected);

@@ -52,6 +52,7 @@ struct imap_session {
 	bool processing;                   /* inside session_process() */
 	bool auth_limits;                  /* parser has the post-login limits */
 	bool rev2_enabled;                 /* ENABLE IMAP4rev2 */
+	bool condstore_enabled;            /* RFC 7162 §3.1: MODSEQ in FETCH, HIGHESTMODSEQ */
 
 	struct event *idle_timer;
 	struct event *delay_timer;
@@ -82,6 +83,11 @@ void imap_session_delay(struct imap_session *s, unsigned int ms, void (*fn)(stru
 
 /* Leaves the selected state (no expunge): back to authenticated. */
 void imap_session_unselect(struct imap_session *s);
+/* RFC 7162 §3.1: ENABLE CONDSTORE or any CONDSTORE-enabling command (SELECT
+ * (CONDSTORE), STATUS HIGHESTMODSEQ, FETCH MODSEQ or CHANGEDSINCE, SEARCH
+ * MODSEQ, STORE UNCHANGEDSINCE): from then on every FETCH response about
+ * flags carries MODSEQ and SELECT reports HIGHESTMODSEQ. */
+void imap_session_enable_condstore(struct imap_session *s);
 
 /* Switches the session to the authenticated state as `user`. */
 void imap_session_logged_in(struct imap_session *s, const char *user);

@@ -118,7 +118,7 @@ class LoopbackTest(ServerTestCase):
             b"SPECIAL-USE", b"CREATE-SPECIAL-USE", b"MULTIAPPEND", b"APPENDLIMIT=67108864",
             b"STATUS=SIZE", b"BINARY", b"ESEARCH", b"SEARCHRES", b"SORT", b"SORT=DISPLAY",
             b"ESORT", b"THREAD=ORDEREDSUBJECT", b"THREAD=REFERENCES", b"WITHIN", b"PREVIEW",
-            b"SAVEDATE", b"OBJECTID"])
+            b"SAVEDATE", b"OBJECTID", b"CONDSTORE"])
         self.assertEqual(m.noop()[0], "OK")
         typ, data = m.logout()
         self.assertEqual(typ, "BYE")

@@ -54,6 +54,8 @@ S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags per
 S: * OK [UNSEEN 2] First unseen
 S: * OK [UIDVALIDITY $inbox] UIDs valid
 S: * OK [UIDNEXT 3] Predicted next UID
+# HIGHESTMODSEQ asked above enabled CONDSTORE (RFC 7162 §3.1).
+S: * OK [HIGHESTMODSEQ $modseq2] Highest
 S: c1 OK [READ-WRITE] SELECT completed
 C: c2 LIST "" INBOX RETURN (STATUS (MESSAGES))
 S: * LIST (\HasNoChildren) "/" INBOX

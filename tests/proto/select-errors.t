@@ -12,8 +12,10 @@ C: c LOGIN alice alice-secret
 S: c OK *
 C: d SELECT
 S: d BAD *
-C: e SELECT INBOX (CONDSTORE)
+C: e SELECT INBOX (QRESYNC)
 S: e BAD *
+C: e2 SELECT INBOX ()
+S: e2 BAD *
 C: f SELECT INBOX Sent
 S: f BAD *
 C: g SELECT (INBOX)

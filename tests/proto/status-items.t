@@ -47,6 +47,8 @@ S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags per
 S: * OK [UNSEEN 2] First unseen
 S: * OK [UIDVALIDITY $inbox] UIDs valid
 S: * OK [UIDNEXT 4] Predicted next UID
+# STATUS HIGHESTMODSEQ above enabled CONDSTORE (RFC 7162 §3.1).
+S: * OK [HIGHESTMODSEQ 4] Highest
 S: c1 OK [READ-WRITE] SELECT completed
 C: c2 STATUS INBOX (RECENT UNSEEN)
 S: * STATUS INBOX (RECENT 3 UNSEEN 2)

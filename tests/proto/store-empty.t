@@ -47,8 +47,9 @@ C: q UID STORE 0 +FLAGS (\Seen)
 S: q BAD *
 C: r UID STORE 1:2, +FLAGS (\Seen)
 S: r BAD *
+# RFC 7162 UNCHANGEDSINCE on a UID that does not exist: nothing to do.
 C: s UID STORE 1 (UNCHANGEDSINCE 5) +FLAGS (\Seen)
-S: s BAD *
+S: s OK UID STORE completed
 C: t UID STORE 1 +FLAGS (\Seen) (\Draft)
 S: t BAD *
 C: u EXAMINE INBOX
@@ -58,6 +59,8 @@ S: * FLAGS *
 S: * OK [PERMANENTFLAGS ()] *
 S: * OK [UIDVALIDITY *
 S: * OK [UIDNEXT 1] *
+# The UNCHANGEDSINCE above enabled CONDSTORE (RFC 7162 §3.1).
+S: * OK [HIGHESTMODSEQ 1] Highest
 S: u OK [READ-ONLY] EXAMINE completed
 C: v UID STORE 1:* +FLAGS (\Seen)
 S: v NO [READ-ONLY] *

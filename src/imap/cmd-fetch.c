@@ -53,6 +53,7 @@ struct fetch_state {
 	uint32_t uidvalidity;
 	bool uid_mode;
 	bool readonly;
+	bool condstore;               /* RFC 7162 enabled: MODSEQ beside a \Seen we set */
 	bool changedsince_set;        /* RFC 7162 §3.1.4.1 CHANGEDSINCE */
 	uint64_t changedsince;
 	struct fetch_request req;
@@ -531,6 +532,11 @@ static void fetch_run(struct store_job *job, struct store *store)
 				write_flags(st, m);
 				st->line_has_item = true;
 			}
+			if (m->seen_set && st->condstore && !st->req.has_modseq) {
+				/* The flags changed: their MODSEQ goes with them. */
+				buf_printf(&st->out, " MODSEQ (%" PRIu64 ")", m->info.modseq);
+				st->line_has_item = true;
+			}
 		} else {
 			have_sum = m->summary_data != NULL &&
 				mail_summary_decode(m->summary_data, m->summary_size, &sum);
@@ -673,6 +679,7 @@ enum cmd_step cmd_fetch(struct imap_cmd *cmd)
 	}
 	if (st->req.has_modseq)
 		imap_session_enable_condstore(s);
+	st->condstore = s->condstore_enabled;
 	if (!seq_uids_from_arg(cmd, &cmd->args[0], uid_mode, &uids, &count))
 		return CMD_STEP_DONE;
 	st->name = arena_strdup(cmd->arena, v->name);

@@ -87,3 +87,15 @@ C: s ENABLE CONDSTORE
 S: s BAD *
 C: t SELECT INBOX (FOO)
 S: t BAD Unknown SELECT parameter
+# A FETCH that sets \Seen reports the new FLAGS with their MODSEQ; c3's
+# change to message 1 follows (with its MODSEQ too).
+use c1
+C: u FETCH 2 (BODY[TEXT])
+S: * 2 FETCH (FLAGS (\Flagged \Seen \Recent) MODSEQ (10) BODY[TEXT] {6}
+S: body 2)
+S: * 1 FETCH (FLAGS (\Flagged \Recent) MODSEQ (9))
+S: u OK FETCH completed
+C: v FETCH 2 (BODY[TEXT] FLAGS MODSEQ)
+S: * 2 FETCH (BODY[TEXT] {6}
+S: body 2 FLAGS (\Flagged \Seen \Recent) MODSEQ (10))
+S: v OK FETCH completed

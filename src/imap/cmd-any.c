@@ -142,6 +142,11 @@ enum cmd_step cmd_enable(struct imap_cmd *cmd)
 		} else if (imap_arg_is_atom(&cmd->args[i], "CONDSTORE") && !s->condstore_enabled) {
 			imap_session_enable_condstore(s);
 			buf_append_str(&enabled, " CONDSTORE");
+		} else if (imap_arg_is_atom(&cmd->args[i], "QRESYNC") && !s->qresync_enabled) {
+			/* RFC 7162 §3.2.3: implies CONDSTORE. */
+			s->qresync_enabled = true;
+			imap_session_enable_condstore(s);
+			buf_append_str(&enabled, " QRESYNC");
 		}
 	}
 	imap_session_send(s, "* ENABLED%s", enabled.len > 0 ? enabled.data : "");

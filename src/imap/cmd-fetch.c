@@ -22,6 +22,7 @@
 #include "imap/fetch-section.h"
 #include "imap/mailbox-view.h"
 #include "imap/seq-uids.h"
+#include "imap/seqset.h"
 #include "imap/session.h"
 #include "imap/store-error.h"
 #include "imap/store-job.h"
@@ -56,6 +57,9 @@ struct fetch_state {
 	bool condstore;               /* RFC 7162 enabled: MODSEQ beside a \Seen we set */
 	bool changedsince_set;        /* RFC 7162 §3.1.4.1 CHANGEDSINCE */
 	uint64_t changedsince;
+	bool vanished;                /* RFC 7162 §3.2.6 UID FETCH ... VANISHED */
+	bool vanished_done;
+	struct seqset vanished_set;   /* the UID set as asked (expunged ones too) */
 	struct fetch_request req;
 	struct mailbox_view flags_view;   /* keywords and \Recent, copied */
 	const uint32_t *uids, *seqs;
@@ -473,6 +477,40 @@ static void message_end(struct fetch_state *st)
 }
 
 /* Worker: produce up to FETCH_STEP_BYTES of responses. */
+static int fetch_u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* RFC 7162 §3.2.6: the UIDs of the asked set expunged since CHANGEDSINCE,
+ * before any FETCH response. */
+static enum store_result write_vanished(struct fetch_state *st, struct store *store)
+{
+	struct store_changes ch;
+	enum store_result r = store_mailbox_changes(store, st->name, st->uidvalidity,
+						    st->changedsince, &ch);
+	uint32_t *gone, n = 0;
+
+	if (r != STORE_OK)
+		return r;
+	gone = xmalloc((ch.expunged_count + 1) * sizeof(uint32_t));
+	for (uint32_t i = 0; i < ch.expunged_count; i++) {
+		if (seqset_contains(&st->vanished_set, ch.expunged[i]))
+			gone[n++] = ch.expunged[i];
+	}
+	if (n > 0) {
+		qsort(gone, n, sizeof(*gone), fetch_u32_cmp);
+		buf_append_str(&st->out, "* VANISHED (EARLIER) ");
+		seqset_format_uids(gone, n, &st->out);
+		buf_append_str(&st->out, "\r\n");
+	}
+	free(gone);
+	store_changes_free(&ch);
+	return STORE_OK;
+}
+
 static void fetch_run(struct store_job *job, struct store *store)
 {
 	struct fetch_state *st = job->ctx;
@@ -481,6 +519,10 @@ static void fetch_run(struct store_job *job, struct store *store)
 	enum store_result r = STORE_OK;
 
 	buf_clear(&st->out);
+	if (st->vanished && !st->vanished_done) {
+		r = write_vanished(st, store);
+		st->vanished_done = true;
+	}
 	while (r == STORE_OK && st->out.len < FETCH_STEP_BYTES) {
 		if (st->lit_active) {
 			r = literal_continue(st);
@@ -650,18 +692,43 @@ enum cmd_step cmd_fetch(struct imap_cmd *cmd)
 	}
 	st = arena_alloc(cmd->arena, sizeof(*st));
 	if (cmd->arg_count == 3) {
-		/* RFC 7162 §3.1.4.1 fetch-modifier: (CHANGEDSINCE mod-sequence). */
+		/* RFC 7162 §3.1.4.1 fetch-modifier: (CHANGEDSINCE mod-sequence
+		 * [VANISHED]), VANISHED (§3.2.6) only in UID FETCH under QRESYNC. */
 		const struct imap_arg *mod = &cmd->args[2];
-		uint64_t n;
+		bool bad = mod->type != IMAP_ARG_LIST || mod->list_count == 0;
 
-		if (mod->type != IMAP_ARG_LIST || mod->list_count != 2 ||
-		    !imap_arg_is_atom(&mod->list[0], "CHANGEDSINCE") ||
-		    !imap_arg_number64(&mod->list[1], &n)) {
+		for (unsigned int i = 0; !bad && i < mod->list_count; i++) {
+			if (imap_arg_is_atom(&mod->list[i], "CHANGEDSINCE") && i + 1 < mod->list_count &&
+			    !st->changedsince_set &&
+			    imap_arg_number64(&mod->list[i + 1], &st->changedsince)) {
+				st->changedsince_set = true;
+				i++;
+			} else if (imap_arg_is_atom(&mod->list[i], "VANISHED") && !st->vanished) {
+				st->vanished = true;
+			} else {
+				bad = true;
+			}
+		}
+		if (bad) {
 			imap_cmd_reply(cmd, "BAD", "Unknown FETCH modifier (CHANGEDSINCE n is)");
 			return CMD_STEP_DONE;
 		}
-		st->changedsince_set = true;
-		st->changedsince = n;
+		if (st->vanished && (!uid_mode || !s->qresync_enabled || !st->changedsince_set)) {
+			imap_cmd_reply(cmd, "BAD", "VANISHED needs UID FETCH, QRESYNC enabled and "
+				       "CHANGEDSINCE");
+			return CMD_STEP_DONE;
+		}
+		if (st->vanished) {
+			const struct imap_arg *set = &cmd->args[0];
+
+			if (set->type != IMAP_ARG_ATOM ||
+			    seqset_parse(set->str, set->len, SEQ_UIDS_MAX_RANGES, cmd->arena,
+					 &st->vanished_set) != SEQSET_OK || st->vanished_set.dollar) {
+				imap_cmd_reply(cmd, "BAD", "VANISHED needs a UID set");
+				return CMD_STEP_DONE;
+			}
+			seqset_resolve(&st->vanished_set, v->uidnext > 1 ? v->uidnext - 1 : 0);
+		}
 	}
 	if (!fetch_items_parse(&cmd->args[1], cmd->arena, &st->req, &error)) {
 		imap_cmd_reply(cmd, "BAD", "%s", error);

@@ -9,10 +9,13 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/xalloc.h"
 #include "imap/cmd-mailbox.h"
 #include "imap/command.h"
 #include "imap/mailbox-name.h"
 #include "imap/mailbox-view.h"
+#include "imap/seq-uids.h"
+#include "imap/seqset.h"
 #include "imap/session.h"
 #include "imap/store-error.h"
 #include "imap/store-job.h"
@@ -28,6 +31,13 @@
 struct select_state {
 	bool examine;
 	bool condstore;                    /* SELECT ... (CONDSTORE) */
+	/* SELECT ... (QRESYNC (uidvalidity modseq [known-uids [seq-match]])) */
+	bool qresync;
+	uint32_t qr_uidvalidity;
+	uint64_t qr_modseq;
+	struct seqset qr_known;            /* count 0: not given */
+	struct store_changes qr_changes;   /* worker: what changed since qr_modseq */
+	bool have_qr_changes;
 	bool rev1;
 	const char *name;                  /* internal (store) name */
 	/* worker results */
@@ -41,6 +51,10 @@ static void select_cleanup(struct imap_cmd *cmd)
 
 	if (st != NULL)
 		mailbox_view_free(&st->view);
+	if (st != NULL && st->have_qr_changes) {
+		store_changes_free(&st->qr_changes);
+		st->have_qr_changes = false;
+	}
 }
 
 static void select_run(struct store_job *job, struct store *store)
@@ -59,6 +73,12 @@ static void select_run(struct store_job *job, struct store *store)
 			break;
 		}
 	}
+	/* RFC 7162 §3.2.5: the client's UIDVALIDITY still holds, so what
+	 * changed since its modseq is worth telling. */
+	if (st->qresync && snap.uidvalidity == st->qr_uidvalidity &&
+	    store_mailbox_changes(store, st->name, snap.uidvalidity, st->qr_modseq,
+				  &st->qr_changes) == STORE_OK)
+		st->have_qr_changes = true;
 	/* Pure data, so it is built here and the loop never walks a large
 	 * mailbox's message list. */
 	st->view = mailbox_view_create(st->name, st->examine, st->rev1, &snap);
@@ -111,6 +131,58 @@ static void send_select_responses(struct imap_session *s, const struct select_st
 	buf_free(&line);
 }
 
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* RFC 7162 §3.2.5: VANISHED (EARLIER) for what was expunged since the
+ * client's modseq (within its known UIDs, when given), then FETCH (UID
+ * FLAGS MODSEQ) for every message changed since. */
+static void send_qresync_responses(struct imap_session *s, struct select_state *st)
+{
+	struct mailbox_view *v = s->selected;
+	const struct store_changes *ch = &st->qr_changes;
+	uint32_t *gone = xmalloc((ch->expunged_count + 1) * sizeof(uint32_t));
+	uint32_t n = 0;
+	struct buf line;
+
+	if (st->qr_known.count > 0)
+		seqset_resolve(&st->qr_known, v->uidnext > 1 ? v->uidnext - 1 : 0);
+	for (uint32_t i = 0; i < ch->expunged_count; i++) {
+		uint32_t uid = ch->expunged[i];
+
+		if ((st->qr_known.count == 0 || seqset_contains(&st->qr_known, uid)) &&
+		    mailbox_view_seq(v, uid) == 0)
+			gone[n++] = uid;
+	}
+	if (n > 0) {
+		qsort(gone, n, sizeof(*gone), u32_cmp);
+		buf_init(&line, 16 * (size_t)n + 32);
+		buf_append_str(&line, "* VANISHED (EARLIER) ");
+		seqset_format_uids(gone, n, &line);
+		imap_session_send(s, "%s", line.data);
+		buf_free(&line);
+	}
+	free(gone);
+	buf_init(&line, SELECT_FLAG_LINE_MAX);
+	for (uint32_t i = 0; i < ch->changed_count; i++) {
+		const struct store_message *m = &ch->changed[i];
+		uint32_t seq = mailbox_view_seq(v, m->uid);
+
+		if (seq == 0)
+			continue;
+		buf_printf(&line, "* %" PRIu32 " FETCH (UID %" PRIu32 " FLAGS ", seq, m->uid);
+		mailbox_view_format_flags(v, m->uid, m->flags, m->keywords, &line);
+		buf_printf(&line, " MODSEQ (%" PRIu64 "))", m->modseq);
+		imap_session_send(s, "%s", line.data);
+		buf_clear(&line);
+	}
+	buf_free(&line);
+}
+
 static bool select_done(struct store_job *job)
 {
 	struct select_state *st = job->ctx;
@@ -127,12 +199,45 @@ static bool select_done(struct store_job *job)
 	if (st->condstore)
 		imap_session_enable_condstore(s);
 	s->selected->condstore = s->condstore_enabled;
+	s->selected->qresync = s->qresync_enabled;
 	send_select_responses(s, st);
+	if (st->have_qr_changes)
+		send_qresync_responses(s, st);
 	if (st->examine)
 		imap_cmd_reply(cmd, "OK", "[READ-ONLY] EXAMINE completed");
 	else
 		imap_cmd_reply(cmd, "OK", "[READ-WRITE] SELECT completed");
 	return true;
+}
+
+/* (uidvalidity modseq [known-uids [seq-match]]): NULL, or why not. */
+static const char *qresync_param(struct imap_cmd *cmd, const struct imap_session *s,
+				 const struct imap_arg *list, struct select_state *st)
+{
+	uint64_t uidvalidity, modseq;
+
+	if (!s->qresync_enabled)
+		return "QRESYNC is not enabled (ENABLE QRESYNC first)";
+	if (list->type != IMAP_ARG_LIST || list->list_count < 2 || list->list_count > 4 ||
+	    !imap_arg_number64(&list->list[0], &uidvalidity) || uidvalidity == 0 ||
+	    uidvalidity > UINT32_MAX || !imap_arg_number64(&list->list[1], &modseq) ||
+	    modseq == 0)
+		return "QRESYNC needs (uidvalidity modseq [known-uids [seq-match]])";
+	if (list->list_count >= 3) {
+		const struct imap_arg *known = &list->list[2];
+
+		if (known->type != IMAP_ARG_ATOM ||
+		    seqset_parse(known->str, known->len, SEQ_UIDS_MAX_RANGES, cmd->arena,
+				 &st->qr_known) != SEQSET_OK || st->qr_known.dollar)
+			return "Invalid QRESYNC known-uids";
+	}
+	/* seq-match (list 4) only lets a server shorten VANISHED: not needed. */
+	if (list->list_count == 4 && list->list[3].type != IMAP_ARG_LIST)
+		return "Invalid QRESYNC seq-match";
+	st->qresync = true;
+	st->qr_uidvalidity = (uint32_t)uidvalidity;
+	st->qr_modseq = modseq;
+	return NULL;
 }
 
 static enum cmd_step select_or_examine(struct imap_cmd *cmd, bool examine)
@@ -147,20 +252,34 @@ static enum cmd_step select_or_examine(struct imap_cmd *cmd, bool examine)
 			       cmd->name);
 		return CMD_STEP_DONE;
 	}
+	struct select_state *st = arena_alloc(cmd->arena, sizeof(*st));
+
 	if (cmd->arg_count == 2) {
-		/* RFC 4466 select-params; RFC 7162 §3.1.8: (CONDSTORE). */
+		/* RFC 4466 select-params; RFC 7162 §3.1.8 (CONDSTORE), §3.2.5
+		 * (QRESYNC (uidvalidity modseq [known-uids [seq-match]])). */
 		const struct imap_arg *params = &cmd->args[1];
 
-		for (unsigned int i = 0; params->type == IMAP_ARG_LIST && i < params->list_count; i++) {
-			if (!imap_arg_is_atom(&params->list[i], "CONDSTORE")) {
-				imap_cmd_reply(cmd, "BAD", "Unknown %s parameter", cmd->name);
-				return CMD_STEP_DONE;
-			}
-			condstore = true;
-		}
 		if (params->type != IMAP_ARG_LIST || params->list_count == 0) {
 			imap_cmd_reply(cmd, "BAD", "%s parameters are a list", cmd->name);
 			return CMD_STEP_DONE;
+		}
+		for (unsigned int i = 0; i < params->list_count; i++) {
+			const struct imap_arg *p = &params->list[i];
+
+			if (imap_arg_is_atom(p, "CONDSTORE")) {
+				condstore = true;
+			} else if (imap_arg_is_atom(p, "QRESYNC") && i + 1 < params->list_count) {
+				const char *error = qresync_param(cmd, s, &params->list[++i], st);
+
+				if (error != NULL) {
+					imap_cmd_reply(cmd, "BAD", "%s", error);
+					return CMD_STEP_DONE;
+				}
+				condstore = true;
+			} else {
+				imap_cmd_reply(cmd, "BAD", "Unknown %s parameter", cmd->name);
+				return CMD_STEP_DONE;
+			}
 		}
 	}
 	/* RFC 9051 §6.3.2: the current mailbox is closed first, whatever the
@@ -168,12 +287,11 @@ static enum cmd_step select_or_examine(struct imap_cmd *cmd, bool examine)
 	 * a rev1 client knows the code only with QRESYNC). */
 	if (s->selected != NULL) {
 		imap_session_unselect(s);
-		if (s->rev2_enabled)
+		if (s->rev2_enabled || s->qresync_enabled)
 			imap_session_send(s, "* OK [CLOSED] Previous mailbox is now closed");
 	}
 	if ((name = cmd_mailbox_arg(cmd, &cmd->args[0], false)) == NULL)
 		return CMD_STEP_DONE;
-	struct select_state *st = arena_alloc(cmd->arena, sizeof(*st));
 	st->examine = examine;
 	st->condstore = condstore;
 	st->rev1 = !s->rev2_enabled;

@@ -3,6 +3,7 @@
  * running offset, the array compacted once), so expunging thousands of
  * messages from a big mailbox stays linear. */
 #include "imap/mailbox-view.h"
+#include "imap/seqset.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -158,6 +159,7 @@ static void announce_expunges(struct mailbox_view *v, mailbox_view_emit_fn *emit
 {
 	uint32_t removed = 0, out = 0, e = 0;
 	char line[64];
+	uint32_t *gone = v->qresync ? xmalloc(v->pending_count * sizeof(uint32_t)) : NULL;
 
 	for (uint32_t i = 0; i < v->count; i++) {
 		uint32_t uid = v->uids[i];
@@ -165,6 +167,10 @@ static void announce_expunges(struct mailbox_view *v, mailbox_view_emit_fn *emit
 		while (e < v->pending_count && v->pending_expunges[e] < uid)
 			e++;
 		if (e < v->pending_count && v->pending_expunges[e] == uid) {
+			if (gone != NULL) {
+				gone[removed++] = uid;
+				continue;
+			}
 			/* Sequence numbers as the client has them at this point. */
 			snprintf(line, sizeof(line), "* %" PRIu32 " EXPUNGE", i + 1 - removed);
 			emit(ctx, line);
@@ -173,6 +179,17 @@ static void announce_expunges(struct mailbox_view *v, mailbox_view_emit_fn *emit
 		}
 		v->uids[out++] = uid;
 	}
+	if (gone != NULL && removed > 0) {
+		/* RFC 7162 §3.2.10: one VANISHED with the UIDs. */
+		struct buf set;
+
+		buf_init(&set, 16 * (size_t)removed + 16);
+		buf_append_str(&set, "* VANISHED ");
+		seqset_format_uids(gone, removed, &set);
+		emit(ctx, set.data);
+		buf_free(&set);
+	}
+	free(gone);
 	v->count = out;
 	free(v->pending_expunges);
 	v->pending_expunges = NULL;

@@ -18,6 +18,7 @@ struct mailbox_view {
 	bool readonly;
 	bool rev1;                    /* IMAP4rev1 client: RECENT and \Recent */
 	bool condstore;               /* RFC 7162: FETCH responses carry MODSEQ */
+	bool qresync;                 /* RFC 7162 §3.2.10: VANISHED, not EXPUNGE */
 	uint32_t *uids;               /* sequence n is uids[n - 1], ascending */
 	uint32_t count, cap;
 	uint32_t uidnext;

@@ -53,6 +53,7 @@ struct imap_session {
 	bool auth_limits;                  /* parser has the post-login limits */
 	bool rev2_enabled;                 /* ENABLE IMAP4rev2 */
 	bool condstore_enabled;            /* RFC 7162 §3.1: MODSEQ in FETCH, HIGHESTMODSEQ */
+	bool qresync_enabled;              /* RFC 7162 §3.2: ENABLE QRESYNC; VANISHED */
 
 	struct event *idle_timer;
 	struct event *delay_timer;

@@ -118,7 +118,7 @@ class LoopbackTest(ServerTestCase):
             b"SPECIAL-USE", b"CREATE-SPECIAL-USE", b"MULTIAPPEND", b"APPENDLIMIT=67108864",
             b"STATUS=SIZE", b"BINARY", b"ESEARCH", b"SEARCHRES", b"SORT", b"SORT=DISPLAY",
             b"ESORT", b"THREAD=ORDEREDSUBJECT", b"THREAD=REFERENCES", b"WITHIN", b"PREVIEW",
-            b"SAVEDATE", b"OBJECTID", b"CONDSTORE"])
+            b"SAVEDATE", b"OBJECTID", b"CONDSTORE", b"QRESYNC"])
         self.assertEqual(m.noop()[0], "OK")
         typ, data = m.logout()
         self.assertEqual(typ, "BYE")

@@ -16,26 +16,16 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
 
 import petrel_server  # noqa: E402
+from suite import Suite  # noqa: E402
 
 RUN_TIMEOUT = 30
-results = {"passed": 0, "failed": 0}
-
-
-def check(name, ok, detail=""):
-    if ok:
-        results["passed"] += 1
-        print("ok   %s" % name)
-    else:
-        results["failed"] += 1
-        print("FAIL %s: %s" % (name, str(detail).replace("\n", " | ")[:800]))
-    return ok
+SUITE = Suite("curl")
+check = SUITE.check
 
 
 def main():
     if not shutil.which("curl"):
-        print("SKIP curl: not installed")
-        print("curl: 0 passed, 0 failed, 1 skipped")
-        return 0
+        return SUITE.skip("not installed")
     tmp = tempfile.mkdtemp(prefix="petrel-curl-")
     srv = petrel_server.PetrelServer()
     try:
@@ -85,8 +75,7 @@ def main():
         srv.cleanup()
         check("server shutdown: SIGTERM, exit 0, clean stderr", not problems, problems)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("curl: %d passed, %d failed" % (results["passed"], results["failed"]))
-    return 1 if results["failed"] else 0
+    return SUITE.finish()
 
 
 if __name__ == "__main__":

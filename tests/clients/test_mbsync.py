@@ -29,19 +29,11 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
 
 import petrel_server  # noqa: E402
+from suite import Suite  # noqa: E402
 
 RUN_TIMEOUT = 60
-results = {"passed": 0, "failed": 0}
-
-
-def check(name, ok, detail=""):
-    if ok:
-        results["passed"] += 1
-        print("ok   %s" % name)
-    else:
-        results["failed"] += 1
-        print("FAIL %s: %s" % (name, str(detail).replace("\n", " | ")[:800]))
-    return ok
+SUITE = Suite("mbsync")
+check = SUITE.check
 
 
 def mbsync(rc, name):
@@ -104,9 +96,7 @@ def server_state(imap):
 
 def main():
     if not shutil.which("mbsync"):
-        print("SKIP mbsync: not installed (scripts/install-deps --test installs isync)")
-        print("mbsync: 0 passed, 0 failed, 1 skipped")
-        return 0
+        return SUITE.skip("not installed (scripts/install-deps --test installs isync)")
     tmp = tempfile.mkdtemp(prefix="petrel-mbsync-")
     srv = petrel_server.PetrelServer()
     try:
@@ -211,8 +201,7 @@ def main():
         srv.cleanup()
         check("server shutdown: SIGTERM, exit 0, clean stderr", not problems, problems)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("mbsync: %d passed, %d failed" % (results["passed"], results["failed"]))
-    return 1 if results["failed"] else 0
+    return SUITE.finish()
 
 
 if __name__ == "__main__":

@@ -23,19 +23,11 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
 
 import petrel_server  # noqa: E402
+from suite import Suite  # noqa: E402
 
 SCREEN_WAIT_S = 15
-results = {"passed": 0, "failed": 0}
-
-
-def check(name, ok, detail=""):
-    if ok:
-        results["passed"] += 1
-        print("ok   %s" % name)
-    else:
-        results["failed"] += 1
-        print("FAIL %s: %s" % (name, str(detail).replace("\n", " | ")[:1500]))
-    return ok
+SUITE = Suite("neomutt")
+check = SUITE.check
 
 
 class Tmux:
@@ -83,9 +75,7 @@ def flags_of(imap, subject):
 
 def main():
     if not shutil.which("neomutt") or not shutil.which("tmux"):
-        print("SKIP neomutt: neomutt or tmux not installed (scripts/install-deps --test)")
-        print("neomutt: 0 passed, 0 failed, 1 skipped")
-        return 0
+        return SUITE.skip("neomutt or tmux not installed (scripts/install-deps --test)")
     tmp = tempfile.mkdtemp(prefix="petrel-neomutt-")
     srv = petrel_server.PetrelServer()
     tmux = None
@@ -154,8 +144,7 @@ def main():
         srv.cleanup()
         check("server shutdown: SIGTERM, exit 0, clean stderr", not problems, problems)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("neomutt: %d passed, %d failed" % (results["passed"], results["failed"]))
-    return 1 if results["failed"] else 0
+    return SUITE.finish()
 
 
 if __name__ == "__main__":

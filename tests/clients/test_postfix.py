@@ -28,25 +28,12 @@ sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
 sys.path.insert(0, HERE)
 
 import petrel_server  # noqa: E402
+from suite import Suite  # noqa: E402
 import test_imapflow  # noqa: E402
 
-results = {"passed": 0, "failed": 0}
-
-
-def check(name, ok, detail=""):
-    if ok:
-        results["passed"] += 1
-        print("ok   %s" % name)
-    else:
-        results["failed"] += 1
-        print("FAIL %s: %s" % (name, str(detail).replace("\n", " | ")[:1000]))
-    return ok
-
-
-def skip(reason):
-    print("SKIP postfix: %s" % reason)
-    print("postfix: 0 passed, 0 failed, 1 skipped")
-    return 0
+SUITE = Suite("postfix")
+check = SUITE.check
+skip = SUITE.skip
 
 
 def free_port():
@@ -184,8 +171,7 @@ def main():
         srv.cleanup()
         check("petrel: SIGTERM, exit 0, clean stderr", not problems, problems)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("postfix: %d passed, %d failed" % (results["passed"], results["failed"]))
-    return 1 if results["failed"] else 0
+    return SUITE.finish()
 
 
 if __name__ == "__main__":

@@ -25,21 +25,13 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
 
 import petrel_server  # noqa: E402
+from suite import Suite  # noqa: E402
 
 TIMEOUT = 10
-results = {"passed": 0, "failed": 0}
+SUITE = Suite("lmtp")
+check = SUITE.check
 LHLO_REPLY = ["250-petrel", "250-PIPELINING", "250-ENHANCEDSTATUSCODES", "250-8BITMIME",
               "250 SIZE 67108864"]
-
-
-def check(name, ok, detail=""):
-    if ok:
-        results["passed"] += 1
-        print("ok   %s" % name)
-    else:
-        results["failed"] += 1
-        print("FAIL %s: %s" % (name, str(detail).replace("\n", " | ")[:800]))
-    return ok
 
 
 class Raw:
@@ -259,8 +251,7 @@ def main():
               os.popen("%s check --data %s" % (srv.binary, srv.data)).read() == "alice: ok\n")
         srv.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("lmtp: %d passed, %d failed" % (results["passed"], results["failed"]))
-    return 1 if results["failed"] else 0
+    return SUITE.finish()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
  * limit (64 MiB): each recipient's copy is written from it to that user's
  * store by a job on the user's worker key. */
 #include "lmtp/lmtp-server.h"
+#include "lmtp/lmtp-parse.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -14,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,7 +31,6 @@
 #include "store/store.h"
 
 #define LMTP_LINE_MAX 4096         /* a command line (RFC 5321 asks >= 512) */
-#define LMTP_PATH_MAX 256          /* RFC 5321 §4.5.3.1.3 */
 #define LMTP_RCPT_MAX 100          /* RFC 5321 §4.5.3.1.8 asks >= 100 */
 #define LMTP_BAD_MAX 20            /* unknown or misplaced commands, then 421 */
 #define LMTP_TIMEOUT_S 300         /* RFC 5321 §4.5.3.2: 5 minutes per command */
@@ -54,11 +53,8 @@ struct lmtp_session {
 	char *sender;
 	struct lmtp_rcpt rcpts[LMTP_RCPT_MAX];
 	unsigned int rcpt_count;
-	/* DATA */
-	unsigned char *msg;
-	size_t msg_len, msg_alloc;
+	struct lmtp_data data;           /* DATA: the message being received */
 	uint64_t limit;
-	bool too_big, line_start;
 	unsigned int deliveries_left;
 };
 
@@ -103,10 +99,8 @@ static void lmtp_reset(struct lmtp_session *s)
 	s->rcpt_count = 0;
 	free(s->sender);
 	s->sender = NULL;
-	free(s->msg);
-	s->msg = NULL;
-	s->msg_len = s->msg_alloc = 0;
-	s->mail = s->in_data = s->too_big = false;
+	lmtp_data_free(&s->data);
+	s->mail = s->in_data = false;
 }
 
 static void lmtp_free(struct lmtp_session *s)
@@ -145,28 +139,6 @@ static void lmtp_bad(struct lmtp_session *s, const char *reply)
 		lmtp_reply(s, "421 4.7.0 Too many errors, closing");
 		lmtp_close(s);
 	}
-}
-
-/* "<path>" after FROM:/TO: (one optional space, RFC 5321 says none);
- * returns the text after '>' or NULL. The path is copied into out. */
-static const char *lmtp_path(const char *p, char *out, size_t out_size)
-{
-	const char *end;
-
-	if (*p == ' ')
-		p++;
-	if (*p != '<')
-		return NULL;
-	end = strchr(p + 1, '>');
-	if (end == NULL || (size_t)(end - p - 1) >= out_size)
-		return NULL;
-	memcpy(out, p + 1, (size_t)(end - p - 1));
-	out[end - p - 1] = '\0';
-	for (const char *c = out; *c != '\0'; c++) {
-		if ((unsigned char)*c < 0x21 || *c == '<' || *c == '>')
-			return NULL;
-	}
-	return end + 1;
 }
 
 /* ---- jobs ---- */
@@ -256,9 +228,9 @@ static void deliver_run(void *arg)
 		r->result = res;
 		return;
 	}
-	res = store_blob_begin(store, s->msg_len, &blob);
+	res = store_blob_begin(store, s->data.len, &blob);
 	if (res == STORE_OK)
-		res = store_blob_write(blob, s->msg, s->msg_len);
+		res = store_blob_write(blob, s->data.msg, s->data.len);
 	if (res == STORE_OK)
 		res = store_blob_finish(blob);
 	if (res == STORE_OK) {
@@ -269,7 +241,7 @@ static void deliver_run(void *arg)
 		if (res == STORE_OK) {
 			mail_user_notify(r->mu);
 			log_info("lmtp: delivered to user=%s uid=%" PRIu32 " size=%zu",
-				 mail_user_name(r->mu), uid, s->msg_len);
+				 mail_user_name(r->mu), uid, s->data.len);
 		}
 	}
 	store_blob_free(&blob);
@@ -323,7 +295,7 @@ static void deliver_done(void *arg)
 static void lmtp_deliver(struct lmtp_session *s)
 {
 	s->in_data = false;
-	if (s->too_big) {
+	if (s->data.too_big) {
 		for (unsigned int i = 0; i < s->rcpt_count; i++)
 			s->rcpts[i].result = STORE_TOO_BIG;
 		lmtp_data_replies(s);
@@ -351,42 +323,21 @@ static void lmtp_deliver(struct lmtp_session *s)
 
 /* ---- DATA ---- */
 
-static void msg_append(struct lmtp_session *s, const void *data, size_t len)
-{
-	if (s->too_big)
-		return;
-	if (s->msg_len + len > s->limit) {
-		s->too_big = true;
-		return;
-	}
-	if (s->msg_len + len > s->msg_alloc) {
-		size_t want = s->msg_alloc == 0 ? 16 * 1024 : s->msg_alloc;
-
-		while (want < s->msg_len + len)
-			want *= 2;
-		s->msg = xrealloc(s->msg, want);
-		s->msg_alloc = want;
-	}
-	memcpy(s->msg + s->msg_len, data, len);
-	s->msg_len += len;
-}
-
 /* Takes what DATA input there is; true when the terminating "." came. */
 static bool lmtp_read_data(struct lmtp_session *s, struct evbuffer *in)
 {
-	char chunk[LMTP_DATA_CHUNK + 2];
+	char chunk[LMTP_DATA_CHUNK];
 
 	for (;;) {
 		size_t eol_len = 0;
 		struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
-		size_t avail = evbuffer_get_length(in);
 		size_t take;
 		bool whole_line;
 
 		if (eol.pos >= 0 && (size_t)eol.pos <= LMTP_DATA_CHUNK) {
 			take = (size_t)eol.pos;
 			whole_line = true;
-		} else if (avail >= LMTP_DATA_CHUNK) {
+		} else if (evbuffer_get_length(in) >= LMTP_DATA_CHUNK) {
 			take = LMTP_DATA_CHUNK;   /* a very long line: in parts */
 			whole_line = false;
 		} else {
@@ -395,21 +346,8 @@ static bool lmtp_read_data(struct lmtp_session *s, struct evbuffer *in)
 		evbuffer_remove(in, chunk, take);
 		if (whole_line)
 			evbuffer_drain(in, eol_len);
-		const char *p = chunk;
-		size_t n = take;
-
-		if (s->line_start && whole_line && n == 1 && p[0] == '.') {
-			s->line_start = true;
+		if (lmtp_data_piece(&s->data, chunk, take, whole_line))
 			return true;
-		}
-		if (s->line_start && n > 0 && p[0] == '.') {   /* RFC 5321 §4.5.2 */
-			p++;
-			n--;
-		}
-		msg_append(s, p, n);
-		if (whole_line)
-			msg_append(s, "\r\n", 2);
-		s->line_start = whole_line;
 	}
 }
 
@@ -443,43 +381,23 @@ static void cmd_mail(struct lmtp_session *s, const char *arg)
 		lmtp_bad(s, "503 5.5.1 MAIL already given");
 		return;
 	}
-	if (strncasecmp(arg, "FROM:", 5) != 0 || (rest = lmtp_path(arg + 5, path, sizeof(path))) == NULL) {
+	if ((rest = lmtp_parse_path(arg, "FROM:", path, sizeof(path))) == NULL) {
 		lmtp_bad(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
 		return;
 	}
-	/* Parameters (RFC 1870 SIZE, RFC 6152 BODY). */
-	while (*rest == ' ') {
-		char param[64];
-		size_t n;
-
-		rest++;
-		n = strcspn(rest, " ");
-		if (n == 0)
-			continue;
-		if (n >= sizeof(param)) {
-			lmtp_bad(s, "501 5.5.4 Parameter too long");
-			return;
-		}
-		memcpy(param, rest, n);
-		param[n] = '\0';
-		rest += n;
-		if (strncasecmp(param, "SIZE=", 5) == 0) {
-			char *end;
-			unsigned long long size = strtoull(param + 5, &end, 10);
-
-			if (param[5] == '\0' || *end != '\0') {
-				lmtp_bad(s, "501 5.5.4 Bad SIZE");
-				return;
-			}
-			if (size > s->limit) {
-				lmtp_reply(s, "552 5.3.4 Message too big (limit %" PRIu64 ")", s->limit);
-				return;
-			}
-		} else if (strcasecmp(param, "BODY=7BIT") != 0 &&
-			   strcasecmp(param, "BODY=8BITMIME") != 0) {
-			lmtp_bad(s, "555 5.5.4 Unsupported parameter");
-			return;
-		}
+	switch (lmtp_parse_mail_params(rest, s->limit)) {
+	case LMTP_PARAM_OK:
+		break;
+	case LMTP_PARAM_TOO_BIG:
+		lmtp_reply(s, "552 5.3.4 Message too big (limit %" PRIu64 ")", s->limit);
+		return;
+	case LMTP_PARAM_UNSUPPORTED:
+		lmtp_bad(s, "555 5.5.4 Unsupported parameter");
+		return;
+	case LMTP_PARAM_SYNTAX:
+	default:
+		lmtp_bad(s, "501 5.5.4 Bad MAIL parameter");
+		return;
 	}
 	s->sender = xstrdup(path);
 	s->mail = true;
@@ -495,8 +413,7 @@ static void cmd_rcpt(struct lmtp_session *s, const char *arg)
 		lmtp_bad(s, "503 5.5.1 MAIL first");
 		return;
 	}
-	if (strncasecmp(arg, "TO:", 3) != 0 || (rest = lmtp_path(arg + 3, path, sizeof(path))) == NULL ||
-	    path[0] == '\0') {
+	if ((rest = lmtp_parse_path(arg, "TO:", path, sizeof(path))) == NULL || path[0] == '\0') {
 		lmtp_bad(s, "501 5.5.4 Syntax: RCPT TO:<address>");
 		return;
 	}
@@ -532,52 +449,53 @@ static void cmd_data(struct lmtp_session *s, const char *arg)
 	}
 	lmtp_reply(s, "354 Go ahead, end with <CR><LF>.<CR><LF>");
 	s->in_data = true;
-	s->line_start = true;
-	s->too_big = false;
-	s->msg_len = 0;
+	lmtp_data_begin(&s->data, s->limit);
 	/* RFC 5321 §4.4: the delivering server records the envelope sender. */
 	char rp[LMTP_PATH_MAX + 32];
 	int n = snprintf(rp, sizeof(rp), "Return-Path: <%s>\r\n", s->sender);
 
-	msg_append(s, rp, (size_t)n);
+	lmtp_data_append(&s->data, rp, (size_t)n);
 }
 
 static void lmtp_command(struct lmtp_session *s, const char *line)
 {
-	char verb[8];
-	size_t n = strcspn(line, " ");
-	const char *arg = line + n;
+	const char *arg;
 
-	if (*arg == ' ')
-		arg++;
-	if (n == 0 || n >= sizeof(verb)) {
-		lmtp_bad(s, "500 5.5.2 Unknown command");
-		return;
-	}
-	memcpy(verb, line, n);
-	verb[n] = '\0';
-	if (strcasecmp(verb, "LHLO") == 0)
+	switch (lmtp_parse_verb(line, &arg)) {
+	case LMTP_LHLO:
 		cmd_lhlo(s, arg);
-	else if (strcasecmp(verb, "MAIL") == 0)
+		break;
+	case LMTP_MAIL:
 		cmd_mail(s, arg);
-	else if (strcasecmp(verb, "RCPT") == 0)
+		break;
+	case LMTP_RCPT:
 		cmd_rcpt(s, arg);
-	else if (strcasecmp(verb, "DATA") == 0)
+		break;
+	case LMTP_DATA:
 		cmd_data(s, arg);
-	else if (strcasecmp(verb, "RSET") == 0) {
+		break;
+	case LMTP_RSET:
 		lmtp_reset(s);
 		lmtp_reply(s, "250 2.0.0 OK");
-	} else if (strcasecmp(verb, "NOOP") == 0)
+		break;
+	case LMTP_NOOP:
 		lmtp_reply(s, "250 2.0.0 OK");
-	else if (strcasecmp(verb, "VRFY") == 0)
+		break;
+	case LMTP_VRFY:
 		lmtp_reply(s, "252 2.5.2 Cannot verify, send some mail");
-	else if (strcasecmp(verb, "QUIT") == 0) {
+		break;
+	case LMTP_QUIT:
 		lmtp_reply(s, "221 2.0.0 Bye");
 		lmtp_close(s);
-	} else if (strcasecmp(verb, "HELO") == 0 || strcasecmp(verb, "EHLO") == 0)
+		break;
+	case LMTP_HELO:
 		lmtp_bad(s, "500 5.5.1 This is LMTP: use LHLO");
-	else
+		break;
+	case LMTP_UNKNOWN:
+	default:
 		lmtp_bad(s, "500 5.5.2 Unknown command");
+		break;
+	}
 }
 
 static void lmtp_process(struct lmtp_session *s)

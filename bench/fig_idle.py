@@ -31,14 +31,6 @@ PUSH_TARGET = ("<", 100.0)        # ms until a change reaches an idle session (i
 OPEN_TIMEOUT_S = 600              # bounds opening all sessions
 
 
-def _rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 class Scram:
     """SCRAM-SHA-256 client proofs with each salted password cached."""
 
@@ -154,7 +146,7 @@ def _kind(ctx, target, tls_ctx, users, per_user, scram):
     # themselves, not for 100 stores.
     keep = [_open_idle(target, tls_ctx, scram, user) for user in users]
     time.sleep(0.3)
-    before = _rss_kib(target.pid)
+    before = target.memory()["rss"] // 1024
     t0 = time.perf_counter()
     try:
         for i in range(n):
@@ -164,7 +156,7 @@ def _kind(ctx, target, tls_ctx, users, per_user, scram):
                 raise imapc.IMAPError("opening %d sessions took over %d s" % (n, OPEN_TIMEOUT_S))
         open_s = time.perf_counter() - t0
         time.sleep(0.5)
-        after = _rss_kib(target.pid)
+        after = target.memory()["rss"] // 1024
         per = (after - before) / n
         lat, missing, others = _push_latency(target, socks, users[0])
     finally:

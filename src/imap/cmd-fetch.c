@@ -477,13 +477,6 @@ static void message_end(struct fetch_state *st)
 }
 
 /* Worker: produce up to FETCH_STEP_BYTES of responses. */
-static int fetch_u32_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* RFC 7162 §3.2.6: the UIDs of the asked set expunged since CHANGEDSINCE,
  * before any FETCH response. */
 static enum store_result write_vanished(struct fetch_state *st, struct store *store)
@@ -500,8 +493,7 @@ static enum store_result write_vanished(struct fetch_state *st, struct store *st
 		if (seqset_contains(&st->vanished_set, ch.expunged[i]))
 			gone[n++] = ch.expunged[i];
 	}
-	if (n > 0) {
-		qsort(gone, n, sizeof(*gone), fetch_u32_cmp);
+	if (n > 0) {   /* ascending: the store gives expunges in UID order */
 		buf_append_str(&st->out, "* VANISHED (EARLIER) ");
 		seqset_format_uids(gone, n, &st->out);
 		buf_append_str(&st->out, "\r\n");

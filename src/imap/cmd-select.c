@@ -131,13 +131,6 @@ static void send_select_responses(struct imap_session *s, const struct select_st
 	buf_free(&line);
 }
 
-static int u32_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* RFC 7162 §3.2.5: VANISHED (EARLIER) for what was expunged since the
  * client's modseq (within its known UIDs, when given), then FETCH (UID
  * FLAGS MODSEQ) for every message changed since. */
@@ -158,8 +151,7 @@ static void send_qresync_responses(struct imap_session *s, struct select_state *
 		    mailbox_view_seq(v, uid) == 0)
 			gone[n++] = uid;
 	}
-	if (n > 0) {
-		qsort(gone, n, sizeof(*gone), u32_cmp);
+	if (n > 0) {   /* ascending: the store gives expunges in UID order */
 		buf_init(&line, 16 * (size_t)n + 32);
 		buf_append_str(&line, "* VANISHED (EARLIER) ");
 		seqset_format_uids(gone, n, &line);

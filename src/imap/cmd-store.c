@@ -34,7 +34,6 @@ struct store_state {
 	uint32_t count;
 	bool silent;
 	bool condstore;               /* RFC 7162 enabled: MODSEQ in the answers */
-	bool conditional;             /* UNCHANGEDSINCE given */
 	uint64_t since;               /* the view's HIGHESTMODSEQ before the STORE */
 	struct store_flag_change change;
 	/* UIDs that failed UNCHANGEDSINCE (worker; ascending). */
@@ -74,22 +73,6 @@ static void store_run(struct store_job *job, struct store *store)
 
 	if (st->count == 0)
 		return;
-	if (st->conditional && st->change.unchangedsince == 0) {
-		/* UNCHANGEDSINCE 0 fails for every message (RFC 7162 §3.1.3):
-		 * the store reads 0 as "no condition". */
-		struct store_changes now;
-
-		job->result = store_messages_get(store, st->name, st->uidvalidity, st->uids,
-						 st->count, &now);
-		if (job->result == STORE_OK) {
-			st->modified = xmalloc((now.changed_count + 1) * sizeof(uint32_t));
-			for (uint32_t i = 0; i < now.changed_count; i++)
-				st->modified[st->modified_count++] = now.changed[i].uid;
-			store_changes_free(&now);
-		}
-		store_unsilence(job);
-		return;
-	}
 	job->result = store_messages_set_flags(store, st->name, st->uidvalidity, st->uids,
 					       st->count, &st->change, &st->modified,
 					       &st->modified_count);
@@ -293,7 +276,7 @@ enum cmd_step cmd_store(struct imap_cmd *cmd)
 	st->change.keywords = flags.keywords;
 	st->change.keyword_count = flags.keyword_count;
 	st->change.unchangedsince = unchangedsince;
-	st->conditional = conditional;
+	st->change.conditional = conditional;
 	st->silent = silent;
 	if (conditional)
 		imap_session_enable_condstore(s);

@@ -251,14 +251,16 @@ enum store_flag_op { STORE_FLAGS_SET, STORE_FLAGS_ADD, STORE_FLAGS_REMOVE };
 /* STORE (RFC 9051 §6.4.6, RFC 7162 UNCHANGEDSINCE): applies the op to each
  * listed UID that still exists. Keywords are names (created in the mailbox's
  * keyword list as needed: STORE_LIMIT past STORE_KEYWORDS_PER_MAILBOX).
- * unchangedsince = 0 means no condition; otherwise messages whose modseq is
- * above it are left alone and their UIDs reported in *modified_r.
+ * With conditional, messages whose modseq is above unchangedsince are left
+ * alone and their UIDs reported in *modified_r (unchangedsince 0 leaves
+ * every message alone, RFC 7162 §3.1.3).
  * Only messages whose flags actually change get a new modseq. */
 struct store_flag_change {
 	enum store_flag_op op;
 	uint32_t flags;
 	const char *const *keywords;
 	unsigned int keyword_count;
+	bool conditional;          /* UNCHANGEDSINCE given */
 	uint64_t unchangedsince;
 };
 

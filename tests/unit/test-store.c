@@ -1178,13 +1178,21 @@ static void test_flags_modseq(struct store *st)
 
 	/* UNCHANGEDSINCE (RFC 7162 §3.1.3). */
 	struct store_flag_change cond = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_FLAGGED,
-					  .unchangedsince = m0 + 1 };
+					  .conditional = true, .unchangedsince = m0 + 1 };
 	uint32_t dup[4] = { 3, 1, 3, 2 };
 
 	CHECK_INT(store_messages_set_flags(st, "Flags", v, dup, 4, &cond, &mod, &nmod), STORE_OK);
 	CHECK_INT(nmod, 1);
 	if (nmod == 1)
 		CHECK_INT(mod[0], 3);
+	free(mod);
+	CHECK_INT(status(st, "Flags").highestmodseq, m0 + 3);
+	/* UNCHANGEDSINCE 0 leaves every message alone; nothing moves. */
+	cond.unchangedsince = 0;
+	CHECK_INT(store_messages_set_flags(st, "Flags", v, dup, 4, &cond, &mod, &nmod), STORE_OK);
+	CHECK_INT(nmod, 3);
+	if (nmod == 3)
+		CHECK(mod[0] == 1 && mod[1] == 2 && mod[2] == 3);
 	free(mod);
 	CHECK_INT(status(st, "Flags").highestmodseq, m0 + 3);
 

@@ -50,22 +50,14 @@ struct indexer {
 
 static enum store_result ix_fail(struct indexer *ix, int rc, const char *what)
 {
+	enum store_result r;
+
 	if ((rc & 0xff) == SQLITE_INTERRUPT)
 		return STORE_BUSY;   /* stopped on purpose (store_index_text()) */
+	r = sq_map_db(ix->db, rc);
 	log_error("store %s: indexer: %s: %s", ix->user, what,
 		  ix->db != NULL ? sqlite3_errmsg(ix->db) : sqlite3_errstr(rc));
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return STORE_BUSY;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		return STORE_CORRUPT;
-	case SQLITE_FULL:
-		return STORE_NO_SPACE;
-	default:
-		return STORE_ERROR;
-	}
+	return r == STORE_OK ? STORE_ERROR : r;
 }
 
 static enum store_result ix_exec(struct indexer *ix, const char *sql)
@@ -124,7 +116,7 @@ static enum store_result ix_open(struct indexer *ix, const char *data_dir, const
 	int rc;
 
 	ix->user = user;
-	if (n < 0 || (size_t)n >= sizeof(dir) || strchr(user, '/') != NULL || user[0] == '.')
+	if (n < 0 || (size_t)n >= sizeof(dir) || !sq_user_ok(user))
 		return STORE_INVALID;
 	snprintf(path, sizeof(path), "%s/store.db", dir);
 	/* No SQLITE_OPEN_CREATE: only a store that exists has text to index. */

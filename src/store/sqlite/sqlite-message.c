@@ -474,7 +474,7 @@ static enum store_result sq_set_flags(struct store *st, struct sq_mailbox *mb,
 		old_modseq = (uint64_t)sqlite3_column_int64(s, 2);
 		sqlite3_reset(s);
 		/* RFC 7162 §3.1.3: changed since the client looked: leave it. */
-		if (c->unchangedsince != 0 && old_modseq > c->unchangedsince) {
+		if (c->conditional && old_modseq > c->unchangedsince) {
 			sq_uid_push(modified, uids[i]);
 			continue;
 		}

@@ -178,6 +178,12 @@ struct sq_mailbox {
 	bool changed;              /* a message changed: highestmodseq moves on save */
 };
 
+/* An SQLite result code as a store result (db, may be NULL, tells a full
+ * disk from other I/O errors). */
+enum store_result sq_map_db(sqlite3 *db, int rc);
+/* A user name usable as a directory name under DATA/users. */
+bool sq_user_ok(const char *user);
+
 /* The statement, reset and ready for binding. */
 sqlite3_stmt *sq_stmt(struct store *st, enum sq_stmt id);
 /* Logs the failure of `what` and maps an SQLite code to a result. */

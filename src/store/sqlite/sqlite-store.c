@@ -164,7 +164,7 @@ static const char *const sq_sql[SQ_STMT_COUNT] = {
 
 /* ---- errors and statements ---- */
 
-static enum store_result sq_map(struct store *st, int rc)
+enum store_result sq_map_db(sqlite3 *db, int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_OK:
@@ -180,7 +180,7 @@ static enum store_result sq_map(struct store *st, int rc)
 	case SQLITE_NOTADB:
 		return STORE_CORRUPT;
 	case SQLITE_IOERR: {
-		int e = st->db != NULL ? sqlite3_system_errno(st->db) : 0;
+		int e = db != NULL ? sqlite3_system_errno(db) : 0;
 
 		return e == ENOSPC || e == EDQUOT ? STORE_NO_SPACE : STORE_ERROR;
 	}
@@ -191,7 +191,7 @@ static enum store_result sq_map(struct store *st, int rc)
 
 enum store_result sq_fail(struct store *st, int rc, const char *what)
 {
-	enum store_result r = sq_map(st, rc);
+	enum store_result r = sq_map_db(st->db, rc);
 
 	if (r == STORE_OK)
 		r = STORE_ERROR;
@@ -488,7 +488,7 @@ enum store_result sq_random_id(char *out, size_t size, char prefix)
 
 /* ---- open and close ---- */
 
-static bool sq_user_ok(const char *user)
+bool sq_user_ok(const char *user)
 {
 	size_t len;
 
@@ -859,7 +859,9 @@ void store_close(struct store **storep)
 	free(st);
 }
 
-bool store_notify_path(const char *data_dir, const char *user, char *out, size_t size)
+/* Opens (creating) users/USER/notify with flags and closes it again. */
+static bool sq_notify_open(const char *data_dir, const char *user, int flags, char *out,
+			   size_t size)
 {
 	int n, fd;
 
@@ -868,27 +870,26 @@ bool store_notify_path(const char *data_dir, const char *user, char *out, size_t
 	n = snprintf(out, size, "%s/users/%s/notify", data_dir, user);
 	if (n < 0 || (size_t)n >= size)
 		return false;
-	/* Read-only: closing it must not be the very event watchers wait for
-	 * (every session entering IDLE would wake all the others). */
-	fd = open(out, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+	fd = open(out, flags | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd < 0)
 		return false;
 	close(fd);
 	return true;
 }
 
+bool store_notify_path(const char *data_dir, const char *user, char *out, size_t size)
+{
+	/* Read-only: closing it must not be the very event watchers wait for
+	 * (every session entering IDLE would wake all the others). */
+	return sq_notify_open(data_dir, user, O_RDONLY, out, size);
+}
+
 void store_notify_touch(const char *data_dir, const char *user)
 {
 	char path[SQ_PATH_MAX];
-	int n = snprintf(path, sizeof(path), "%s/users/%s/notify", data_dir, user);
-	int fd = -1;
 
 	/* Opening for writing and closing is the event (IN_CLOSE_WRITE). */
-	if (sq_user_ok(user) && n > 0 && (size_t)n < sizeof(path))
-		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
-	if (fd >= 0)
-		close(fd);
-	else
+	if (!sq_notify_open(data_dir, user, O_WRONLY, path, sizeof(path)))
 		log_warn("store %s: cannot touch %s/users/%s/notify: running servers learn of "
 			 "the change at their sessions' next command", user, data_dir, user);
 }

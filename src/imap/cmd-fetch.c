@@ -610,7 +610,11 @@ static bool fetch_final_done(struct store_job *job)
 		imap_cmd_reply(cmd, "NO", "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding");
 	else if (st->failed_parse)
 		imap_cmd_reply(cmd, "NO", "[PARSE] Invalid data in MIME part");
-	else if (st->missing)
+	else if (st->missing && !st->uid_mode)
+		/* FETCH by number may not announce the expunge (RFC 9051
+		 * §7.5.1), so it says a message it named is gone. A UID FETCH
+		 * ignores UIDs that no longer exist (§6.4.9); the expunge is
+		 * announced at the next command that may. */
 		imap_cmd_reply(cmd, "NO", "[EXPUNGEISSUED] Some of the requested messages "
 			       "no longer exist");
 	else

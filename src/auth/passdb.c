@@ -20,6 +20,7 @@
 #include <openssl/sha.h>
 #include <sqlite3.h>
 
+#include "auth/auth-cache.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 
@@ -41,6 +42,7 @@ struct passdb {
 	/* A yescrypt hash of a random password with the default cost: unknown
 	 * users are checked against it so they take as long as known ones. */
 	char dummy_hash[CRYPT_OUTPUT_SIZE];
+	struct auth_cache *cache;   /* verified passwords; NULL when off */
 };
 
 static const char passdb_schema[] =
@@ -311,6 +313,7 @@ void passdb_close(struct passdb **dbp)
 	if (db == NULL)
 		return;
 	*dbp = NULL;
+	auth_cache_destroy(&db->cache);
 	sqlite3_close_v2(db->db);
 	pthread_mutex_destroy(&db->lock);
 	OPENSSL_cleanse(db, sizeof(*db));
@@ -371,6 +374,7 @@ enum passdb_result passdb_user_add(struct passdb *db, const char *name, const ch
 enum passdb_result passdb_user_set_password(struct passdb *db, const char *name,
 					    const char *password)
 {
+	auth_cache_forget(db->cache, name);
 	return passdb_write_user(db, name, password, false);
 }
 
@@ -381,6 +385,7 @@ enum passdb_result passdb_user_delete(struct passdb *db, const char *name)
 
 	if (!passdb_valid_username(name))
 		return PASSDB_BAD_NAME;
+	auth_cache_forget(db->cache, name);
 	pthread_mutex_lock(&db->lock);
 	st = passdb_prepare(db, "DELETE FROM users WHERE name = ?1");
 	if (st != NULL) {
@@ -469,6 +474,12 @@ static enum passdb_result passdb_get_hash(struct passdb *db, const char *name,
 	return ret;
 }
 
+void passdb_set_cache(struct passdb *db, unsigned int slots, unsigned int ttl_s)
+{
+	auth_cache_destroy(&db->cache);
+	db->cache = auth_cache_create(slots, ttl_s);
+}
+
 enum passdb_result passdb_verify_plain(struct passdb *db, const char *name,
 				       const char *password)
 {
@@ -484,6 +495,8 @@ enum passdb_result passdb_verify_plain(struct passdb *db, const char *name,
 		return ret;
 	if (ret == PASSDB_NO_USER)
 		memcpy(stored, db->dummy_hash, sizeof(stored));
+	else if (auth_cache_hit(db->cache, name, stored, password))
+		return PASSDB_OK;
 	if (!passdb_crypt(password, stored, computed)) {
 		log_error("passdb: crypt_r failed while verifying");
 		return PASSDB_ERROR;
@@ -494,6 +507,8 @@ enum passdb_result passdb_verify_plain(struct passdb *db, const char *name,
 	OPENSSL_cleanse(computed, sizeof(computed));
 	if (ret == PASSDB_NO_USER)
 		return PASSDB_NO_USER;
+	if (same)
+		auth_cache_put(db->cache, name, stored, password);
 	return same ? PASSDB_OK : PASSDB_BAD_PASSWORD;
 }
 

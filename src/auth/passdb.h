@@ -58,6 +58,9 @@ enum passdb_result passdb_user_list(struct passdb *db,
 
 /* Slow (yescrypt). For an unknown user it still spends the same time on a
  * dummy hash so the answer's timing does not reveal which names exist. */
+/* Keep verified passwords in an auth_cache (auth/auth-cache.h) of slots
+ * entries for ttl_s seconds; 0 for either turns it off (the default). */
+void passdb_set_cache(struct passdb *db, unsigned int slots, unsigned int ttl_s);
 enum passdb_result passdb_verify_plain(struct passdb *db, const char *name,
 				       const char *password);
 /* For SCRAM. For an unknown user returns PASSDB_NO_USER but fills *creds_r

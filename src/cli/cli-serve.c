@@ -186,6 +186,7 @@ int cli_serve_main(int argc, char **argv)
 		config_free(&cfg);
 		return serve_fail(err);
 	}
+	passdb_set_cache(server.passdb, cfg.auth_cache_size, cfg.auth_cache_ttl_s);
 	if ((cfg.imap_listen != NULL &&
 	     listener_open("imap", cfg.imap_listen, false, &listeners[0], err, sizeof(err)) < 0) ||
 	    (cfg.imaps_listen != NULL &&

@@ -28,6 +28,8 @@ struct petrel_config {
 	unsigned int auth_failure_delay_ms;
 	unsigned int auth_free_failures;
 	unsigned int auth_max_delay_ms;
+	unsigned int auth_cache_ttl_s;         /* verified-password cache; 0 = off */
+	unsigned int auth_cache_size;
 	unsigned int auth_test_delay_ms;       /* testing only */
 	bool treat_loopback_as_insecure;       /* testing only */
 	char *log_level;

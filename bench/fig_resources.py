@@ -41,7 +41,7 @@ def after_load(ctx):
     msg_bytes = ctx.load_stats["bytes"]
     return [
         Figure("resources.rss_after_load", "server RSS after the load", mem["rss"] / MiB, "MiB",
-               None, [], {"hwm_mib": mem["hwm"] / MiB}),
+               None, [], {"hwm_mib": mem["hwm"] / MiB if mem["hwm"] else None}),
         Figure("resources.disk", "data dir on disk after the load",
                disk["allocated"] / MiB, "MiB", None, [],
                {"apparent_mib": disk["apparent"] / MiB, "messages": n,
@@ -60,4 +60,4 @@ def at_end(ctx):
     finally:
         c.logout()
     return [Figure("resources.rss_selected", "server RSS, big mailbox selected (at the end)",
-                   mem["rss"] / MiB, "MiB", None, [], {"hwm_mib": mem["hwm"] / MiB})]
+                   mem["rss"] / MiB, "MiB", None, [], {"hwm_mib": mem["hwm"] / MiB if mem["hwm"] else None})]

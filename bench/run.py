@@ -24,6 +24,7 @@ import fig_append
 import fig_idle
 import fig_index
 import fig_mailbox
+import fig_mix
 import fig_read
 import fig_resources
 import fig_store
@@ -32,7 +33,7 @@ from figures import fmt, target_text
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-HARD_LIMIT_S = 900       # SIGALRM: the run can never hang; the server is stopped
+HARD_LIMIT_S = 2700      # SIGALRM: the run can never hang; the servers are stopped
 
 # name, function(ctx) -> [Figure], needs the load to have succeeded
 STEPS = [
@@ -45,13 +46,16 @@ STEPS = [
     ("store", fig_store.run, True),
     ("read", fig_read.run, True),
     ("resources-end", fig_resources.at_end, True),
-    # Last: 20,000 sessions leave the allocator's memory behind them.
+    # After the others: 20,000 sessions leave the allocator's memory behind
+    # them (and before the mix, whose sessions would leave memory the idle
+    # step's sessions reuse, hiding their cost).
     ("idle", fig_idle.run, True),
+    ("mix", fig_mix.run, True),
 ]
 
 MODES = {
     #                  full      quick
-    "messages":      (100_000, 10_000),
+    "messages":      (100_000, 5_000),
     "load_chunks":   (10, 5),
     "seq_reps":      (5, 3),
     "seq_count":     (1000, 300),
@@ -66,8 +70,13 @@ MODES = {
     "read_reps":     (5, 3),
     "search_reps":   (11, 7),
     "big_reps":      (7, 5),
-    "idle_sessions": (10_000, 1_000),
-    "idle_users":    (100, 10),
+    "idle_sessions": (10_000, 500),
+    "idle_users":    (100, 5),
+    "mix_users":     (10, 5),
+    "mix_mailbox":   (2000, 500),
+    "mix_levels":    ((1, 10, 100), (1, 10, 100)),
+    "mix_seconds":   (15, 4),
+    "mix_reps":      (3, 1),
 }
 
 
@@ -161,7 +170,8 @@ def run_target(target, args):
     return result
 
 
-GROUP_ORDER = ("append", "rtt", "mailbox", "store", "read", "resources")
+GROUP_ORDER = ("append", "rtt", "mailbox", "store", "read", "resources", "idle", "mix")
+HIGHER_IS_BETTER = ("msg/s", "ops/s", "MB/s")
 
 
 def _group(figure):
@@ -169,33 +179,100 @@ def _group(figure):
     return GROUP_ORDER.index(prefix) if prefix in GROUP_ORDER else len(GROUP_ORDER)
 
 
+def _is_mix_family(fid):
+    parts = fid.split(".")
+    return parts[0] == "mix" and len(parts) == 3 and parts[2] in fig_mix.FAMILIES
+
+
+def _ratio(a, b):
+    if a is None or b is None or not b:
+        return "-"
+    r = a / b
+    return "%.2f" % r if r < 10 else "%.1f" % r
+
+
+def _table(head, rows, right):
+    widths = [max(len(x[i]) for x in rows + [head]) for i in range(len(head))]
+    out = []
+    for cols in [head, tuple("-" * w for w in widths)] + rows:
+        out.append("  ".join(c.rjust(w) if i in right else c.ljust(w)
+                             for i, (c, w) in enumerate(zip(cols, widths))).rstrip())
+    return "\n".join(out)
+
+
 def print_table(results, mode, sizes):
-    rows = []
+    """One row per figure, a column per server, the petrel/Dovecot ratio;
+    then the mix per family (ops/s, p50, p99 for each server)."""
+    servers = [r["server"] for r in results]
+    by_server = dict((r["server"], dict((f["id"], f) for f in r["figures"])) for r in results)
+    order = []
     for r in results:
         for f in sorted(r["figures"], key=_group):
-            rows.append((r["server"], f["label"], fmt(f["value"], f["unit"]) + " " + f["unit"],
-                         target_text(f["target"], f["unit"]), f["verdict"]))
-    head = ("server", "figure", "value", "target", "")
-    widths = [max(len(x[i]) for x in rows + [head]) for i in range(5)]
-    line = lambda cols: "  ".join(c.ljust(w) if i in (0, 1, 3) else c.rjust(w) if i == 2 else c
-                                  for i, (c, w) in enumerate(zip(cols, widths))).rstrip()
+            if f["id"] not in order and not _is_mix_family(f["id"]):
+                order.append(f["id"])
+    order.sort(key=lambda fid: GROUP_ORDER.index(fid.split(".")[0])
+               if fid.split(".")[0] in GROUP_ORDER else len(GROUP_ORDER))
+    both = "petrel" in by_server and "dovecot" in by_server
+    head = ("figure",) + tuple(servers) + (("petrel/dovecot",) if both else ()) + ("target", "")
+    rows = []
+    verdicts = {}
+    for fid in order:
+        figs = [by_server[s].get(fid) for s in servers]
+        first = next(f for f in figs if f is not None)
+        unit = first["unit"]
+        cells = [fmt(f["value"], unit) + " " + unit if f else "-" for f in figs]
+        row = [first["label"]] + cells
+        if both:
+            p, d = by_server["petrel"].get(fid), by_server["dovecot"].get(fid)
+            row.append(_ratio(p and p["value"], d and d["value"]))
+        pf = by_server.get("petrel", {}).get(fid) or first
+        row += [target_text(pf["target"], unit), pf["verdict"] if pf["target"] else ""]
+        verdicts[pf["verdict"]] = verdicts.get(pf["verdict"], 0) + 1
+        rows.append(tuple(row))
     print("petrel bench (%s mode: %s messages in INBOX, STORE on %s UIDs)"
           % (mode, "{:,}".format(sizes["messages"]), "{:,}".format(sizes["store_count"])))
     print("corpus: %s" % ", ".join(sorted(set(r.get("corpus", "?") for r in results))))
+    for r in results:
+        print("%s: %s" % (r["server"], r.get("version", "?")))
     if mode == "quick":
         print("quick mode: the targets are for 100,000 messages and 10,000 UIDs")
-    print(line(head))
-    print(line(tuple("-" * w for w in widths)))
-    for row in rows:
-        print(line(row))
+    ncols = len(head)
+    print(_table(head, rows, right=set(range(1, ncols - 2))))
+    if both:
+        print("petrel/dovecot: petrel's figure over Dovecot's; for rates (msg/s, ops/s,"
+              " MB/s) above 1 favours petrel, for times, memory and CPU below 1 does")
+    mix_rows = []
+    levels = sorted(set(int(fid.split(".")[1][1:]) for s in servers for fid in by_server[s]
+                        if _is_mix_family(fid)))
+    for n in levels:
+        for fam in fig_mix.FAMILIES:
+            fid = "mix.c%d.%s" % (n, fam)
+            row = [str(n), fam]
+            vals = {}
+            for s in servers:
+                f = by_server[s].get(fid)
+                d = f["detail"] if f else {}
+                vals[s] = (d.get("ops_per_s"), f["value"] if f else None, d.get("p99_ms"))
+                row += [fmt(vals[s][0], "ops/s"), fmt(vals[s][1], "ms"), fmt(vals[s][2], "ms")]
+            if both:
+                row += [_ratio(vals["petrel"][0], vals["dovecot"][0]),
+                        _ratio(vals["petrel"][2], vals["dovecot"][2])]
+            mix_rows.append(tuple(row))
+    if mix_rows:
+        mhead = ["clients", "family"]
+        for s in servers:
+            mhead += ["%s ops/s" % s, "p50 ms", "p99 ms"]
+        if both:
+            mhead += ["ops/s ratio", "p99 ratio"]
+        print()
+        print("mix: each client repeats whole sessions (bench/fig_mix.py); ops/s per family,"
+              " p50/p99 latency")
+        print(_table(tuple(mhead), mix_rows, right=set(range(2, len(mhead)))))
     for r in results:
         for e in r["errors"]:
             print("ERROR %s: %s" % (r["server"], e))
-    counts = {}
-    for row in rows:
-        counts[row[4]] = counts.get(row[4], 0) + 1
-    print("%d PASS, %d MISS, %d reported only" % (counts.get("PASS", 0), counts.get("MISS", 0),
-                                                   counts.get("INFO", 0)))
+    print("petrel: %d PASS, %d MISS (targets are petrel's; Dovecot's figures are for comparison)"
+          % (verdicts.get("PASS", 0), verdicts.get("MISS", 0)))
     ncpu = os.cpu_count() or 1
     for r in results:
         busy = max(r["loadavg_start"][0], r["loadavg_end"][0])
@@ -214,6 +291,8 @@ def main():
                    help="run only these steps (fsync, the load and the index wait always run)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--server", action="append", choices=["petrel", "dovecot"],
+                   help="measure only this server (default: both, side by side)")
     p.add_argument("--synthetic", action="store_true",
                    help="the generated corpus (bench/corpus.py) instead of jwz's real messages")
     args = p.parse_args()
@@ -235,7 +314,19 @@ def main():
            "host": host_info(), "sizes": {k: (v[1] if args.quick else v[0]) for k, v in MODES.items()},
            "results": []}
     t0 = time.perf_counter()
-    for target in (targets.PetrelTarget(args.petrel),):
+    servers = args.server or ["petrel", "dovecot"]
+    chosen = []
+    if "petrel" in servers:
+        chosen.append(targets.PetrelTarget(args.petrel))
+    if "dovecot" in servers:
+        chosen.append(targets.DovecotTarget(args.petrel))
+    for target in chosen:
+        if isinstance(target, targets.DovecotTarget):
+            ok, why = targets.dovecot_server.available()
+            if not ok:
+                print("SKIP dovecot: %s (scripts/install-deps --bench installs it)" % why)
+                doc["skipped"] = {"dovecot": why}
+                continue
         doc["results"].append(run_target(target, args))
     signal.alarm(0)
     doc["wall_s"] = round(time.perf_counter() - t0, 1)

@@ -3,18 +3,26 @@ with one user and an empty temporary data directory, and tells the figure
 modules what they need besides IMAP: the process id (for CPU time and RSS
 from /proc) and the data directory (for disk use).
 
-Only PetrelTarget exists now. A DovecotTarget (the later side-by-side
-comparison) implements the same attributes and methods; the figure modules
-use nothing else.
+PetrelTarget runs build/petrel; DovecotTarget runs Debian's dovecot-imapd
+(Maildir, its default process model: a login process and an imap process
+per session) on the same users with the same password hashes: both verify
+the very yescrypt string petrel's `user add` made, so a LOGIN costs both
+the same hashing. The figure modules use only the attributes and methods
+of Target.
 """
 
 import os
+import sqlite3
+import subprocess
 import sys
+import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
 
+import dovecot_server  # noqa: E402
 import petrel_server  # noqa: E402  (the test suite's throw-away server)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -27,6 +35,31 @@ class Target:
 
     name = "?"
     host = "127.0.0.1"
+    # How the idle step logs its many sessions in: "scram" (the client's
+    # PBKDF2 cached, so opening 10,000 sessions is not a benchmark of
+    # password hashing) or "login" (a cheap scheme for that step's users).
+    idle_login = "scram"
+
+    def pids(self):
+        """Every process of the server (petrel: one)."""
+        return [self.pid]
+
+    def pss(self):
+        """Proportional set size of all the server's processes, bytes: a
+        process's private pages plus its share of pages it shares (the
+        measure of many forked processes, and for one process about its
+        RSS less the shared libraries' shares)."""
+        total = 0
+        for pid in self.pids():
+            try:
+                with open("/proc/%d/smaps_rollup" % pid) as f:
+                    for line in f:
+                        if line.startswith("Pss:"):
+                            total += int(line.split()[1]) * 1024
+                            break
+            except OSError:
+                pass            # a process that ended meanwhile
+        return total
 
     # -- /proc figures, common to every server process ---------------------
     def cpu_seconds(self):
@@ -67,6 +100,185 @@ class Target:
         return {"allocated": total, "apparent": apparent, "files": files}
 
 
+def _session_pids(sid):
+    """Processes whose session id is sid (a server started in a session of
+    its own: every process it forks)."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:          # field 6: session
+            out.append(int(name))
+    return out
+
+
+def _proc_cpu(pid, children=False):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    if children:                               # cutime + cstime: reaped children
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks
+
+
+def petrel_hashes(binary, users):
+    """{name: yescrypt hash} as `petrel user add` stores them (made in a
+    scratch data directory, then read from its users.db)."""
+    scratch = tempfile.mkdtemp(prefix="petrel-bench-hash-")
+    try:
+        for name, password in users.items():
+            subprocess.run([binary, "user", "add", name, "--data", scratch], check=True,
+                           input=(password + "\n").encode(), stdout=subprocess.DEVNULL,
+                           timeout=30)
+        db = sqlite3.connect(os.path.join(scratch, "users.db"))
+        try:
+            return dict(db.execute("SELECT name, hash FROM users"))
+        finally:
+            db.close()
+    finally:
+        subprocess.run(["rm", "-rf", scratch], timeout=30)
+
+
+class DovecotTarget(Target):
+    """Debian's Dovecot 2.3 on loopback (tests/lib/dovecot_server.py), one
+    instance of its own: Maildir, fsync as shipped (mail_fsync =
+    optimized), no full-text search plugin (none is configured by
+    default), the default process model with its limits raised for
+    thousands of sessions, and implicit TLS with the petrel test
+    certificate."""
+
+    name = "dovecot"
+    idle_login = "login"
+    # One process per session (two over TLS): 10,000 idle sessions would
+    # take 10-20 thousand processes. Memory per session is per process and
+    # grows linearly, so the idle step opens fewer (bench/README.md).
+    idle_sessions_max = 1000
+
+    # Each imap process watches its mailbox with an inotify instance of its
+    # own, all as the same user (nobody), and Linux allows 128 instances
+    # per user by default; past that Dovecot falls back to looking every
+    # mailbox_idle_check_interval (30 s). Sites with many sessions raise
+    # the limit, so the benchmark does too, for its run, and puts it back.
+    INOTIFY_PATH = "/proc/sys/fs/inotify/max_user_instances"
+    INOTIFY_WANT = 8192
+
+    def __init__(self, petrel_binary):
+        self.petrel_binary = os.path.abspath(petrel_binary)
+        self.user = "bench"
+        self.password = "bench-secret-1"
+        self.server = None
+        self.inotify_was = None
+
+    def _raise_inotify(self):
+        try:
+            with open(self.INOTIFY_PATH) as f:
+                was = int(f.read())
+            if was < self.INOTIFY_WANT:
+                with open(self.INOTIFY_PATH, "w") as f:
+                    f.write(str(self.INOTIFY_WANT))
+                self.inotify_was = was
+        except (OSError, ValueError):
+            pass        # not root: Dovecot's IDLE then polls past 128 sessions
+
+    def _restore_inotify(self):
+        if self.inotify_was is not None:
+            try:
+                with open(self.INOTIFY_PATH, "w") as f:
+                    f.write(str(self.inotify_was))
+            except OSError:
+                pass
+            self.inotify_was = None
+
+    def start(self):
+        ok, why = dovecot_server.available()
+        if not ok:
+            raise RuntimeError(why)
+        self._raise_inotify()
+        cert, key = petrel_server.test_cert()
+        hashes = petrel_hashes(self.petrel_binary, {self.user: self.password})
+        self.server = dovecot_server.DovecotServer(
+            users={self.user: "{CRYPT}" + hashes[self.user]}, name="bench", tls=(cert, key),
+            settings={
+                "mail_fsync": "optimized",            # Dovecot's default
+                "mail_max_userip_connections": "30000",
+                "default_process_limit": "25000",
+                "default_client_limit": "30000",
+                "default_vsz_limit": "1G",
+                # petrel remembers verified passwords (auth_cache_ttl); so
+                # does Dovecot here, with the same lifetime.
+                "auth_cache_size": "10M",
+                "auth_cache_ttl": "30 mins",
+            })
+        self.server.start()
+        self.port = self.server.imap_port
+        self.tls_port = self.server.imaps_port
+        self.cert = cert
+        self.pid = self.server.master_pid() or self.server.proc.pid
+        self.data_dir = self.server.home_root
+        self.scratch_dir = self.server.dir
+        return self
+
+    def pids(self):
+        return _session_pids(self.server.proc.pid)
+
+    def cpu_seconds(self):
+        """All processes: the master with its reaped children (login and
+        imap processes that ended) plus those alive now."""
+        ticks = 0
+        for pid in self.pids():
+            try:
+                ticks += _proc_cpu(pid, children=(pid == self.pid))
+            except OSError:
+                pass
+        return ticks / CLK_TCK
+
+    def memory(self):
+        return {"rss": self.pss(), "hwm": None}
+
+    def add_users(self, users, hashed=False):
+        """users: name -> password. hashed: stored as the yescrypt hash
+        petrel would store (the mix step, whose clients LOGIN, so both
+        servers hash the same). Otherwise a cheap scheme ({PLAIN}): the
+        idle step's users log in with LOGIN, as petrel's idle step uses
+        SCRAM with the client's PBKDF2 cached."""
+        if hashed:
+            users = dict((name, "{CRYPT}" + h) for name, h in
+                         petrel_hashes(self.petrel_binary, users).items())
+        for name, password in users.items():
+            self.server.users[name] = password
+        self.server.add_user(*next(iter(users.items())))
+        # Dovecot looks at its passwd-file's stamp at most once a second:
+        # a login in the same second as the change can still miss it.
+        time.sleep(1.1)
+
+    def version(self):
+        ok, out = dovecot_server.available()
+        return out if ok else "?"
+
+    def stderr_tail(self, lines=5):
+        return self.server.log_tail(lines) if self.server else ""
+
+    def alive(self):
+        return self.server is not None and self.server.proc is not None \
+            and self.server.proc.poll() is None
+
+    def stop(self):
+        problems = []
+        if self.server is not None:
+            try:
+                problems = self.server.stop()
+            finally:
+                self.server.cleanup()
+                self.server = None
+        self._restore_inotify()
+        return problems
+
+
 class PetrelTarget(Target):
     name = "petrel"
 
@@ -93,8 +305,10 @@ class PetrelTarget(Target):
         self.scratch_dir = self.server.dir     # same file system, not the data
         return self
 
-    def add_user(self, name, password):
-        self.server.user("add", name, password)
+    def add_users(self, users, hashed=True):
+        """petrel always stores a yescrypt hash (and SCRAM keys)."""
+        for name, password in users.items():
+            self.server.user("add", name, password)
 
     def version(self):
         import subprocess

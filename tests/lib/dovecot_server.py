@@ -78,9 +78,17 @@ class DovecotServer:
     and no daemon outlives the test). start() raises ServerError with the log
     tail when it cannot start; stop() returns a list of problems."""
 
-    def __init__(self, users=None, settings=None, name="diff"):
+    def __init__(self, users=None, settings=None, name="diff", tls=None, extra=None):
+        """users: name -> password, or a "{SCHEME}..." hash as Dovecot's
+        passwd-file takes it (e.g. "{CRYPT}$y$..."). settings: top-level
+        key = value lines over the defaults below. tls: (cert, key) paths
+        to also listen with implicit TLS on imaps_port. extra: more
+        configuration lines (service blocks)."""
         self.users = dict(users or DEFAULT_USERS)
         self.settings = dict(settings or {})
+        self.tls = tls
+        self.extra = list(extra or [])
+        self.imaps_port = None
         self.dir = tempfile.mkdtemp(prefix="petrel-dovecot-")
         # The dovecot user (auth, config readers) and nobody (mail processes)
         # must reach the configuration and the homes.
@@ -104,18 +112,8 @@ class DovecotServer:
         for d in (self.conf_dir, self.state_dir, self.home_root):
             os.makedirs(d, exist_ok=True)
             os.chmod(d, 0o755)
-        for user in self.users:
-            home = os.path.join(self.home_root, user)
-            os.makedirs(home, exist_ok=True)
-            os.chown(home, nobody.pw_uid, nobody.pw_gid)
-            os.chmod(home, 0o700)
+        self._write_passwd()
         passwd = os.path.join(self.conf_dir, "passwd")
-        with open(passwd, "w") as f:
-            for user, password in self.users.items():
-                if ":" in user or ":" in password or "\n" in user + password:
-                    raise ServerError("user or password not storable in a passwd-file: %r" % user)
-                f.write("%s:{PLAIN}%s::::::\n" % (user, password))
-        os.chmod(passwd, 0o644)   # test passwords only; read by auth as user dovecot
         settings = {
             "protocols": "imap",
             "listen": "127.0.0.1",
@@ -126,7 +124,7 @@ class DovecotServer:
             # they inherit, and a pipe would keep our reader waiting.
             "log_path": self.log_path,
             "info_log_path": self.log_path,
-            "ssl": "no",
+            "ssl": "yes" if self.tls else "no",
             "disable_plaintext_auth": "no",
             "auth_mechanisms": "plain login",
             "mail_location": "maildir:~/Maildir",
@@ -141,6 +139,9 @@ class DovecotServer:
             "auth_failure_delay": "0",
             "mail_max_userip_connections": "100",
         }
+        if self.tls:
+            settings["ssl_cert"] = "<" + self.tls[0]
+            settings["ssl_key"] = "<" + self.tls[1]
         settings.update(self.settings)
         lines = ["# written by tests/lib/dovecot_server.py"]
         lines += ["%s = %s" % kv for kv in settings.items()]
@@ -151,7 +152,9 @@ class DovecotServer:
             "    port = %d" % port,
             "  }",
             "  inet_listener imaps {",
-            "    port = 0",
+            "    address = 127.0.0.1",
+            "    port = %d" % (self.imaps_port or 0),
+        ] + (["    ssl = yes"] if self.tls else []) + [
             "  }",
             "}",
             "service pop3-login {",
@@ -167,11 +170,34 @@ class DovecotServer:
             "  driver = static",
             "  args = uid=nobody gid=%s home=%s/%%u" % (mail_group, self.home_root),
             "}",
-            "",
         ]
+        lines += self.extra + [""]
         with open(self.conf_path, "w") as f:
             f.write("\n".join(lines))
         os.chmod(self.conf_path, 0o644)
+
+    def _write_passwd(self):
+        """Homes of every user and the passwd-file, replaced by rename
+        (Dovecot rereads a passwd-file whose mtime changed)."""
+        nobody = pwd.getpwnam("nobody")
+        for user in self.users:
+            home = os.path.join(self.home_root, user)
+            os.makedirs(home, exist_ok=True)
+            os.chown(home, nobody.pw_uid, nobody.pw_gid)
+            os.chmod(home, 0o700)
+        passwd = os.path.join(self.conf_dir, "passwd")
+        with open(passwd + ".tmp", "w") as f:
+            for user, password in self.users.items():
+                if ":" in user or ":" in password or "\n" in user + password:
+                    raise ServerError("user or password not storable in a passwd-file: %r" % user)
+                secret = password if password.startswith("{") else "{PLAIN}" + password
+                f.write("%s:%s::::::\n" % (user, secret))
+        os.chmod(passwd + ".tmp", 0o644)   # test passwords only; read by auth as dovecot
+        os.replace(passwd + ".tmp", passwd)
+
+    def add_user(self, name, password):
+        self.users[name] = password
+        self._write_passwd()
 
     # -- life cycle ------------------------------------------------------------
     def start(self):
@@ -181,6 +207,8 @@ class DovecotServer:
         last = ""
         for _ in range(START_TRIES):
             port = free_port()
+            if self.tls:
+                self.imaps_port = free_port()
             self._write_config(port)
             try:
                 os.unlink(self.log_path)

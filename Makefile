@@ -41,6 +41,12 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libpetrel.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libpetrel.a $(LDLIBS)
 
+# The mixed-session load generator of the benchmark (bench/loadgen/loadgen.c):
+# libc only, not part of `all`.
+$(BUILD)/loadgen: bench/loadgen/loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $<
+
 test: all
 	scripts/install-deps --test
 	tests/run-all
@@ -69,9 +75,9 @@ run:
 # (bench/README.md): the scale figures of a 100,000-message mailbox, idle
 # sessions, and 1/10/100 clients running a mixed session; `make bench
 # QUICK=1` in under 2 minutes. Prints a table, writes build/bench/results.json.
-bench: $(BUILD)/petrel
+bench: $(BUILD)/petrel $(BUILD)/loadgen
 	scripts/install-deps --bench
-	python3 bench/run.py --petrel $(BUILD)/petrel $(if $(filter-out 0 no,$(QUICK)),--quick)
+	python3 bench/run.py --petrel $(BUILD)/petrel --loadgen $(BUILD)/loadgen $(if $(filter-out 0 no,$(QUICK)),--quick)
 
 clean:
 	rm -rf build build-asan build-fuzz

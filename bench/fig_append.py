@@ -36,11 +36,24 @@ def load(ctx):
     size = n // chunks
     rates, server_cpu, client_cpu, wall_total = [], 0.0, 0.0, 0.0
     next_index = nbytes = 0
+    # A server can cap the pipelined part (Dovecot: see targets.py); the
+    # rest is loaded with MULTIAPPEND, not timed into the APPEND figures.
+    cap = getattr(ctx.target, "pipelined_load_max", None) or n
+    bulk_wall = 0.0
     try:
         for k in range(chunks):
             count = size if k < chunks - 1 else n - next_index
             msgs = list(ctx.corpus.messages(next_index, count))   # made before timing
             nbytes += sum(len(m) for m in msgs)
+            if next_index >= cap:
+                t0 = time.perf_counter()
+                for i in range(0, count, 1000):
+                    c.multiappend("INBOX", msgs[i:i + 1000])
+                bulk_wall += time.perf_counter() - t0
+                next_index += count
+                ctx.log("  load chunk %d/%d: %d messages by MULTIAPPEND (%.0f msg/s)"
+                        % (k + 1, chunks, count, count / (time.perf_counter() - t0)))
+                continue
             done = []
             wall, scpu, ccpu = _measure(ctx, lambda: done.append(
                 c.append_pipelined("INBOX", msgs, window=ctx.window, batch=ctx.batch)))
@@ -61,12 +74,14 @@ def load(ctx):
         c.logout()
     ctx.loaded = n
     ctx.load_end = time.perf_counter()
-    ctx.load_stats = {"messages": n, "wall_s": wall_total, "server_cpu_s": server_cpu,
+    pipelined = min(n, cap)
+    ctx.load_stats = {"messages": n, "wall_s": wall_total + bulk_wall, "server_cpu_s": server_cpu,
                       "client_cpu_s": client_cpu, "bytes": nbytes}
     detail = {
         "messages": n, "message_bytes": nbytes, "chunks": chunks,
         "window": ctx.window, "batch": ctx.batch,
-        "total_wall_s": round(wall_total, 3), "overall_rate": n / wall_total,
+        "pipelined_messages": pipelined, "multiappend_wall_s": round(bulk_wall, 3),
+        "total_wall_s": round(wall_total, 3), "overall_rate": pipelined / wall_total,
         "first_chunk_rate": rates[0], "last_chunk_rate": rates[-1],
         "server_cpu_s": server_cpu, "client_cpu_s": client_cpu,
         "server_cpu_share": server_cpu / wall_total, "client_cpu_share": client_cpu / wall_total,
@@ -74,10 +89,12 @@ def load(ctx):
     return [
         Figure("append.pipelined", "APPEND pipelined (LITERAL+, %d in flight)" % ctx.window,
                median(rates), "msg/s", TARGET, rates, detail),
-        Figure("append.load_time", "load of {:,} messages (pipelined)".format(n),
-               wall_total, "s", None, [], {"rate": n / wall_total}),
-        Figure("append.cpu_per_1000", "server CPU per 1,000 APPENDs (load)",
-               server_cpu / n * 1000, "s", None, [], {"server_cpu_s": server_cpu}),
+        Figure("append.load_time", "load of {:,} messages".format(n),
+               wall_total + bulk_wall, "s", None, [],
+               {"pipelined": pipelined, "pipelined_wall_s": wall_total,
+                "multiappend_wall_s": bulk_wall}),
+        Figure("append.cpu_per_1000", "server CPU per 1,000 pipelined APPENDs (load)",
+               server_cpu / pipelined * 1000, "s", None, [], {"server_cpu_s": server_cpu}),
         Figure("append.client_cpu", "client CPU share of wall time (load)",
                100.0 * client_cpu / wall_total, "%", None, [],
                {"client_cpu_s": client_cpu,

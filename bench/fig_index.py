@@ -24,15 +24,27 @@ def _pending(path):
         db.close()
 
 
-def catch_up(ctx):
-    path = os.path.join(ctx.target.data_dir, "users", ctx.target.user, "store.db")
+def wait_caught_up(target, user):
+    """Waits (bounded) until user's indexer has less than a batch left.
+    (text waiting at the start, waiting at the end); (0, 0) for a server
+    without petrel's store."""
+    path = os.path.join(target.data_dir, "users", user, "store.db")
     if not os.path.exists(path):
-        return []
+        return 0, 0
     start = time.perf_counter()
     at_start = pending = _pending(path)
     while pending >= BATCH and time.perf_counter() - start < LIMIT_S:
         time.sleep(0.05)
         pending = _pending(path)
+    return at_start, pending
+
+
+def catch_up(ctx):
+    path = os.path.join(ctx.target.data_dir, "users", ctx.target.user, "store.db")
+    if not os.path.exists(path):
+        return []
+    start = time.perf_counter()
+    at_start, pending = wait_caught_up(ctx.target, ctx.target.user)
     waited = time.perf_counter() - start
     since_load = time.perf_counter() - ctx.load_end if ctx.load_end else waited
     ctx.log("  index: %d messages waiting after the load, under one batch %.1f s later"

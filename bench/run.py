@@ -88,7 +88,7 @@ class Context:
     """What the steps share: the target, the sizes of this mode, the
     message corpus and what earlier steps left (loaded, load_stats)."""
 
-    def __init__(self, target, quick, seed, verbose, synthetic=False):
+    def __init__(self, target, quick, seed, verbose, synthetic=False, loadgen=None):
         self.target = target
         self.quick = quick
         for key, (full, small) in MODES.items():
@@ -101,6 +101,7 @@ class Context:
         self.load_end = None
         self.load_stats = {}
         self.verbose = verbose
+        self.loadgen = loadgen
 
     def log(self, text):
         if self.verbose:
@@ -133,7 +134,7 @@ def host_info():
 
 def run_target(target, args):
     """Start target, run every step, stop it. Returns a result dict."""
-    ctx = Context(target, args.quick, args.seed, not args.quiet, args.synthetic)
+    ctx = Context(target, args.quick, args.seed, not args.quiet, args.synthetic, args.loadgen)
     result = {"server": target.name, "corpus": ctx.corpus.name, "figures": [], "errors": [],
               "loadavg_start": os.getloadavg()}
     started = time.perf_counter()
@@ -285,6 +286,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="10,000 messages, fewer repetitions")
     p.add_argument("--petrel", default=os.path.join(REPO, "build", "petrel"))
+    p.add_argument("--loadgen", default=os.path.join(REPO, "build", "loadgen"),
+                   help="the mixed-session load generator (make build/loadgen)")
     p.add_argument("--out", default=os.path.join(REPO, "build", "bench", "results.json"))
     p.add_argument("--messages", type=int, help="override the mailbox size")
     p.add_argument("--only", action="append", choices=[s[0] for s in STEPS],

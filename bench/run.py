@@ -284,7 +284,10 @@ def print_table(results, mode, sizes):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="10,000 messages, fewer repetitions")
+    p.add_argument("--quick", action="store_true", help="5,000 messages, fewer repetitions")
+    p.add_argument("--smoke", action="store_true",
+                   help="tiny sizes, to check that every step runs (tests/bench): no figure"
+                        " of a smoke run means anything")
     p.add_argument("--petrel", default=os.path.join(REPO, "build", "petrel"))
     p.add_argument("--loadgen", default=os.path.join(REPO, "build", "loadgen"),
                    help="the mixed-session load generator (make build/loadgen)")
@@ -299,6 +302,17 @@ def main():
     p.add_argument("--synthetic", action="store_true",
                    help="the generated corpus (bench/corpus.py) instead of jwz's real messages")
     args = p.parse_args()
+    if args.smoke:
+        args.quick = True
+        for key, small in (("messages", 300), ("load_chunks", 2), ("seq_reps", 1),
+                           ("seq_count", 20), ("multi_reps", 1), ("multi_count", 20),
+                           ("store_count", 100), ("select_reps", 1), ("status_reps", 1),
+                           ("store_reps", 1), ("read_reps", 1), ("search_reps", 1),
+                           ("big_reps", 1), ("noop_reps", 3), ("open_reps", 1),
+                           ("idle_sessions", 40), ("idle_users", 2), ("mix_users", 2),
+                           ("mix_mailbox", 60), ("mix_levels", (1, 10)), ("mix_seconds", 1),
+                           ("mix_reps", 1)):
+            MODES[key] = (MODES[key][0], small)
     if args.messages:
         MODES["messages"] = (args.messages, args.messages)
         MODES["store_count"] = tuple(min(v, args.messages // 2) for v in MODES["store_count"])
@@ -311,7 +325,7 @@ def main():
     # and its temporary directory is removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    mode = "quick" if args.quick else "full"
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     doc = {"schema": 1, "mode": mode,
            "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "host": host_info(), "sizes": {k: (v[1] if args.quick else v[0]) for k, v in MODES.items()},

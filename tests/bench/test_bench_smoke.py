@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""`make bench` must not rot: every step of bench/run.py runs, at tiny
+sizes (--smoke), against petrel and Dovecot, and every figure the table
+prints exists for both servers, with no step failing and the mixed
+clients seeing no error. Nothing here looks at how fast anything was:
+benchmarks report, tests assert.
+
+Without Dovecot (scripts/install-deps --test installs it) the Dovecot half
+is skipped visibly by the benchmark itself and checked as such.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
+
+import dovecot_server  # noqa: E402
+import petrel_server  # noqa: E402
+from suite import Suite  # noqa: E402
+
+SUITE = Suite("bench-smoke")
+check = SUITE.check
+RUN_TIMEOUT = 600
+# Figures every server must report (ids; "mix.c1.ops" etc. come per level).
+EXPECTED = ["append.pipelined", "append.sequential_sync", "append.multiappend",
+            "mailbox.select", "mailbox.status", "read.fetch_envelope", "read.body_20mb",
+            "idle.plain_memory", "idle.tls_memory", "idle.plain_push_p99",
+            "mix.c1.ops", "mix.c10.ops", "mix.c10.login", "mix.c10.idle", "mix.c10.cpu"]
+
+
+def main():
+    build = os.environ.get("PETREL_BUILD", "build")
+    loadgen = os.path.join(REPO, build, "loadgen")
+    p = subprocess.run(["make", "-s", "BUILD=%s" % build, loadgen], cwd=REPO,
+                       capture_output=True, text=True, timeout=300)
+    if not check("make %s/loadgen" % build, p.returncode == 0, p.stderr[-500:]):
+        return SUITE.finish()
+    out = tempfile.mktemp(prefix="petrel-bench-smoke-", suffix=".json")
+    try:
+        p = subprocess.run([sys.executable, "bench/run.py", "--smoke", "--quiet",
+                            "--petrel", petrel_server.petrel_binary(), "--loadgen", loadgen,
+                            "--out", out], cwd=REPO, capture_output=True, text=True,
+                           timeout=RUN_TIMEOUT)
+        check("bench/run.py --smoke exits 0", p.returncode == 0,
+              (p.stdout[-1500:] + p.stderr[-500:]))
+        with open(out) as f:
+            doc = json.load(f)
+    except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+        check("bench/run.py --smoke ran", False, e)
+        return SUITE.finish()
+    finally:
+        if os.path.exists(out):
+            os.unlink(out)
+    results = dict((r["server"], r) for r in doc["results"])
+    servers = ["petrel"]
+    ok, why = dovecot_server.available()
+    if ok:
+        servers.append("dovecot")
+    else:
+        check("without Dovecot the run says it skipped it",
+              "SKIP dovecot" in p.stdout and "dovecot" in doc.get("skipped", {}), p.stdout[-300:])
+    for server in servers:
+        r = results.get(server)
+        if not check("%s measured" % server, r is not None, list(results)):
+            continue
+        check("%s: no step failed" % server, not r["errors"], r["errors"])
+        ids = dict((f["id"], f) for f in r["figures"])
+        missing = [i for i in EXPECTED if i not in ids]
+        check("%s: every expected figure is there" % server, not missing, missing)
+        for lvl in ("mix.c1.ops", "mix.c10.ops"):
+            f = ids.get(lvl)
+            check("%s: %s has a rate and no client error" % (server, lvl),
+                  f is not None and f["value"] and f["detail"]["error_count"] == 0,
+                  f and f["detail"])
+    check("the table has the petrel/dovecot column when both ran",
+          ("petrel/dovecot" in p.stdout) == (len(servers) == 2), p.stdout[:400])
+    return SUITE.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -140,7 +140,10 @@ def _push_latency(target, socks, woken):
     c.logout()
     states = [key.data for key in sel.get_map().values()]
     got = sorted(st[1] for st in states if st[1] is not None)
-    others = sum(1 for st in states if not st[2] and st[0])
+    # Dovecot says "* OK Still here" to idle sessions every 2 minutes
+    # (imap_idle_notify_interval): a keepalive, not a wake-up.
+    others = sum(1 for st in states if not st[2] and
+                 st[0].replace(b"* OK Still here\r\n", b""))
     sel.close()
     return got, waiting, others
 

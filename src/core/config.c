@@ -61,7 +61,7 @@ static const struct config_key config_keys[] = {
 	  "cap of the doubling failure delay" },
 	{ "auth_cache_ttl", KEY_UINT, OFF(auth_cache_ttl_s), 0, 86400, "1800",
 	  "seconds a verified password is remembered (a MAC in memory); 0: off" },
-	{ "auth_cache_size", KEY_UINT, OFF(auth_cache_size), 0, 10000000, "8192",
+	{ "auth_cache_size", KEY_UINT, OFF(auth_cache_size), 0, 1000000, "8192",
 	  "users the verified-password cache holds (about 140 bytes each); 0: off" },
 	{ "auth_test_delay_ms", KEY_UINT, OFF(auth_test_delay_ms), 0, 600000, "0",
 	  "testing only: every password check sleeps this long on its worker" },

@@ -589,6 +589,36 @@ def test_sighup(tmp):
         srv.kill()
 
 
+def test_password_change_running(tmp):
+    """A running server remembers verified passwords (auth_cache_ttl), but
+    `petrel user passwd` and `user del` from another process take effect
+    at the next login: the old password stops working at once."""
+    data = os.path.join(tmp, "pwchange-data")
+    add_user(data, "carol", "first-secret")
+    conf = os.path.join(tmp, "pwchange.conf")
+    write(conf, "auth_failure_delay_ms = 0\n")
+    srv = Serve(tmp, ["--data", data, "--imap", "127.0.0.1:0", "--config", conf])
+    try:
+        port = srv.wait_listening()["imap"]
+        check("running server: login, then again (remembered)",
+              imap_login_ok(port, "carol", "first-secret")
+              and imap_login_ok(port, "carol", "first-secret"))
+        rc, _, err = run(["user", "passwd", "carol", "--data", data], b"second-secret\n")
+        check("running server: user passwd exits 0", rc == 0, err)
+        check("running server: the old password no longer works",
+              not imap_login_ok(port, "carol", "first-secret"))
+        check("running server: the new one does, twice",
+              imap_login_ok(port, "carol", "second-secret")
+              and imap_login_ok(port, "carol", "second-secret"))
+        rc, _, err = run(["user", "del", "carol", "--data", data])
+        check("running server: user del exits 0", rc == 0, err)
+        check("running server: a deleted user cannot log in with a remembered password",
+              not imap_login_ok(port, "carol", "second-secret"))
+        check("running server: exits 0 on SIGTERM", srv.stop() == 0, srv.stderr()[-400:])
+    finally:
+        srv.kill()
+
+
 # -- deliver ---------------------------------------------------------------------
 
 def test_deliver(tmp):
@@ -673,7 +703,7 @@ def main():
     tests = [test_version_help, test_user, test_serve_errors, test_config, test_listening_lines,
              lambda t: test_stop_signal(t, signal.SIGTERM, "SIGTERM"),
              lambda t: test_stop_signal(t, signal.SIGINT, "SIGINT"),
-             test_early_sigterm, test_sighup, test_deliver]
+             test_early_sigterm, test_sighup, test_deliver, test_password_change_running]
     try:
         for test in tests:
             try:

@@ -45,6 +45,15 @@ int main(void)
 	CHECK_STR(err, "allow_cleartext_auth: expected yes or no, got 'maybe'");
 	CHECK(config_set(&cfg, "allow_cleartext_auth", "yes", err, sizeof(err)));
 	CHECK(cfg.allow_cleartext_auth);
+	/* The verified-password cache: on by default, bounded, 0 turns it off. */
+	CHECK_INT(cfg.auth_cache_ttl_s, 1800);
+	CHECK_INT(cfg.auth_cache_size, 8192);
+	CHECK(config_set(&cfg, "auth_cache_ttl", "0", err, sizeof(err)));
+	CHECK_INT(cfg.auth_cache_ttl_s, 0);
+	CHECK(config_set(&cfg, "auth_cache_size", "1000000", err, sizeof(err)));
+	CHECK(!config_set(&cfg, "auth_cache_size", "1000001", err, sizeof(err)));
+	CHECK_STR(err, "auth_cache_size: expected a number from 0 to 1000000, got '1000001'");
+	CHECK(!config_set(&cfg, "auth_cache_ttl", "86401", err, sizeof(err)));
 	CHECK(!config_set(&cfg, "no_such_key", "1", err, sizeof(err)));
 	CHECK_STR(err, "unknown configuration key 'no_such_key'");
 

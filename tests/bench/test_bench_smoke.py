@@ -36,7 +36,8 @@ EXPECTED = ["append.pipelined", "append.sequential_sync", "append.multiappend",
 def main():
     build = os.environ.get("PETREL_BUILD", "build")
     loadgen = os.path.join(REPO, build, "loadgen")
-    p = subprocess.run(["make", "-s", "BUILD=%s" % build, loadgen], cwd=REPO,
+    # make's target is the path relative to the repository, as the rule has it
+    p = subprocess.run(["make", "-s", "BUILD=%s" % build, "%s/loadgen" % build], cwd=REPO,
                        capture_output=True, text=True, timeout=300)
     if not check("make %s/loadgen" % build, p.returncode == 0, p.stderr[-500:]):
         return SUITE.finish()

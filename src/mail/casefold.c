@@ -53,11 +53,13 @@ static void stage_flush(struct folder *f)
 	f->stage_len = 0;
 }
 
+/* Both emitters make room first: emit_cp() may fill the stage to its last
+ * byte, so emit_byte() must not assume a free one. */
 static inline void emit_byte(struct folder *f, char c)
 {
-	f->stage[f->stage_len++] = c;
 	if (f->stage_len == sizeof(f->stage))
 		stage_flush(f);
+	f->stage[f->stage_len++] = c;
 }
 
 static void emit_cp(struct folder *f, int32_t cp)

@@ -118,6 +118,25 @@ int main(void)
 		CHECK(utf8_valid(r, strlen(r)));
 	}
 
+	/* The staging buffer (1024 bytes) filled to its last byte by 4-byte
+	 * characters, then an ASCII byte: found by fuzz-summary seeded with
+	 * real mail (UBSan: index 1024 out of bounds; the byte overwrote the
+	 * count of pending marks). */
+	for (int k = 255; k <= 257; k++) {
+		char in[4 * 257 + 8], want[4 * 257 + 8];
+		size_t n = 0;
+
+		for (int i = 0; i < k; i++) {
+			memcpy(in + n, "\xf0\x90\x90\x80", 4);             /* 𐐀 */
+			memcpy(want + n, "\xf0\x90\x90\xa8", 4);           /* 𐐨 */
+			n += 4;
+		}
+		memcpy(in + n, "AB\xcc\x81", 4);
+		memcpy(want + n, "ab\xcc\x81", 4);
+		CHECK_INT(strlen(fold_n(in, n + 4)), n + 4);
+		CHECK(memcmp(fold_n(in, n + 4), want, n + 4) == 0);
+	}
+
 	/* Default ignorables vanish: soft hyphen, ZWSP, ZWJ, LRM, BOM */
 	CHECK_STR(fold("soft\xc2\xad" "hyphen"), "softhyphen");
 	CHECK_STR(fold("zero\xe2\x80\x8bwidth"), "zerowidth");

@@ -12,6 +12,7 @@ of Target.
 """
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -153,7 +154,7 @@ def petrel_hashes(binary, users):
         finally:
             db.close()
     finally:
-        subprocess.run(["rm", "-rf", scratch], timeout=30)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 class DovecotTarget(Target):
@@ -266,9 +267,7 @@ class DovecotTarget(Target):
         if hashed:
             users = dict((name, "{CRYPT}" + h) for name, h in
                          petrel_hashes(self.petrel_binary, users).items())
-        for name, password in users.items():
-            self.server.users[name] = password
-        self.server.add_user(*next(iter(users.items())))
+        self.server.add_users(users)
         # Dovecot looks at its passwd-file's stamp at most once a second:
         # a login in the same second as the change can still miss it.
         time.sleep(1.1)

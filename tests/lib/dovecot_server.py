@@ -195,8 +195,9 @@ class DovecotServer:
         os.chmod(passwd + ".tmp", 0o644)   # test passwords only; read by auth as dovecot
         os.replace(passwd + ".tmp", passwd)
 
-    def add_user(self, name, password):
-        self.users[name] = password
+    def add_users(self, users):
+        """users: name -> password or hash, as in the constructor."""
+        self.users.update(users)
         self._write_passwd()
 
     # -- life cycle ------------------------------------------------------------

@@ -7,6 +7,15 @@
 #include "cli/cli.h"
 #include "core/version.h"
 
+#ifdef PETREL_JEMALLOC
+/* jemalloc reads its options from this symbol at its start. Freed pages go
+ * back to the system about a second after they are freed, from jemalloc's
+ * own background thread: a burst of output (hundreds of clients fetching
+ * at once) must not stay in the server's memory after it is sent, and an
+ * idle server does no allocation that would trigger the purge itself. */
+const char *malloc_conf = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0";
+#endif
+
 static void usage(FILE *out)
 {
 	fprintf(out,

@@ -30,13 +30,16 @@
 #include "mail/mail-summary.h"
 #include "net/conn.h"
 
-/* Output one step produces before handing it to the loop. */
-#define FETCH_STEP_BYTES (512 * 1024)
+/* Output one step produces before handing it to the loop. A session that
+ * stops reading holds at most one step beyond CONN_OUTPUT_HIGH, so this is
+ * also most of what such a session costs. */
+#define FETCH_STEP_BYTES (256 * 1024)
+/* The step while the server's total output is over half its bound
+ * (CONN_OUTPUT_TOTAL_MAX): then each session waiting on a slow client adds
+ * this much, not a whole step. */
+#define FETCH_STEP_BYTES_LOW (16 * 1024)
 /* Messages whose metadata one read brings in. */
 #define FETCH_BATCH_MAX 256
-/* Keep producing while less than this waits in the connection's output;
- * beyond it, wait until the client has read it all. */
-#define FETCH_OUTPUT_AHEAD (2048 * 1024)
 
 struct fetch_msg {
 	uint32_t seq;
@@ -78,6 +81,7 @@ struct fetch_state {
 	struct fetch_source lit;      /* a literal being streamed */
 	bool lit_active;
 	uint64_t lit_pos;
+	size_t step_bytes;            /* this step's FETCH_STEP_BYTES(_LOW) */
 
 	uint32_t *seen_uids;          /* \Seen set by this FETCH, ascending */
 	uint32_t seen_count, seen_alloc;
@@ -454,8 +458,8 @@ static enum store_result literal_continue(struct fetch_state *st)
 	bool done = false;
 	enum store_result r = STORE_OK;
 
-	while (!done && st->out.len < FETCH_STEP_BYTES) {
-		r = fetch_source_read(&st->lit, st->body, FETCH_STEP_BYTES - st->out.len,
+	while (!done && st->out.len < st->step_bytes) {
+		r = fetch_source_read(&st->lit, st->body, st->step_bytes - st->out.len,
 				      &st->out, &done);
 		if (r != STORE_OK)
 			return r;
@@ -476,7 +480,7 @@ static void message_end(struct fetch_state *st)
 	st->batch_pos++;
 }
 
-/* Worker: produce up to FETCH_STEP_BYTES of responses. */
+/* Worker: produce up to st->step_bytes of responses. */
 /* RFC 7162 §3.2.6: the UIDs of the asked set expunged since CHANGEDSINCE,
  * before any FETCH response. */
 static enum store_result write_vanished(struct fetch_state *st, struct store *store)
@@ -515,7 +519,7 @@ static void fetch_run(struct store_job *job, struct store *store)
 		r = write_vanished(st, store);
 		st->vanished_done = true;
 	}
-	while (r == STORE_OK && st->out.len < FETCH_STEP_BYTES) {
+	while (r == STORE_OK && st->out.len < st->step_bytes) {
 		if (st->lit_active) {
 			r = literal_continue(st);
 			continue;
@@ -576,7 +580,7 @@ static void fetch_run(struct store_job *job, struct store *store)
 				mail_summary_decode(m->summary_data, m->summary_size, &sum);
 		}
 		while (r == STORE_OK && !st->lit_active && st->item_pos < st->req.count &&
-		       st->out.len < FETCH_STEP_BYTES) {
+		       st->out.len < st->step_bytes) {
 			const struct fetch_item *item = &st->req.items[st->item_pos++];
 
 			if (item->kind == FETCH_UID)
@@ -635,7 +639,11 @@ static bool fetch_step_done(struct store_job *job)
 
 	if (st->out.len > 0)
 		conn_write(s->conn, st->out.data, st->out.len);
-	buf_clear(&st->out);
+	/* The step's bytes are in the connection's output now: a session that
+	 * waits for its client must not hold a second copy's worth. */
+	size_t out_max = st->out.max;
+	buf_free(&st->out);
+	buf_init(&st->out, out_max);
 	if (job->result != STORE_OK) {
 		/* A response line may be cut: the client cannot parse on. */
 		log_error("%s: user=%s: FETCH failed: %s", conn_peer_str(s->conn), s->user,
@@ -645,7 +653,9 @@ static bool fetch_step_done(struct store_job *job)
 		return true;
 	}
 	if (!st->finished) {
-		if (conn_output_size(s->conn) >= FETCH_OUTPUT_AHEAD && conn_output_full(s->conn)) {
+		/* Produce on while the client keeps up; once its output is
+		 * full (or the server's is), wait until it has read it all. */
+		if (conn_output_full(s->conn)) {
 			cmd->output_drained = fetch_on_drained;
 			return false;
 		}
@@ -665,10 +675,17 @@ static bool fetch_step_done(struct store_job *job)
 	return false;
 }
 
+static size_t fetch_step_size(void)
+{
+	return conn_output_total() >= CONN_OUTPUT_TOTAL_MAX / 2 ? FETCH_STEP_BYTES_LOW :
+		FETCH_STEP_BYTES;
+}
+
 static void fetch_submit_step(struct imap_cmd *cmd)
 {
 	struct fetch_state *st = cmd->state;
 
+	st->step_bytes = fetch_step_size();
 	if (imap_store_job_submit(cmd, fetch_run, fetch_step_done, st, false, NULL) == NULL)
 		imap_cmd_complete(cmd);
 }
@@ -771,6 +788,7 @@ enum cmd_step cmd_fetch(struct imap_cmd *cmd)
 		st->finished = true;
 		st->next = 0;
 	}
+	st->step_bytes = fetch_step_size();
 	if (imap_store_job_submit(cmd, fetch_run, fetch_step_done, st, false, NULL) == NULL)
 		return CMD_STEP_DONE;
 	return CMD_STEP_WAIT;

@@ -9,7 +9,13 @@
  *
  * Each sync's job and its strings come from the command's arena; it is
  * rolled back to a mark after each one, so a long IDLE in a busy mailbox
- * does not grow it. */
+ * does not grow it.
+ *
+ * A client that idles without reading must not make the server pile up
+ * its updates: while its output is full no sync runs (the changes wait in
+ * the store, where they cost nothing, and one sync announces them all
+ * once the client has read); a session whose unread updates still pass
+ * IDLE_OUTPUT_MAX is ended with BYE, as Dovecot does. */
 #include <string.h>
 #include <strings.h>
 
@@ -19,17 +25,38 @@
 #include "imap/mail-user.h"
 #include "imap/session.h"
 #include "imap/store-job.h"
+#include "core/log.h"
+#include "net/conn.h"
+
+/* Unread output after a sync beyond which an idling session is ended: one
+ * sync of a 100,000-message mailbox whose flags all changed is ~6 MiB. */
+#define IDLE_OUTPUT_MAX (16 * 1024 * 1024)
 
 struct idle_state {
 	struct mail_user_watch *watch;
 	struct arena_mark mark;          /* the arena as it was before any sync */
 	bool syncing;                    /* a sync job is queued or running */
+	bool deferred;                   /* woken while the output was full */
 	bool again;                      /* woken while syncing */
 	bool done_seen;                  /* DONE (or a bad line) arrived */
 	bool bad_line;
 };
 
 static bool idle_sync(struct imap_cmd *cmd);
+static void idle_on_drained(struct imap_cmd *cmd);
+
+/* A sync whose updates could not be sent now waits for the client to read:
+ * true when it was put off. */
+static bool idle_defer(struct imap_cmd *cmd)
+{
+	struct idle_state *st = cmd->state;
+
+	if (!conn_output_full(cmd->session->conn))
+		return false;
+	st->deferred = true;
+	cmd->output_drained = idle_on_drained;
+	return true;
+}
 
 static void idle_finish(struct imap_cmd *cmd)
 {
@@ -47,15 +74,25 @@ static bool idle_sync_done(struct store_job *job)
 	struct imap_cmd *cmd = job->cmd;
 	struct idle_state *st = cmd->state;
 
+	struct imap_session *s = cmd->session;
+
 	st->syncing = false;
 	arena_release(cmd->arena, st->mark);
 	if (st->done_seen) {
 		idle_finish(cmd);
 		return true;
 	}
+	if (conn_output_size(s->conn) > IDLE_OUTPUT_MAX) {
+		log_info("%s: user=%s: client does not read its IDLE updates, disconnecting",
+			 conn_peer_str(s->conn), s->user);
+		mail_user_watch_remove(s->mail_user, &st->watch);
+		cmd->input_line = NULL;
+		imap_session_bye(s, "Too many unread updates");
+		return true;
+	}
 	if (st->again) {
 		st->again = false;
-		if (!idle_sync(cmd))
+		if (!idle_defer(cmd) && !idle_sync(cmd))
 			return true;
 	}
 	return false;
@@ -85,11 +122,23 @@ static void idle_wake(void *ctx)
 	struct imap_cmd *cmd = ctx;
 	struct idle_state *st = cmd->state;
 
-	if (st->done_seen)
-		return;
+	if (st->done_seen || st->deferred)
+		return;   /* a deferred sync covers this change too */
 	if (st->syncing)
 		st->again = true;
-	else if (!idle_sync(cmd))
+	else if (!idle_defer(cmd) && !idle_sync(cmd))
+		imap_cmd_complete(cmd);
+}
+
+/* The client read what was queued: announce what changed meanwhile. */
+static void idle_on_drained(struct imap_cmd *cmd)
+{
+	struct idle_state *st = cmd->state;
+
+	st->deferred = false;
+	if (st->done_seen || st->syncing)
+		return;
+	if (!idle_sync(cmd))
 		imap_cmd_complete(cmd);
 }
 

@@ -309,17 +309,6 @@ static void search_run(struct store_job *job, struct store *store)
 	}
 }
 
-/* A response line can hold 100,000 numbers: past what imap_session_send()
- * formats, so it is written as it is (bounded by SEARCH_RESPONSE_MAX). */
-static void send_long_line(struct imap_session *s, const char *prefix, const struct buf *line)
-{
-	if (s->conn == NULL)
-		return;
-	conn_write_str(s->conn, prefix);
-	conn_write(s->conn, line->data, line->len);
-	conn_write_str(s->conn, "\r\n");
-}
-
 static bool search_done(struct store_job *job)
 {
 	struct search_state *st = job->ctx;
@@ -331,10 +320,10 @@ static bool search_done(struct store_job *job)
 		return true;
 	}
 	if (st->kind == CMD_KIND_THREAD) {
-		if (st->out.len > 0)
-			send_long_line(s, "* THREAD ", &st->out);
-		else
-			imap_session_send(s, "* THREAD");
+		/* Formatted on the worker (bounded by SEARCH_RESPONSE_MAX). */
+		resp_str(&s->out, st->out.len > 0 ? "* THREAD " : "* THREAD");
+		resp_append(&s->out, st->out.data, st->out.len);
+		resp_crlf(&s->out);
 	} else {
 		struct search_format f = {
 			.tag = cmd->tag,
@@ -343,10 +332,10 @@ static bool search_done(struct store_job *job)
 			.imap4rev2 = s->rev2_enabled && st->kind == CMD_KIND_SEARCH,
 		};
 
-		buf_clear(&st->out);
+		/* One line as long as the result, written in pieces. */
 		if (search_query_format(st->q, &f, st->numbers, st->modseqs, st->result_count,
-					&st->out))
-			send_long_line(s, "", &st->out);
+					&s->out))
+			resp_crlf(&s->out);
 		if ((st->q->return_opts & SEARCH_RETURN_SAVE) != 0 && s->selected != NULL) {
 			uint32_t *saved = xmalloc((st->result_count + 1) * sizeof(uint32_t));
 			uint32_t n = search_query_save(st->q, st->result_uids, st->result_count,

@@ -151,12 +151,12 @@ static void send_qresync_responses(struct imap_session *s, struct select_state *
 		    mailbox_view_seq(v, uid) == 0)
 			gone[n++] = uid;
 	}
-	if (n > 0) {   /* ascending: the store gives expunges in UID order */
-		buf_init(&line, 16 * (size_t)n + 32);
-		buf_append_str(&line, "* VANISHED (EARLIER) ");
-		seqset_format_uids(gone, n, &line);
-		imap_session_send(s, "%s", line.data);
-		buf_free(&line);
+	if (n > 0) {
+		/* Ascending (the store gives expunges in UID order); one line as
+		 * long as the set, written in pieces. */
+		resp_str(&s->out, "* VANISHED (EARLIER) ");
+		resp_uid_set(&s->out, gone, n);
+		resp_crlf(&s->out);
 	}
 	free(gone);
 	buf_init(&line, SELECT_FLAG_LINE_MAX);

@@ -12,6 +12,7 @@
 
 #include "core/sorted.h"
 #include "core/xalloc.h"
+#include "imap/resp.h"
 
 #define FLAG_LINE_MAX (64 * 1024)   /* keywords are bounded by the store */
 
@@ -155,10 +156,9 @@ static void merge_pending(struct mailbox_view *v, const uint32_t *uids, uint32_t
 	v->pending_count = k;
 }
 
-static void announce_expunges(struct mailbox_view *v, mailbox_view_emit_fn *emit, void *ctx)
+static void announce_expunges(struct mailbox_view *v, struct resp_out *out)
 {
-	uint32_t removed = 0, out = 0, e = 0;
-	char line[64];
+	uint32_t removed = 0, kept = 0, e = 0;
 	uint32_t *gone = v->qresync ? xmalloc(v->pending_count * sizeof(uint32_t)) : NULL;
 
 	for (uint32_t i = 0; i < v->count; i++) {
@@ -172,25 +172,21 @@ static void announce_expunges(struct mailbox_view *v, mailbox_view_emit_fn *emit
 				continue;
 			}
 			/* Sequence numbers as the client has them at this point. */
-			snprintf(line, sizeof(line), "* %" PRIu32 " EXPUNGE", i + 1 - removed);
-			emit(ctx, line);
+			resp_printf(out, "* %" PRIu32 " EXPUNGE\r\n", i + 1 - removed);
 			removed++;
 			continue;
 		}
-		v->uids[out++] = uid;
+		v->uids[kept++] = uid;
 	}
 	if (gone != NULL && removed > 0) {
-		/* RFC 7162 §3.2.10: one VANISHED with the UIDs. */
-		struct buf set;
-
-		buf_init(&set, 16 * (size_t)removed + 16);
-		buf_append_str(&set, "* VANISHED ");
-		seqset_format_uids(gone, removed, &set);
-		emit(ctx, set.data);
-		buf_free(&set);
+		/* RFC 7162 §3.2.10: one VANISHED with the UIDs, as long as it
+		 * takes (every other message of a large mailbox is a long set). */
+		resp_str(out, "* VANISHED ");
+		resp_uid_set(out, gone, removed);
+		resp_crlf(out);
 	}
 	free(gone);
-	v->count = out;
+	v->count = kept;
 	free(v->pending_expunges);
 	v->pending_expunges = NULL;
 	v->pending_count = 0;
@@ -202,8 +198,7 @@ static bool keywords_grew(const struct mailbox_view *v, const struct store_chang
 }
 
 void mailbox_view_apply(struct mailbox_view *v, const struct store_changes *ch,
-			const struct mailbox_view_apply *how,
-			mailbox_view_emit_fn *emit, void *ctx)
+			const struct mailbox_view_apply *how, struct resp_out *out)
 {
 	struct buf line;
 
@@ -216,14 +211,16 @@ void mailbox_view_apply(struct mailbox_view *v, const struct store_changes *ch,
 		v->keyword_count = ch->keyword_count;
 		buf_append_str(&line, "* FLAGS ");
 		mailbox_view_format_flag_list(v, &line);
-		emit(ctx, line.data);
+		resp_append(out, line.data, line.len);
+		resp_crlf(out);
 		buf_clear(&line);
 		buf_append_str(&line, "* OK [PERMANENTFLAGS ");
 		mailbox_view_format_flag_list(v, &line);
 		line.len--;   /* reopen the list to add \* */
 		buf_append_str(&line, v->keyword_count < STORE_KEYWORDS_PER_MAILBOX ?
 			       " \\*)] Flags permitted" : ")] Flags permitted");
-		emit(ctx, line.data);
+		resp_append(out, line.data, line.len);
+		resp_crlf(out);
 		buf_clear(&line);
 	}
 
@@ -241,7 +238,7 @@ void mailbox_view_apply(struct mailbox_view *v, const struct store_changes *ch,
 		free(known);
 	}
 	if (how->allow_expunge && v->pending_count > 0)
-		announce_expunges(v, emit, ctx);
+		announce_expunges(v, out);
 
 	/* New messages: UIDs above the last one numbered. */
 	uint32_t last = v->count > 0 ? v->uids[v->count - 1] : 0;
@@ -262,11 +259,13 @@ void mailbox_view_apply(struct mailbox_view *v, const struct store_changes *ch,
 	}
 	if (added > 0) {
 		buf_printf(&line, "* %" PRIu32 " EXISTS", v->count);
-		emit(ctx, line.data);
+		resp_append(out, line.data, line.len);
+		resp_crlf(out);
 		buf_clear(&line);
 		if (v->rev1) {
 			buf_printf(&line, "* %" PRIu32 " RECENT", mailbox_view_recent_count(v));
-			emit(ctx, line.data);
+			resp_append(out, line.data, line.len);
+			resp_crlf(out);
 			buf_clear(&line);
 		}
 	}
@@ -290,7 +289,8 @@ void mailbox_view_apply(struct mailbox_view *v, const struct store_changes *ch,
 		if (v->condstore)   /* RFC 7162 §3.1.4 */
 			buf_printf(&line, " MODSEQ (%" PRIu64 ")", m->modseq);
 		buf_append_char(&line, ')');
-		emit(ctx, line.data);
+		resp_append(out, line.data, line.len);
+		resp_crlf(out);
 		buf_clear(&line);
 	}
 	if (ch->uidnext > v->uidnext)

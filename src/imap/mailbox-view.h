@@ -37,8 +37,7 @@ struct mailbox_view {
 	uint32_t saved_count;
 };
 
-/* Called for each untagged response line (without CRLF). */
-typedef void mailbox_view_emit_fn(void *ctx, const char *line);
+struct resp_out;
 
 /* Takes the snapshot's arrays (the snapshot is left empty). */
 struct mailbox_view *mailbox_view_create(const char *name, bool readonly, bool rev1,
@@ -71,9 +70,9 @@ struct mailbox_view_apply {
 /* Applies changes (ownership stays with the caller) and emits, in order:
  * FLAGS and PERMANENTFLAGS if keywords were added, EXPUNGE for each removed
  * message (when allowed), EXISTS (and RECENT for rev1) if messages arrived,
- * and FETCH (FLAGS) for each known message whose flags changed. */
+ * and FETCH (FLAGS) for each known message whose flags changed. Each line
+ * goes to out in pieces (a VANISHED line is as long as its UID set). */
 void mailbox_view_apply(struct mailbox_view *view, const struct store_changes *changes,
-			const struct mailbox_view_apply *how,
-			mailbox_view_emit_fn *emit, void *ctx);
+			const struct mailbox_view_apply *how, struct resp_out *out);
 
 #endif

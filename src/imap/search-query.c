@@ -14,6 +14,7 @@
 #include "core/sorted.h"
 #include "core/utf8.h"
 #include "imap/datetime.h"
+#include "imap/resp.h"
 #include "imap/seqset.h"
 #include "store/store.h"
 
@@ -924,17 +925,17 @@ static uint64_t max_modseq(const uint64_t *modseqs, uint32_t from, uint32_t to)
 
 bool search_query_format(const struct search_query *q, const struct search_format *f,
 			 const uint32_t *numbers, const uint64_t *modseqs, uint32_t count,
-			 struct buf *out)
+			 struct resp_out *out)
 {
 	bool modseq = q->uses_modseq && modseqs != NULL && count > 0;
 
 	if (!q->return_given && !(f->imap4rev2 && !f->sort)) {
-		buf_append_str(out, f->sort ? "* SORT" : "* SEARCH");
+		resp_str(out, f->sort ? "* SORT" : "* SEARCH");
 		for (uint32_t i = 0; i < count; i++)
-			buf_printf(out, " %" PRIu32, numbers[i]);
+			resp_printf(out, " %" PRIu32, numbers[i]);
 		/* RFC 7162 §3.1.5: the highest modseq of the messages returned. */
 		if (modseq)
-			buf_printf(out, " (MODSEQ %" PRIu64 ")", max_modseq(modseqs, 0, count));
+			resp_printf(out, " (MODSEQ %" PRIu64 ")", max_modseq(modseqs, 0, count));
 		return true;
 	}
 
@@ -944,24 +945,24 @@ bool search_query_format(const struct search_query *q, const struct search_forma
 
 	/* RFC 4731 §3.1 search-correlator: tag-string is a string; a tag
 	 * cannot hold '"' or '\', escaped anyway. */
-	buf_append_str(out, "* ESEARCH (TAG \"");
+	resp_str(out, "* ESEARCH (TAG \"");
 	for (const char *t = f->tag != NULL ? f->tag : ""; *t != '\0'; t++) {
 		if (*t == '"' || *t == '\\')
-			buf_append_char(out, '\\');
-		buf_append_char(out, *t);
+			resp_str(out, "\\");
+		resp_append(out, t, 1);
 	}
-	buf_append_str(out, "\")");
+	resp_str(out, "\")");
 	if (f->uid)
-		buf_append_str(out, " UID");
+		resp_str(out, " UID");
 	if (count > 0 && (opts & SEARCH_RETURN_MIN) != 0)
-		buf_printf(out, " MIN %" PRIu32, numbers[0]);
+		resp_printf(out, " MIN %" PRIu32, numbers[0]);
 	if (count > 0 && (opts & SEARCH_RETURN_MAX) != 0)
-		buf_printf(out, " MAX %" PRIu32, numbers[count - 1]);
+		resp_printf(out, " MAX %" PRIu32, numbers[count - 1]);
 	if ((opts & SEARCH_RETURN_COUNT) != 0)
-		buf_printf(out, " COUNT %" PRIu32, count);
+		resp_printf(out, " COUNT %" PRIu32, count);
 	if (count > 0 && (opts & SEARCH_RETURN_ALL) != 0) {
-		buf_append_str(out, " ALL ");
-		seqset_format_uids(numbers, count, out);
+		resp_str(out, " ALL ");
+		resp_uid_set(out, numbers, count);
 	}
 	if (modseq) {
 		/* RFC 7162 §3.1.5: of the messages returned; COUNT counts them
@@ -977,7 +978,7 @@ bool search_query_format(const struct search_query *q, const struct search_forma
 			if ((opts & SEARCH_RETURN_MAX) != 0 && modseqs[count - 1] > max)
 				max = modseqs[count - 1];
 		}
-		buf_printf(out, " MODSEQ %" PRIu64, max);
+		resp_printf(out, " MODSEQ %" PRIu64, max);
 	}
 	return true;
 }

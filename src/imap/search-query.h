@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "imap/parser.h"
+#include "imap/resp.h"
 
 struct arena;
 struct buf;
@@ -243,7 +244,7 @@ struct search_format {
 };
 bool search_query_format(const struct search_query *q, const struct search_format *f,
 			 const uint32_t *numbers, const uint64_t *modseqs, uint32_t count,
-			 struct buf *out);
+			 struct resp_out *out);
 
 /* RFC 5182 §2.4: the UIDs SAVE keeps, given the matching UIDs in result order
  * (ascending for SEARCH, sort order for SORT): with MIN and/or MAX and

@@ -52,7 +52,6 @@ static const struct imap_parser_limits auth_limits = {
 
 /* A continuation line (SASL response) longer than this ends the session. */
 #define CONTINUATION_LINE_MAX (16 * 1024)
-#define RESPONSE_LINE_MAX (64 * 1024)
 
 static void session_process(struct imap_session *s);
 
@@ -75,33 +74,24 @@ static void session_free(struct imap_session *s)
 	free(s);
 }
 
+static void session_write(void *ctx, const void *data, size_t len)
+{
+	struct imap_session *s = ctx;
+
+	if (s->conn != NULL)
+		conn_write(s->conn, data, len);
+}
+
 void imap_session_send(struct imap_session *s, const char *fmt, ...)
 {
-	char stack[512];
-	char *line = stack;
 	va_list ap;
-	int n;
 
 	if (s->conn == NULL)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(stack, sizeof(stack) - 2, fmt, ap);
+	resp_vprintf(&s->out, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(stack) - 2) {
-		if (n > RESPONSE_LINE_MAX)
-			abort();   /* callers bound what they format */
-		line = xmalloc((size_t)n + 3);
-		va_start(ap, fmt);
-		vsnprintf(line, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-	}
-	line[n] = '\r';
-	line[n + 1] = '\n';
-	conn_write(s->conn, line, (size_t)n + 2);
-	if (line != stack)
-		free(line);
+	resp_crlf(&s->out);
 }
 
 void imap_session_bye(struct imap_session *s, const char *text)
@@ -231,13 +221,15 @@ bool imap_session_submit(struct imap_session *s, uint64_t key,
 void imap_cmd_reply(struct imap_cmd *cmd, const char *status, const char *fmt, ...)
 {
 	struct imap_session *s = cmd->session;
-	char text[1024];
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	imap_session_send(s, "%s %s %s", cmd->tag, status, text);
+	if (s->conn != NULL) {
+		resp_printf(&s->out, "%s %s ", cmd->tag, status);
+		va_start(ap, fmt);
+		resp_vprintf(&s->out, fmt, ap);
+		va_end(ap);
+		resp_crlf(&s->out);
+	}
 	if (strcmp(status, "BAD") == 0)
 		s->bad_count++;
 }
@@ -621,6 +613,8 @@ void imap_server_accept(struct loop *loop, int fd, const struct sockaddr *peer,
 	struct imap_session *s = xcalloc(1, sizeof(*s));
 	s->server = server;
 	s->loop = loop;
+	s->out.write = session_write;
+	s->out.ctx = s;
 	s->state = IMAP_STATE_NOT_AUTH;
 	s->parser = imap_parser_create(&preauth_limits);
 	s->cmd_arena = arena_create(1024);

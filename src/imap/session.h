@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "imap/command.h"
+#include "imap/resp.h"
 
 struct conn;
 struct loop;
@@ -43,6 +44,7 @@ struct imap_session {
 	struct mailbox_view *selected;     /* in the selected state */
 	struct append_stream *append;      /* APPEND literals being received */
 
+	struct resp_out out;               /* the response writer: to conn while open */
 	struct imap_cmd *cmd;              /* running command, or NULL */
 	unsigned int bad_count;
 	unsigned int jobs_pending;
@@ -60,7 +62,9 @@ struct imap_session {
 	void (*delay_fn)(struct imap_cmd *cmd);
 };
 
-/* Writes a whole response line; `line` must not contain CRLF (it is added). */
+/* Writes one response line of any length; CRLF is added. Long or
+ * data-sized lines are better written in pieces through s->out (resp.h),
+ * ending with resp_crlf(). */
 void imap_session_send(struct imap_session *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* "* BYE text", then close; no more commands are read. */

@@ -33,11 +33,6 @@ static void store_job_run(void *arg)
 	job->index_due = store_index_due(store);
 }
 
-static void emit_line(void *ctx, const char *line)
-{
-	imap_session_send(ctx, "%s", line);
-}
-
 static void store_job_done(void *arg)
 {
 	struct store_job *job = arg;
@@ -56,7 +51,7 @@ static void store_job_done(void *arg)
 		job->before_sync(job);
 	if (job->sync && s->selected != NULL) {
 		if (job->sync_result == STORE_OK) {
-			mailbox_view_apply(s->selected, &job->changes, &job->apply, emit_line, s);
+			mailbox_view_apply(s->selected, &job->changes, &job->apply, &s->out);
 			store_changes_free(&job->changes);
 		} else if (job->sync_result == STORE_NOT_FOUND) {
 			/* Deleted (or deleted and re-created) by someone else: the

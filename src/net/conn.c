@@ -51,10 +51,15 @@ struct conn {
 	bool eof;
 	bool closing;
 	bool output_was_full;
+	size_t output_counted;             /* this conn's share of output_total */
 
 	const struct conn_handler *handler;
 	void *owner;
 };
+
+/* Bytes queued in every connection's output, all loops together: the
+ * server-wide bound of conn_output_full() reads it. */
+static size_t output_total;
 
 static _Thread_local struct conn *loop_conns;
 static _Thread_local unsigned int loop_conn_count;
@@ -63,6 +68,18 @@ static unsigned long long next_conn_id = 1;
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_begin_handshake(struct conn *conn, struct tls_server *tls);
+
+/* Brings output_total up to date with this connection's output. */
+static void conn_output_account(struct conn *conn)
+{
+	size_t now = evbuffer_get_length(conn->out);
+
+	if (now >= conn->output_counted)
+		__atomic_add_fetch(&output_total, now - conn->output_counted, __ATOMIC_RELAXED);
+	else
+		__atomic_sub_fetch(&output_total, conn->output_counted - now, __ATOMIC_RELAXED);
+	conn->output_counted = now;
+}
 
 static void conn_format_peer(struct conn *conn)
 {
@@ -150,6 +167,8 @@ static void conn_destroy(struct conn *conn)
 	close(conn->fd);
 	conn_limits_release((const struct sockaddr *)&conn->peer);
 	evbuffer_free(conn->in);
+	evbuffer_drain(conn->out, evbuffer_get_length(conn->out));
+	conn_output_account(conn);
 	evbuffer_free(conn->out);
 	free(conn);
 	handler->closed(owner);
@@ -370,7 +389,10 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (conn->tls_state == TLS_HANDSHAKE)
 		return;
-	if (!conn_flush(conn)) {
+	bool flushed = conn_flush(conn);
+
+	conn_output_account(conn);
+	if (!flushed) {
 		conn_destroy(conn);
 		return;
 	}
@@ -422,6 +444,7 @@ void conn_write(struct conn *conn, const void *data, size_t len)
 	bool was_empty = evbuffer_get_length(conn->out) == 0;
 
 	evbuffer_add(conn->out, data, len);
+	conn_output_account(conn);
 	if (evbuffer_get_length(conn->out) >= CONN_OUTPUT_HIGH)
 		conn->output_was_full = true;
 	/* During a handshake the output waits for it; between a STARTTLS reply
@@ -440,9 +463,22 @@ size_t conn_output_size(const struct conn *conn)
 	return evbuffer_get_length(conn->out);
 }
 
-bool conn_output_full(const struct conn *conn)
+bool conn_output_full(struct conn *conn)
 {
-	return evbuffer_get_length(conn->out) >= CONN_OUTPUT_HIGH;
+	size_t own = evbuffer_get_length(conn->out);
+	bool full = own >= CONN_OUTPUT_HIGH ||
+		(own > 0 && __atomic_load_n(&output_total, __ATOMIC_RELAXED) >= CONN_OUTPUT_TOTAL_MAX);
+
+	/* Whoever sees "full" waits for `drained`, which comes once this
+	 * connection's output is empty. */
+	if (full)
+		conn->output_was_full = true;
+	return full;
+}
+
+size_t conn_output_total(void)
+{
+	return __atomic_load_n(&output_total, __ATOMIC_RELAXED);
 }
 
 void conn_start_tls(struct conn *conn, struct tls_server *tls)

@@ -22,6 +22,14 @@ struct tls_server;
 /* Output above which conn_output_full() is true: commands stop producing
  * and the session stops reading commands until the client drains it. */
 #define CONN_OUTPUT_HIGH (256 * 1024)
+/* Output queued by all connections together above which a connection that
+ * has any output of its own counts as full too: commands then produce no
+ * more until their own client drains, so clients that stop reading cannot
+ * make the server hold more than about this (plus one step per session)
+ * however many of them there are. 64 MiB: above what hundreds of clients
+ * that do read keep queued (they drain it as fast as it is produced); when
+ * it is reached they only wait for their own output to empty first. */
+#define CONN_OUTPUT_TOTAL_MAX (64u * 1024 * 1024)
 /* How long a closing connection may take to flush its last output. */
 #define CONN_CLOSE_FLUSH_MS 5000
 
@@ -47,7 +55,12 @@ bool conn_eof(const struct conn *conn);
 void conn_write(struct conn *conn, const void *data, size_t len);
 void conn_write_str(struct conn *conn, const char *s);
 size_t conn_output_size(const struct conn *conn);
-bool conn_output_full(const struct conn *conn);
+/* True when the connection's output is over CONN_OUTPUT_HIGH, or it has
+ * output while the server-wide total is over CONN_OUTPUT_TOTAL_MAX; the
+ * owner's `drained` is then called once the output is empty. */
+bool conn_output_full(struct conn *conn);
+/* Bytes queued for output by every connection (all loops). */
+size_t conn_output_total(void);
 
 /* After what is queued now has been sent, start a server-side TLS handshake
  * (STARTTLS). Unread input is discarded now: anything a client pipelined

@@ -110,8 +110,11 @@ static void respond(const struct search_query *q, bool sort, const uint32_t *num
 	struct buf out;
 	uint32_t saved[FUZZ_MSGS];
 
+	struct resp_out ro;
+
 	buf_init(&out, 4096);
-	if (search_query_format(q, &f, numbers, modseqs, n, &out)) {
+	resp_out_init_buf(&ro, &out);
+	if (search_query_format(q, &f, numbers, modseqs, n, &ro)) {
 		if (out.overflow || out.len < 6 || memcmp(out.data, "* ", 2) != 0)
 			abort();
 	} else if (out.len != 0 || (q->return_opts & ~(unsigned int)SEARCH_RETURN_SAVE) != 0) {

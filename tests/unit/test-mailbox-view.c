@@ -4,16 +4,26 @@
 
 #include "core/xalloc.h"
 #include "imap/mailbox-view.h"
+#include "imap/resp.h"
 #include "unit.h"
 
 static struct buf emitted;
 
-static void emit(void *ctx, const char *line)
+/* Collects the responses with each CRLF shown as "|". */
+static void collect(void *ctx, const void *data, size_t len)
 {
+	const char *p = data;
+
 	(void)ctx;
-	buf_append_str(&emitted, line);
-	buf_append_str(&emitted, "|");
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '\n')
+			buf_append_char(&emitted, '|');
+		else if (p[i] != '\r')
+			buf_append_char(&emitted, p[i]);
+	}
 }
+
+static struct resp_out emit = { collect, NULL };
 
 static struct mailbox_view *make_view(const uint32_t *uids, uint32_t n, bool rev1,
 				      uint32_t first_recent)
@@ -54,7 +64,7 @@ int main(void)
 	ch.expunged_count = 3;
 	ch.uidnext = 13;
 	ch.highestmodseq = 11;
-	mailbox_view_apply(v, &ch, &allow, emit, NULL);
+	mailbox_view_apply(v, &ch, &allow, &emit);
 	CHECK_STR(emitted.data, "* 2 EXPUNGE|* 3 EXPUNGE|");
 	CHECK_INT(v->count, 3);
 	CHECK_INT(mailbox_view_seq(v, 12), 3);
@@ -75,7 +85,7 @@ int main(void)
 	ch.changed_count = 3;
 	ch.uidnext = 14;
 	ch.highestmodseq = 12;
-	mailbox_view_apply(v, &ch, &deny, emit, NULL);
+	mailbox_view_apply(v, &ch, &deny, &emit);
 	CHECK_STR(emitted.data, "* 4 EXISTS|* 1 FETCH (FLAGS (\\Flagged \\Seen))|");
 	CHECK_INT(v->count, 4);
 	CHECK_INT(v->pending_count, 1);
@@ -84,7 +94,7 @@ int main(void)
 	/* Next allowed point: the pending expunge is announced. */
 	buf_clear(&emitted);
 	struct store_changes none = { .uidnext = 14, .highestmodseq = 12 };
-	mailbox_view_apply(v, &none, &allow, emit, NULL);
+	mailbox_view_apply(v, &none, &allow, &emit);
 	CHECK_STR(emitted.data, "* 2 EXPUNGE|");
 	CHECK_INT(v->count, 3);
 	CHECK_INT(v->pending_count, 0);
@@ -102,7 +112,7 @@ int main(void)
 	uint32_t silent[] = { 12 };
 	struct mailbox_view_apply uid_silent = { .allow_expunge = true, .include_uid = true,
 						 .silent_uids = silent, .silent_count = 1 };
-	mailbox_view_apply(v, &ch2, &uid_silent, emit, NULL);
+	mailbox_view_apply(v, &ch2, &uid_silent, &emit);
 	CHECK_STR(emitted.data,
 		  "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded Junk)|"
 		  "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded Junk \\*)] Flags permitted|"
@@ -118,7 +128,7 @@ int main(void)
 	struct store_message arrived[] = { { .uid = 3 }, { .uid = 4 } };
 	struct store_changes ch3 = { .uidnext = 5, .highestmodseq = 11, .changed = arrived,
 				     .changed_count = 2 };
-	mailbox_view_apply(v, &ch3, &allow, emit, NULL);
+	mailbox_view_apply(v, &ch3, &allow, &emit);
 	CHECK_STR(emitted.data, "* 4 EXISTS|* 3 RECENT|");
 	struct buf flags;
 	buf_init(&flags, 256);
@@ -139,10 +149,38 @@ int main(void)
 	buf_init(&emitted, 20000 * 20);
 	struct store_changes ch4 = { .uidnext = 20001, .highestmodseq = 99,
 				     .expunged = all, .expunged_count = 20000 };
-	mailbox_view_apply(v, &ch4, &allow, emit, NULL);
+	mailbox_view_apply(v, &ch4, &allow, &emit);
 	CHECK_INT(v->count, 0);
 	/* Every announcement is "* 1 EXPUNGE": each removes the first message. */
 	CHECK_INT(emitted.len, 20000 * strlen("* 1 EXPUNGE|"));
+	mailbox_view_free(&v);
+
+	/* QRESYNC: every other one of 30,000 messages expunged is one VANISHED
+	 * line of about 100 KiB, written whole (it used to exceed the 64 KiB
+	 * response line cap, and the server aborted). */
+	static uint32_t big[30000], odd_gone[15000];
+	for (uint32_t i = 0; i < 30000; i++)
+		big[i] = i + 1;
+	for (uint32_t i = 0; i < 15000; i++)
+		odd_gone[i] = 2 * i + 2;
+	v = make_view(big, 30000, false, 1u << 30);
+	v->qresync = true;
+	buf_free(&emitted);
+	buf_init(&emitted, 1024 * 1024);
+	struct store_changes ch5 = { .uidnext = 30001, .highestmodseq = 99,
+				     .expunged = odd_gone, .expunged_count = 15000 };
+	mailbox_view_apply(v, &ch5, &allow, &emit);
+	CHECK_INT(v->count, 15000);
+	struct buf want;
+	buf_init(&want, 1024 * 1024);
+	buf_append_str(&want, "* VANISHED ");
+	for (uint32_t i = 0; i < 15000; i++)
+		buf_printf(&want, "%s%u", i > 0 ? "," : "", (unsigned int)(2 * i + 2));
+	buf_append_char(&want, '|');
+	CHECK(want.len > 64 * 1024);
+	CHECK_INT(emitted.len, want.len);
+	CHECK_STR(emitted.data, want.data);
+	buf_free(&want);
 	mailbox_view_free(&v);
 	buf_free(&emitted);
 	return unit_finish("mailbox-view");

@@ -661,8 +661,11 @@ static void check_format(const char *cmd, const struct search_format *f, const u
 
 	if (q == NULL)
 		return;
+	struct resp_out ro;
+
 	buf_init(&out, 4096);
-	bool sent = search_query_format(q, f, numbers, modseqs, count, &out);
+	resp_out_init_buf(&ro, &out);
+	bool sent = search_query_format(q, f, numbers, modseqs, count, &ro);
 	if (want == NULL) {
 		CHECK(!sent);
 		CHECK_INT(out.len, 0);

@@ -21,11 +21,11 @@
 
 #include "core/arena.h"
 #include "core/config.h"
+#include "core/log.h"
 #include "imap/imap-server.h"
 #include "imap/mail-user.h"
 #include "imap/session.h"
 #include "imap/store-job.h"
-#include "core/log.h"
 #include "net/conn.h"
 
 /* Unread output after a sync beyond which an idling session is ended: one

@@ -2,7 +2,12 @@
  * evbuffer, plain or through OpenSSL in non-blocking mode. Each connection
  * has one persistent read event and one write event added only while output
  * is blocked; TLS's cross-wants (a read that needs the socket writable and
- * the reverse) are tracked with two flags. */
+ * the reverse) are tracked with two flags.
+ * Every way a connection ends must reach conn_destroy(): an error or a
+ * failed handshake destroys it at once; conn_close() arms close_timer, a
+ * deadline no later event moves, and a closing connection that is still in
+ * (or about to start) a TLS handshake is destroyed without waiting, since
+ * nothing it holds can reach the peer. */
 #include "net/conn.h"
 
 #include <arpa/inet.h>
@@ -46,6 +51,7 @@ struct conn {
 	bool tls_write_wants_read;
 
 	struct event *read_ev, *write_ev;
+	struct event *close_timer;         /* armed once, by conn_close() */
 	struct evbuffer *in, *out;
 	bool reading_paused;               /* input at CONN_INPUT_MAX */
 	bool eof;
@@ -67,6 +73,7 @@ static unsigned long long next_conn_id = 1;
 
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_close_timeout_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_begin_handshake(struct conn *conn, struct tls_server *tls);
 
 /* Brings output_total up to date with this connection's output. */
@@ -128,6 +135,7 @@ struct conn *conn_create(struct loop *loop, int fd, const struct sockaddr *peer,
 	conn->out = evbuffer_new();
 	conn->read_ev = event_new(base, fd, EV_READ | EV_PERSIST, conn_read_cb, conn);
 	conn->write_ev = event_new(base, fd, EV_WRITE, conn_write_cb, conn);
+	conn->close_timer = evtimer_new(base, conn_close_timeout_cb, conn);
 	event_add(conn->read_ev, NULL);
 
 	conn->next = loop_conns;
@@ -158,6 +166,7 @@ static void conn_destroy(struct conn *conn)
 
 	event_free(conn->read_ev);
 	event_free(conn->write_ev);
+	event_free(conn->close_timer);
 	if (conn->ssl != NULL) {
 		if (conn->tls_state == TLS_OPEN && !conn->eof)
 			SSL_shutdown(conn->ssl);   /* one close_notify, no wait */
@@ -174,29 +183,38 @@ static void conn_destroy(struct conn *conn)
 	handler->closed(owner);
 }
 
+/* No timeout here: a closing connection's deadline is close_timer, which
+ * re-adding write_ev after each partial write must not push back. */
 static void conn_schedule_write(struct conn *conn)
 {
-	if (conn->closing) {
-		struct timeval tv = { CONN_CLOSE_FLUSH_MS / 1000, (CONN_CLOSE_FLUSH_MS % 1000) * 1000 };
+	event_add(conn->write_ev, NULL);
+}
 
-		event_add(conn->write_ev, &tv);
-	} else {
-		event_add(conn->write_ev, NULL);
-	}
+static void conn_close_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *conn = arg;
+
+	(void)fd;
+	(void)what;
+	log_debug("%s: output not drained in time, closing", conn->peer_str);
+	conn_destroy(conn);
 }
 
 static void conn_begin_handshake(struct conn *conn, struct tls_server *tls)
 {
+	/* A failure below leaves the state at TLS_HANDSHAKE, which a closing
+	 * connection never flushes: no plain text goes where TLS was due. */
+	conn->tls_state = TLS_HANDSHAKE;
 	conn->ssl = tls_server_new_ssl(tls);
 	if (conn->ssl == NULL || SSL_set_fd(conn->ssl, conn->fd) != 1) {
 		log_error("%s: cannot create TLS session", conn->peer_str);
-		conn->closing = true;
-		conn->eof = true;
-		event_active(conn->write_ev, EV_WRITE, 0);
+		conn->eof = true;      /* conn_write() drops what the owner adds */
+		conn_close(conn);
 		return;
 	}
 	SSL_set_accept_state(conn->ssl);
-	conn->tls_state = TLS_HANDSHAKE;
+	/* conn_start_tls() stopped reading until now. */
+	event_add(conn->read_ev, NULL);
 	event_active(conn->read_ev, EV_READ, 0);
 }
 
@@ -304,8 +322,13 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		conn->tls_write_wants_read = false;
 		conn_schedule_write(conn);
 	}
-	if (conn->closing || conn->eof || conn->tls_state == TLS_PENDING_START)
+	if (conn->closing || conn->eof)
 		return;
+	if (conn->tls_state == TLS_PENDING_START) {
+		/* Not reading now: a readable socket would fire again at once. */
+		event_del(conn->read_ev);
+		return;
+	}
 	if (conn->tls_state == TLS_HANDSHAKE) {
 		if (!conn_tls_handshake(conn)) {
 			conn_destroy(conn);
@@ -378,8 +401,12 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	struct conn *conn = arg;
 
 	(void)fd;
-	if ((what & EV_TIMEOUT) != 0 && conn->closing) {
-		log_debug("%s: output not drained in time, closing", conn->peer_str);
+	(void)what;
+	if (conn->closing &&
+	    (conn->tls_state == TLS_HANDSHAKE || conn->tls_state == TLS_PENDING_START)) {
+		/* Output queued before or during a handshake is for a TLS session
+		 * that will not exist; waiting for the peer would only hold the
+		 * descriptor (issue 12: CLOSE-WAIT until restart). */
 		conn_destroy(conn);
 		return;
 	}
@@ -488,6 +515,9 @@ void conn_start_tls(struct conn *conn, struct tls_server *tls)
 	evbuffer_drain(conn->in, evbuffer_get_length(conn->in));
 	conn->tls_state = TLS_PENDING_START;
 	conn->pending_tls = tls;
+	/* Nothing is read until the handshake starts (conn_begin_handshake). */
+	event_del(conn->read_ev);
+	conn->reading_paused = false;
 	conn_schedule_write(conn);
 }
 
@@ -503,13 +533,17 @@ const char *conn_tls_version(const struct conn *conn)
 
 void conn_close(struct conn *conn)
 {
+	struct timeval flush = { CONN_CLOSE_FLUSH_MS / 1000, (CONN_CLOSE_FLUSH_MS % 1000) * 1000 };
+
 	if (conn->closing)
 		return;
 	conn->closing = true;
 	event_del(conn->read_ev);
+	/* The deadline holds whatever the write side does next. */
+	event_add(conn->close_timer, &flush);
 	/* Always finish from the write callback, even with nothing to flush,
-	 * so `closed` never runs inside the owner's own call. */
-	conn_schedule_write(conn);
+	 * so `closed` never runs inside the owner's own call. (event_active
+	 * runs it once; it re-adds write_ev itself if the socket is full.) */
 	event_active(conn->write_ev, EV_WRITE, 0);
 }
 

@@ -1,5 +1,6 @@
 /* The server's TLS context: certificate and key loaded into an OpenSSL
- * SSL_CTX with TLS 1.2 as the floor (1.3 preferred by OpenSSL's defaults).
+ * SSL_CTX with TLS 1.2 as the floor (1.3 preferred by OpenSSL's defaults),
+ * and in TLS 1.2 only ECDHE suites with AEAD ciphers (see tls.c).
  * tls_server_reload() (SIGHUP) builds a new context and swaps it in; live
  * connections keep the context they were made with (OpenSSL refcounts it). */
 #ifndef PETREL_NET_TLS_H

@@ -17,9 +17,12 @@ ASAN_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 FUZZ_TIME ?= 60
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fno-sanitize-recover=all -Isrc \
+	$(shell pkg-config --cflags $(PKGS))
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*/*.c src/*/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -47,15 +50,23 @@ $(BUILD)/src/main.o: CFLAGS += $(MALLOC_DEF)
 $(BUILD)/petrel: $(BUILD)/src/main.o $(BUILD)/libpetrel.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(MALLOC_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libpetrel.a
+# Every object and binary also writes a .d file of the headers it includes
+# (-MMD -MP, included at the end), so a header change rebuilds exactly what
+# includes it: unit binaries (build/tests/test-X.d) and fuzz targets too.
+# A binary without its .d (made before it had one) is rebuilt once.
+.SECONDEXPANSION:
+NO_DEPFILE = $$(if $$(wildcard $$@.d),,FORCE)
+FORCE:
+.PHONY: FORCE
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpetrel.a $(NO_DEPFILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libpetrel.a $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests/unit -MMD -MP -MF $@.d -MT $@ -o $@ $< $(BUILD)/libpetrel.a $(LDLIBS)
 
 # The mixed-session load generator of the benchmark (bench/loadgen/loadgen.c):
 # libc only, not part of `all`.
-$(BUILD)/loadgen: bench/loadgen/loadgen.c
+$(BUILD)/loadgen: bench/loadgen/loadgen.c $(NO_DEPFILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $<
+	$(CC) $(CFLAGS) -MMD -MP -MF $@.d -MT $@ -o $@ $<
 
 test: all
 	scripts/install-deps --test
@@ -69,11 +80,19 @@ test-asan:
 	PETREL_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run-all
 
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
-	@mkdir -p build-fuzz
-	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -Isrc $(shell pkg-config --cflags $(PKGS)) \
-		-o $@ $< $(LIB_SRC) $(LDLIBS)
+# Fuzz targets: the library built once with libFuzzer's coverage
+# instrumentation (fuzzer-no-link), each target's own file with the fuzzer's
+# main, linked together.
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
+
+build-fuzz/libpetrel.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BIN): build-fuzz/%: build-fuzz/obj/tests/fuzz/%.o build-fuzz/libpetrel.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
 	scripts/fuzz-run $(FUZZ_TIME) $(FUZZ_BIN)
@@ -92,4 +111,5 @@ bench: $(BUILD)/petrel $(BUILD)/loadgen
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(UNIT_BIN:%=%.d) $(BUILD)/loadgen.d
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_SRC:%.c=build-fuzz/obj/%.d)

@@ -22,6 +22,7 @@ import traceback
 import corpus
 import fig_append
 import fig_idle
+import fig_imaptest
 import fig_index
 import fig_mailbox
 import fig_mix
@@ -51,6 +52,8 @@ STEPS = [
     # step's sessions reuse, hiding their cost).
     ("idle", fig_idle.run, True),
     ("mix", fig_mix.run, True),
+    # Dovecot's own load tester, on users of its own (no loaded mailbox).
+    ("imaptest", fig_imaptest.run, False),
 ]
 
 MODES = {
@@ -77,6 +80,9 @@ MODES = {
     "mix_levels":    ((1, 10, 100), (1, 10, 100)),
     "mix_seconds":   (15, 4),
     "mix_reps":      (3, 1),
+    "imaptest_users":   (100, 100),
+    "imaptest_clients": (50, 50),
+    "imaptest_seconds": (30, 10),
 }
 
 
@@ -171,8 +177,9 @@ def run_target(target, args):
     return result
 
 
-GROUP_ORDER = ("append", "rtt", "mailbox", "store", "read", "resources", "idle", "mix")
-HIGHER_IS_BETTER = ("msg/s", "ops/s", "MB/s")
+GROUP_ORDER = ("append", "rtt", "mailbox", "store", "read", "resources", "idle", "mix",
+               "imaptest")
+HIGHER_IS_BETTER = ("msg/s", "ops/s", "MB/s", "sess/s")
 
 
 def _group(figure):
@@ -241,7 +248,7 @@ def print_table(results, mode, sizes):
     print(_table(head, rows, right=set(range(1, ncols - 2))))
     if both:
         print("petrel/dovecot: petrel's figure over Dovecot's; for rates (msg/s, ops/s,"
-              " MB/s) above 1 favours petrel, for times, memory and CPU below 1 does")
+              " MB/s, sess/s) above 1 favours petrel, for times, memory and CPU below 1 does")
     mix_rows = []
     levels = sorted(set(int(fid.split(".")[1][1:]) for s in servers for fid in by_server[s]
                         if _is_mix_family(fid)))
@@ -311,7 +318,8 @@ def main():
                            ("big_reps", 1), ("noop_reps", 3), ("open_reps", 1),
                            ("idle_sessions", 40), ("idle_users", 2), ("mix_users", 2),
                            ("mix_mailbox", 60), ("mix_levels", (1, 10)), ("mix_seconds", 1),
-                           ("mix_reps", 1)):
+                           ("mix_reps", 1), ("imaptest_users", 4), ("imaptest_clients", 4),
+                           ("imaptest_seconds", 2)):
             MODES[key] = (MODES[key][0], small)
     if args.messages:
         MODES["messages"] = (args.messages, args.messages)

@@ -18,8 +18,10 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
+sys.path.insert(0, os.path.join(REPO, "tests", "imaptest"))
 
 import dovecot_server  # noqa: E402
+import imaptest_tool  # noqa: E402
 import petrel_server  # noqa: E402
 from suite import Suite  # noqa: E402
 
@@ -31,6 +33,8 @@ EXPECTED = ["append.pipelined", "append.sequential_sync", "append.multiappend",
             "mailbox.select", "mailbox.status", "read.fetch_envelope", "read.body_20mb",
             "idle.plain_memory", "idle.tls_memory", "idle.plain_push_p99",
             "mix.c1.ops", "mix.c10.ops", "mix.c10.login", "mix.c10.idle", "mix.c10.cpu"]
+# imaptest's stress step, where imaptest can be built (else it prints SKIP).
+EXPECTED_IMAPTEST = ["imaptest.sessions", "imaptest.ops", "imaptest.cpu"]
 
 
 def main():
@@ -41,6 +45,15 @@ def main():
                        capture_output=True, text=True, timeout=300)
     if not check("make %s/loadgen" % build, p.returncode == 0, p.stderr[-500:]):
         return SUITE.finish()
+    try:
+        imaptest_tool.build()
+        expected = EXPECTED + EXPECTED_IMAPTEST
+    except imaptest_tool.Unavailable as e:
+        print("SKIP imaptest figures: %s" % e)
+        expected = EXPECTED
+    except (RuntimeError, OSError) as e:
+        check("imaptest builds", False, e)
+        expected = EXPECTED
     out = tempfile.mktemp(prefix="petrel-bench-smoke-", suffix=".json")
     try:
         p = subprocess.run([sys.executable, "bench/run.py", "--smoke", "--quiet",
@@ -71,12 +84,17 @@ def main():
             continue
         check("%s: no step failed" % server, not r["errors"], r["errors"])
         ids = dict((f["id"], f) for f in r["figures"])
-        missing = [i for i in EXPECTED if i not in ids]
+        missing = [i for i in expected if i not in ids]
         check("%s: every expected figure is there" % server, not missing, missing)
         for lvl in ("mix.c1.ops", "mix.c10.ops"):
             f = ids.get(lvl)
             check("%s: %s has a rate and no client error" % (server, lvl),
                   f is not None and f["value"] and f["detail"]["error_count"] == 0,
+                  f and f["detail"])
+        f = ids.get("imaptest.sessions")
+        if "imaptest.sessions" in expected:
+            check("%s: imaptest's stress ran sessions and its state checker found no error"
+                  % server, f is not None and f["value"] and f["detail"]["error_count"] == 0,
                   f and f["detail"])
     check("the table has the petrel/dovecot column when both ran",
           ("petrel/dovecot" in p.stdout) == (len(servers) == 2), p.stdout[:400])

@@ -32,6 +32,11 @@ from suite import Suite  # noqa: E402
 import test_imapflow  # noqa: E402
 
 SUITE = Suite("postfix")
+# Postfix's delivery line can follow the delivery by a moment (lmtp reports
+# to the queue manager, postlogd writes the file); seconds, for a loaded
+# `make test`.
+LOG_WAIT_S = 15
+LOG_POLL_S = 0.1
 check = SUITE.check
 skip = SUITE.skip
 
@@ -49,6 +54,21 @@ def postfix(conf, *args):
     p = subprocess.run(["script", "-q", "-e", "-c", cmd, "/dev/null"], capture_output=True,
                        text=True, timeout=60)
     return p.returncode, p.stdout.strip()
+
+
+def wait_for_log(path, pattern, seconds):
+    """The text of the log at path once pattern is in it, or as it is
+    after `seconds` (polling; postlogd appends to it)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with open(path, errors="replace") as f:
+                text = f.read()
+        except FileNotFoundError:
+            text = ""
+        if pattern.search(text) or time.monotonic() >= deadline:
+            return text
+        time.sleep(LOG_POLL_S)
 
 
 def make_instance(tmp, smtp_port, lmtp_port):
@@ -141,13 +161,14 @@ def main():
         check("the IDLE session sees it arrive (imapflow)",
               out.strip() == "EXISTS 1 through postfix" and watcher.returncode == 0,
               (watcher.returncode, out))
-        log = open(os.path.join(tmp, "maillog")).read() if os.path.exists(
-            os.path.join(tmp, "maillog")) else ""
+        # The IDLE session can see the message before Postfix's lmtp has
+        # read petrel's reply and before postlogd has written the line.
+        sent = re.compile(r"postfix/lmtp\[\d+\]: \w+: to=<alice@example.com>, "
+                          r"relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, .*status=sent "
+                          r"\(250 2\.0\.0 <alice@example\.com> Saved\)" % lmtp_port)
+        log = wait_for_log(os.path.join(tmp, "maillog"), sent, LOG_WAIT_S)
         check("postfix logs the LMTP reply: 250 2.0.0 <alice@example.com> Saved",
-              re.search(r"postfix/lmtp\[\d+\]: \w+: to=<alice@example.com>, "
-                        r"relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, .*status=sent "
-                        r"\(250 2\.0\.0 <alice@example\.com> Saved\)" % lmtp_port, log),
-              log[-1500:])
+              sent.search(log), log[-1500:])
         imap = imaplib.IMAP4("127.0.0.1", srv.imap_port, timeout=10)
         imap.login("alice", "alice-secret")
         imap.select("INBOX", readonly=True)

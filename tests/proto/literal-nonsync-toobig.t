@@ -4,6 +4,6 @@
 connect imap
 S: * OK *
 C: a LOGIN alice {9000+}
-S: a *
-S: * BYE *
+S: a NO [TOOBIG] Literal too big (max 8192 bytes)
+S: * BYE Non-synchronizing literal too big
 S: <eof>

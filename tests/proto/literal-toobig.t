@@ -4,20 +4,20 @@
 connect imap
 S: * OK *
 C: a LOGIN alice {9000}
-S: a NO [TOOBIG] *
+S: a NO [TOOBIG] Literal too big (max 8192 bytes)
 C: b NOOP
 S: b OK NOOP completed
 # A length that does not fit in 64 bits must not wrap around.
 C: c LOGIN alice {99999999999999999999999}
-S: c *
+S: c BAD Literal size too large
 C: d NOOP
 S: d OK NOOP completed
 login alice
 C: e ID ("x" {70000}
-S: e NO [TOOBIG] *
+S: e NO [TOOBIG] Literal too big (max 65536 bytes)
 C: f NOOP
 S: f OK NOOP completed
 # After login the limit is higher: 9000 octets get a continuation.
 C: g ID ("x-big" {9000}
-S: + *
+S: + Ready for literal data
 close

@@ -4,16 +4,16 @@ config auth_failure_delay_ms=200
 connect imap
 S: * OK *
 raw: a NOOP\x00\r\n
-S: a BAD *
+S: a BAD Invalid character in atom
 raw: b LOGIN "al\x00ice" secret\r\n
-S: b BAD *
+S: b BAD Invalid character in quoted string
 raw: c\x00 NOOP\r\n
-S: * BAD *
+S: * BAD Invalid tag
 raw: \x00\r\n
-S: * BAD *
+S: * BAD Invalid tag
 C: d LOGIN alice {3}
-S: + *
+S: + Ready for literal data
 raw: a\x00b\r\n
-S: d *
+S: d BAD NUL in literal
 C: e NOOP
 S: e OK NOOP completed

@@ -97,6 +97,24 @@ def status(t):
     return parts[1].decode() if len(parts) > 1 else None
 
 
+def sanitizer_build():
+    """ASan keeps freed memory in quarantine and adds shadow memory: its
+    RSS says nothing about petrel's bounds, so those checks are left out
+    (the cases still run: no crash, no leak, others served)."""
+    with open(petrel_server.petrel_binary(), "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+SANITIZER = sanitizer_build()
+
+
+def check_memory(what, ok):
+    if SANITIZER:
+        print("skip %s (sanitizer build)" % what)
+    else:
+        check(what, ok, "")
+
+
 def rss_mb(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -205,8 +223,8 @@ def case_idle_not_reading(srv):
         if time.monotonic() - start > 120:
             break
     check("idle: 150 STOREs of 5,000 flags answered OK while 10 sessions idle unread", ok, t)
-    check("idle: the server's memory grows by less than 40 MB (%.0f -> peak %.0f MB)"
-          % (before, peak), peak - before < 40, "")
+    check_memory("idle: the server's memory grows by less than 40 MB (%.0f -> peak %.0f MB)"
+                 % (before, peak), peak - before < 40)
     # A reader that comes back gets a consistent account.
     c = idlers[0]
     c.send(b"DONE\r\n")
@@ -243,15 +261,15 @@ def case_fetch_not_reading(srv):
     during = rss_mb(srv.proc.pid)
     # The bound: CONN_OUTPUT_TOTAL_MAX (64 MiB) in all, then one small step
     # per session; the server used to hold ~2.5 MB per session.
-    check("fetch: 200 unread FETCH 1:* BODY.PEEK[] of 4 MB hold under 128 MB in all "
-          "(%.0f -> %.0f MB)" % (before, during), during - before < 128, "")
+    check_memory("fetch: 200 unread FETCH 1:* BODY.PEEK[] of 4 MB hold under 128 MB in all "
+                 "(%.0f -> %.0f MB)" % (before, during), during - before < 128)
     serves_another(srv, "fetch")
     for s in stalled:
         s.close()
     time.sleep(3)
     after = rss_mb(srv.proc.pid)
-    check("fetch: their memory is given back once they close (%.0f MB after, %.0f before)"
-          % (after, before), after - before < 50, "")
+    check_memory("fetch: their memory is given back once they close (%.0f MB after, %.0f "
+                 "before)" % (after, before), after - before < 50)
 
 
 def main():

@@ -43,7 +43,7 @@ static const struct config_key config_keys[] = {
 	  "event loop threads; 0 means one per CPU core" },
 	{ "workers", KEY_UINT, OFF(workers), 1, 256, "4",
 	  "worker threads for storage" },
-	{ "auth_workers", KEY_UINT, OFF(auth_workers), 1, 64, "2",
+	{ "auth_workers", KEY_UINT, OFF(auth_workers), 1, 64, "4",
 	  "threads for password checks, apart from storage's" },
 	{ "idle_timeout", KEY_UINT, OFF(idle_timeout_s), 1, 86400, "1800",
 	  "seconds without a command before autologout once logged in" },

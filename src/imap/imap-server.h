@@ -18,13 +18,14 @@ struct worker_pool;
  * their own, so a flood of logins never queues ahead of a logged-in user's
  * store work. Its jobs are keyed by client address (throttle_addr_key()).
  * At most this many checks of one address run at once: a busy NAT's logins
- * still overlap, while one address cannot hold more than two threads. */
-#define AUTH_PARALLEL_PER_ADDR 2
+ * still overlap, while one address leaves the default pool's fourth thread
+ * to everyone else. */
+#define AUTH_PARALLEL_PER_ADDR 3
 /* Checks of one address waiting or running: a NAT's burst of logins fits;
- * at ~30 ms of yescrypt each, 64 are 1 s of two threads. Beyond it (and
- * beyond AUTH_QUEUE_MAX in all) an attempt is answered NO [UNAVAILABLE]. */
+ * at ~30 ms of yescrypt each, 64 are under 1 s of three threads. Beyond it
+ * (and beyond AUTH_QUEUE_MAX in all) an attempt is answered NO [UNAVAILABLE]. */
 #define AUTH_QUEUE_PER_ADDR 64
-/* Checks waiting or running in all: about 8 s of work for two threads,
+/* Checks waiting or running in all: about 4 s of work for four threads,
  * past which an answer would come too late to be of use anyway. */
 #define AUTH_QUEUE_MAX 512
 /* The auth threads' nice value: store work (0) gets the CPU before a

@@ -19,6 +19,11 @@
 #define THROTTLE_MAX_ADDRS 4096
 #define THROTTLE_BUCKETS 8192     /* power of two, twice the entries */
 #define THROTTLE_NONE (-1)
+/* How far an address's clock may run ahead of now: one hour, about 60
+ * failures at the default 30 s cap. Past it more parallel failures are
+ * answered together at the hour, still one connection each (bounded by
+ * max_connections_per_ip), so the bound only keeps the numbers sane. */
+#define THROTTLE_CLOCK_LEAD_MAX_MS (3600u * 1000u)
 /* RFC 4291 §2.5.5.2: ::ffff:a.b.c.d is an IPv4 client on a dual-stack
  * socket and must share the IPv4 address's entry. */
 static const unsigned char v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
@@ -33,6 +38,7 @@ struct throttle_entry {
 	bool used;
 	unsigned int failures;
 	uint64_t last_failure_ms;
+	uint64_t clock_ms;        /* the address waits until then (see throttle.h) */
 	int hash_next;            /* chain in buckets[] */
 	int lru_prev, lru_next;   /* most recently used at lru_head */
 };
@@ -197,12 +203,14 @@ static int throttle_insert(struct throttle *t, const struct throttle_key *k)
 }
 
 /* Failures of entry i still inside the window: the count is forgotten as
- * a whole once window_s passes without a new failure. */
+ * a whole once window_s passes without a new failure and the address's
+ * clock has run out. */
 static unsigned int throttle_live_failures(struct throttle *t, int i, uint64_t now)
 {
 	struct throttle_entry *e = &t->entries[i];
 
-	if (now - e->last_failure_ms >= (uint64_t)t->config.window_s * 1000) {
+	if (now >= e->clock_ms &&
+	    now - e->last_failure_ms >= (uint64_t)t->config.window_s * 1000) {
 		throttle_remove(t, i);
 		return 0;
 	}
@@ -244,8 +252,16 @@ unsigned int throttle_record_failure(struct throttle *t, const struct sockaddr *
 	failures = e->failures;
 	delay = failures <= t->config.free_failures ? t->config.failure_delay_ms :
 		throttle_grown(&t->config, failures);
+	/* On the address's clock: after the failures already waiting. */
+	uint64_t answer = (e->clock_ms > now ? e->clock_ms : now) + delay;
+
+	if (answer - now > THROTTLE_CLOCK_LEAD_MAX_MS)
+		answer = now + THROTTLE_CLOCK_LEAD_MAX_MS;
+	e->clock_ms = answer;
+	if (failures > t->config.free_failures)
+		e->clock_ms += delay;   /* the next attempt's wait before it is tried */
 	pthread_mutex_unlock(&t->lock);
-	return delay;
+	return (unsigned int)(answer - now);
 }
 
 unsigned int throttle_pre_delay(struct throttle *t, const struct sockaddr *addr)
@@ -257,13 +273,24 @@ unsigned int throttle_pre_delay(struct throttle *t, const struct sockaddr *addr)
 	int i = throttle_find(t, &k);
 
 	if (i != THROTTLE_NONE) {
-		unsigned int failures = throttle_live_failures(t, i, t->now_ms());
+		uint64_t now = t->now_ms();
 
-		if (failures > t->config.free_failures)
-			delay = throttle_grown(&t->config, failures);
+		if (throttle_live_failures(t, i, now) > 0 && t->entries[i].clock_ms > now)
+			delay = (unsigned int)(t->entries[i].clock_ms - now);
 	}
 	pthread_mutex_unlock(&t->lock);
 	return delay;
+}
+
+uint64_t throttle_addr_key(const struct sockaddr *addr)
+{
+	struct throttle_key k = throttle_key_of(addr);
+	uint64_t h = 1469598103934665603ULL;   /* FNV-1a, 64 bits */
+
+	h = (h ^ k.family) * 1099511628211ULL;
+	for (size_t i = 0; i < sizeof(k.addr); i++)
+		h = (h ^ k.addr[i]) * 1099511628211ULL;
+	return h;
 }
 
 void throttle_record_success(struct throttle *t, const struct sockaddr *addr)

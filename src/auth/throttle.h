@@ -1,8 +1,11 @@
 /* Login failure throttling per client address: each failure is delayed, and
  * many failures from one address in a window make further attempts from it
- * wait longer (up to a cap). Shared by all event loops; thread safe. Memory
- * is bounded: at most THROTTLE_MAX_ADDRS addresses are tracked, the oldest
- * entries evicted first. */
+ * wait longer (up to a cap). The delays belong to the address, not to each
+ * attempt: an address has one clock, every failure moves it on, and its
+ * failures are answered (and its new attempts start) in turn on that clock,
+ * so N parallel failures take as long as N one after another. Shared by all
+ * event loops; thread safe. Memory is bounded: at most THROTTLE_MAX_ADDRS
+ * addresses are tracked, the oldest entries evicted first. */
 #ifndef PETREL_AUTH_THROTTLE_H
 #define PETREL_AUTH_THROTTLE_H
 
@@ -21,15 +24,24 @@ struct throttle_config {
 struct throttle *throttle_create(const struct throttle_config *config);
 void throttle_destroy(struct throttle **t);
 
-/* Delay (ms) to wait before answering a failed attempt from addr, after
- * recording the failure. Grows (doubling) once the address has more than
- * free_failures failures in the window; never exceeds max_delay_ms. */
+/* Records a failure from addr and returns how long (ms) to wait before
+ * answering it. The failure's own delay is failure_delay_ms, doubling for
+ * each failure past free_failures in the window, capped at max_delay_ms; it
+ * runs on the address's clock: the answer comes that long after the
+ * address's previous failure was answered (or after now, if later). Past
+ * free_failures the clock then moves on once more by the same delay: the
+ * wait a new attempt from the address gets before it is even tried. */
 unsigned int throttle_record_failure(struct throttle *t, const struct sockaddr *addr);
-/* Delay (ms) to impose before even trying an attempt from addr (0 when the
- * address has at most free_failures failures in the window). */
+/* How long (ms) an attempt from addr must wait before its password is
+ * checked, and a successful one before it is answered: until the address's
+ * clock (0 when it is not ahead of now). */
 unsigned int throttle_pre_delay(struct throttle *t, const struct sockaddr *addr);
 /* A success from addr forgets its failures. */
 void throttle_record_success(struct throttle *t, const struct sockaddr *addr);
+
+/* The address as the throttle counts it (IPv4, the /64 of IPv6, IPv4-mapped
+ * as IPv4), hashed to 64 bits: a worker pool key for per-address queues. */
+uint64_t throttle_addr_key(const struct sockaddr *addr);
 
 /* TESTS ONLY: replaces CLOCK_MONOTONIC (milliseconds) with now_ms; NULL
  * restores the real clock. Call before any other use of t. */

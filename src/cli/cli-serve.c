@@ -211,6 +211,14 @@ int cli_serve_main(int argc, char **argv)
 	};
 	server.throttle = throttle_create(&tc);
 	server.workers = worker_pool_create(cfg.workers);
+	const struct worker_pool_limits auth_limits = {
+		.threads = cfg.auth_workers,
+		.queue_max = AUTH_QUEUE_MAX,
+		.key_queue_max = AUTH_QUEUE_PER_ADDR,
+		.key_parallel = AUTH_PARALLEL_PER_ADDR,
+		.nice = AUTH_NICE,
+	};
+	server.auth_workers = worker_pool_create_limited(&auth_limits);
 
 	unsigned int loops = cfg.loops;
 	if (loops == 0) {
@@ -228,11 +236,12 @@ int cli_serve_main(int argc, char **argv)
 					    i == 2 ? lmtp_server_accept : imap_server_accept, &server);
 		}
 	}
-	log_info("petrel %s serving %s with %u loops and %u workers", PETREL_VERSION,
-		 cfg.data_dir, loops, cfg.workers);
+	log_info("petrel %s serving %s with %u loops, %u workers and %u auth workers",
+		 PETREL_VERSION, cfg.data_dir, loops, cfg.workers, cfg.auth_workers);
 	rc = server_run(srv, serve_reload, &server);
 	/* The indexer stops too (sessions already told it, if there were any). */
 	mail_user_index_stop();
+	imap_server_auth_stop();
 
 	/* Finish queued work before anything is freed: jobs complete and post
 	 * their results to the stopped loops; running those can free sessions,
@@ -240,10 +249,12 @@ int cli_serve_main(int argc, char **argv)
 	 * Repeat until both are quiet. */
 	do {
 		worker_pool_wait_idle(server.index_workers);
+		worker_pool_wait_idle(server.auth_workers);
 		worker_pool_wait_idle(server.workers);
 	} while (server_run_leftovers(srv) > 0);
 	mail_user_notify_stop();
 	worker_pool_destroy(&server.index_workers);
+	worker_pool_destroy(&server.auth_workers);
 	worker_pool_destroy(&server.workers);
 	server_destroy(&srv);
 	throttle_destroy(&server.throttle);

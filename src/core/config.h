@@ -20,6 +20,7 @@ struct petrel_config {
 	bool allow_cleartext_auth;
 	unsigned int loops;             /* event loop threads; 0 = one per core */
 	unsigned int workers;           /* worker pool threads */
+	unsigned int auth_workers;      /* password-check threads */
 	unsigned int idle_timeout_s;    /* autologout after login (RFC 9051 §5.4: >= 30 min) */
 	unsigned int login_timeout_s;   /* before login */
 	unsigned int max_connections;

@@ -1,8 +1,12 @@
 /* Commands of the not-authenticated state (RFC 9051 §6.2): STARTTLS, LOGIN
- * and AUTHENTICATE with SASL-IR (RFC 4959). Password checks run on the
- * worker pool; failures are answered after a delay that grows with repeated
- * failures from the same address (auth/throttle.h). Passwords are wiped
- * from memory when the command ends and never logged. */
+ * and AUTHENTICATE with SASL-IR (RFC 4959). Password checks run on the auth
+ * pool (server->auth_workers), queued per client address: never ahead of
+ * store work, a few at once per address, bounded per address and in all.
+ * Failures are answered on the address's throttle clock (auth/throttle.h):
+ * an attempt waits for it before its check, a success before its answer, so
+ * parallel attempts from one address gain nothing over serial ones.
+ * Passwords are wiped from memory when the command ends and never logged. */
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,6 +26,13 @@
 
 /* Largest decoded SASL message we accept (a SCRAM client-final is ~200). */
 #define SASL_MESSAGE_MAX (8 * 1024)
+
+static atomic_bool auth_stopping;
+
+void imap_server_auth_stop(void)
+{
+	atomic_store(&auth_stopping, true);
+}
 
 struct auth_state {
 	struct imap_cmd *cmd;
@@ -45,6 +56,8 @@ struct auth_state {
 	/* a delayed failure reply */
 	const char *fail_status;
 	const char *fail_text;
+	/* a delayed success: the user logging in */
+	const char *success_user;
 };
 
 static void auth_cleanup(struct imap_cmd *cmd)
@@ -136,6 +149,62 @@ static void auth_unavailable(struct imap_cmd *cmd)
 	imap_cmd_complete(cmd);
 }
 
+/* The auth pool refused the check (the address's or the pool's queue is
+ * full). Answered after the base failure delay, so a flood that is turned
+ * away does not turn straight round; nothing is recorded as a failure. */
+static void auth_refused(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->session;
+	struct auth_state *st = cmd->state;
+	unsigned int delay = s->server->config->auth_failure_delay_ms;
+
+	log_info("login refused: too many password checks waiting, from=%s",
+		 conn_peer_str(s->conn));
+	st->fail_status = "NO";
+	st->fail_text = "[UNAVAILABLE] Authentication is temporarily unavailable";
+	if (delay == 0)
+		auth_send_delayed_failure(cmd);
+	else
+		imap_session_delay(s, delay, auth_send_delayed_failure);
+}
+
+/* Queues a password check (or a SASL step) on the auth pool under the
+ * client's address; false when refused (auth_refused() has answered). */
+static bool auth_submit(struct imap_cmd *cmd, void (*run)(void *ctx), void (*done)(void *ctx))
+{
+	struct imap_session *s = cmd->session;
+
+	if (imap_session_submit_to(s, s->server->auth_workers, throttle_addr_key(conn_peer(s->conn)),
+				   run, done, cmd->state))
+		return true;
+	auth_refused(cmd);
+	return false;
+}
+
+static void auth_send_delayed_success(struct imap_cmd *cmd)
+{
+	struct auth_state *st = cmd->state;
+
+	auth_succeeded(cmd, st->success_user);
+	imap_cmd_complete(cmd);
+}
+
+/* A success is answered no sooner than the address's clock: otherwise
+ * parallel guesses would learn of the right one ahead of the failures that
+ * were checked beside it. */
+static void auth_success(struct imap_cmd *cmd, const char *user)
+{
+	struct imap_session *s = cmd->session;
+	struct auth_state *st = cmd->state;
+	unsigned int wait = throttle_pre_delay(s->server->throttle, conn_peer(s->conn));
+
+	st->success_user = user;
+	if (wait == 0)
+		auth_send_delayed_success(cmd);
+	else
+		imap_session_delay(s, wait, auth_send_delayed_success);
+}
+
 /* ---- STARTTLS ---- */
 
 enum cmd_step cmd_starttls(struct imap_cmd *cmd)
@@ -162,6 +231,10 @@ static void login_run(void *ctx)
 {
 	struct auth_state *st = ctx;
 
+	if (atomic_load(&auth_stopping)) {
+		st->login_result = PASSDB_ERROR;
+		return;
+	}
 	auth_test_delay(st);
 	st->login_result = passdb_verify_plain(st->passdb, st->user, st->password);
 }
@@ -176,8 +249,7 @@ static void login_done(void *ctx)
 	explicit_bzero(st->password, st->password_len);
 	switch (st->login_result) {
 	case PASSDB_OK:
-		auth_succeeded(cmd, st->user);
-		imap_cmd_complete(cmd);
+		auth_success(cmd, st->user);
 		break;
 	case PASSDB_ERROR:
 		auth_unavailable(cmd);
@@ -190,11 +262,7 @@ static void login_done(void *ctx)
 
 static void login_submit(struct imap_cmd *cmd)
 {
-	struct auth_state *st = cmd->state;
-
-	if (!imap_session_submit(cmd->session, worker_key_string(st->user),
-				 login_run, login_done, st))
-		auth_unavailable(cmd);
+	auth_submit(cmd, login_run, login_done);
 }
 
 enum cmd_step cmd_login(struct imap_cmd *cmd)
@@ -234,8 +302,12 @@ static void authenticate_run(void *ctx)
 {
 	struct auth_state *st = ctx;
 
-	auth_test_delay(st);
 	buf_clear(&st->out);
+	if (atomic_load(&auth_stopping)) {
+		st->step_result = SASL_STEP_ERROR;
+		return;
+	}
+	auth_test_delay(st);
 	st->step_result = sasl_session_step(st->sasl, st->have_input,
 					    (const unsigned char *)st->in.data, st->in.len,
 					    &st->out);
@@ -267,8 +339,7 @@ static void authenticate_done(void *ctx)
 		break;
 	}
 	case SASL_STEP_SUCCESS:
-		auth_succeeded(cmd, sasl_session_username(st->sasl));
-		imap_cmd_complete(cmd);
+		auth_success(cmd, sasl_session_username(st->sasl));
 		break;
 	case SASL_STEP_FAILED:
 		auth_failed(cmd, sasl_session_username(st->sasl), "NO",
@@ -286,11 +357,7 @@ static void authenticate_done(void *ctx)
 
 static void authenticate_step(struct imap_cmd *cmd)
 {
-	struct auth_state *st = cmd->state;
-	uint64_t key = conn_id(cmd->session->conn) ^ 0x5a5a5a5a00000000ULL;
-
-	if (!imap_session_submit(cmd->session, key, authenticate_run, authenticate_done, st))
-		auth_unavailable(cmd);
+	auth_submit(cmd, authenticate_run, authenticate_done);
 }
 
 /* Decodes a client response ("=" is the empty initial response of

@@ -14,16 +14,40 @@ struct throttle;
 struct tls_server;
 struct worker_pool;
 
+/* Password checks (LOGIN, AUTHENTICATE) run in auth_workers, a pool of
+ * their own, so a flood of logins never queues ahead of a logged-in user's
+ * store work. Its jobs are keyed by client address (throttle_addr_key()).
+ * At most this many checks of one address run at once: a busy NAT's logins
+ * still overlap, while one address leaves the default pool's fourth thread
+ * to everyone else. */
+#define AUTH_PARALLEL_PER_ADDR 3
+/* Checks of one address waiting or running: a NAT's burst of logins fits;
+ * at ~30 ms of yescrypt each, 64 are under 1 s of three threads. Beyond it
+ * (and beyond AUTH_QUEUE_MAX in all) an attempt is answered NO [UNAVAILABLE]. */
+#define AUTH_QUEUE_PER_ADDR 64
+/* Checks waiting or running in all: about 4 s of work for four threads,
+ * past which an answer would come too late to be of use anyway. */
+#define AUTH_QUEUE_MAX 512
+/* The auth threads' nice value: store work (0) gets the CPU before a
+ * login's hash, a login's hash before the search indexer (10). */
+#define AUTH_NICE 5
+
 struct imap_server {
 	const struct petrel_config *config;
 	struct passdb *passdb;
 	struct tls_server *tls;          /* NULL: no TLS configured */
 	struct worker_pool *workers;
+	struct worker_pool *auth_workers;   /* password checks, see above */
 	/* The search indexer's threads, at a lower CPU priority (mail-user.c):
 	 * deliveries and commands come first, indexing takes what is left. */
 	struct worker_pool *index_workers;
 	struct throttle *throttle;
 };
+
+/* Shutdown, once the loops have stopped: password checks still queued are
+ * answered NO [UNAVAILABLE] without hashing (their clients are gone), so a
+ * flood in progress does not hold up the exit. */
+void imap_server_auth_stop(void);
 
 /* listener_accept_fn: makes a session for a new connection (ctx is the
  * struct imap_server). Over the connection limits the client gets a BYE. */

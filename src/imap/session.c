@@ -201,13 +201,19 @@ static void session_job_done(void *arg)
 bool imap_session_submit(struct imap_session *s, uint64_t key,
 			 void (*run)(void *ctx), void (*done)(void *ctx), void *ctx)
 {
+	return imap_session_submit_to(s, s->server->workers, key, run, done, ctx);
+}
+
+bool imap_session_submit_to(struct imap_session *s, struct worker_pool *pool, uint64_t key,
+			    void (*run)(void *ctx), void (*done)(void *ctx), void *ctx)
+{
 	struct session_job *job = xmalloc(sizeof(*job));
 
 	job->session = s;
 	job->run = run;
 	job->done = done;
 	job->ctx = ctx;
-	if (!worker_pool_submit(s->server->workers, key, conn_loop(s->conn),
+	if (!worker_pool_submit(pool, key, conn_loop(s->conn),
 				session_job_run, session_job_done, job)) {
 		free(job);
 		return false;

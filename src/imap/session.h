@@ -24,6 +24,7 @@ struct append_stream;
 struct imap_server;
 struct imap_parser;
 struct event;
+struct worker_pool;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTH = 1 << 0,
@@ -83,6 +84,9 @@ bool imap_session_starttls_available(const struct imap_session *s);
  * if the pool is full (answer NO [UNAVAILABLE]). */
 bool imap_session_submit(struct imap_session *s, uint64_t key,
 			 void (*run)(void *ctx), void (*done)(void *ctx), void *ctx);
+/* The same on another pool (password checks: server->auth_workers). */
+bool imap_session_submit_to(struct imap_session *s, struct worker_pool *pool, uint64_t key,
+			    void (*run)(void *ctx), void (*done)(void *ctx), void *ctx);
 /* Calls fn(cmd) after ms milliseconds, on the loop (one delay at a time). */
 void imap_session_delay(struct imap_session *s, unsigned int ms, void (*fn)(struct imap_cmd *cmd));
 

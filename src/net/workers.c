@@ -1,11 +1,14 @@
 /* Worker pool with per-key FIFO ordering. A key's queue is "ready" when it
- * has jobs and none of them is running; workers take the oldest ready queue,
- * run its first job, and put the queue back at the end if it has more. So no
- * key can starve the others and no two jobs of one key ever overlap. */
+ * has waiting jobs and fewer than key_parallel of them running; workers take
+ * the oldest ready queue, start its first job, and put the queue back at the
+ * end if it is still ready. So no key can starve the others, and with
+ * key_parallel 1 no two jobs of one key ever overlap. */
 #include "net/workers.h"
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -26,7 +29,9 @@ struct key_queue {
 	struct key_queue *ready_next;
 	uint64_t key;
 	struct worker_job *head, **tail;
-	bool running;
+	unsigned int running;           /* jobs of this key on a worker now */
+	unsigned int pending;           /* waiting + running */
+	bool in_ready;                  /* linked in the ready list */
 };
 
 struct worker_pool {
@@ -36,6 +41,7 @@ struct worker_pool {
 	struct key_queue *buckets[WORKER_BUCKETS];
 	struct key_queue *ready_head, **ready_tail;
 	unsigned int pending;
+	struct worker_pool_limits limits;
 	bool stopping;
 	unsigned int thread_count;
 	pthread_t *threads;
@@ -46,8 +52,14 @@ static struct key_queue **bucket_of(struct worker_pool *pool, uint64_t key)
 	return &pool->buckets[key % WORKER_BUCKETS];
 }
 
+static bool queue_is_ready(const struct worker_pool *pool, const struct key_queue *q)
+{
+	return q->head != NULL && q->running < pool->limits.key_parallel;
+}
+
 static void ready_push(struct worker_pool *pool, struct key_queue *q)
 {
+	q->in_ready = true;
 	q->ready_next = NULL;
 	*pool->ready_tail = q;
 	pool->ready_tail = &q->ready_next;
@@ -61,6 +73,7 @@ static struct key_queue *ready_pop(struct worker_pool *pool)
 		pool->ready_head = q->ready_next;
 		if (pool->ready_head == NULL)
 			pool->ready_tail = &pool->ready_head;
+		q->in_ready = false;
 	}
 	return q;
 }
@@ -87,6 +100,10 @@ static void *worker_main(void *arg)
 {
 	struct worker_pool *pool = arg;
 
+	/* Linux: the nice value is per thread. Failing only loses the priority. */
+	if (pool->limits.nice != 0 &&
+	    setpriority(PRIO_PROCESS, (id_t)gettid(), pool->limits.nice) < 0)
+		log_warn("worker thread: setpriority: %m");
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
 		struct key_queue *q;
@@ -99,7 +116,12 @@ static void *worker_main(void *arg)
 		q->head = job->next;
 		if (q->head == NULL)
 			q->tail = &q->head;
-		q->running = true;
+		q->running++;
+		if (queue_is_ready(pool, q)) {
+			/* Another job of this key may start, after the other keys' turns. */
+			ready_push(pool, q);
+			pthread_cond_signal(&pool->cond);
+		}
 		pthread_mutex_unlock(&pool->lock);
 
 		job->run(job->ctx);
@@ -108,12 +130,13 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&pool->lock);
 		if (--pool->pending == 0)
 			pthread_cond_broadcast(&pool->idle);
-		q->running = false;
-		if (q->head != NULL) {
+		q->running--;
+		q->pending--;
+		if (q->pending == 0) {
+			queue_forget(pool, q);
+		} else if (!q->in_ready && queue_is_ready(pool, q)) {
 			ready_push(pool, q);
 			pthread_cond_signal(&pool->cond);
-		} else {
-			queue_forget(pool, q);
 		}
 	}
 	pthread_mutex_unlock(&pool->lock);
@@ -122,11 +145,27 @@ static void *worker_main(void *arg)
 
 struct worker_pool *worker_pool_create(unsigned int threads)
 {
+	const struct worker_pool_limits limits = {
+		.threads = threads,
+		.queue_max = WORKER_QUEUE_MAX,
+		.key_queue_max = WORKER_QUEUE_MAX,
+		.key_parallel = 1,
+	};
+
+	return worker_pool_create_limited(&limits);
+}
+
+struct worker_pool *worker_pool_create_limited(const struct worker_pool_limits *limits)
+{
 	struct worker_pool *pool = xcalloc(1, sizeof(*pool));
+	unsigned int threads = limits->threads;
 
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->cond, NULL);
 	pthread_cond_init(&pool->idle, NULL);
+	pool->limits = *limits;
+	if (pool->limits.key_parallel == 0)
+		pool->limits.key_parallel = 1;
 	pool->ready_tail = &pool->ready_head;
 	pool->threads = xcalloc(threads, sizeof(pthread_t));
 	for (unsigned int i = 0; i < threads; i++) {
@@ -177,13 +216,17 @@ bool worker_pool_submit(struct worker_pool *pool, uint64_t key, struct loop *own
 	struct key_queue *q;
 
 	pthread_mutex_lock(&pool->lock);
-	if (pool->pending >= WORKER_QUEUE_MAX || pool->stopping) {
+	if (pool->pending >= pool->limits.queue_max || pool->stopping) {
 		pthread_mutex_unlock(&pool->lock);
 		return false;
 	}
 	for (q = *bucket_of(pool, key); q != NULL; q = q->hash_next) {
 		if (q->key == key)
 			break;
+	}
+	if (q != NULL && q->pending >= pool->limits.key_queue_max) {
+		pthread_mutex_unlock(&pool->lock);
+		return false;
 	}
 	if (q == NULL) {
 		q = xcalloc(1, sizeof(*q));
@@ -198,11 +241,11 @@ bool worker_pool_submit(struct worker_pool *pool, uint64_t key, struct loop *own
 	job->done = done;
 	job->ctx = ctx;
 	job->owner = owner;
-	bool was_idle = q->head == NULL && !q->running;
 	*q->tail = job;
 	q->tail = &job->next;
+	q->pending++;
 	pool->pending++;
-	if (was_idle) {
+	if (!q->in_ready && queue_is_ready(pool, q)) {
 		ready_push(pool, q);
 		pthread_cond_signal(&pool->cond);
 	}

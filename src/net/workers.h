@@ -1,9 +1,10 @@
-/* The worker pool: a fixed set of threads for work that may block (password
- * hashing, storage I/O and fsync). Jobs carry a queue key (a user, or a
- * connection before login): jobs with the same key run one at a time in
- * submission order, so one user's operations stay ordered while different
- * users' run in parallel. Each job's `done` runs afterwards on the event
- * loop that submitted it, never on the worker. */
+/* Worker pools: a fixed set of threads for work that may block (storage I/O
+ * and fsync; password hashing in a pool of its own). Jobs carry a queue key
+ * (a user; a client address for password checks): jobs with the same key
+ * start in submission order, at most key_parallel of them at once (1: one
+ * user's operations stay ordered), while different keys run in parallel,
+ * taking turns. Each job's `done` runs afterwards on the event loop that
+ * submitted it, never on the worker. */
 #ifndef PETREL_NET_WORKERS_H
 #define PETREL_NET_WORKERS_H
 
@@ -20,7 +21,17 @@ struct worker_pool;
 typedef void worker_run_fn(void *ctx);
 typedef void worker_done_fn(void *ctx);
 
+struct worker_pool_limits {
+	unsigned int threads;
+	unsigned int queue_max;       /* pending (queued or running) jobs in all */
+	unsigned int key_queue_max;   /* pending jobs of one key */
+	unsigned int key_parallel;    /* jobs of one key running at once, >= 1 */
+	int nice;                     /* the threads' nice value (Linux); 0: unchanged */
+};
+
+/* threads, WORKER_QUEUE_MAX, no per-key bound, one job per key at a time. */
 struct worker_pool *worker_pool_create(unsigned int threads);
+struct worker_pool *worker_pool_create_limited(const struct worker_pool_limits *limits);
 /* Finishes queued jobs (their done callbacks are posted to their loops, which
  * must still exist), then joins the threads. */
 void worker_pool_destroy(struct worker_pool **pool);
@@ -30,7 +41,7 @@ void worker_pool_destroy(struct worker_pool **pool);
 void worker_pool_wait_idle(struct worker_pool *pool);
 
 /* run(ctx) on a worker thread, then done(ctx) on `owner`'s thread. Returns
- * false (nothing queued) when the queue is full. */
+ * false (nothing queued) when the pool's or the key's queue is full. */
 bool worker_pool_submit(struct worker_pool *pool, uint64_t key, struct loop *owner,
 			worker_run_fn *run, worker_done_fn *done, void *ctx);
 

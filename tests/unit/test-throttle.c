@@ -1,5 +1,6 @@
 /* Login throttling: free failures, doubling, the cap, the window, success
- * resets, IPv6 /64 and IPv4-mapped keys, and the bounded table. */
+ * resets, parallel failures answered in turn on the address's clock, IPv6
+ * /64 and IPv4-mapped keys, and the bounded table. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -54,6 +55,18 @@ static void *hammer(void *arg)
 	return NULL;
 }
 
+/* One attempt of a client that tries again only once answered: it waits
+ * the address's clock, fails, and waits for the answer. Returns the
+ * answer's delay. */
+static unsigned int attempt(struct throttle *t, const struct sockaddr *addr)
+{
+	fake_now += throttle_pre_delay(t, addr);
+	unsigned int d = throttle_record_failure(t, addr);
+
+	fake_now += d;
+	return d;
+}
+
 int main(void)
 {
 	const struct throttle_config cfg = {
@@ -65,35 +78,64 @@ int main(void)
 	throttle_set_clock_for_tests(t, fake_clock);
 	fake_now = 1000000;
 
+	/* One attempt after another. */
 	CHECK_INT(throttle_pre_delay(t, SA(a)), 0);
-	CHECK_INT(throttle_record_failure(t, SA(a)), 100);   /* 1 */
-	CHECK_INT(throttle_record_failure(t, SA(a)), 100);   /* 2 */
+	CHECK_INT(attempt(t, SA(a)), 100);   /* 1 */
+	CHECK_INT(attempt(t, SA(a)), 100);   /* 2 */
 	CHECK_INT(throttle_pre_delay(t, SA(a)), 0);
-	CHECK_INT(throttle_record_failure(t, SA(a)), 100);   /* 3 = free_failures */
+	CHECK_INT(attempt(t, SA(a)), 100);   /* 3 = free_failures */
 	CHECK_INT(throttle_pre_delay(t, SA(a)), 0);
-	CHECK_INT(throttle_record_failure(t, SA(a)), 200);   /* 4: 100 * 2^1 */
+	CHECK_INT(attempt(t, SA(a)), 200);   /* 4: 100 * 2^1 */
 	CHECK_INT(throttle_pre_delay(t, SA(a)), 200);
-	CHECK_INT(throttle_record_failure(t, SA(a)), 400);
-	CHECK_INT(throttle_record_failure(t, SA(a)), 800);
-	CHECK_INT(throttle_record_failure(t, SA(a)), 1000);  /* capped */
+	CHECK_INT(attempt(t, SA(a)), 400);
+	CHECK_INT(attempt(t, SA(a)), 800);
+	CHECK_INT(attempt(t, SA(a)), 1000);  /* capped */
 	for (int i = 0; i < 100; i++)
-		throttle_record_failure(t, SA(a));
-	CHECK_INT(throttle_record_failure(t, SA(a)), 1000);
+		attempt(t, SA(a));
+	CHECK_INT(attempt(t, SA(a)), 1000);
 	CHECK_INT(throttle_pre_delay(t, SA(a)), 1000);
 	/* Another address is not affected. */
 	CHECK_INT(throttle_pre_delay(t, SA(b)), 0);
 	CHECK_INT(throttle_record_failure(t, SA(b)), 100);
 
-	/* The window: a quiet window_s forgets everything. */
-	fake_now += 59999;
-	CHECK_INT(throttle_pre_delay(t, SA(a)), 1000);
-	fake_now += 60000;
+	/* The window: the count outlives the clock, a quiet window_s forgets it. */
+	fake_now += 58000;   /* 59 s after the last failure, answered 1 s later */
+	CHECK_INT(throttle_pre_delay(t, SA(a)), 0);
+	CHECK_INT(throttle_record_failure(t, SA(a)), 1000);
+	fake_now += 1000 + 60000;
 	CHECK_INT(throttle_pre_delay(t, SA(a)), 0);
 	CHECK_INT(throttle_record_failure(t, SA(a)), 100);
 
+	/* Parallel attempts share the address's clock: five failures at the
+	 * same moment are answered in turn, as five in a row would be
+	 * (100, 100, 100, then 200 and its wait, then 400). */
+	struct sockaddr_in p = v4("192.0.2.77");
+
+	CHECK_INT(throttle_record_failure(t, SA(p)), 100);
+	CHECK_INT(throttle_record_failure(t, SA(p)), 200);
+	CHECK_INT(throttle_record_failure(t, SA(p)), 300);
+	CHECK_INT(throttle_record_failure(t, SA(p)), 500);
+	CHECK_INT(throttle_record_failure(t, SA(p)), 1100);
+	CHECK_INT(throttle_pre_delay(t, SA(p)), 1500);
+	fake_now += 1400;
+	CHECK_INT(throttle_pre_delay(t, SA(p)), 100);
+	/* One more once the clock has run out: capped at 1000, then its wait. */
+	fake_now += 100;
+	CHECK_INT(throttle_record_failure(t, SA(p)), 800);
+	CHECK_INT(throttle_pre_delay(t, SA(p)), 1600);
+	/* The clock never runs more than an hour ahead. */
+	for (int i = 0; i < 10000; i++)
+		throttle_record_failure(t, SA(p));
+	CHECK_INT(throttle_record_failure(t, SA(p)), 3600u * 1000u);
+	CHECK_INT(throttle_pre_delay(t, SA(p)), 3600u * 1000u + 1000);
+	/* ... and the count is kept while the clock is ahead, past the window. */
+	fake_now += 3600u * 1000u;
+	CHECK_INT(throttle_pre_delay(t, SA(p)), 1000);
+	CHECK_INT(throttle_record_failure(t, SA(p)), 2000);
+
 	/* Success forgets. */
 	for (int i = 0; i < 5; i++)
-		throttle_record_failure(t, SA(b));
+		attempt(t, SA(b));
 	CHECK(throttle_pre_delay(t, SA(b)) > 0);
 	throttle_record_success(t, SA(b));
 	CHECK_INT(throttle_pre_delay(t, SA(b)), 0);
@@ -106,18 +148,22 @@ int main(void)
 	struct sockaddr_in6 y = v6("2001:db8:1:3::1");
 
 	for (int i = 0; i < 4; i++)
-		throttle_record_failure(t, SA(x1));
+		attempt(t, SA(x1));
 	CHECK_INT(throttle_pre_delay(t, SA(x2)), 200);
-	CHECK_INT(throttle_record_failure(t, SA(x2)), 400);
+	CHECK_INT(attempt(t, SA(x2)), 400);
 	CHECK_INT(throttle_pre_delay(t, SA(y)), 0);
+	CHECK(throttle_addr_key(SA(x1)) == throttle_addr_key(SA(x2)));
+	CHECK(throttle_addr_key(SA(x1)) != throttle_addr_key(SA(y)));
 
 	/* IPv4-mapped IPv6 is the IPv4 address. */
 	struct sockaddr_in c4 = v4("198.51.100.7");
 	struct sockaddr_in6 c6 = v6("::ffff:198.51.100.7");
 
 	for (int i = 0; i < 4; i++)
-		throttle_record_failure(t, SA(c4));
+		attempt(t, SA(c4));
 	CHECK_INT(throttle_pre_delay(t, SA(c6)), 200);
+	CHECK(throttle_addr_key(SA(c4)) == throttle_addr_key(SA(c6)));
+	CHECK(throttle_addr_key(SA(c4)) != throttle_addr_key(SA(a)));
 	throttle_record_success(t, SA(c6));
 	CHECK_INT(throttle_pre_delay(t, SA(c4)), 0);
 
@@ -138,7 +184,7 @@ int main(void)
 			throttle_record_failure(t, SA(z));
 	}
 	CHECK_INT(throttle_pre_delay(t, SA(first)), 0);
-	CHECK_INT(throttle_pre_delay(t, SA(z)), 200);
+	CHECK_INT(throttle_pre_delay(t, SA(z)), 700);   /* 100+100+100, 200 and its wait */
 	throttle_destroy(&t);
 	CHECK(t == NULL);
 

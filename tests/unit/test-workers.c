@@ -1,8 +1,12 @@
 /* Worker pool: jobs of one key never overlap and run in submission order;
  * jobs of different keys run in parallel; every done() runs on the owning
- * loop's thread. */
+ * loop's thread. A limited pool (the password checks' one): at most
+ * key_parallel jobs of a key at once, its queues bounded per key and in
+ * all, its threads niced. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +61,83 @@ static void job_done(void *arg)
 		loop_stop(test_loop);
 }
 
+/* ---- the limited pool ---- */
+
+#define GATE_WAIT_MAX_MS 5000   /* a held job gives up after this (a bug) */
+
+static atomic_bool gate_open;
+static atomic_int held_running, held_max, held_started, held_done;
+static atomic_int held_nice;
+
+static void held_run(void *arg)
+{
+	(void)arg;
+	int p = atomic_fetch_add(&held_running, 1) + 1;
+	int m = atomic_load(&held_max);
+
+	while (p > m && !atomic_compare_exchange_weak(&held_max, &m, p))
+		;
+	atomic_fetch_add(&held_started, 1);
+	errno = 0;
+	atomic_store(&held_nice, getpriority(PRIO_PROCESS, (id_t)gettid()));
+	for (int ms = 0; !atomic_load(&gate_open) && ms < GATE_WAIT_MAX_MS; ms++)
+		usleep(1000);
+	atomic_fetch_sub(&held_running, 1);
+}
+
+static void held_done_fn(void *arg)
+{
+	(void)arg;
+	atomic_fetch_add(&held_done, 1);
+}
+
+static void wait_started(int n)
+{
+	for (int ms = 0; atomic_load(&held_started) < n && ms < GATE_WAIT_MAX_MS; ms++)
+		usleep(1000);
+}
+
+static void test_limited_pool(void)
+{
+	const struct worker_pool_limits limits = {
+		.threads = 4, .queue_max = 6, .key_queue_max = 4, .key_parallel = 2, .nice = 5,
+	};
+	struct worker_pool *pool = worker_pool_create_limited(&limits);
+	struct loop *loop = loop_create(1);
+	uint64_t a = worker_key_string("192.0.2.1"), b = worker_key_string("192.0.2.2");
+	uint64_t c = worker_key_string("192.0.2.3");
+
+	/* Key a: four accepted, two of them running (with four threads free),
+	 * the fifth refused: the key's queue is full. */
+	for (int i = 0; i < 4; i++)
+		CHECK(worker_pool_submit(pool, a, loop, held_run, held_done_fn, NULL));
+	wait_started(2);
+	usleep(50 * 1000);   /* time for a third to start, if it wrongly could */
+	CHECK_INT(atomic_load(&held_started), 2);
+	CHECK_INT(atomic_load(&held_running), 2);
+	CHECK(!worker_pool_submit(pool, a, loop, held_run, held_done_fn, NULL));
+	/* Key b still gets the free threads; then the pool is full (6). */
+	CHECK(worker_pool_submit(pool, b, loop, held_run, held_done_fn, NULL));
+	CHECK(worker_pool_submit(pool, b, loop, held_run, held_done_fn, NULL));
+	wait_started(4);
+	CHECK_INT(atomic_load(&held_started), 4);
+	CHECK(!worker_pool_submit(pool, c, loop, held_run, held_done_fn, NULL));
+	CHECK_INT(atomic_load(&held_nice), 5);
+
+	atomic_store(&gate_open, true);
+	worker_pool_wait_idle(pool);
+	CHECK_INT(atomic_load(&held_started), 6);
+	CHECK_INT(atomic_load(&held_max), 4);
+	/* Queues emptied: key a takes work again. */
+	CHECK(worker_pool_submit(pool, a, loop, held_run, held_done_fn, NULL));
+	worker_pool_wait_idle(pool);
+	CHECK_INT(atomic_load(&held_started), 7);
+	worker_pool_destroy(&pool);
+	CHECK_INT(loop_run_leftovers(loop), 7);
+	CHECK_INT(atomic_load(&held_done), 7);
+	loop_destroy(&loop);
+}
+
 int main(void)
 {
 	static struct job_ctx jobs[KEYS * JOBS_PER_KEY];
@@ -90,5 +171,6 @@ int main(void)
 		on_loop += jobs[i].done_on_loop;
 	CHECK_INT(on_loop, KEYS * JOBS_PER_KEY);
 	CHECK(worker_key_string("alice") != worker_key_string("bob"));
+	test_limited_pool();
 	return unit_finish("workers");
 }

@@ -108,7 +108,7 @@ static void child(int fd, unsigned int seed)
 	struct store *st = NULL;
 	char err[256];
 
-	if (store_open(data_dir, "crash", &st, err, sizeof(err)) != STORE_OK)
+	if (store_open(data_dir, "crash", STORE_OPEN_CREATE, &st, err, sizeof(err)) != STORE_OK)
 		_exit(2);
 	for (;;) {
 		unsigned int op = rand_r(&seed) % 10;
@@ -281,7 +281,7 @@ int main(void)
 		return 1;
 	}
 	snprintf(db_path, sizeof(db_path), "%s/users/crash/store.db", data_dir);
-	CHECK_INT(store_open(data_dir, "crash", &st, err, sizeof(err)), STORE_OK);
+	CHECK_INT(store_open(data_dir, "crash", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_OK);
 	store_close(&st);
 
 	for (; rounds < ROUNDS && now_ms() - start < TIME_BUDGET_MS; rounds++) {
@@ -323,7 +323,7 @@ int main(void)
 		close(fds[0]);
 
 		/* Reopen: WAL recovery, quick_check, then the full check. */
-		CHECK_INT(store_open(data_dir, "crash", &st, err, sizeof(err)), STORE_OK);
+		CHECK_INT(store_open(data_dir, "crash", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_OK);
 		if (st == NULL) {
 			printf("round %d: %s\n", rounds, err);
 			break;

@@ -605,6 +605,7 @@ static bool passdb_store_migrate(sqlite3 *db, const char *data_dir)
 	static const char has_column[] = "SELECT count(*) FROM pragma_table_info('users')"
 		" WHERE name = 'store_created'";
 	sqlite3_stmt *st = NULL, *upd = NULL;
+	unsigned int marked = 0;
 	bool ok = false;
 	int rc;
 
@@ -654,10 +655,12 @@ static bool passdb_store_migrate(sqlite3 *db, const char *data_dir)
 		sqlite3_bind_text(upd, 1, name, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(upd) != SQLITE_DONE)
 			goto out;
+		marked++;
 	}
 	ok = rc == SQLITE_DONE;
-	if (ok)
-		log_info("passdb: users.db upgraded: it records whose mail store was created");
+	if (ok && marked > 0)
+		log_info("passdb: users.db upgraded: %u users' mail stores recorded as created",
+			 marked);
 out:
 	if (!ok)
 		log_error("passdb: recording created stores: %s", sqlite3_errmsg(db));

@@ -210,6 +210,8 @@ void sq_rollback(struct store *st);
 /* Ends a transaction: commits when r is STORE_OK, else rolls back. */
 enum store_result sq_end(struct store *st, enum store_result r);
 
+/* Beside store.db while the store is damaged (sq_mark_damaged()). */
+#define SQ_DAMAGED_FILE "damaged"
 /* Marks the store damaged (SQLITE_CORRUPT, a failed integrity check):
  * read-only from now on, a `damaged` file beside store.db so later opens
  * know it too, and an error in the log. */

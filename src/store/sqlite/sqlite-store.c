@@ -78,8 +78,6 @@
 #include "store/sqlite/sqlite-private.h"
 
 #define SQ_SCHEMA_VERSION 4
-/* Beside store.db while the store is damaged (sq_mark_damaged()). */
-#define SQ_DAMAGED_FILE "damaged"
 /* store_open() runs PRAGMA quick_check when the last one is older than this.
  * It reads the whole file (bodies up to 64 KiB live inside it: 0.5 s for
  * 10,000 messages of 8 KiB, a 164 MB file), too much for every login of a user

@@ -203,8 +203,10 @@ enum store_result sq_fail(struct store *st, int rc, const char *what)
 		r = STORE_ERROR;
 	log_msg(r == STORE_BUSY || r == STORE_NO_SPACE ? LOG_WARN : LOG_ERROR,
 		"store %s: %s: %s (%d)", st->user, what, st->db != NULL ? sqlite3_errmsg(st->db) : "no database", rc);
-	/* Whenever SQLite finds damage, not only at open's check. */
-	if (r == STORE_CORRUPT && st->db != NULL)
+	/* Whenever SQLite finds damage, not only at open's check. Not for the
+	 * search index (an FTS5 table in search.db, derived data that SEARCH
+	 * can do without): mail must not stop for it. */
+	if (r == STORE_CORRUPT && st->db != NULL && rc != SQLITE_CORRUPT_VTAB)
 		sq_mark_damaged(st, what);
 	return r;
 }

@@ -768,9 +768,24 @@ def test_store_missing(tmp):
     expect("store missing: deliver exits 75 (EX_TEMPFAIL)", ["deliver", "alice", "--data", data],
            75, stdin=b"Subject: x\n\nx\n", err_prefix="petrel: cannot open the store: ")
     check("store missing: deliver made no store.db", not os.path.exists(db))
-    srv = Serve(tmp, ["--data", data, "--imap", "127.0.0.1:0"])
+    srv = Serve(tmp, ["--data", data, "--imap", "127.0.0.1:0", "--lmtp", "127.0.0.1:0"])
     try:
         port = srv.wait_listening(("imap",))["imap"]
+        m = None
+        deadline = time.monotonic() + START_TIMEOUT
+        while m is None and time.monotonic() < deadline:
+            m = re.search(r"listening lmtp 127\.0\.0\.1:(\d+)", srv.stderr())
+            time.sleep(0.02)
+        lmtp = Client(int(m.group(1)))
+        lmtp.line()
+        lmtp.send(b"LHLO x\r\nMAIL FROM:<s@x>\r\nRCPT TO:<alice>\r\nDATA\r\n")
+        got = [lmtp.line() for _ in range(8)][-3:]   # LHLO answers 5 lines
+        lmtp.send(b"Subject: lmtp\r\n\r\nx\r\n.\r\n")
+        got.append(lmtp.line())
+        lmtp.close()
+        check("store missing: LMTP answers 451 (try again later) for the message",
+              got == ["250 2.1.0 OK", "250 2.1.5 OK", "354 Go ahead, end with <CR><LF>.<CR><LF>",
+                      "451 4.3.0 <alice> Temporary failure, try again"], got)
         got = _imap_replies(port, ["SELECT INBOX", "STATUS INBOX (MESSAGES)"])
         check("store missing: login works, SELECT and STATUS answer NO [SERVERBUG]",
               got == ["a OK [CAPABILITY" + got[0][len("a OK [CAPABILITY"):],

@@ -251,6 +251,8 @@ static bool passdb_create_file(const char *path, char *err, size_t err_size)
 	return true;
 }
 
+static bool passdb_store_migrate(sqlite3 *db, const char *data_dir);
+
 int passdb_open(const char *data_dir, struct passdb **db_r, char *err, size_t err_size)
 {
 	char path[PASSDB_PATH_MAX];
@@ -277,7 +279,7 @@ int passdb_open(const char *data_dir, struct passdb **db_r, char *err, size_t er
 	/* WAL lets the server read while the CLI writes; FULL makes a
 	 * reported password change survive a power cut. */
 	if (!passdb_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;") ||
-	    !passdb_init_schema(db)) {
+	    !passdb_init_schema(db) || !passdb_store_migrate(db->db, data_dir)) {
 		snprintf(err, err_size, "cannot initialize %s (see log)", path);
 		goto fail;
 	}
@@ -589,5 +591,168 @@ enum passdb_result passdb_scram_lookup(struct passdb *db, const char *name,
 	}
 	if (ret == PASSDB_NO_USER)
 		passdb_scram_fake(db, name, creds_r);
+	return ret;
+}
+
+/* ---- whether a user's mail store was ever created ---- */
+
+/* users.store_created: 1 once the user's store was made. Added in place to
+ * a users.db made before it; a user who then already has any of a store's
+ * files (store.db, search.db, blobs/) counts as having had one, so a
+ * store.db removed before the upgrade is refused too, not re-created. */
+static bool passdb_store_migrate(sqlite3 *db, const char *data_dir)
+{
+	static const char has_column[] = "SELECT count(*) FROM pragma_table_info('users')"
+		" WHERE name = 'store_created'";
+	sqlite3_stmt *st = NULL, *upd = NULL;
+	unsigned int marked = 0;
+	bool ok = false;
+	int rc;
+
+	/* Done already (the usual case): no write lock. */
+	if (sqlite3_prepare_v2(db, has_column, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0) {
+		sqlite3_finalize(st);
+		return true;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		log_error("passdb: begin: %s", sqlite3_errmsg(db));
+		return false;
+	}
+	if (sqlite3_prepare_v2(db, has_column, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		goto out;
+	if (sqlite3_column_int(st, 0) > 0) {
+		ok = true;
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_exec(db, "ALTER TABLE users ADD COLUMN store_created INTEGER NOT NULL"
+			 " DEFAULT 0", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT name FROM users", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "UPDATE users SET store_created = 1 WHERE name = ?1", -1,
+			       &upd, NULL) != SQLITE_OK)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		static const char *const files[] = { "store.db", "search.db", "blobs" };
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		char path[PASSDB_PATH_MAX];
+		bool had = false;
+
+		for (size_t i = 0; name != NULL && !had && i < sizeof(files) / sizeof(files[0]);
+		     i++) {
+			int n = snprintf(path, sizeof(path), "%s/users/%s/%s", data_dir, name,
+					 files[i]);
+
+			had = n > 0 && (size_t)n < sizeof(path) && access(path, F_OK) == 0;
+		}
+		if (!had)
+			continue;
+		sqlite3_reset(upd);
+		sqlite3_bind_text(upd, 1, name, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(upd) != SQLITE_DONE)
+			goto out;
+		marked++;
+	}
+	ok = rc == SQLITE_DONE;
+	if (ok && marked > 0)
+		log_info("passdb: users.db upgraded: %u users' mail stores recorded as created",
+			 marked);
+out:
+	if (!ok)
+		log_error("passdb: recording created stores: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_finalize(upd);
+	if (sqlite3_exec(db, ok ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+		ok = false;
+	return ok;
+}
+
+/* users.db on a connection of its own: the store-open paths (server
+ * workers, `petrel deliver`, `petrel check`) hold no passdb handle, and
+ * passdb_open() costs a slow hash. */
+static enum passdb_result passdb_store_db(const char *data_dir, sqlite3 **db_r)
+{
+	char path[PASSDB_PATH_MAX];
+	int n = snprintf(path, sizeof(path), "%s/%s", data_dir, PASSDB_FILE);
+
+	*db_r = NULL;
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return PASSDB_ERROR;
+	if (sqlite3_open_v2(path, db_r, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+			    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		log_error("passdb: cannot open %s: %s", path,
+			  *db_r != NULL ? sqlite3_errmsg(*db_r) : "out of memory");
+		sqlite3_close_v2(*db_r);
+		*db_r = NULL;
+		return PASSDB_ERROR;
+	}
+	sqlite3_busy_timeout(*db_r, PASSDB_BUSY_MS);
+	if (!passdb_store_migrate(*db_r, data_dir)) {
+		sqlite3_close_v2(*db_r);
+		*db_r = NULL;
+		return PASSDB_ERROR;
+	}
+	return PASSDB_OK;
+}
+
+enum passdb_result passdb_store_created(const char *data_dir, const char *name,
+					bool *created_r)
+{
+	enum passdb_result ret;
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+	int rc;
+
+	*created_r = false;
+	if (!passdb_valid_username(name))
+		return PASSDB_BAD_NAME;
+	ret = passdb_store_db(data_dir, &db);
+	if (ret != PASSDB_OK)
+		return ret;
+	ret = PASSDB_ERROR;
+	if (sqlite3_prepare_v2(db, "SELECT store_created FROM users WHERE name = ?1", -1, &st,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*created_r = sqlite3_column_int(st, 0) != 0;
+			ret = PASSDB_OK;
+		} else if (rc == SQLITE_DONE) {
+			ret = PASSDB_NO_USER;
+		}
+	}
+	if (ret == PASSDB_ERROR)
+		log_error("passdb: store_created of %s: %s", name, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_close_v2(db);
+	return ret;
+}
+
+enum passdb_result passdb_store_set_created(const char *data_dir, const char *name)
+{
+	enum passdb_result ret;
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+
+	if (!passdb_valid_username(name))
+		return PASSDB_BAD_NAME;
+	ret = passdb_store_db(data_dir, &db);
+	if (ret != PASSDB_OK)
+		return ret;
+	ret = PASSDB_ERROR;
+	if (sqlite3_prepare_v2(db, "UPDATE users SET store_created = 1 WHERE name = ?1", -1,
+			       &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_DONE)
+			ret = sqlite3_changes(db) > 0 ? PASSDB_OK : PASSDB_NO_USER;
+	}
+	if (ret == PASSDB_ERROR)
+		log_error("passdb: recording the store of %s: %s", name, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_close_v2(db);
 	return ret;
 }

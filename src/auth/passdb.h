@@ -69,4 +69,14 @@ enum passdb_result passdb_verify_plain(struct passdb *db, const char *name,
 enum passdb_result passdb_scram_lookup(struct passdb *db, const char *name,
 				       struct scram_creds *creds_r);
 
+/* Whether name's mail store was ever created (users.db store_created, kept
+ * apart from the store so that a store.db that vanished is noticed): the
+ * store is created only for a user who never had one (store.h
+ * STORE_OPEN_CREATE). By data directory, on a connection of its own, from
+ * any thread. PASSDB_NO_USER for a name users.db does not have. */
+enum passdb_result passdb_store_created(const char *data_dir, const char *name,
+					bool *created_r);
+/* Records that name's store now exists (after store_open() created it). */
+enum passdb_result passdb_store_set_created(const char *data_dir, const char *name);
+
 #endif

@@ -1,9 +1,10 @@
 /* `petrel check --data DIR [USER]`: verifies every user's store (or one),
- * reading only (store_check() may remove day-old orphan blob files, which
- * no row names). Prints "USER: ok" or one line per problem; exit 0 when all
- * are clean, 1 when a problem was found or a store cannot be read, 2 on
- * usage errors. A user who never logged in has no store yet: reported, not
- * created. */
+ * reading only (opening a store may run its daily maintenance, which
+ * removes orphan body files). Prints "USER: ok" or one line per problem;
+ * exit 0 when all are clean, 1 when a problem was found or a store cannot
+ * be read, 2 on usage errors. A user who never had a store (users.db) is
+ * reported as "no store yet", not created; one whose store.db is gone or
+ * empty is "store missing". */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,18 +44,35 @@ static void check_user(const char *user, void *ctx)
 	struct stat st;
 	struct store *store;
 	unsigned int before = run->problems;
+	bool created = false;
 
 	run->user = user;
 	snprintf(path, sizeof(path), "%s/users/%s/store.db", run->data_dir, user);
-	if (stat(path, &st) < 0) {
+	if (passdb_store_created(run->data_dir, user, &created) == PASSDB_ERROR) {
+		printf("%s: cannot read users.db\n", user);
+		run->failed++;
+		return;
+	}
+	if (!created && stat(path, &st) < 0) {
 		printf("%s: no store yet\n", user);
 		return;
 	}
-	enum store_result r = store_open(run->data_dir, user, &store, err, sizeof(err));
+	/* Never creates one: a store users.db says was made and that is
+	 * gone or empty is reported (STORE_MISSING). */
+	enum store_result r = store_open(run->data_dir, user, 0, &store, err, sizeof(err));
+	if (r == STORE_MISSING) {
+		printf("%s: store missing: %s\n", user, err);
+		run->problems++;
+		return;
+	}
 	if (r != STORE_OK) {
 		printf("%s: cannot open store: %s\n", user, err);
 		run->failed++;
 		return;
+	}
+	if (store_read_only(store)) {
+		printf("%s: store damaged: read-only until repaired\n", user);
+		run->problems++;
 	}
 	r = store_check(store, check_report, run);
 	store_close(&store);

@@ -20,6 +20,7 @@
 #include "auth/passdb.h"
 #include "cli/cli.h"
 #include "core/log.h"
+#include "imap/mail-user.h"
 #include "store/store.h"
 
 #define DELIVER_CHUNK (64 * 1024)
@@ -135,7 +136,7 @@ int cli_deliver_main(int argc, char **argv)
 	/* "inbox" in any case is INBOX (RFC 9051 §5.1). */
 	if (strcasecmp(mailbox, "INBOX") == 0)
 		mailbox = "INBOX";
-	enum store_result r = store_open(data_dir, user, &store, err, sizeof(err));
+	enum store_result r = mail_user_store_open(data_dir, user, &store, err, sizeof(err));
 	if (r != STORE_OK) {
 		fprintf(stderr, "petrel: cannot open the store: %s\n", err);
 		return EX_TEMPFAIL;

@@ -12,9 +12,11 @@
 #include <fcntl.h>
 #include <string.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/passdb.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "net/loop.h"
@@ -146,6 +148,31 @@ uint64_t mail_user_key(const struct mail_user *mu)
 	return mu->key;
 }
 
+enum store_result mail_user_store_open(const char *data_dir, const char *user,
+				       struct store **store_r, char *err, size_t err_size)
+{
+	bool created = false;
+	enum passdb_result pr = passdb_store_created(data_dir, user, &created);
+	enum store_result r;
+
+	*store_r = NULL;
+	if (pr != PASSDB_OK && pr != PASSDB_NO_USER) {
+		snprintf(err, err_size, "cannot read users.db (see log)");
+		return STORE_ERROR;
+	}
+	/* A user users.db does not know gets no new store either. */
+	r = store_open(data_dir, user, pr == PASSDB_OK && !created ? STORE_OPEN_CREATE : 0,
+		       store_r, err, err_size);
+	if (r == STORE_OK && pr == PASSDB_OK && !created &&
+	    passdb_store_set_created(data_dir, user) != PASSDB_OK) {
+		/* Unrecorded, a lost store.db would be silently re-created. */
+		snprintf(err, err_size, "cannot record the new store in users.db (see log)");
+		store_close(store_r);
+		return STORE_ERROR;
+	}
+	return r;
+}
+
 struct store *mail_user_store(struct mail_user *mu, const char *data_dir,
 			      enum store_result *result_r)
 {
@@ -154,7 +181,7 @@ struct store *mail_user_store(struct mail_user *mu, const char *data_dir,
 	*result_r = STORE_OK;
 	if (mu->store != NULL)
 		return mu->store;
-	*result_r = store_open(data_dir, mu->name, &mu->store, err, sizeof(err));
+	*result_r = mail_user_store_open(data_dir, mu->name, &mu->store, err, sizeof(err));
 	if (*result_r != STORE_OK) {
 		log_error("user %s: cannot open store: %s", mu->name, err);
 		mu->store = NULL;

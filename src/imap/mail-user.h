@@ -27,6 +27,12 @@ const char *mail_user_name(const struct mail_user *mu);
 /* The worker key under which every job touching this user's store runs. */
 uint64_t mail_user_key(const struct mail_user *mu);
 
+/* store_open() for user, creating the store only if users.db says the user
+ * never had one, and recording it there when it does (store.h
+ * STORE_OPEN_CREATE): a store.db that vanished is STORE_MISSING, never an
+ * empty new store. Used by every process that delivers or serves mail. */
+enum store_result mail_user_store_open(const char *data_dir, const char *user,
+				       struct store **store_r, char *err, size_t err_size);
 /* Worker thread, inside a job queued under mail_user_key(): the open store,
  * opening it now if needed. NULL on failure (*result_r says why). */
 struct store *mail_user_store(struct mail_user *mu, const char *data_dir,

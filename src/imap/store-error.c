@@ -34,6 +34,20 @@ void imap_cmd_store_error(struct imap_cmd *cmd, enum store_result result)
 	case STORE_BUSY:
 		imap_cmd_reply(cmd, "NO", "[UNAVAILABLE] Mailbox is busy, try again");
 		return;
+	case STORE_MISSING:
+		/* RFC 5530 SERVERBUG, not UNAVAILABLE: the server lost data it
+		 * had; trying again cannot help until an administrator restores
+		 * the store (the log says so), and a client must not read an
+		 * empty store as "all mail deleted". */
+		imap_cmd_reply(cmd, "NO", "[SERVERBUG] Mail store missing, see the server log");
+		return;
+	case STORE_READ_ONLY:
+		/* The store failed an integrity check: reads go on, changes
+		 * wait for a repair. SERVERBUG (an invariant of the server's own
+		 * data broke) rather than UNAVAILABLE, which invites retries. */
+		imap_cmd_reply(cmd, "NO", "[SERVERBUG] Mail store damaged: read-only until"
+			       " repaired");
+		return;
 	case STORE_CORRUPT:
 	case STORE_ERROR:
 		/* The store logged the details. */

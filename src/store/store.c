@@ -23,6 +23,8 @@ const char *store_result_name(enum store_result r)
 	case STORE_BUSY: return "busy";
 	case STORE_CORRUPT: return "corrupt";
 	case STORE_ERROR: return "error";
+	case STORE_MISSING: return "missing";
+	case STORE_READ_ONLY: return "read-only";
 	}
 	return "unknown";
 }

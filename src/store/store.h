@@ -81,6 +81,8 @@ enum store_result {
 	STORE_BUSY,          /* could not get a lock in time: try again */
 	STORE_CORRUPT,       /* integrity check failed; details logged */
 	STORE_ERROR,         /* other I/O or database failure; details logged */
+	STORE_MISSING,       /* the user had a store and it is gone or empty */
+	STORE_READ_ONLY,     /* the store is damaged: reads only until repaired */
 };
 
 const char *store_result_name(enum store_result r);
@@ -116,17 +118,38 @@ enum store_special_use {
 
 /* ---- the store ---- */
 
-/* Opens user's store under data_dir, creating it on first use with INBOX,
- * Sent, Drafts, Trash, Junk and Archive (with their special-use). Checks the
- * store's integrity (a quick check; store_check() is the full one).
+/* Opens user's store under data_dir. With STORE_OPEN_CREATE (the caller
+ * knows, from users.db, that this user never had a store) a missing or
+ * empty store is created with INBOX, Sent, Drafts, Trash, Junk and Archive
+ * (with their special-use). Without it a store.db that is missing, empty
+ * (0 bytes) or holds no schema is STORE_MISSING and nothing is created: a
+ * store that vanished is never silently replaced by an empty one with new
+ * UIDVALIDITYs. A file that is not an SQLite database is STORE_CORRUPT,
+ * and is never re-initialized either way.
+ *
+ * Damage. store_open() runs PRAGMA quick_check once a day (and the full
+ * integrity_check at every open while the store is marked damaged). A
+ * store that fails it, or on which SQLite reports SQLITE_CORRUPT at any
+ * time, is marked damaged (a file `damaged` beside store.db, and the log):
+ * it stays readable, and every change answers STORE_READ_ONLY, until an
+ * integrity check passes again after a repair.
+ *
+ * Orphan body files (a crash between writing a body and committing its
+ * row, or between a commit and removing a freed body) are removed by the
+ * same daily maintenance at open; see sqlite-orphan.c for why that never
+ * races with an APPEND in another process.
  * On failure returns the result and writes one line into err. */
-enum store_result store_open(const char *data_dir, const char *user,
+#define STORE_OPEN_CREATE (1u << 0)
+enum store_result store_open(const char *data_dir, const char *user, unsigned int flags,
 			     struct store **store_r, char *err, size_t err_size);
+/* True when the store is marked damaged (read-only). */
+bool store_read_only(const struct store *store);
 void store_close(struct store **store);
 
 /* Full integrity check (`petrel check`): database structure, every message's
- * blob present with its recorded size, UIDs below UIDNEXT, modseqs below
- * HIGHESTMODSEQ. Each problem is one line passed to report(). */
+ * blob present with its recorded size and SHA-256 digest (where recorded),
+ * UIDs below UIDNEXT, modseqs below HIGHESTMODSEQ, body files no row names.
+ * Each problem is one line passed to report(). Changes nothing. */
 enum store_result store_check(struct store *store,
 			      void (*report)(const char *problem, void *ctx), void *ctx);
 

@@ -694,6 +694,219 @@ def test_deliver(tmp):
            err_prefix=None)
 
 
+# -- the store's safety (issue 12 "Silent data loss") -------------------------------
+
+def _imap_replies(port, commands):
+    """Log in as alice, send each command, return each one's tagged reply."""
+    c = Client(port)
+    c.line()
+    c.send(b"a LOGIN alice alice-secret\r\n")
+    replies = [c.until_tagged("a")]
+    for i, cmd in enumerate(commands):
+        tag = "t%d" % i
+        c.send(("%s %s\r\n" % (tag, cmd)).encode())
+        replies.append(c.until_tagged(tag))
+    c.close()
+    return replies
+
+
+def expect_out(name, args, code, stdout, stdin=b""):
+    """Exit status and exactly stdout; stderr may hold log lines (check logs
+    each problem it reports as a warning)."""
+    rc, out, err = run(args, stdin)
+    return check(name, rc == code and out == stdout,
+                 "argv %r: exit %r (want %d), stdout %r, stderr %r" % (args, rc, code, out, err))
+
+
+def expect_tempfail(name, args, stdin):
+    """Exit 75 and a last stderr line saying the store could not be opened."""
+    rc, out, err = run(args, stdin)
+    return check(name, rc == 75 and out == "" and
+                 err.splitlines()[-1:] and err.splitlines()[-1].startswith(
+                     "petrel: cannot open the store: "), (rc, out, err))
+
+
+def _created(data):
+    """users.db's store_created per user ({} without the column)."""
+    import sqlite3
+    try:
+        with sqlite3.connect(os.path.join(data, "users.db")) as u:
+            return dict(u.execute("SELECT name, store_created FROM users"))
+    except sqlite3.OperationalError as e:
+        return {"error": str(e)}
+
+
+def _store_files(data, user):
+    d = os.path.join(data, "users", user)
+    return d, os.path.join(d, "store.db")
+
+
+def test_store_missing(tmp):
+    """A store users.db says was made, gone or emptied, is refused everywhere
+    and reported by check; never re-created empty with new UIDVALIDITYs."""
+    import sqlite3
+    data = os.path.join(tmp, "missing-data")
+    add_user(data, "alice", "alice-secret")
+    add_user(data, "bob", "bob-secret")
+    for i in range(3):
+        expect("store missing: deliver %d" % i, ["deliver", "alice", "--data", data], 0,
+               stdin=b"Subject: m%d\n\nbody\n" % i, err_prefix=None)
+    udir, db = _store_files(data, "alice")
+    rec = _created(data)
+    check("store missing: users.db records alice's store, not bob's (never made)",
+          rec == {"alice": 1, "bob": 0}, rec)
+    expect("store missing: check clean first", ["check", "--data", data], 0,
+           "alice: ok\nbob: no store yet\n", err_prefix=None)
+    keep = os.path.join(tmp, "store.db.kept")
+    shutil.copy(db, keep)
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.unlink(db + suffix)
+    expect("store missing: check reports the missing store.db, exit 1", ["check", "--data", data],
+           1, "alice: store missing: %s is missing, and users.db says this user had a store:"
+           " not creating a new one (restore it)\nbob: no store yet\n" % db, err_prefix=None)
+    expect("store missing: deliver exits 75 (EX_TEMPFAIL)", ["deliver", "alice", "--data", data],
+           75, stdin=b"Subject: x\n\nx\n", err_prefix="petrel: cannot open the store: ")
+    check("store missing: deliver made no store.db", not os.path.exists(db))
+    srv = Serve(tmp, ["--data", data, "--imap", "127.0.0.1:0", "--lmtp", "127.0.0.1:0"])
+    try:
+        port = srv.wait_listening(("imap",))["imap"]
+        m = None
+        deadline = time.monotonic() + START_TIMEOUT
+        while m is None and time.monotonic() < deadline:
+            m = re.search(r"listening lmtp 127\.0\.0\.1:(\d+)", srv.stderr())
+            time.sleep(0.02)
+        lmtp = Client(int(m.group(1)))
+        lmtp.line()
+        lmtp.send(b"LHLO x\r\nMAIL FROM:<s@x>\r\nRCPT TO:<alice>\r\nDATA\r\n")
+        got = [lmtp.line() for _ in range(8)][-3:]   # LHLO answers 5 lines
+        lmtp.send(b"Subject: lmtp\r\n\r\nx\r\n.\r\n")
+        got.append(lmtp.line())
+        lmtp.close()
+        check("store missing: LMTP answers 451 (try again later) for the message",
+              got == ["250 2.1.0 OK", "250 2.1.5 OK", "354 Go ahead, end with <CR><LF>.<CR><LF>",
+                      "451 4.3.0 <alice> Temporary failure, try again"], got)
+        got = _imap_replies(port, ["SELECT INBOX", "STATUS INBOX (MESSAGES)"])
+        check("store missing: login works, SELECT and STATUS answer NO [SERVERBUG]",
+              got == ["a OK [CAPABILITY" + got[0][len("a OK [CAPABILITY"):],
+                      "t0 NO [SERVERBUG] Mail store missing, see the server log",
+                      "t1 NO [SERVERBUG] Mail store missing, see the server log"], got)
+        check("store missing: the server logs why",
+              "store.db is missing, and users.db says this user had a store" in srv.stderr(),
+              srv.stderr()[-600:])
+        check("store missing: serve made no store.db", not os.path.exists(db))
+        check("store missing: server exits 0", srv.stop() == 0, srv.stderr()[-400:])
+    finally:
+        srv.kill()
+    # Emptied to 0 bytes: the same, and it stays 0 bytes.
+    open(db, "wb").close()
+    expect("store empty: check reports it", ["check", "--data", data, "alice"], 1,
+           "alice: store missing: %s is empty, and users.db says this user had a store:"
+           " not creating a new one (restore it)\n" % db, err_prefix=None)
+    expect("store empty: deliver exits 75", ["deliver", "alice", "--data", data], 75,
+           stdin=b"Subject: x\n\nx\n", err_prefix="petrel: cannot open the store: ")
+    check("store empty: still 0 bytes", os.path.getsize(db) == 0, os.path.getsize(db))
+    # Not an SQLite database: never re-initialized.
+    junk = b"this is not an SQLite database at all " * 200
+    with open(db, "wb") as f:
+        f.write(junk)
+    rc, out, err = run(["check", "--data", data, "alice"])
+    check("store not a database: check says it cannot open it, exit 1",
+          rc == 1 and out.startswith("alice: cannot open store: ") and out.count("\n") == 1,
+          (rc, out, err))
+    expect_tempfail("store not a database: deliver exits 75", ["deliver", "alice", "--data", data],
+                    b"Subject: x\n\nx\n")
+    with open(db, "rb") as f:
+        check("store not a database: file unchanged", f.read() == junk)
+    # Restored: all is well again, with the same messages.
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.unlink(db + suffix)
+    shutil.copy(keep, db)
+    expect("store restored: check ok", ["check", "--data", data, "alice"], 0, "alice: ok\n",
+           err_prefix=None)
+    # A users.db from before the record: migrated in place, a user with a
+    # store's files counts as having had one.
+    with sqlite3.connect(os.path.join(data, "users.db")) as u:
+        u.execute("ALTER TABLE users DROP COLUMN store_created")
+    os.unlink(db)
+    rc, out, err = run(["check", "--data", data])
+    check("store missing after a users.db upgrade: reported",
+          rc == 1 and out.startswith("alice: store missing: ") and out.endswith(
+              "bob: no store yet\n"), (rc, out, err))
+    rec = _created(data)
+    check("users.db upgrade: alice counted as created, bob not", rec == {"alice": 1, "bob": 0}, rec)
+    shutil.copy(keep, db)
+    # A user who never had a store gets one, recorded.
+    expect("new user: deliver creates the store", ["deliver", "bob", "--data", data], 0,
+           stdin=b"Subject: first\n\nhi\n", err_prefix=None)
+    rec = _created(data)
+    check("new user: recorded in users.db", rec == {"alice": 1, "bob": 1}, rec)
+    expect("both clean", ["check", "--data", data], 0, "alice: ok\nbob: ok\n", err_prefix=None)
+
+
+def test_store_damage(tmp):
+    """Flipped bytes in a body (file or row) are found by check's SHA-256,
+    and a body whose row is gone is a server error, not EXPUNGEISSUED."""
+    import sqlite3
+    data = os.path.join(tmp, "damage-data")
+    add_user(data, "alice", "alice-secret")
+    big = b"Subject: big\n\n" + b"0123456789abcdef\n" * 5000        # > 64 KiB: a file
+    expect("damage: deliver a small message", ["deliver", "alice", "--data", data], 0,
+           stdin=b"Subject: small\n\nsmall body\n", err_prefix=None)
+    expect("damage: deliver a big message", ["deliver", "alice", "--data", data], 0,
+           stdin=big, err_prefix=None)
+    expect("damage: deliver a third", ["deliver", "alice", "--data", data], 0,
+           stdin=b"Subject: third\n\nthird body\n", err_prefix=None)
+    udir, db = _store_files(data, "alice")
+    files = os.listdir(os.path.join(udir, "blobs"))
+    check("damage: one body file", len(files) == 1, files)
+    path = os.path.join(udir, "blobs", files[0])
+    with open(path, "r+b") as f:
+        f.seek(40000)
+        byte = f.read(1)
+        f.seek(40000)
+        f.write(bytes([byte[0] ^ 0x20]))
+    expect_out("damage: check finds the flipped byte in the body file", ["check", "--data", data],
+               1, 'alice: body 2 of mailbox "INBOX": checksum mismatch\n')
+    with open(path, "r+b") as f:
+        f.seek(40000)
+        f.write(byte)
+    with sqlite3.connect(db) as c:
+        bid, body = c.execute("SELECT b.id, b.data FROM blobs b JOIN messages m ON"
+                              " m.blob_id = b.id WHERE m.uid = 1").fetchone()
+        c.execute("UPDATE blobs SET data = ? WHERE id = ?",
+                  (body.replace(b"small body", b"smalL body"), bid))
+    expect_out("damage: check finds the changed byte in an inline body", ["check", "--data", data],
+               1, 'alice: body 1 of mailbox "INBOX": checksum mismatch\n')
+    with sqlite3.connect(db) as c:
+        bid3 = c.execute("SELECT blob_id FROM messages WHERE uid = 3").fetchone()[0]
+        c.execute("DELETE FROM blobs WHERE id = ?", (bid3,))
+    srv = Serve(tmp, ["--data", data, "--imap", "127.0.0.1:0"])
+    try:
+        port = srv.wait_listening(("imap",))["imap"]
+        # One session each: a FETCH that fails ends its session with BYE
+        # (cmd-fetch.c), after its tagged NO.
+        got = [_imap_replies(port, ["SELECT INBOX", cmd])[2] for cmd in
+               ("FETCH 1 BODY.PEEK[]", "FETCH 3 BODY.PEEK[]", "FETCH 2 RFC822.SIZE",
+                "FETCH 1:2 FLAGS")]
+        check("damage: FETCH of a body failing its checksum, and of one whose row is gone,"
+              " answer NO [SERVERBUG], not EXPUNGEISSUED; others still read",
+              got == ["t1 NO [SERVERBUG] Internal error, see the server log",
+                      "t1 NO [SERVERBUG] Internal error, see the server log",
+                      "t1 OK FETCH completed", "t1 OK FETCH completed"], got)
+        log = srv.stderr()
+        check("damage: both logged", "body %d fails its checksum" % bid in log and
+              "names body %d, which has no row" % bid3 in log, log[-800:])
+        check("damage: server exits 0", srv.stop() == 0, srv.stderr()[-400:])
+    finally:
+        srv.kill()
+    rc, out, err = run(["check", "--data", data])
+    check("damage: check reports the missing body row too",
+          rc == 1 and 'alice: body 3 of mailbox "INBOX": missing (blob %d has no row)\n' % bid3 in out,
+          (rc, out, err))
+
+
 def main():
     if not os.access(PETREL, os.X_OK):
         print("FAIL no petrel binary at %s (run make)" % PETREL)
@@ -703,7 +916,8 @@ def main():
     tests = [test_version_help, test_user, test_serve_errors, test_config, test_listening_lines,
              lambda t: test_stop_signal(t, signal.SIGTERM, "SIGTERM"),
              lambda t: test_stop_signal(t, signal.SIGINT, "SIGINT"),
-             test_early_sigterm, test_sighup, test_deliver, test_password_change_running]
+             test_early_sigterm, test_sighup, test_deliver, test_password_change_running,
+             test_store_missing, test_store_damage]
     try:
         for test in tests:
             try:

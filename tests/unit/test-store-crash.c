@@ -108,7 +108,7 @@ static void child(int fd, unsigned int seed)
 	struct store *st = NULL;
 	char err[256];
 
-	if (store_open(data_dir, "crash", &st, err, sizeof(err)) != STORE_OK)
+	if (store_open(data_dir, "crash", STORE_OPEN_CREATE, &st, err, sizeof(err)) != STORE_OK)
 		_exit(2);
 	for (;;) {
 		unsigned int op = rand_r(&seed) % 10;
@@ -209,12 +209,21 @@ static bool drain(int fd, char *buf, size_t *len, size_t size)
 
 struct problems {
 	unsigned int count;
+	unsigned int orphans;         /* "orphan body file" lines, set apart */
 };
 
 static void report_cb(const char *problem, void *ctx)
 {
 	struct problems *p = ctx;
 
+	/* A kill between a body's rename and its COMMIT, or between an
+	 * EXPUNGE's COMMIT and its unlink, leaves a body file no row names:
+	 * no durability problem; the daily maintenance at open removes them
+	 * (checked at the end). */
+	if (strncmp(problem, "orphan body file blobs/", 23) == 0) {
+		p->orphans++;
+		return;
+	}
 	if (p->count++ < 5)
 		printf("store_check: %s\n", problem);
 }
@@ -272,6 +281,7 @@ int main(void)
 	struct store *st = NULL;
 	char err[256];
 	int rounds = 0;
+	unsigned int orphans = 0;
 	unsigned int n_inbox = 0, n_archive = 0, n_trash = 0;
 
 	log_set_level(LOG_ERROR);
@@ -281,7 +291,7 @@ int main(void)
 		return 1;
 	}
 	snprintf(db_path, sizeof(db_path), "%s/users/crash/store.db", data_dir);
-	CHECK_INT(store_open(data_dir, "crash", &st, err, sizeof(err)), STORE_OK);
+	CHECK_INT(store_open(data_dir, "crash", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_OK);
 	store_close(&st);
 
 	for (; rounds < ROUNDS && now_ms() - start < TIME_BUDGET_MS; rounds++) {
@@ -323,15 +333,18 @@ int main(void)
 		close(fds[0]);
 
 		/* Reopen: WAL recovery, quick_check, then the full check. */
-		CHECK_INT(store_open(data_dir, "crash", &st, err, sizeof(err)), STORE_OK);
+		CHECK_INT(store_open(data_dir, "crash", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_OK);
 		if (st == NULL) {
 			printf("round %d: %s\n", rounds, err);
 			break;
 		}
 		struct problems p = { 0 };
 
-		CHECK_INT(store_check(st, report_cb, &p), STORE_OK);
+		enum store_result r = store_check(st, report_cb, &p);
+
 		CHECK_INT(p.count, 0);
+		CHECK(r == STORE_OK || (r == STORE_CORRUPT && p.orphans > 0));
+		orphans = p.orphans;
 		store_close(&st);
 
 		/* INBOX and Trash only gain messages; Archive may have lost one
@@ -345,9 +358,24 @@ int main(void)
 		sqlite3_close(db);
 	}
 	CHECK(n_inbox > 0);
+	/* A day later: the maintenance at open removes the orphans the kills
+	 * left, and only those. */
+	sqlite3 *mdb;
+	CHECK_INT(sqlite3_open_v2(db_path, &mdb, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(mdb, "UPDATE meta SET value = 0 WHERE key = 'last_quick_check'",
+			       NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(mdb);
+	CHECK_INT(store_open(data_dir, "crash", 0, &st, err, sizeof(err)), STORE_OK);
+	if (st != NULL) {
+		struct problems p = { 0 };
+
+		CHECK_INT(store_check(st, report_cb, &p), STORE_OK);
+		CHECK_INT(p.count + p.orphans, 0);
+		store_close(&st);
+	}
 	printf("crash: seed %u, %d rounds in %.1f s; acknowledged and present: %u INBOX,"
-	       " %u Archive, %u Trash\n", seed, rounds, (now_ms() - start) / 1e3, n_inbox,
-	       n_archive, n_trash);
+	       " %u Archive, %u Trash; %u orphan body files before the sweep\n", seed, rounds,
+	       (now_ms() - start) / 1e3, n_inbox, n_archive, n_trash, orphans);
 	nftw(data_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return unit_finish("store-crash");
 }

@@ -1,7 +1,9 @@
 /* Message bodies being received: up to SQ_INLINE_MAX bytes in memory (then
- * one row), beyond that streamed to blobs/tmp-*.eml, made durable and
- * renamed by store_blob_finish() before any row can name it. Never holds a
- * large body in memory; never leaves a partial file under a final name. */
+ * one row), beyond that streamed to blobs/tmp-*.eml (locked with flock while
+ * written), made durable by store_blob_finish(), and renamed to its final
+ * name only inside the write transaction that inserts its row. Never holds
+ * a large body in memory; never leaves a partial file under a final name.
+ * Every body gets its SHA-256, computed as it is written. */
 #include "store/store.h"
 
 #include <errno.h>
@@ -9,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -37,6 +42,9 @@ struct store_blob {
 	struct mail_summary_builder *summary;
 	bool summary_ok;
 	bool last_cr;              /* the last byte written was CR */
+	EVP_MD_CTX *digest_ctx;    /* while writing; NULL if OpenSSL failed */
+	unsigned char digest[SQ_DIGEST_LEN];
+	bool digest_ok;            /* digest holds the body's SHA-256 */
 };
 
 static enum store_result sq_errno_result(int e)
@@ -63,6 +71,8 @@ static void sq_blob_discard(struct store_blob *b)
 	b->buf = NULL;
 	b->buf_alloc = 0;
 	mail_summary_builder_destroy(&b->summary);
+	EVP_MD_CTX_free(b->digest_ctx);
+	b->digest_ctx = NULL;
 }
 
 static enum store_result sq_blob_fail(struct store_blob *b, enum store_result r,
@@ -106,6 +116,10 @@ static enum store_result sq_blob_spill(struct store_blob *b)
 	if (b->fd < 0)
 		return sq_blob_fail(b, sq_errno_result(errno), "create", errno);
 	b->has_tmp = true;
+	/* Held until the file is finished: the orphan sweep of any process
+	 * skips a locked tmp file, however long the client takes. */
+	if (flock(b->fd, LOCK_EX) < 0)
+		return sq_blob_fail(b, STORE_ERROR, "flock", errno);
 	if (b->size > 0) {
 		r = sq_write_all(b->fd, b->buf, (size_t)b->size);
 		if (r != STORE_OK)
@@ -123,6 +137,8 @@ enum store_result store_blob_begin(struct store *store, uint64_t expected_size,
 	struct store_blob *b;
 
 	*blob_r = NULL;
+	if (store->read_only)
+		return STORE_READ_ONLY;   /* before the client sends the bytes */
 	if (expected_size > SQ_APPEND_LIMIT)
 		return STORE_TOO_BIG;
 	b = xcalloc(1, sizeof(*b));
@@ -130,6 +146,14 @@ enum store_result store_blob_begin(struct store *store, uint64_t expected_size,
 	b->fd = -1;
 	b->state = BLOB_WRITING;
 	b->summary = mail_summary_builder_create();
+	b->digest_ctx = EVP_MD_CTX_new();
+	if (b->digest_ctx != NULL && EVP_DigestInit_ex(b->digest_ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(b->digest_ctx);
+		b->digest_ctx = NULL;
+	}
+	if (b->digest_ctx == NULL)
+		log_warn("store %s: SHA-256 unavailable: a body stored without its digest",
+			 store->user);
 	/* expected_size is a hint (0: unknown): it picks memory or file early
 	 * and sizes the buffer; the bytes written decide the blob's size. */
 	if (expected_size > SQ_INLINE_MAX) {
@@ -153,8 +177,13 @@ static enum store_result sq_blob_write_raw(struct store_blob *b, const void *dat
 		return STORE_INVALID;
 	if (len > SQ_APPEND_LIMIT - b->size)
 		return sq_blob_fail(b, STORE_TOO_BIG, "", 0);
-	if (len > 0)
+	if (len > 0) {
 		mail_summary_builder_feed(b->summary, data, len);
+		if (b->digest_ctx != NULL && EVP_DigestUpdate(b->digest_ctx, data, len) != 1) {
+			EVP_MD_CTX_free(b->digest_ctx);
+			b->digest_ctx = NULL;
+		}
+	}
 	if (b->fd < 0 && b->size + len <= SQ_INLINE_MAX) {
 		if (b->size + len > b->buf_alloc) {
 			size_t want = b->buf_alloc < 4096 ? 4096 : b->buf_alloc * 2;
@@ -269,9 +298,19 @@ enum store_result store_blob_finish(struct store_blob *b)
 	if (!b->summary_ok)
 		log_warn("store %s: cannot summarize a new message (read back failed)",
 			 b->store->user);
+	if (b->digest_ctx != NULL) {
+		unsigned int n = 0;
+
+		b->digest_ok = EVP_DigestFinal_ex(b->digest_ctx, b->digest, &n) == 1 &&
+			n == SQ_DIGEST_LEN;
+		EVP_MD_CTX_free(b->digest_ctx);
+		b->digest_ctx = NULL;
+	}
 	if (b->fd >= 0) {
-		/* Durable under its final name before any row can name it: data,
-		 * then the rename, then the directory entry. */
+		/* Durable under its tmp-* name; sq_blob_insert() renames it in
+		 * the transaction of its row, and sq_commit() makes the rename
+		 * durable before COMMIT. Closing drops the flock: from here the
+		 * file's age protects it (SQ_ORPHAN_AGE_S). */
 		if (fsync(b->fd) < 0)
 			return sq_blob_fail(b, sq_errno_result(errno), "fsync", errno);
 		if (close(b->fd) < 0) {
@@ -279,13 +318,6 @@ enum store_result store_blob_finish(struct store_blob *b)
 			return sq_blob_fail(b, sq_errno_result(errno), "close", errno);
 		}
 		b->fd = -1;
-		if (renameat(b->store->blob_dir_fd, b->tmp_name, b->store->blob_dir_fd,
-			     b->final_name) < 0)
-			return sq_blob_fail(b, sq_errno_result(errno), "rename", errno);
-		b->has_tmp = false;
-		b->has_final = true;
-		if (fsync(b->store->blob_dir_fd) < 0)
-			return sq_blob_fail(b, sq_errno_result(errno), "fsync blobs/", errno);
 	}
 	b->state = BLOB_FINISHED;
 	return STORE_OK;
@@ -386,6 +418,23 @@ enum store_result sq_blob_insert(struct store *st, struct store_blob *b,
 				 sizeof(threadid));
 	if (r != STORE_OK)
 		return r;
+	if (b->has_tmp) {
+		/* Under the write lock: until COMMIT no other process looks for
+		 * orphans, and a ROLLBACK renames it back (sq_rollback). */
+		if (renameat(st->blob_dir_fd, b->tmp_name, st->blob_dir_fd, b->final_name) < 0) {
+			log_error("store %s: cannot rename blobs/%s: %s", st->user, b->tmp_name,
+				  strerror(errno));
+			return sq_errno_result(errno);
+		}
+		b->has_tmp = false;
+		b->has_final = true;
+		st->blob_dir_dirty = true;
+		if (st->renamed_count == st->renamed_alloc) {
+			st->renamed_alloc = st->renamed_alloc == 0 ? 8 : st->renamed_alloc * 2;
+			st->renamed = xrealloc(st->renamed, st->renamed_alloc * sizeof(*st->renamed));
+		}
+		st->renamed[st->renamed_count++] = b;
+	}
 	s = sq_stmt(st, SQ_BLOB_INSERT);
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)b->size);
 	if (b->has_final) {
@@ -408,6 +457,10 @@ enum store_result sq_blob_insert(struct store *st, struct store_blob *b,
 		sqlite3_bind_null(s, 6);
 	sqlite3_bind_text(s, 7, threadid, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 8, summary == NULL || !mail_summary_builder_text(b->summary)->body_complete);
+	if (b->digest_ok)
+		sqlite3_bind_blob(s, 9, b->digest, SQ_DIGEST_LEN, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 9);
 	r = sq_run(st, s, "insert blob");
 	if (r != STORE_OK)
 		return r;
@@ -431,6 +484,60 @@ void sq_blob_settle(struct store_blob *b, bool committed)
 		b->buf_alloc = 0;
 		mail_summary_builder_destroy(&b->summary);
 	}
+}
+
+void sq_blob_unrename(struct store_blob *b)
+{
+	if (!b->has_final || b->used)
+		return;
+	if (renameat(b->store->blob_dir_fd, b->final_name, b->store->blob_dir_fd,
+		     b->tmp_name) < 0) {
+		/* Left under its final name without a row: an orphan the next
+		 * sweep removes; this blob can no longer be appended. */
+		log_error("store %s: cannot rename blobs/%s back: %s", b->store->user,
+			  b->final_name, strerror(errno));
+		b->state = BLOB_FAILED;
+		return;
+	}
+	b->has_final = false;
+	b->has_tmp = true;
+}
+
+bool sq_digest(const void *data, size_t len, unsigned char out[SQ_DIGEST_LEN])
+{
+	unsigned int n = 0;
+
+	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != SQ_DIGEST_LEN) {
+		log_error("store: SHA-256 failed");
+		return false;
+	}
+	return true;
+}
+
+enum store_result sq_digest_file(int fd, uint64_t size, unsigned char out[SQ_DIGEST_LEN])
+{
+	unsigned char chunk[64 * 1024];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	enum store_result r = STORE_OK;
+	unsigned int n = 0;
+
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return STORE_ERROR;
+	}
+	for (uint64_t off = 0; r == STORE_OK && off < size;) {
+		size_t len = size - off < sizeof(chunk) ? (size_t)(size - off) : sizeof(chunk);
+
+		if (sq_pread_exact(fd, chunk, len, off) < 0)
+			r = errno == 0 ? STORE_CORRUPT : STORE_ERROR;
+		else if (EVP_DigestUpdate(ctx, chunk, len) != 1)
+			r = STORE_ERROR;
+		off += len;
+	}
+	if (r == STORE_OK && (EVP_DigestFinal_ex(ctx, out, &n) != 1 || n != SQ_DIGEST_LEN))
+		r = STORE_ERROR;
+	EVP_MD_CTX_free(ctx);
+	return r;
 }
 
 enum store_result sq_blob_unref(struct store *st, int64_t blob_id)

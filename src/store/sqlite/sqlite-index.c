@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -118,6 +119,10 @@ static enum store_result ix_open(struct indexer *ix, const char *data_dir, const
 	ix->user = user;
 	if (n < 0 || (size_t)n >= sizeof(dir) || !sq_user_ok(user))
 		return STORE_INVALID;
+	/* A damaged store is read-only (store.h "Damage"), for the indexer too. */
+	snprintf(path, sizeof(path), "%s/" SQ_DAMAGED_FILE, dir);
+	if (access(path, F_OK) == 0)
+		return STORE_READ_ONLY;
 	snprintf(path, sizeof(path), "%s/store.db", dir);
 	/* No SQLITE_OPEN_CREATE: only a store that exists has text to index. */
 	rc = sqlite3_open_v2(path, &ix->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |

@@ -260,6 +260,9 @@ enum store_result store_mailbox_snapshot(struct store *st, const char *name,
 	memset(snapshot_r, 0, sizeof(*snapshot_r));
 	if (r != STORE_OK)
 		return r == STORE_LIMIT ? STORE_INVALID : r;
+	/* A damaged store is read-only: SELECT still works, claiming nothing. */
+	if (st->read_only)
+		claim_recent = false;
 	r = sq_begin(st, claim_recent);
 	if (r != STORE_OK)
 		return r;

@@ -109,9 +109,9 @@ bool store_keyword_eq(const char *a, const char *b);
 	 * so the search index, updated apart (sqlite-index.c), never mistakes
 	 * a new message for a deleted one. */ \
 	X(BLOB_INSERT, "INSERT INTO blobs (id, size, refcount, data, file, emailid, summary," \
-	  " msgid, threadid, text_partial) VALUES ((SELECT max(coalesce((SELECT max(id)" \
+	  " msgid, threadid, text_partial, digest) VALUES ((SELECT max(coalesce((SELECT max(id)" \
 	  " FROM blobs), 0), coalesce((SELECT value FROM meta WHERE key = 'blob_id_high')," \
-	  " 0)) + 1), ?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") \
+	  " 0)) + 1), ?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") \
 	X(BLOB_HIGH, "INSERT INTO meta (key, value) VALUES ('blob_id_high', ?1)" \
 	  " ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)") \
 	X(BLOB_BODY, "SELECT size, data, file FROM blobs WHERE id = ?1") \
@@ -126,17 +126,18 @@ bool store_keyword_eq(const char *a, const char *b);
 	X(TEXT_BACKLOG, "SELECT (SELECT count(*) FROM text_pending)," \
 	  " (SELECT count(*) FROM text_gone)") \
 	X(MSG_READ, "SELECT m.uid, m.flags, m.keywords, m.modseq, m.internaldate," \
-	  " m.internaldate_zone, m.savedate, b.size, b.emailid, b.threadid, b.summary" \
-	  " FROM messages m JOIN blobs b ON b.id = m.blob_id" \
+	  " m.internaldate_zone, m.savedate, b.size, b.emailid, b.threadid, b.summary," \
+	  " b.id IS NULL, m.blob_id FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id" \
 	  " WHERE m.mailbox_id = ?1 AND m.uid >= ?2 AND m.uid <= ?3 ORDER BY m.uid") \
 	X(MSG_READ_NOSUM, "SELECT m.uid, m.flags, m.keywords, m.modseq, m.internaldate," \
-	  " m.internaldate_zone, m.savedate, b.size, b.emailid, b.threadid, NULL" \
-	  " FROM messages m JOIN blobs b ON b.id = m.blob_id" \
+	  " m.internaldate_zone, m.savedate, b.size, b.emailid, b.threadid, NULL," \
+	  " b.id IS NULL, m.blob_id FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id" \
 	  " WHERE m.mailbox_id = ?1 AND m.uid >= ?2 AND m.uid <= ?3 ORDER BY m.uid") \
 	X(MSG_BY_BLOB, "SELECT uid FROM messages WHERE blob_id = ?1 AND mailbox_id = ?2") \
 	X(MSG_UID_BLOB, "SELECT uid, blob_id FROM messages WHERE mailbox_id = ?1") \
-	X(MSG_BODY, "SELECT b.id, b.size, b.data IS NOT NULL, b.file FROM messages m" \
-	  " JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ?1 AND m.uid = ?2") \
+	X(MSG_BODY, "SELECT b.id, b.size, b.data IS NOT NULL, b.file, b.digest, m.blob_id" \
+	  " FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id" \
+	  " WHERE m.mailbox_id = ?1 AND m.uid = ?2") \
 	X(BLOB_REF, "UPDATE blobs SET refcount = refcount + 1 WHERE id = ?1") \
 	X(BLOB_UNREF, "UPDATE blobs SET refcount = refcount - 1 WHERE id = ?1" \
 	  " RETURNING refcount, file") \
@@ -160,6 +161,14 @@ struct store {
 	/* Rows this handle added to text_pending and text_gone since
 	 * store_index_due() last said yes (other processes add some too). */
 	unsigned int index_backlog;
+	/* Body files this transaction renamed from tmp-* to their final
+	 * names (sq_blob_insert): renamed back on ROLLBACK, still under the
+	 * write lock, so a final name without a row exists only inside a
+	 * write transaction (sqlite-orphan.c relies on it). */
+	struct store_blob **renamed;
+	size_t renamed_count, renamed_alloc;
+	bool blob_dir_dirty;       /* a rename to fsync before COMMIT */
+	bool read_only;            /* damaged: changes answer STORE_READ_ONLY */
 	bool txn_write;            /* the open transaction is IMMEDIATE */
 	bool txn_visible;          /* it moved a modseq or removed/renamed a mailbox */
 	uint64_t change_count;     /* such transactions committed (store_change_count) */
@@ -200,6 +209,13 @@ enum store_result sq_commit(struct store *st);
 void sq_rollback(struct store *st);
 /* Ends a transaction: commits when r is STORE_OK, else rolls back. */
 enum store_result sq_end(struct store *st, enum store_result r);
+
+/* Beside store.db while the store is damaged (sq_mark_damaged()). */
+#define SQ_DAMAGED_FILE "damaged"
+/* Marks the store damaged (SQLITE_CORRUPT, a failed integrity check):
+ * read-only from now on, a `damaged` file beside store.db so later opens
+ * know it too, and an error in the log. */
+void sq_mark_damaged(struct store *st, const char *why);
 
 /* Queues a blob file to unlink after commit. */
 void sq_unlink_after_commit(struct store *st, const char *file);
@@ -245,6 +261,33 @@ bool sq_uri(char *out, size_t size, const char *path, const char *query);
 enum store_result sq_blob_summarize_all(struct store *st);
 /* After the transaction: committed (the row owns the file now) or not. */
 void sq_blob_settle(struct store_blob *blob, bool committed);
+/* ROLLBACK: gives a body file sq_blob_insert() renamed its tmp-* name back. */
+void sq_blob_unrename(struct store_blob *blob);
+
+/* SHA-256 (blobs.digest): NULL in a row means "not known" (stored before
+ * digests were kept). */
+#define SQ_DIGEST_LEN 32
+/* The digest of len bytes; false if OpenSSL fails (logged). */
+bool sq_digest(const void *data, size_t len, unsigned char out[SQ_DIGEST_LEN]);
+/* The digest of a whole file (pread from offset 0, size bytes): STORE_OK,
+ * STORE_CORRUPT when shorter, STORE_ERROR on I/O errors. */
+enum store_result sq_digest_file(int fd, uint64_t size, unsigned char out[SQ_DIGEST_LEN]);
+
+/* ---- sqlite-orphan.c ---- */
+
+/* Body files in blobs/ that no row names and no APPEND can still commit.
+ * Takes the write lock (BEGIN IMMEDIATE) while it lists them. With remove
+ * they are unlinked, else each is passed to report (size in bytes). */
+enum store_result sq_orphans(struct store *st, bool remove,
+			     void (*report)(const char *name, uint64_t size, void *ctx),
+			     void *ctx);
+/* A tmp-* body file of an APPEND under way is locked (flock) while it is
+ * written, and kept at least this long after its last write: an
+ * unlocked one younger than this may be a finished body waiting for the
+ * rest of a MULTIAPPEND (RFC 3502), so it is left alone. An hour is
+ * longer than any wait between two messages of one command (the session's
+ * idle timeout, 30 minutes by RFC 9051 §5.4). */
+#define SQ_ORPHAN_AGE_S (60 * 60)
 /* Fills out with "M" + 22 random characters (RFC 8474 objectid). */
 enum store_result sq_random_id(char *out, size_t size, char prefix);
 

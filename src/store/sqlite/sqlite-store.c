@@ -3,7 +3,7 @@
  * closes it, owns the schema, the prepared statements and transactions. It
  * never leaves a transaction open between calls.
  *
- * Schema (user_version 2; a version 1 store is upgraded at open):
+ * Schema (user_version 4; versions 1-3 are upgraded at open):
  *
  *   meta(key PRIMARY KEY, value)       'last_uidvalidity': UIDVALIDITY is
  *       max(now, last + 1), so a re-created mailbox never reuses one
@@ -18,14 +18,15 @@
  *   keywords(mailbox_id, bit, name NOCASE, PK(mailbox_id, bit),
  *       UNIQUE(mailbox_id, name))      bits 0..63, never reused in a mailbox
  *   blobs(id, size, refcount, data NULL, file NULL, emailid, summary,
- *       msgid, threadid, text_partial)
+ *       msgid, threadid, text_partial, digest)
  *       exactly one of data (<= 64 KiB, inline) and file (a name in blobs/);
  *       refcount = messages pointing at it (COPY shares, never copies);
  *       emailid is the RFC 8474 EMAILID, so copies share it; threadid the
  *       THREADID, inherited through msgid (the Message-ID, indexed);
  *       summary is mail/mail-summary.h's encoding, made at delivery
  *       (NULL only if it could not be made); text_partial = 1 when the
- *       body text was too long to index whole
+ *       body text was too long to index whole; digest the body's SHA-256
+ *       (version 4; NULL: stored before, not known)
  *   text_pending(blob_id, subject, hfrom, hto, hcc, hbcc, header, mime, body):
  *       the search text of a message (mime: the headers of MIME parts and
  *       nested messages, for TEXT) not yet in the index. Delivery writes
@@ -76,10 +77,10 @@
 #include "core/xalloc.h"
 #include "store/sqlite/sqlite-private.h"
 
-#define SQ_SCHEMA_VERSION 3
+#define SQ_SCHEMA_VERSION 4
 /* store_open() runs PRAGMA quick_check when the last one is older than this.
- * It reads the whole file (bodies up to 64 KiB live inside it: ~400 MiB and
- * half a second for 100,000 messages), too much for every login of a user
+ * It reads the whole file (bodies up to 64 KiB live inside it: 0.5 s for
+ * 10,000 messages of 8 KiB, a 164 MB file), too much for every login of a user
  * whose sessions all ended; WAL with synchronous=FULL keeps a crash from
  * damaging the file, so the check is for the disk's own failures, and once
  * a day finds those. `petrel check` always runs the full check. */
@@ -106,6 +107,10 @@
 	" body FROM blob_text;" \
 	"DROP TABLE blob_text;" \
 	"CREATE TABLE text_gone (blob_id INTEGER PRIMARY KEY);"
+
+/* Version 4: each body's SHA-256 (NULL: stored before, not known). */
+#define SQ_SCHEMA_V4 \
+	"ALTER TABLE blobs ADD COLUMN digest BLOB;"
 
 static const char sq_schema[] =
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
@@ -141,7 +146,8 @@ static const char sq_schema[] =
 	" mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id), uid INTEGER NOT NULL,"
 	" modseq INTEGER NOT NULL, PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
 	"CREATE INDEX expunged_modseq ON expunged (mailbox_id, modseq);"
-	SQ_SCHEMA_V3;
+	SQ_SCHEMA_V3
+	SQ_SCHEMA_V4;
 
 /* What a new store holds (RFC 6154 attributes), all subscribed. */
 static const struct {
@@ -197,7 +203,36 @@ enum store_result sq_fail(struct store *st, int rc, const char *what)
 		r = STORE_ERROR;
 	log_msg(r == STORE_BUSY || r == STORE_NO_SPACE ? LOG_WARN : LOG_ERROR,
 		"store %s: %s: %s (%d)", st->user, what, st->db != NULL ? sqlite3_errmsg(st->db) : "no database", rc);
+	/* Whenever SQLite finds damage, not only at open's check. Not for the
+	 * search index (an FTS5 table in search.db, derived data that SEARCH
+	 * can do without): mail must not stop for it. */
+	if (r == STORE_CORRUPT && st->db != NULL && rc != SQLITE_CORRUPT_VTAB)
+		sq_mark_damaged(st, what);
 	return r;
+}
+
+void sq_mark_damaged(struct store *st, const char *why)
+{
+	char path[SQ_PATH_MAX];
+	int fd;
+
+	if (st->read_only)
+		return;
+	st->read_only = true;
+	log_error("store %s: damaged (%s): read-only until repaired; run `petrel check`",
+		  st->user, why);
+	snprintf(path, sizeof(path), "%s/" SQ_DAMAGED_FILE, st->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || fsync(fd) < 0)
+		log_error("store %s: cannot create %s: %s (the damage is known to this"
+			  " process only)", st->user, path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+bool store_read_only(const struct store *store)
+{
+	return store->read_only;
 }
 
 sqlite3_stmt *sq_stmt(struct store *st, enum sq_stmt id)
@@ -248,6 +283,10 @@ void sq_unlink_after_commit(struct store *st, const char *file)
 enum store_result sq_begin(struct store *st, bool write)
 {
 	sq_unlink_forget(st);
+	st->renamed_count = 0;
+	st->blob_dir_dirty = false;
+	if (write && st->read_only)
+		return STORE_READ_ONLY;
 	st->txn_write = write;
 	st->txn_visible = false;
 	return sq_exec(st, write ? "BEGIN IMMEDIATE" : "BEGIN");
@@ -256,6 +295,11 @@ enum store_result sq_begin(struct store *st, bool write)
 void sq_rollback(struct store *st)
 {
 	sq_unlink_forget(st);
+	/* Before ROLLBACK releases the write lock (see struct store). */
+	for (size_t i = 0; i < st->renamed_count; i++)
+		sq_blob_unrename(st->renamed[i]);
+	st->renamed_count = 0;
+	st->blob_dir_dirty = false;
 	/* SQLite may already have rolled back (SQLITE_FULL, IOERR). */
 	if (!sqlite3_get_autocommit(st->db) &&
 	    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
@@ -264,14 +308,25 @@ void sq_rollback(struct store *st)
 
 enum store_result sq_commit(struct store *st)
 {
-	int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	int rc;
 
+	/* A row may name a body file only once its name is durable. */
+	if (st->blob_dir_dirty && fsync(st->blob_dir_fd) < 0) {
+		int e = errno;
+
+		log_error("store %s: fsync blobs/: %s", st->user, strerror(e));
+		sq_rollback(st);
+		return e == ENOSPC || e == EDQUOT ? STORE_NO_SPACE : STORE_ERROR;
+	}
+	st->blob_dir_dirty = false;
+	rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		enum store_result r = sq_fail(st, rc, "COMMIT");
 
 		sq_rollback(st);
 		return r;
 	}
+	st->renamed_count = 0;
 	if (st->txn_write && st->txn_visible)
 		st->change_count++;
 	/* The rows are gone for good: now their files may go. */
@@ -559,11 +614,18 @@ static int64_t sq_last_quick_check(struct store *st)
 	return when;
 }
 
-static enum store_result sq_quick_check(struct store *st, char *err, size_t err_size)
+/* pragma: "quick_check" or "integrity_check". STORE_CORRUPT when it finds
+ * problems (each logged). */
+static enum store_result sq_quick_check(struct store *st, const char *pragma, char *err,
+					size_t err_size)
 {
+	char sql[64];
 	sqlite3_stmt *s;
 	unsigned int problems = 0;
-	int rc = sqlite3_prepare_v2(st->db, "PRAGMA quick_check", -1, &s, NULL);
+	int rc;
+
+	snprintf(sql, sizeof(sql), "PRAGMA %s", pragma);
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
 
 	if (rc != SQLITE_OK) {
 		snprintf(err, err_size, "cannot check store: %s", sqlite3_errmsg(st->db));
@@ -575,12 +637,12 @@ static enum store_result sq_quick_check(struct store *st, char *err, size_t err_
 		if (line != NULL && strcmp(line, "ok") == 0)
 			continue;
 		problems++;
-		log_error("store %s: quick_check: %s", st->user, line != NULL ? line : "?");
+		log_error("store %s: %s: %s", st->user, pragma, line != NULL ? line : "?");
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
 		snprintf(err, err_size, "cannot check store: %s", sqlite3_errstr(rc));
-		return sq_fail(st, rc, "quick_check");
+		return sq_fail(st, rc, pragma);
 	}
 	if (problems > 0) {
 		snprintf(err, err_size, "store of %s is corrupt (%u problems, see log)",
@@ -621,29 +683,65 @@ static enum store_result sq_create_defaults(struct store *st)
 	return r;
 }
 
-/* Creates the schema and the default mailboxes in one transaction, unless
- * another process did it first. */
-static enum store_result sq_setup(struct store *st)
+static int sq_user_version(struct store *st)
 {
-	enum store_result r = sq_begin(st, true);
 	sqlite3_stmt *s;
 	int version = -1;
 
-	if (r != STORE_OK)
-		return r;
 	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
 		if (sqlite3_step(s) == SQLITE_ROW)
 			version = sqlite3_column_int(s, 0);
 		sqlite3_finalize(s);
 	}
-	if (version == 1 || version == 2) {
+	return version;
+}
+
+/* Tables in the main database (-1 on error): a version 0 file with none
+ * is a store never set up, one with some is not ours to overwrite. */
+static int sq_table_count(struct store *st)
+{
+	sqlite3_stmt *s;
+	int n = -1;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM main.sqlite_master", -1, &s,
+			       NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			n = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	return n;
+}
+
+/* Creates the schema and the default mailboxes in one transaction, unless
+ * another process did it first (create: the caller may make a new store),
+ * or upgrades an older schema. A damaged store is only opened as it is. */
+static enum store_result sq_setup(struct store *st, bool create, char *err, size_t err_size)
+{
+	enum store_result r;
+	int version;
+
+	if (st->read_only) {
+		version = sq_user_version(st);
+		if (version == SQ_SCHEMA_VERSION)
+			return sq_prepare_all(st);
+		snprintf(err, err_size, "damaged store of schema version %d cannot be upgraded",
+			 version);
+		return STORE_CORRUPT;
+	}
+	r = sq_begin(st, true);
+	if (r != STORE_OK)
+		return r;
+	version = sq_user_version(st);
+	if (version >= 1 && version <= 3) {
 		log_info("store %s: upgrading the store from version %d to %d", st->user,
 			 version, SQ_SCHEMA_VERSION);
 		/* 2: summaries and search text for the messages already there. */
 		if (version == 1)
 			r = sq_exec(st, SQ_SCHEMA_V2);
+		if (r == STORE_OK && version <= 2)
+			r = sq_exec(st, SQ_SCHEMA_V3);
 		if (r == STORE_OK)
-			r = sq_exec(st, SQ_SCHEMA_V3 "PRAGMA user_version = 3");
+			r = sq_exec(st, SQ_SCHEMA_V4 "PRAGMA user_version = 4");
 		if (r == STORE_OK)
 			r = sq_prepare_all(st);
 		if (r == STORE_OK && version == 1)
@@ -651,18 +749,36 @@ static enum store_result sq_setup(struct store *st)
 		return sq_end(st, r);
 	}
 	if (version == 0) {
+		int tables = sq_table_count(st);
+
+		if (tables != 0) {
+			sq_rollback(st);
+			snprintf(err, err_size, "store.db has %d tables but no schema version:"
+				 " not initializing it", tables);
+			log_error("store %s: %s", st->user, err);
+			return tables < 0 ? STORE_ERROR : STORE_CORRUPT;
+		}
+		if (!create) {
+			sq_rollback(st);
+			snprintf(err, err_size, "store.db holds no store, and users.db says this"
+				 " user had one: not creating a new one (restore it)");
+			return STORE_MISSING;
+		}
 		r = sq_exec(st, sq_schema);
 		if (r == STORE_OK)
-			r = sq_exec(st, "PRAGMA user_version = 3");
+			r = sq_exec(st, "PRAGMA user_version = 4");
 		if (r == STORE_OK)
 			r = sq_prepare_all(st);
 		if (r == STORE_OK)
 			r = sq_create_defaults(st);
+		if (r == STORE_OK)
+			log_info("store %s: created", st->user);
 		return sq_end(st, r);
 	}
 	sq_rollback(st);
 	if (version != SQ_SCHEMA_VERSION) {
 		log_error("store %s: unknown schema version %d", st->user, version);
+		snprintf(err, err_size, "unknown schema version %d", version);
 		return version < 0 ? STORE_ERROR : STORE_CORRUPT;
 	}
 	return sq_prepare_all(st);
@@ -738,15 +854,57 @@ static enum store_result sq_search_attach(struct store *st, char *err, size_t er
 	return STORE_OK;
 }
 
-enum store_result store_open(const char *data_dir, const char *user,
+/* The daily check at open (or the full one while marked damaged): a store
+ * that fails it is opened read-only; one that passes again is repaired. */
+static enum store_result sq_open_check(struct store *st, bool *check_due_r, char *err,
+				       size_t err_size)
+{
+	char path[SQ_PATH_MAX];
+	int64_t now = (int64_t)time(NULL), last = sq_last_quick_check(st);
+	bool marked;
+	enum store_result r = STORE_OK;
+
+	snprintf(path, sizeof(path), "%s/" SQ_DAMAGED_FILE, st->dir);
+	marked = access(path, F_OK) == 0;
+	*check_due_r = last > now || now - last >= SQ_QUICK_CHECK_INTERVAL_S;
+	if (marked)
+		r = sq_quick_check(st, "integrity_check", err, err_size);
+	else if (*check_due_r)
+		r = sq_quick_check(st, "quick_check", err, err_size);
+	if (r == STORE_CORRUPT) {
+		/* Open it anyway: what can be read still is (store.h "Damage"). */
+		if (!st->read_only)
+			sq_mark_damaged(st, marked ? "still fails integrity_check" :
+					"quick_check failed");
+		st->read_only = true;
+		if (marked)
+			log_error("store %s: still damaged: read-only until repaired", st->user);
+		return STORE_OK;
+	}
+	if (r == STORE_OK && marked) {
+		if (unlink(path) < 0 && errno != ENOENT) {
+			log_error("store %s: cannot remove %s: %s", st->user, path, strerror(errno));
+			st->read_only = true;
+		} else {
+			log_info("store %s: passes integrity_check again: writable", st->user);
+		}
+	}
+	return r;
+}
+
+enum store_result store_open(const char *data_dir, const char *user, unsigned int flags,
 			     struct store **store_r, char *err, size_t err_size)
 {
 	char path[SQ_PATH_MAX];
+	struct stat sb;
 	struct store *st;
 	enum store_result r;
+	bool create = (flags & STORE_OPEN_CREATE) != 0, check_due = false;
 	int n, rc;
 
 	*store_r = NULL;
+	if (err_size > 0)
+		err[0] = '\0';
 	if (!sq_user_ok(user)) {
 		snprintf(err, err_size, "invalid user name");
 		return STORE_INVALID;
@@ -755,6 +913,23 @@ enum store_result store_open(const char *data_dir, const char *user,
 	if (n < 0 || (size_t)n >= sizeof(path)) {
 		snprintf(err, err_size, "data directory path too long");
 		return STORE_INVALID;
+	}
+	/* Only a user who never had a store gets a new one (store.h). */
+	snprintf(path, sizeof(path), "%s/users/%s/store.db", data_dir, user);
+	if (stat(path, &sb) < 0) {
+		if (errno != ENOENT) {
+			snprintf(err, err_size, "cannot stat %s: %s", path, strerror(errno));
+			return STORE_ERROR;
+		}
+		if (!create) {
+			snprintf(err, err_size, "%s is missing, and users.db says this user had"
+				 " a store: not creating a new one (restore it)", path);
+			return STORE_MISSING;
+		}
+	} else if (sb.st_size == 0 && !create) {
+		snprintf(err, err_size, "%s is empty, and users.db says this user had a"
+			 " store: not creating a new one (restore it)", path);
+		return STORE_MISSING;
 	}
 	snprintf(path, sizeof(path), "%s/users", data_dir);
 	if (!sq_mkdir(path, err, err_size))
@@ -778,7 +953,7 @@ enum store_result store_open(const char *data_dir, const char *user,
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "%s/store.db", st->dir);
-	if (!sq_create_file(path, err, err_size)) {
+	if (create && !sq_create_file(path, err, err_size)) {
 		r = STORE_ERROR;
 		goto fail;
 	}
@@ -801,26 +976,22 @@ enum store_result store_open(const char *data_dir, const char *user,
 		r = sq_search_attach(st, err, err_size);
 	else
 		snprintf(err, err_size, "cannot set up %s (see log)", path);
-	int64_t now = (int64_t)time(NULL);
-	bool check_due = false;
+	if (r == STORE_OK)
+		r = sq_open_check(st, &check_due, err, err_size);
 	if (r == STORE_OK) {
-		int64_t last = sq_last_quick_check(st);
-
-		check_due = last > now || now - last >= SQ_QUICK_CHECK_INTERVAL_S;
-		if (check_due)
-			r = sq_quick_check(st, err, err_size);
-	}
-	if (r == STORE_OK) {
-		r = sq_setup(st);
-		if (r != STORE_OK)
+		r = sq_setup(st, create, err, err_size);
+		if (r != STORE_OK && r != STORE_MISSING && err[0] == '\0')
 			snprintf(err, err_size, "cannot initialize %s: %s", path,
 				 store_result_name(r));
 	}
-	if (r == STORE_OK && check_due) {
+	if (r == STORE_OK && check_due && !st->read_only) {
 		char sql[128];
 
+		/* A day's crash leftovers: body files no row names. */
+		if (sq_orphans(st, true, NULL, NULL) != STORE_OK)
+			log_warn("store %s: orphan body files not removed (see above)", st->user);
 		snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO meta (key, value) "
-			 "VALUES ('last_quick_check', %lld)", (long long)now);
+			 "VALUES ('last_quick_check', %lld)", (long long)time(NULL));
 		r = sq_exec(st, sql);
 	}
 	if (r != STORE_OK)
@@ -854,6 +1025,7 @@ void store_close(struct store **storep)
 		close(st->blob_dir_fd);
 	sq_unlink_forget(st);
 	free(st->unlink_names);
+	free(st->renamed);
 	free(st->user);
 	free(st->dir);
 	free(st);

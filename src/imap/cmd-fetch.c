@@ -645,11 +645,13 @@ static bool fetch_step_done(struct store_job *job)
 	buf_free(&st->out);
 	buf_init(&st->out, out_max);
 	if (job->result != STORE_OK) {
-		/* A response line may be cut: the client cannot parse on. */
 		log_error("%s: user=%s: FETCH failed: %s", conn_peer_str(s->conn), s->user,
 			  store_result_name(job->result));
 		imap_cmd_store_error(cmd, job->result);
-		imap_session_bye(s, "Internal error while sending a message");
+		/* Only a response line cut in the middle leaves the client unable
+		 * to parse on; between messages the session goes on. */
+		if (st->line_open)
+			imap_session_bye(s, "Internal error while sending a message");
 		return true;
 	}
 	if (!st->finished) {

@@ -32,6 +32,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
 
 import petrel_server  # noqa: E402
+from raw_imap import RawClient  # noqa: E402
 from suite import Suite  # noqa: E402
 
 SUITE = Suite("abuse")
@@ -41,55 +42,8 @@ USERS = {"alice": "alice-secret", "bob": "bob-secret", "carol": "carol-secret"}
 GB = 1 << 30
 
 
-class Raw:
-    """A blocking client that sends exact bytes; every read has a deadline."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT_S)
-        self.buf = b""
-        self.greeting = self.line()
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def line(self):
-        """One line without CRLF, or None at EOF or after WAIT_S."""
-        deadline = time.monotonic() + WAIT_S
-        while b"\r\n" not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            self.sock.settimeout(left)
-            try:
-                data = self.sock.recv(65536)
-            except (socket.timeout, OSError):
-                return None
-            if not data:
-                return None
-            self.buf += data
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def tagged(self, tag):
-        """(tagged line, untagged lines); tagged is None at EOF/timeout."""
-        untagged = []
-        while True:
-            line = self.line()
-            if line is None or line.startswith(tag + b" "):
-                return line, untagged
-            untagged.append(line)
-
-    def cmd(self, tag, text):
-        self.send(tag + b" " + text + b"\r\n")
-        return self.tagged(tag)
-
-    def login(self, user):
-        t, _ = self.cmd(b"L", b'LOGIN %s "%s"' % (user.encode(), USERS[user].encode()))
-        if t is None or not t.startswith(b"L OK"):
-            raise AssertionError("login %s: %r" % (user, t))
-
-    def close(self):
-        self.sock.close()
+def Raw(port):
+    return RawClient(port, wait_s=WAIT_S, users=USERS)
 
 
 def status(t):

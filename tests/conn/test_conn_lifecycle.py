@@ -21,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import petrel_server  # noqa: E402
+from raw_imap import tls_client_hello  # noqa: E402
 from suite import Suite  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -58,20 +59,6 @@ def wait_fds_at_most(pid, baseline, bound):
             return True, time.monotonic() - t0, n
         time.sleep(0.05)
     return False, time.monotonic() - t0, n
-
-
-def client_hello():
-    """The bytes of a real TLS ClientHello (from an in-memory handshake)."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    obj = ctx.wrap_bio(incoming, outgoing, server_hostname="localhost")
-    try:
-        obj.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    return outgoing.read()
 
 
 def connect(src, port):
@@ -113,7 +100,7 @@ def st_tls_nothing(srv, src):
 
 def st_tls_half_hello(srv, src):
     s = connect(src, srv.imaps_port)
-    hello = client_hello()
+    hello = tls_client_hello()
     s.sendall(hello[:len(hello) // 2])
     return s
 
@@ -141,7 +128,7 @@ def st_starttls(srv, src):
 
 def st_starttls_half_hello(srv, src):
     s = st_starttls(srv, src)
-    hello = client_hello()
+    hello = tls_client_hello()
     s.sendall(hello[:len(hello) // 2])
     return s
 

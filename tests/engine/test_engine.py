@@ -24,7 +24,6 @@ import resource
 import selectors
 import signal
 import socket
-import ssl
 import struct
 import sys
 import time
@@ -32,6 +31,7 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import petrel_server  # noqa: E402
+from raw_imap import tls_client_hello  # noqa: E402
 
 HOST = "127.0.0.1"
 PASSWORD = petrel_server.DEFAULT_USERS["alice"]
@@ -664,18 +664,6 @@ def test_backpressure():
 
 # -- 4. clients that vanish ---------------------------------------------------------------
 
-def client_hello():
-    """The bytes of a real TLS ClientHello (from an in-memory handshake)."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    obj = ctx.wrap_bio(incoming, outgoing, server_hostname="localhost")
-    try:
-        obj.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    return outgoing.read()
 
 
 def vanish_mid_literal(srv, rst):
@@ -706,12 +694,12 @@ def vanish_mid_authenticate(srv, partial):
 def vanish_mid_tls(srv, what):
     c = Client(srv.imaps_port)
     if what == "half-hello":
-        hello = client_hello()
+        hello = tls_client_hello()
         c.send(hello[:len(hello) // 2])
         time.sleep(0.05)
         c.close()
     elif what == "whole-hello":
-        c.send(client_hello())
+        c.send(tls_client_hello())
         time.sleep(0.05)           # the server answers to a socket about to close
         c.reset()
     else:
@@ -738,7 +726,7 @@ def vanish_mid_starttls(srv):
     if t is None or not t.startswith("a OK"):
         c.close()
         return "STARTTLS answered %r" % t
-    hello = client_hello()
+    hello = tls_client_hello()
     c.send(hello[:len(hello) // 2])
     time.sleep(0.05)
     c.close()

@@ -41,6 +41,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
 
 import petrel_server  # noqa: E402
+from raw_imap import RawClient  # noqa: E402
 from suite import Suite  # noqa: E402
 
 SUITE = Suite("login-flood")
@@ -71,48 +72,16 @@ UNAVAILABLE = b"NO [UNAVAILABLE] Authentication is temporarily unavailable"
 USERS = {"bob": "bob-secret"}
 
 
-class Client:
-    """A blocking client bound to a loopback source address."""
+class Client(RawClient):
+    """A blocking client bound to a loopback source address; tagged()
+    gives just the tagged line."""
 
     def __init__(self, port, source):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT_S,
-                                             source_address=(source, 0))
-        self.buf = b""
-        self.greeting = self.line(WAIT_S)
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def line(self, timeout):
-        deadline = time.monotonic() + timeout
-        while b"\r\n" not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            self.sock.settimeout(left)
-            try:
-                data = self.sock.recv(65536)
-            except (socket.timeout, OSError):
-                return None
-            if not data:
-                return None
-            self.buf += data
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
+        super().__init__(port, wait_s=WAIT_S, source=source)
 
     def tagged(self, tag, timeout=WAIT_S):
         """The tagged answer to tag (untagged lines skipped), or None."""
-        deadline = time.monotonic() + timeout
-        while True:
-            line = self.line(max(0.0, deadline - time.monotonic()))
-            if line is None or line.startswith(tag + b" "):
-                return line
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
+        return super().tagged(tag, timeout)[0]
 
 
 def flood_login(i):

@@ -16,7 +16,6 @@ clients that stop reading cannot make the server pile up output.
 """
 
 import os
-import socket
 import sys
 import time
 
@@ -25,6 +24,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
 
 import petrel_server  # noqa: E402
+from raw_imap import RawClient  # noqa: E402
 from suite import Suite  # noqa: E402
 
 SUITE = Suite("output-bounds")
@@ -35,59 +35,8 @@ USERS = {"alice": "alice-secret", "bob": "bob-secret", "carol": "carol-secret",
 MB = 1 << 20
 
 
-class Raw:
-    """A blocking client that sends exact bytes; every read has a deadline.
-    rcvbuf shrinks the socket's receive buffer (a client that does not
-    read then stops the server's sends early)."""
-
-    def __init__(self, port, rcvbuf=None):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if rcvbuf is not None:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.sock.settimeout(WAIT_S)
-        self.sock.connect(("127.0.0.1", port))
-        self.buf = b""
-        self.greeting = self.line()
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def line(self):
-        deadline = time.monotonic() + WAIT_S
-        while b"\r\n" not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            self.sock.settimeout(left)
-            try:
-                data = self.sock.recv(1 << 20)
-            except (socket.timeout, OSError):
-                return None
-            if not data:
-                return None
-            self.buf += data
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def tagged(self, tag):
-        untagged = []
-        while True:
-            line = self.line()
-            if line is None or line.startswith(tag + b" "):
-                return line, untagged
-            untagged.append(line)
-
-    def cmd(self, tag, text):
-        self.send(tag + b" " + text + b"\r\n")
-        return self.tagged(tag)
-
-    def login(self, user):
-        t, _ = self.cmd(b"L", b'LOGIN %s "%s"' % (user.encode(), USERS[user].encode()))
-        if t is None or not t.startswith(b"L OK"):
-            raise AssertionError("login %s: %r" % (user, t))
-
-    def close(self):
-        self.sock.close()
+def Raw(port, rcvbuf=None):
+    return RawClient(port, wait_s=WAIT_S, rcvbuf=rcvbuf, users=USERS)
 
 
 def status(t):

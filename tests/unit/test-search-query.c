@@ -283,7 +283,9 @@ static void test_every_key(void)
 		{ "SEARCH UID *", M3 },
 		{ "SEARCH UID 11:19", 0 },
 		{ "SEARCH UID 10,30", M1 | M3 },
-		{ "SEARCH UID 4294967295", M3 },        /* the same as '*' */
+		{ "SEARCH UID 4294967295", 0 },         /* a number, not '*' (RFC 9051 §9) */
+		{ "SEARCH UID 31:4294967295", 0 },
+		{ "SEARCH UID 30:4294967295", M3 },
 		{ "SEARCH $", M1 | M3 },
 		{ "SEARCH UID $", M1 | M3 },
 		/* composition */

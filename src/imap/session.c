@@ -32,9 +32,13 @@
 
 /* Before login a client gets just enough room to log in: small limits keep
  * an unauthenticated flood cheap (the Redis lesson). */
+/* RFC 2971 §3.3: the largest ID is 30 pairs of a 30-octet field and a
+ * 1024-octet value; quoted, with the command words, that is a 31,804-byte
+ * line plus the tag, so 32 KiB line and command budgets hold it and no more. */
+#define PREAUTH_ID_MAX (32 * 1024)
 static const struct imap_parser_limits preauth_limits = {
-	.max_line = 8 * 1024,
-	.max_command = 16 * 1024,
+	.max_line = PREAUTH_ID_MAX,
+	.max_command = PREAUTH_ID_MAX,
 	.max_depth = 4,           /* ID's list is the deepest pre-login argument */
 	.max_args = 128,          /* ID: 30 pairs plus command words */
 };

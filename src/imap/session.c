@@ -6,6 +6,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -584,6 +585,11 @@ static const struct conn_handler session_conn_handler = {
 
 void imap_session_enable_condstore(struct imap_session *s)
 {
+	/* RFC 7162 §3.1: CONDSTORE first enabled with a mailbox selected (FETCH
+	 * MODSEQ, ENABLE, ...) reports that mailbox's HIGHESTMODSEQ at once. */
+	if (!s->condstore_enabled && s->selected != NULL)
+		imap_session_send(s, "* OK [HIGHESTMODSEQ %" PRIu64 "] Highest",
+				  s->selected->highestmodseq);
 	s->condstore_enabled = true;
 	if (s->selected != NULL)
 		s->selected->condstore = true;

@@ -210,6 +210,16 @@ enum store_result store_mailbox_snapshot(struct store *store, const char *name,
 					 bool claim_recent, struct store_snapshot *snapshot_r);
 void store_snapshot_free(struct store_snapshot *snapshot);
 
+/* \Recent for messages that arrive while a session has the mailbox selected
+ * (RFC 3501 §2.3.2: the first session told of a message gets it): in one
+ * write transaction, reports the recent boundary and UIDNEXT and moves the
+ * boundary to UIDNEXT, so the caller alone shows UIDs first_r..next_r-1 as
+ * \Recent (none when first_r == next_r; then nothing is written). Checked
+ * against uidvalidity like store_mailbox_changes(). */
+enum store_result store_mailbox_claim_recent(struct store *store, const char *name,
+					     uint32_t uidvalidity, uint32_t *first_r,
+					     uint32_t *next_r);
+
 /* What changed in a mailbox after `since` (a modseq the caller has seen):
  * messages added or changed (with their current state), and UIDs expunged,
  * each in UID order; plus the mailbox's current UIDNEXT, HIGHESTMODSEQ and

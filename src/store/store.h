@@ -314,10 +314,15 @@ void store_copy_result_free(struct store_copy_result *result);
 /* A message body being received. Bytes are written as they arrive (large
  * bodies go to a file, never wholly into memory); store_blob_finish() makes
  * them durable. A bare LF is stored as CRLF (RFC 5322 line endings), so
- * the stored size can exceed the bytes written. A blob not used by an append is removed by store_blob_free(). */
+ * the stored size can exceed the bytes written (not after
+ * store_blob_keep_bytes()). A blob not used by an append is removed by store_blob_free(). */
 enum store_result store_blob_begin(struct store *store, uint64_t expected_size,
 				   struct store_blob **blob_r);
 enum store_result store_blob_write(struct store_blob *blob, const void *data, size_t len);
+/* Before the first write: store the bytes exactly as written, bare LFs
+ * included. A message APPENDed as literal8 (RFC 3516 §4.4) may carry binary
+ * parts, whose LFs are data: BINARY[] must give them back unchanged. */
+void store_blob_keep_bytes(struct store_blob *blob);
 enum store_result store_blob_finish(struct store_blob *blob);
 void store_blob_free(struct store_blob **blob);
 

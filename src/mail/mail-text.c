@@ -12,6 +12,7 @@
 
 #include "core/utf8.h"
 #include "core/xalloc.h"
+#include "mail/address.h"
 #include "mail/casefold.h"
 #include "mail/charset-utf8.h"
 #include "mail/header.h"
@@ -136,6 +137,57 @@ static const char *buf_str(const struct buf *b)
 	return b->data != NULL ? b->data : "";
 }
 
+/* An address field as SEARCH FROM/TO/CC/BCC sees it, rebuilt from the parsed
+ * list as Dovecot does (message_address_write()): "Name <mailbox@domain>"
+ * or "mailbox@domain" joined by ", ", groups as "name: ...;". Comments and
+ * folding inside an address are gone, so "<a (x)@ (y) b.org>" is found by
+ * "a@b.org"; a comment naming an address ("a@b.org (Name)") is its name.
+ * Names are RFC 2047-decoded; line breaks in them become spaces. */
+static void address_list_text(struct mail_text_builder *b, const char *value, size_t len,
+			      struct buf *out)
+{
+	const struct mail_address *a = mail_address_parse(b->scratch, value, len,
+							  MAIL_ADDRESS_MAX, 0);
+	bool sep = false;
+
+	for (; a != NULL; a = a->next) {
+		if (a->domain == NULL) {
+			if (a->mailbox != NULL) {   /* group start */
+				if (sep)
+					buf_append_str(out, ", ");
+				buf_append_str(out, a->mailbox);
+				buf_append_str(out, ": ");
+				sep = false;
+			} else {                    /* group end */
+				buf_append_char(out, ';');
+				sep = true;
+			}
+			continue;
+		}
+		if (sep)
+			buf_append_str(out, ", ");
+		sep = true;
+		if (a->name != NULL && a->name[0] != '\0') {
+			size_t start = out->len;
+
+			rfc2047_decode(a->name, strlen(a->name), out);
+			for (size_t i = start; i < out->len; i++) {
+				if (out->data[i] == '\n' || out->data[i] == '\r')
+					out->data[i] = ' ';
+			}
+			buf_append_str(out, " <");
+		}
+		buf_append_str(out, a->mailbox != NULL ? a->mailbox : "");
+		if (a->domain[0] != '\0') {
+			buf_append_char(out, '@');
+			buf_append_str(out, a->domain);
+		}
+		if (a->name != NULL && a->name[0] != '\0')
+			buf_append_char(out, '>');
+	}
+	arena_reset(b->scratch);
+}
+
 void mail_text_builder_header(struct mail_text_builder *b, const struct message_part *part,
 			      const char *header, size_t size)
 {
@@ -188,9 +240,15 @@ void mail_text_builder_header(struct mail_text_builder *b, const struct message_
 		if (top) {
 			struct buf *field = address_field(&b->text, f.name, f.name_len);
 
-			if (field != NULL)
+			if (field == &b->text.subject) {
 				fold_into(field, buf_str(&b->decoded), b->decoded.len, true,
 					  &b->text.header_complete);
+			} else if (field != NULL) {
+				buf_clear(&b->line);
+				address_list_text(b, f.value, f.value_len, &b->line);
+				fold_into(field, buf_str(&b->line), b->line.len, true,
+					  &b->text.header_complete);
+			}
 		}
 	}
 }

@@ -13,6 +13,7 @@
 #include "core/xalloc.h"
 #include "imap/imap-server.h"
 #include "imap/mail-user.h"
+#include "imap/parser.h"
 #include "imap/session.h"
 #include "net/workers.h"
 
@@ -22,6 +23,7 @@ struct append_message {
 	/* A message that arrived whole in its first chunk is kept here and
 	 * stored by the APPEND's own job (append_stream_store_held()). */
 	unsigned char *held;
+	bool literal8;                  /* ~{N}: stored byte for byte */
 };
 
 struct append_stream {
@@ -78,6 +80,8 @@ static void append_job_run(void *arg)
 
 		if (store != NULL)
 			r = store_blob_begin(store, m->size, &m->blob);
+		if (r == STORE_OK && m->literal8)
+			store_blob_keep_bytes(m->blob);
 	}
 	if (r == STORE_OK && job->len > 0)
 		r = store_blob_write(m->blob, job->data, job->len);
@@ -153,6 +157,9 @@ bool append_stream_begin(struct imap_session *s, uint64_t size)
 	if (st->count >= APPEND_MESSAGES_MAX)
 		return false;
 	st->messages[st->count].size = size;
+	/* RFC 3516 §4.4: a literal8 message may hold binary parts; the
+	 * others' bare LFs become CRLF in the store (store_blob_write()). */
+	st->messages[st->count].literal8 = imap_parser_literal(s->parser)->literal8;
 	st->count++;
 	st->left = size;
 	st->begun = false;
@@ -238,6 +245,8 @@ enum store_result append_stream_store_held(struct append_stream *st, struct stor
 		if (m->held == NULL)
 			continue;
 		r = store_blob_begin(store, m->size, &m->blob);
+		if (r == STORE_OK && m->literal8)
+			store_blob_keep_bytes(m->blob);
 		if (r == STORE_OK)
 			r = store_blob_write(m->blob, m->held, (size_t)m->size);
 		if (r == STORE_OK)

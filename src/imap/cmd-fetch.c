@@ -777,7 +777,12 @@ enum cmd_step cmd_fetch(struct imap_cmd *cmd)
 	/* FLAGS are formatted on the worker from a copy of what the view
 	 * knows now (the view changes only at the final sync). */
 	st->flags_view.rev1 = v->rev1;
-	st->flags_view.first_recent_uid = v->first_recent_uid;
+	st->flags_view.recent.count = v->recent.count;
+	st->flags_view.recent.ranges = arena_alloc(cmd->arena,
+						   (v->recent.count + 1) * sizeof(struct seq_range));
+	if (v->recent.count > 0)
+		memcpy(st->flags_view.recent.ranges, v->recent.ranges,
+		       v->recent.count * sizeof(struct seq_range));
 	st->flags_view.keyword_count = v->keyword_count;
 	st->flags_view.keywords = arena_alloc(cmd->arena, (v->keyword_count + 1) * sizeof(char *));
 	for (unsigned int i = 0; i < v->keyword_count; i++)

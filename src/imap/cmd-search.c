@@ -50,7 +50,7 @@ struct search_state {
 	uint32_t *uids;
 	uint32_t count;
 	bool rev1;
-	uint32_t first_recent_uid;
+	struct seqset recent;            /* the view's \Recent UIDs */
 
 	struct text_result *text;        /* per q->text_keys */
 	/* Results, in answer order. */
@@ -212,7 +212,7 @@ static void message_from_info(const struct search_state *st, const struct store_
 	m->uid = info->uid;
 	m->flags = info->flags;
 	m->keywords = info->keywords;
-	m->recent = st->rev1 && info->uid >= st->first_recent_uid;
+	m->recent = st->rev1 && seqset_contains(&st->recent, info->uid);
 	m->modseq = info->modseq;
 	m->internaldate = info->internaldate;
 	m->internaldate_zone = info->internaldate_zone_min;
@@ -395,7 +395,10 @@ static enum cmd_step search_start(struct imap_cmd *cmd, enum search_cmd_kind kin
 	if (v->count > 0)
 		memcpy(st->uids, v->uids, v->count * sizeof(uint32_t));
 	st->rev1 = v->rev1;
-	st->first_recent_uid = v->first_recent_uid;
+	st->recent.count = v->recent.count;
+	st->recent.ranges = arena_alloc(cmd->arena, (v->recent.count + 1) * sizeof(struct seq_range));
+	if (v->recent.count > 0)
+		memcpy(st->recent.ranges, v->recent.ranges, v->recent.count * sizeof(struct seq_range));
 	st->ctx.max_seq = v->count;
 	st->ctx.max_uid = v->count > 0 ? v->uids[v->count - 1] : 0;
 	st->ctx.saved_uids = v->saved_uids;

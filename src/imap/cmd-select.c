@@ -185,11 +185,13 @@ static bool select_done(struct store_job *job)
 		imap_cmd_store_error(cmd, job->result);
 		return true;
 	}
+	/* Before the view is selected: SELECT (CONDSTORE) sends HIGHESTMODSEQ
+	 * with its own responses, not as a newly enabled CONDSTORE. */
+	if (st->condstore)
+		imap_session_enable_condstore(s);
 	s->selected = st->view;
 	st->view = NULL;
 	s->state = IMAP_STATE_SELECTED;
-	if (st->condstore)
-		imap_session_enable_condstore(s);
 	s->selected->condstore = s->condstore_enabled;
 	s->selected->qresync = s->qresync_enabled;
 	send_select_responses(s, st);

@@ -15,6 +15,11 @@
 #include "imap/resp.h"
 
 #define FLAG_LINE_MAX (64 * 1024)   /* keywords are bounded by the store */
+/* \Recent claims kept per view: one per SELECT or arrival this session was
+ * first to learn of, merged when adjacent. Past this the oldest claim is
+ * forgotten (those messages lose \Recent here, which nobody else has), so a
+ * session watching a busy mailbox for days stays bounded. */
+#define RECENT_RANGES_MAX 1024
 
 static const struct {
 	uint32_t bit;
@@ -38,7 +43,8 @@ struct mailbox_view *mailbox_view_create(const char *name, bool readonly, bool r
 	v->uidvalidity = snap->uidvalidity;
 	v->uidnext = snap->uidnext;
 	v->highestmodseq = snap->highestmodseq;
-	v->first_recent_uid = snap->first_recent_uid;
+	if (snap->first_recent_uid < snap->uidnext)
+		mailbox_view_add_recent(v, snap->first_recent_uid, snap->uidnext - 1);
 	v->count = snap->count;
 	v->cap = snap->count;
 	v->uids = xmalloc((snap->count ? snap->count : 1) * sizeof(uint32_t));
@@ -68,6 +74,7 @@ void mailbox_view_free(struct mailbox_view **vp)
 	free(v->uids);
 	free(v->pending_expunges);
 	free(v->saved_uids);
+	free(v->recent.ranges);
 	free_keywords(v->keywords, v->keyword_count);
 	free(v);
 	*vp = NULL;
@@ -94,10 +101,46 @@ uint32_t mailbox_view_seq(const struct mailbox_view *v, uint32_t uid)
 
 uint32_t mailbox_view_recent_count(const struct mailbox_view *v)
 {
+	uint32_t n = 0;
+
 	if (!v->rev1)
 		return 0;
-	/* UIDs ascend: the recent ones are a suffix. */
-	return v->count - sorted_u32_lower_bound(v->uids, v->count, v->first_recent_uid);
+	for (uint32_t i = 0; i < v->recent.count; i++) {
+		const struct seq_range *r = &v->recent.ranges[i];
+		uint32_t end = r->hi == UINT32_MAX ? v->count :
+			sorted_u32_lower_bound(v->uids, v->count, r->hi + 1);
+
+		n += end - sorted_u32_lower_bound(v->uids, v->count, r->lo);
+	}
+	return n;
+}
+
+bool mailbox_view_is_recent(const struct mailbox_view *v, uint32_t uid)
+{
+	return v->rev1 && seqset_contains(&v->recent, uid);
+}
+
+void mailbox_view_add_recent(struct mailbox_view *v, uint32_t lo, uint32_t hi)
+{
+	struct seqset *set = &v->recent;
+
+	if (lo > hi)
+		return;
+	if (set->count > 0 && (uint64_t)set->ranges[set->count - 1].hi + 1 >= lo) {
+		/* Claims ascend; adjacent (or, defensively, overlapping) ones merge. */
+		if (hi > set->ranges[set->count - 1].hi)
+			set->ranges[set->count - 1].hi = hi;
+		return;
+	}
+	if (set->count == RECENT_RANGES_MAX) {
+		memmove(set->ranges, set->ranges + 1, (set->count - 1) * sizeof(set->ranges[0]));
+		set->count--;
+	}
+	if (set->count == v->recent_cap) {
+		v->recent_cap = v->recent_cap ? v->recent_cap * 2 : 4;
+		set->ranges = xrealloc(set->ranges, v->recent_cap * sizeof(set->ranges[0]));
+	}
+	set->ranges[set->count++] = (struct seq_range){ .lo = lo, .hi = hi };
 }
 
 void mailbox_view_format_flags(const struct mailbox_view *v, uint32_t uid,
@@ -118,7 +161,7 @@ void mailbox_view_format_flags(const struct mailbox_view *v, uint32_t uid,
 		buf_printf(out, "%s%s", first ? "" : " ", v->keywords[i]);
 		first = false;
 	}
-	if (v->rev1 && uid >= v->first_recent_uid) {
+	if (mailbox_view_is_recent(v, uid)) {
 		buf_printf(out, "%s\\Recent", first ? "" : " ");
 	}
 	buf_append_char(out, ')');

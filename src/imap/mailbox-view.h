@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "imap/seqset.h"
 #include "store/store.h"
 
 struct mailbox_view {
@@ -23,7 +24,11 @@ struct mailbox_view {
 	uint32_t count, cap;
 	uint32_t uidnext;
 	uint64_t highestmodseq;
-	uint32_t first_recent_uid;
+	/* \Recent in this session (IMAP4rev1, RFC 3501 §2.3.2): the UIDs it
+	 * claimed, at SELECT and as messages arrived; ranges ascending and
+	 * disjoint, so seqset_contains() looks a UID up. */
+	struct seqset recent;
+	uint32_t recent_cap;
 	char **keywords;              /* bit i is keywords[i] */
 	unsigned int keyword_count;
 	/* Expunged in the store but not yet announced (no EXPUNGE may be sent
@@ -50,9 +55,13 @@ void mailbox_view_save_result(struct mailbox_view *view, const uint32_t *uids, u
 /* The sequence number of uid, 0 when not in the view. */
 uint32_t mailbox_view_seq(const struct mailbox_view *view, uint32_t uid);
 uint32_t mailbox_view_recent_count(const struct mailbox_view *view);
+/* uid is \Recent in this session (always false for IMAP4rev2). */
+bool mailbox_view_is_recent(const struct mailbox_view *view, uint32_t uid);
+/* This session claimed UIDs lo..hi (above every earlier claim) as \Recent. */
+void mailbox_view_add_recent(struct mailbox_view *view, uint32_t lo, uint32_t hi);
 
 /* "(\Seen $Forwarded ...)" for a message's flags; \Recent for rev1 when
- * uid is at or above the recent boundary. */
+ * this session claimed uid. */
 void mailbox_view_format_flags(const struct mailbox_view *view, uint32_t uid,
 			       uint32_t flags, uint64_t keywords, struct buf *out);
 /* The FLAGS list: system flags plus the mailbox's keywords. */

@@ -5,6 +5,7 @@
 #include "imap/parser.h"
 
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 
 #include "core/arena.h"
@@ -15,8 +16,8 @@
 #define PARSER_ARENA_BLOCK 4096
 /* First size of a list's child array; doubled up to max_args as it fills. */
 #define PARSER_LIST_INITIAL 8
-/* '[' nesting inside one atom. Real FETCH sections never nest; a few levels
- * leave room for odd mailbox names such as "[[x]]" while bounding the count. */
+/* '[' nesting inside one FETCH section. Real sections never nest; a few levels
+ * leave room for odd header names while bounding the count. */
 #define PARSER_MAX_SECTION_DEPTH 8
 
 enum parser_state {
@@ -360,11 +361,6 @@ static enum parser_step arg_start(struct imap_parser *p, unsigned char c)
 		tok_add(p, c);
 		p->state = cmd_name ? PS_ATOM : PS_TILDE;
 		return STEP_MORE;
-	case '[':
-		tok_add(p, c);
-		p->section_depth = 1;
-		p->state = PS_SECTION;
-		return STEP_MORE;
 	default:
 		tok_add(p, c);
 		p->state = PS_ATOM;
@@ -372,9 +368,27 @@ static enum parser_step arg_start(struct imap_parser *p, unsigned char c)
 	}
 }
 
+/* RFC 9051 §9: '[' is an ATOM-CHAR, so "a[b" is a whole mailbox name. Only
+ * after a FETCH attribute name does '[' open a section (§6.4.5), inside which
+ * SP, parentheses and quotes belong to the atom. */
+static bool section_opens(const struct imap_parser *p)
+{
+	static const char *const names[] = {
+		"BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK", "BINARY.SIZE",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t len = strlen(names[i]);
+
+		if (p->tok.len == len && strncasecmp(p->tok.data, names[i], len) == 0)
+			return true;
+	}
+	return false;
+}
+
 static enum parser_step atom_byte(struct imap_parser *p, unsigned char c)
 {
-	if (c == '[') {
+	if (c == '[' && section_opens(p)) {
 		tok_add(p, c);
 		p->section_depth = 1;
 		p->state = PS_SECTION;

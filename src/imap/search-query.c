@@ -794,10 +794,13 @@ static bool eval_leaf(const struct search_query *q, const struct search_node *n,
 	case N_SENTBEFORE:
 	case N_SENTON:
 	case N_SENTSINCE:
-		if (m->sent_day == SEARCH_DAY_NONE)
-			return false;
-		return n->type == N_SENTBEFORE ? m->sent_day < n->u.day :
-			n->type == N_SENTON ? m->sent_day == n->u.day : m->sent_day >= n->u.day;
+		/* No Date: (or one that does not parse) is the epoch, as in
+		 * Dovecot 2.3 (observed with tests/diff's harness: SENTON
+		 * 1-Jan-1970 finds it, SENTSINCE 1-Jan-1970 and SENTBEFORE any
+		 * later day too); RFC 9051 §6.4.4 leaves it open. */
+		day = m->sent_day != SEARCH_DAY_NONE ? m->sent_day : search_day(0, 0);
+		return n->type == N_SENTBEFORE ? day < n->u.day :
+			n->type == N_SENTON ? day == n->u.day : day >= n->u.day;
 	case N_SAVEDBEFORE:
 	case N_SAVEDON:
 	case N_SAVEDSINCE:

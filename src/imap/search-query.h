@@ -126,7 +126,8 @@ struct search_message {
 	uint64_t size;              /* RFC822.SIZE */
 	int64_t sent_day;           /* the Date: header's date in its own zone
 	                               (search_day()), or SEARCH_DAY_NONE when
-	                               absent or unparsable: SENT* never match */
+	                               absent or unparsable: SENT* then use
+	                               1-Jan-1970, as Dovecot does */
 	const char *emailid;        /* RFC 8474 object ids; NULL never matches */
 	const char *threadid;
 };

@@ -10,14 +10,17 @@
 #include "core/buf.h"
 
 /* RFC 9051 §9 seq-number = nz-number / "*"; nz-number = digit-nz *DIGIT,
- * at most 4294967295. Advances *pos past the number. */
-static bool parse_seq_number(const char *s, size_t len, size_t *pos, uint32_t *n_r)
+ * at most 4294967295. Advances *pos past the number; '*' sets *star_r. */
+static bool parse_seq_number(const char *s, size_t len, size_t *pos, uint32_t *n_r,
+			     bool *star_r)
 {
 	size_t i = *pos;
 	uint64_t n = 0;
 
+	*star_r = false;
 	if (i < len && s[i] == '*') {
-		*n_r = SEQ_STAR;
+		*n_r = 0;
+		*star_r = true;
 		*pos = i + 1;
 		return true;
 	}
@@ -58,15 +61,18 @@ enum seqset_result seqset_parse(const char *s, size_t len, unsigned int max_rang
 	struct seq_range *ranges = arena_alloc(arena, parts * sizeof(*ranges));
 	for (;;) {
 		struct seq_range *r = &ranges[count++];
+		bool lo_star, hi_star;
 
-		if (!parse_seq_number(s, len, &pos, &r->lo))
+		if (!parse_seq_number(s, len, &pos, &r->lo, &lo_star))
 			return SEQSET_BAD;
 		r->hi = r->lo;
+		hi_star = lo_star;
 		if (pos < len && s[pos] == ':') {
 			pos++;
-			if (!parse_seq_number(s, len, &pos, &r->hi))
+			if (!parse_seq_number(s, len, &pos, &r->hi, &hi_star))
 				return SEQSET_BAD;
 		}
+		r->star = (uint8_t)((lo_star ? SEQ_LO_STAR : 0) | (hi_star ? SEQ_HI_STAR : 0));
 		if (pos == len)
 			break;
 		if (s[pos] != ',')
@@ -98,10 +104,11 @@ void seqset_resolve(struct seqset *set, uint32_t max)
 	for (unsigned int i = 0; i < set->count; i++) {
 		struct seq_range *r = &set->ranges[i];
 
-		if (r->lo == SEQ_STAR)
+		if (r->star & SEQ_LO_STAR)
 			r->lo = max;
-		if (r->hi == SEQ_STAR)
+		if (r->star & SEQ_HI_STAR)
 			r->hi = max;
+		r->star = 0;
 		/* RFC 9051 §9: "4:2" means the same as "2:4" */
 		if (r->lo > r->hi) {
 			uint32_t t = r->lo;

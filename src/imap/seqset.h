@@ -10,10 +10,13 @@
 
 struct arena;
 
-#define SEQ_STAR UINT32_MAX   /* '*' before resolution */
+/* seq_range.star bits: which end was '*' (before resolution only). */
+#define SEQ_LO_STAR 1u
+#define SEQ_HI_STAR 2u
 
 struct seq_range {
-	uint32_t lo, hi;      /* lo <= hi after resolution; either may be SEQ_STAR before */
+	uint32_t lo, hi;      /* lo <= hi after resolution */
+	uint8_t star;         /* SEQ_LO_STAR / SEQ_HI_STAR; 0 after resolution */
 };
 
 struct seqset {
@@ -27,13 +30,14 @@ enum seqset_result { SEQSET_OK, SEQSET_BAD, SEQSET_TOO_BIG };
 /* s[0..len) must be the whole set. Numbers are 1..4294967295 (nz-number);
  * "0", leading zeros, empty parts and overflow give SEQSET_BAD. More than
  * max_ranges comma-separated parts gives SEQSET_TOO_BIG (counted before the
- * syntax is checked). The number 4294967295 is stored as SEQ_STAR, so it
- * means the same as "*" (as in Dovecot): the store must never assign that UID.
+ * syntax is checked). '*' is kept apart from the number 4294967295, which is
+ * an ordinary nz-number (RFC 9051 §9): "UID FETCH 4294967295" names no
+ * message unless one has that UID, it never means the last one.
  * "$" gives dollar=true and count=0: the caller substitutes the saved result. */
 enum seqset_result seqset_parse(const char *s, size_t len, unsigned int max_ranges,
 				struct arena *arena, struct seqset *set_r);
 
-/* Replace SEQ_STAR by max (the largest number in use; 0 when the mailbox is
+/* Replace each '*' by max (the largest number in use; 0 when the mailbox is
  * empty), put each range in lo<=hi order, sort, and merge overlapping or
  * adjacent ranges. A range entirely above max is kept as is (callers clamp);
  * "*" on an empty mailbox resolves to 0 and the range stays (0:0, or 0:n for

@@ -6,6 +6,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +33,13 @@
 
 /* Before login a client gets just enough room to log in: small limits keep
  * an unauthenticated flood cheap (the Redis lesson). */
+/* RFC 2971 §3.3: the largest ID is 30 pairs of a 30-octet field and a
+ * 1024-octet value; quoted, with the command words, that is a 31,804-byte
+ * line plus the tag, so 32 KiB line and command budgets hold it and no more. */
+#define PREAUTH_ID_MAX (32 * 1024)
 static const struct imap_parser_limits preauth_limits = {
-	.max_line = 8 * 1024,
-	.max_command = 16 * 1024,
+	.max_line = PREAUTH_ID_MAX,
+	.max_command = PREAUTH_ID_MAX,
 	.max_depth = 4,           /* ID's list is the deepest pre-login argument */
 	.max_args = 128,          /* ID: 30 pairs plus command words */
 };
@@ -578,6 +583,11 @@ static const struct conn_handler session_conn_handler = {
 
 void imap_session_enable_condstore(struct imap_session *s)
 {
+	/* RFC 7162 §3.1: CONDSTORE first enabled with a mailbox selected (FETCH
+	 * MODSEQ, ENABLE, ...) reports that mailbox's HIGHESTMODSEQ at once. */
+	if (!s->condstore_enabled && s->selected != NULL)
+		imap_session_send(s, "* OK [HIGHESTMODSEQ %" PRIu64 "] Highest",
+				  s->selected->highestmodseq);
 	s->condstore_enabled = true;
 	if (s->selected != NULL)
 		s->selected->condstore = true;

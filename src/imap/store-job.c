@@ -13,6 +13,24 @@
 #include "imap/session.h"
 #include "net/conn.h"
 
+/* Worker: the first session told of a new message gets its \Recent, and the
+ * store's boundary moves past it so STATUS and later SELECTs (any process)
+ * see it claimed. Only when the sync brought new messages: one small write. */
+static void claim_recent(struct store_job *job, struct store *store)
+{
+	uint32_t first, next;
+
+	if (job->changes.uidnext <= job->sync_uidnext)
+		return;
+	if (store_mailbox_claim_recent(store, job->sync_name, job->sync_uidvalidity,
+				       &first, &next) != STORE_OK)
+		return;   /* logged by the store; the messages just stay unclaimed */
+	if (first < next) {
+		job->recent_lo = first;
+		job->recent_hi = next - 1;
+	}
+}
+
 static void store_job_run(void *arg)
 {
 	struct store_job *job = arg;
@@ -26,10 +44,13 @@ static void store_job_run(void *arg)
 	/* Sessions in IDLE learn of it now, not at their next command. */
 	if (store_change_count(store) != changes)
 		mail_user_notify(job->mu);
-	if (job->sync)
+	if (job->sync) {
 		job->sync_result = store_mailbox_changes(store, job->sync_name,
 							 job->sync_uidvalidity,
 							 job->sync_since, &job->changes);
+		if (job->sync_result == STORE_OK && job->claim_recent)
+			claim_recent(job, store);
+	}
 	job->index_due = store_index_due(store);
 }
 
@@ -51,6 +72,7 @@ static void store_job_done(void *arg)
 		job->before_sync(job);
 	if (job->sync && s->selected != NULL) {
 		if (job->sync_result == STORE_OK) {
+			mailbox_view_add_recent(s->selected, job->recent_lo, job->recent_hi);
 			mailbox_view_apply(s->selected, &job->changes, &job->apply, &s->out);
 			store_changes_free(&job->changes);
 		} else if (job->sync_result == STORE_NOT_FOUND) {
@@ -90,6 +112,10 @@ struct store_job *imap_store_job_submit(struct imap_cmd *cmd, store_job_run_fn *
 		job->sync_name = arena_strdup(cmd->arena, s->selected->name);
 		job->sync_uidvalidity = s->selected->uidvalidity;
 		job->sync_since = s->selected->highestmodseq;
+		job->claim_recent = s->selected->rev1 && !s->selected->readonly;
+		job->sync_uidnext = s->selected->uidnext;
+		job->recent_lo = 1;
+		job->recent_hi = 0;
 	}
 	if (!imap_session_submit(s, mail_user_key(s->mail_user), store_job_run,
 				 store_job_done, job)) {

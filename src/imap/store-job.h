@@ -45,6 +45,12 @@ struct store_job {
 	uint64_t sync_since;
 	enum store_result sync_result;
 	struct store_changes changes;
+	/* IMAP4rev1 read-write view: messages the sync finds at or above
+	 * sync_uidnext are claimed as \Recent (RFC 3501 §2.3.2), recent_lo..
+	 * recent_hi (none when lo > hi). */
+	bool claim_recent;
+	uint32_t sync_uidnext;
+	uint32_t recent_lo, recent_hi;
 };
 
 /* run may be NULL (a pure sync: NOOP, CHECK). With sync and no mailbox

@@ -12,6 +12,7 @@
 
 #include "core/utf8.h"
 #include "core/xalloc.h"
+#include "mail/address.h"
 #include "mail/casefold.h"
 #include "mail/charset-utf8.h"
 #include "mail/header.h"
@@ -136,6 +137,113 @@ static const char *buf_str(const struct buf *b)
 	return b->data != NULL ? b->data : "";
 }
 
+/* Dovecot's str_append_maybe_escape(): as is when every byte is atext (8-bit
+ * included) or '.', else quoted (when quote) with '"', '\\' and '\'' escaped. */
+static void append_maybe_quoted(struct buf *out, const char *s, bool quote)
+{
+	bool plain = true, escape = false;
+
+	for (const char *p = s; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (!(rfc822_is_atext(c) || c >= 0x80 || c == '.'))
+			plain = false;
+		if (c == '"' || c == '\\' || c == '\'')
+			escape = true;
+	}
+	if (plain) {
+		buf_append_str(out, s);
+		return;
+	}
+	if (quote)
+		buf_append_char(out, '"');
+	for (const char *p = s; *p != '\0'; p++) {
+		if (escape && (*p == '"' || *p == '\\' || *p == '\''))
+			buf_append_char(out, '\\');
+		buf_append_char(out, *p);
+	}
+	if (quote)
+		buf_append_char(out, '"');
+}
+
+/* A display name or group name: encoded-words (which may not be quoted)
+ * written as they are, then decoded with the rest, as Dovecot does. */
+static void append_phrase(struct buf *out, const char *s)
+{
+	size_t start = out->len;
+
+	if (strstr(s, "=?") == NULL) {
+		append_maybe_quoted(out, s, true);
+		return;
+	}
+	rfc2047_decode(s, strlen(s), out);
+	for (size_t i = start; i < out->len; i++) {
+		if (out->data[i] == '\n' || out->data[i] == '\r')
+			out->data[i] = ' ';
+	}
+}
+
+/* An address field as SEARCH FROM/TO/CC/BCC sees it: the parsed list
+ * written back the way Dovecot 2.3's SEARCH does (message_address_write()
+ * on a list parsed with missing parts filled): "Name <mailbox@domain>" or
+ * "<mailbox@domain>", names quoted when not atoms, joined by ", "; groups
+ * "name: a, b;" ("name:;" when empty). Comments and folding inside an
+ * address are gone, so "<a (x)@ (y) b.org>" is found by "a@b.org"; a
+ * comment naming a bare addr-spec ("a@b.org (Name)") is its name. */
+static void address_list_text(struct mail_text_builder *b, const char *value, size_t len,
+			      struct buf *out)
+{
+	const struct mail_address *a = mail_address_parse(b->scratch, value, len,
+							  MAIL_ADDRESS_MAX,
+							  MAIL_ADDRESS_FILL_MISSING);
+	bool first = true, in_group = false;
+
+	for (; a != NULL; a = a->next) {
+		if (!first)
+			buf_append_str(out, ", ");
+		first = false;
+		if (a->domain == NULL) {
+			if (!in_group) {   /* group start: mailbox is its name */
+				if (a->mailbox != NULL && a->mailbox[0] != '\0')
+					append_phrase(out, a->mailbox);
+				else
+					buf_append_str(out, "\"\"");
+				buf_append_str(out, ": ");
+				first = true;
+			} else if (out->len >= 2) {   /* group end: drop ", " or " " */
+				out->len -= out->data[out->len - 2] == ',' ? 2 : 1;
+				buf_append_char(out, ';');
+			}
+			in_group = !in_group;
+			continue;
+		}
+		bool named = a->name != NULL && a->name[0] != '\0';
+		const char *mailbox = a->mailbox != NULL ? a->mailbox : "";
+
+		if (named)
+			append_phrase(out, a->name);
+		if (a->route == NULL && mailbox[0] == '\0' && a->domain[0] == '\0')
+			continue;
+		if (named)
+			buf_append_char(out, ' ');
+		buf_append_char(out, '<');
+		if (a->route != NULL) {
+			buf_append_str(out, a->route);
+			buf_append_char(out, ':');
+		}
+		if (mailbox[0] == '\0')
+			buf_append_str(out, "\"\"");
+		else
+			append_maybe_quoted(out, mailbox, false);
+		if (a->domain[0] != '\0') {
+			buf_append_char(out, '@');
+			buf_append_str(out, a->domain);
+		}
+		buf_append_char(out, '>');
+	}
+	arena_reset(b->scratch);
+}
+
 void mail_text_builder_header(struct mail_text_builder *b, const struct message_part *part,
 			      const char *header, size_t size)
 {
@@ -188,9 +296,15 @@ void mail_text_builder_header(struct mail_text_builder *b, const struct message_
 		if (top) {
 			struct buf *field = address_field(&b->text, f.name, f.name_len);
 
-			if (field != NULL)
+			if (field == &b->text.subject) {
 				fold_into(field, buf_str(&b->decoded), b->decoded.len, true,
 					  &b->text.header_complete);
+			} else if (field != NULL) {
+				buf_clear(&b->line);
+				address_list_text(b, f.value, f.value_len, &b->line);
+				fold_into(field, buf_str(&b->line), b->line.len, true,
+					  &b->text.header_complete);
+			}
 		}
 	}
 }

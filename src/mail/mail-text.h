@@ -11,9 +11,9 @@
  *   SUBJECT/FROM/TO/CC/BCC  the top-level header's fields only (a nested
  *           message's Subject is not a SUBJECT match in Dovecot either),
  *           every occurrence, unfolded and RFC 2047-decoded. Address
- *           fields are searched as written (decoded), where Dovecot
- *           rebuilds the address list; a name or an address fragment
- *           matches the same in both.
+ *           fields are rebuilt from the parsed list as Dovecot does:
+ *           "Name <mailbox@domain>" joined by ", ", groups "name: ...;",
+ *           so comments inside an address do not hide it.
  *   HEADER  `header`: "name: value" per top-level field.
  *   BODY    `body`: the bodies of the leaf parts whose type is text/any or
  *           message/any (message/delivery-status, an opaque message/rfc822)

@@ -233,6 +233,16 @@ enum store_result store_mailbox_snapshot(struct store *store, const char *name,
 					 bool claim_recent, struct store_snapshot *snapshot_r);
 void store_snapshot_free(struct store_snapshot *snapshot);
 
+/* \Recent for messages that arrive while a session has the mailbox selected
+ * (RFC 3501 §2.3.2: the first session told of a message gets it): in one
+ * write transaction, reports the recent boundary and UIDNEXT and moves the
+ * boundary to UIDNEXT, so the caller alone shows UIDs first_r..next_r-1 as
+ * \Recent (none when first_r == next_r; then nothing is written). Checked
+ * against uidvalidity like store_mailbox_changes(). */
+enum store_result store_mailbox_claim_recent(struct store *store, const char *name,
+					     uint32_t uidvalidity, uint32_t *first_r,
+					     uint32_t *next_r);
+
 /* What changed in a mailbox after `since` (a modseq the caller has seen):
  * messages added or changed (with their current state), and UIDs expunged,
  * each in UID order; plus the mailbox's current UIDNEXT, HIGHESTMODSEQ and
@@ -327,10 +337,15 @@ void store_copy_result_free(struct store_copy_result *result);
 /* A message body being received. Bytes are written as they arrive (large
  * bodies go to a file, never wholly into memory); store_blob_finish() makes
  * them durable. A bare LF is stored as CRLF (RFC 5322 line endings), so
- * the stored size can exceed the bytes written. A blob not used by an append is removed by store_blob_free(). */
+ * the stored size can exceed the bytes written (not after
+ * store_blob_keep_bytes()). A blob not used by an append is removed by store_blob_free(). */
 enum store_result store_blob_begin(struct store *store, uint64_t expected_size,
 				   struct store_blob **blob_r);
 enum store_result store_blob_write(struct store_blob *blob, const void *data, size_t len);
+/* Before the first write: store the bytes exactly as written, bare LFs
+ * included. A message APPENDed as literal8 (RFC 3516 §4.4) may carry binary
+ * parts, whose LFs are data: BINARY[] must give them back unchanged. */
+void store_blob_keep_bytes(struct store_blob *blob);
 enum store_result store_blob_finish(struct store_blob *blob);
 void store_blob_free(struct store_blob **blob);
 

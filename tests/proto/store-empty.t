@@ -48,7 +48,9 @@ S: q BAD *
 C: r UID STORE 1:2, +FLAGS (\Seen)
 S: r BAD *
 # RFC 7162 UNCHANGEDSINCE on a UID that does not exist: nothing to do.
+# It also enables CONDSTORE with the mailbox selected (RFC 7162 §3.1).
 C: s UID STORE 1 (UNCHANGEDSINCE 5) +FLAGS (\Seen)
+S: * OK [HIGHESTMODSEQ 1] Highest
 S: s OK UID STORE completed
 C: t UID STORE 1 +FLAGS (\Seen) (\Draft)
 S: t BAD *

@@ -162,9 +162,9 @@ static void test_headers(void)
 	 * second Subject all match; "grüßeund" does not. */
 	CHECK_STR(s(&T.subject), "gru\xcc\x88sse und cafe\xcc\x81\nfoldone foldtwo");
 	CHECK_STR(s(&T.from), "ju\xcc\x88rgen <jurgen@example.org>");
-	CHECK_STR(s(&T.to), "a@b.c");
+	CHECK_STR(s(&T.to), "<a@b.c>");
 	CHECK_STR(s(&T.cc), "ce\xcc\x81" "cile <c@d.e>");
-	CHECK_STR(s(&T.bcc), "hidden@x.y");
+	CHECK_STR(s(&T.bcc), "<hidden@x.y>");
 	CHECK_STR(s(&T.header),
 		  "subject: gru\xcc\x88sse und cafe\xcc\x81\n"
 		  "from: ju\xcc\x88rgen <jurgen@example.org>\n"
@@ -184,6 +184,25 @@ static void test_headers(void)
 	CHECK(has(&T.from, "JURGEN"));
 	CHECK(has(&T.header, "subject: foldone"));
 	CHECK(!has(&T.header, "=?utf-8"));
+
+	/* Address fields rebuilt from the parsed list, as Dovecot's SEARCH
+	 * does (imaptest search-addresses): comments inside an address are
+	 * gone, a trailing comment names it, groups keep their names. */
+	text_of("From: <user-from (comment)@ (comment) domain.org>\r\n"
+		"To: user-to@domain.org (RealTo), \"Q. Name\" <q@d.org>\r\n"
+		"Cc: groupname: g1@d.org, g2@d.org;,\r\n  groupname2: g3@d.org;, last@d.org\r\n"
+		"Bcc: groupname:;\r\n"
+		"From: =?utf-8?q?A=0Ab?= <ab@d.org>\r\n"
+		"\r\n");
+	CHECK_STR(s(&T.from), "<user-from@domain.org>\na b <ab@d.org>");
+	CHECK_STR(s(&T.to), "realto <user-to@domain.org>, \"q. name\" <q@d.org>");
+	CHECK_STR(s(&T.cc), "groupname: <g1@d.org>, <g2@d.org>;, groupname2: <g3@d.org>;, <last@d.org>");
+	CHECK_STR(s(&T.bcc), "groupname:;");
+	CHECK(has(&T.from, "user-from@domain.org"));
+	/* Missing parts filled as Dovecot does: a bare local part gets an '@'. */
+	text_of("From: foo, MAILER DAEMON <>, \"Q\" <@r1,@r2:x@y.org>\r\n\r\n");
+	CHECK_STR(s(&T.from), "<foo@missing_domain>, \"mailer daemon\" <missing_mailbox@missing_domain>, "
+		  "q <@r1,@r2:x@y.org>");
 
 	/* raw 8-bit and invalid header bytes; a header with no body */
 	text_of("Subject: bad\xff\xfeutf8 caf\xc3\xa9\r\n\r\n");

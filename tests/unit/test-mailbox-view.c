@@ -128,6 +128,8 @@ int main(void)
 	struct store_message arrived[] = { { .uid = 3 }, { .uid = 4 } };
 	struct store_changes ch3 = { .uidnext = 5, .highestmodseq = 11, .changed = arrived,
 				     .changed_count = 2 };
+	/* The sync claimed 3 and 4 for this session (store-job.c does this). */
+	mailbox_view_add_recent(v, 3, 4);
 	mailbox_view_apply(v, &ch3, &allow, &emit);
 	CHECK_STR(emitted.data, "* 4 EXISTS|* 3 RECENT|");
 	struct buf flags;
@@ -183,5 +185,35 @@ int main(void)
 	buf_free(&want);
 	mailbox_view_free(&v);
 	buf_free(&emitted);
+	/* \Recent (RFC 3501 §2.3.2): what SELECT claimed plus later claims,
+	 * adjacent ones merged; counted over the UIDs still in the view. */
+	{
+		static const uint32_t r_uids[] = { 1, 2, 3, 4 };
+		struct mailbox_view *r = make_view(r_uids, 4, true, 3);
+
+		CHECK(!mailbox_view_is_recent(r, 2));
+		CHECK(mailbox_view_is_recent(r, 3));
+		CHECK(mailbox_view_is_recent(r, 4));
+		CHECK(!mailbox_view_is_recent(r, 5));
+		CHECK_INT(mailbox_view_recent_count(r), 2);
+		mailbox_view_add_recent(r, 5, 6);      /* adjacent: merged */
+		CHECK_INT(r->recent.count, 1);
+		mailbox_view_add_recent(r, 9, 9);      /* 7, 8 went to another session */
+		CHECK_INT(r->recent.count, 2);
+		mailbox_view_add_recent(r, 1, 0);      /* empty claim */
+		CHECK_INT(r->recent.count, 2);
+		CHECK(mailbox_view_is_recent(r, 6));
+		CHECK(!mailbox_view_is_recent(r, 7));
+		CHECK(mailbox_view_is_recent(r, 9));
+		for (uint32_t u = 11; u < 11 + 2 * 1100; u += 2)
+			mailbox_view_add_recent(r, u, u);
+		CHECK_INT(r->recent.count, 1024);      /* the oldest claims forgotten */
+		CHECK(!mailbox_view_is_recent(r, 3));
+		CHECK(mailbox_view_is_recent(r, 11 + 2 * 1099));
+		r->rev1 = false;
+		CHECK(!mailbox_view_is_recent(r, 11 + 2 * 1099));
+		CHECK_INT(mailbox_view_recent_count(r), 0);
+		mailbox_view_free(&r);
+	}
 	return unit_finish("mailbox-view");
 }

@@ -521,8 +521,16 @@ static void test_malformed(void)
 		   "BAD a: Literal inside [] not supported FATAL\n");
 	check_case("section unclosed", "a FETCH 1 BODY[TEXT\r\n", "BAD a: Missing ']'\n");
 	check_case("section ctl", "a FETCH 1 BODY[\x01]\r\n", "BAD a: Invalid character in section\n");
-	check_case("section deep", "a X [[[[[[[[[x]]]]]]]]]\r\n", "BAD a: Too deeply nested\n");
-	check_case("section 8 ok", "a X [[[[[[[[x]]]]]]]]\r\n", "DONE a: a'X' a'[[[[[[[[x]]]]]]]]'\n");
+	check_case("section deep", "a FETCH 1 BODY[[[[[[[[[x]]]]]]]]]\r\n", "BAD a: Too deeply nested\n");
+	check_case("section 8 ok", "a FETCH 1 BODY[[[[[[[[x]]]]]]]]\r\n",
+		   "DONE a: a'FETCH' a'1' a'BODY[[[[[[[[x]]]]]]]]'\n");
+	/* RFC 9051 §9: '[' is an ATOM-CHAR; only a FETCH attribute opens a section. */
+	check_case("bracket atom", "a SELECT a[b\r\n", "DONE a: a'SELECT' a'a[b'\n");
+	check_case("bracket atoms", "a LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%* x[\r\n",
+		   "DONE a: a'LIST' q'' a'!#$&\\x27+,-.0123456789:;<=>?@^_`|[}%*' a'x['\n");
+	check_case("bracket list", "a X (a[b c[) [d\r\n", "DONE a: a'X' (a'a[b' a'c[') a'[d'\n");
+	check_case("section lowercase", "a FETCH 1 body.peek[header.fields (a)]\r\n",
+		   "DONE a: a'FETCH' a'1' a'body.peek[header.fields (a)]'\n");
 	/* RFC 7888 §4: after a bad line ending in a non-synchronizing literal
 	 * the literal's bytes follow; only closing is safe. */
 	check_case("bad then {10+}", "a LO\"GIN x {10+}\r\n0123456789\r\n",

@@ -243,12 +243,17 @@ static void test_every_key(void)
 		{ "SEARCH SINCE 10-Mar-2024", 0 },
 		{ "SEARCH BEFORE 1-Mar-2024", 0 },
 		/* Date: header; none never matches */
-		{ "SEARCH SENTBEFORE 1-Mar-2024", M1 },
+		{ "SEARCH SENTBEFORE 1-Mar-2024", M1 | M2 },
 		{ "SEARCH SENTON 28-Feb-2024", M1 },
 		{ "SEARCH SENTON 10-Mar-2024", M3 },
 		{ "SEARCH SENTSINCE 1-Jan-2000", M1 | M3 },
 		{ "SEARCH NOT SENTSINCE 1-Jan-2000", M2 },
-		{ "SEARCH SENTBEFORE 1-Jan-3000", M1 | M3 },
+		/* M2 has no Date: it is the epoch, as in Dovecot */
+		{ "SEARCH SENTON 1-Jan-1970", M2 },
+		{ "SEARCH SENTBEFORE 2-Jan-1970", M2 },
+		{ "SEARCH SENTSINCE 1-Jan-1970", M1 | M2 | M3 },
+		{ "SEARCH SENTBEFORE 1-Jan-1970", 0 },
+		{ "SEARCH SENTBEFORE 1-Jan-3000", M1 | M2 | M3 },
 		/* SAVEDATE, with INTERNALDATE when there is none */
 		{ "SEARCH SAVEDON 5-Mar-2024", M1 },
 		{ "SEARCH SAVEDBEFORE 3-Mar-2024", M2 },
@@ -283,7 +288,9 @@ static void test_every_key(void)
 		{ "SEARCH UID *", M3 },
 		{ "SEARCH UID 11:19", 0 },
 		{ "SEARCH UID 10,30", M1 | M3 },
-		{ "SEARCH UID 4294967295", M3 },        /* the same as '*' */
+		{ "SEARCH UID 4294967295", 0 },         /* a number, not '*' (RFC 9051 §9) */
+		{ "SEARCH UID 31:4294967295", 0 },
+		{ "SEARCH UID 30:4294967295", M3 },
 		{ "SEARCH $", M1 | M3 },
 		{ "SEARCH UID $", M1 | M3 },
 		/* composition */

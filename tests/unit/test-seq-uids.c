@@ -81,7 +81,10 @@ int main(void)
 	CHECK_STR(resolve(v, "559:*", true), "12");   /* RFC 9051 §6.4.9 */
 	CHECK_STR(resolve(v, "10:*", true), "12");
 	CHECK_STR(resolve(v, "9:*", true), "9,12");
-	CHECK_STR(resolve(v, "4294967295", true), "12");
+	/* RFC 9051 §9: 4294967295 is a number like any other, not '*' */
+	CHECK_STR(resolve(v, "4294967295", true), "");
+	CHECK_STR(resolve(v, "13:4294967295", true), "");
+	CHECK_STR(resolve(v, "10:4294967295", true), "12");
 	CHECK_STR(resolve(v, "1:4294967294", true), "3,5,8,9,12");
 	CHECK_STR(resolve(v, "12,3,5:8,8", true), "3,5,8,12");
 	CHECK_STR(resolve(empty, "1:*", true), "");

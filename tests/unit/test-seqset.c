@@ -11,7 +11,7 @@
 static struct arena *arena;
 
 /* Ranges as "lo:hi,lo:hi", "$" for a dollar set; before resolution
- * (stars true) SEQ_STAR shows as '*'. */
+ * (stars true) an end that was '*' shows as '*'. */
 static const char *show_set(const struct seqset *set, bool stars)
 {
 	static char s[1024];
@@ -27,8 +27,8 @@ static const char *show_set(const struct seqset *set, bool stars)
 		snprintf(lo, sizeof(lo), "%u", (unsigned int)r->lo);
 		snprintf(hi, sizeof(hi), "%u", (unsigned int)r->hi);
 		len += (size_t)snprintf(s + len, sizeof(s) - len, "%s%s:%s", i > 0 ? "," : "",
-					stars && r->lo == SEQ_STAR ? "*" : lo,
-					stars && r->hi == SEQ_STAR ? "*" : hi);
+					stars && (r->star & SEQ_LO_STAR) ? "*" : lo,
+					stars && (r->star & SEQ_HI_STAR) ? "*" : hi);
 	}
 	return s;
 }
@@ -74,7 +74,9 @@ static void test_parse(void)
 	check_parse("*:4", "*:4");
 	check_parse("4:2", "4:2");           /* order is kept until resolve */
 	check_parse("2,2,1", "2:2,2:2,1:1");
-	check_parse("4294967294:4294967295", "4294967294:*");   /* max value == '*' */
+	/* RFC 9051 §9: 4294967295 is an nz-number, not '*' */
+	check_parse("4294967294:4294967295", "4294967294:4294967295");
+	check_parse("4294967295:*", "4294967295:*");
 	check_parse("$", "$");
 
 	struct seqset set;
@@ -128,7 +130,9 @@ static void test_resolve(void)
 	/* hi + 1 must not wrap at the top of the range */
 	check_resolve("1:4294967294,4294967295", UINT32_MAX, "1:4294967295");
 	check_resolve("4294967295,4294967295", UINT32_MAX, "4294967295:4294967295");
-	check_resolve("4294967295,1", 5, "1:1,5:5");
+	check_resolve("4294967295,1", 5, "1:1,4294967295:4294967295");
+	check_resolve("7:4294967295", 6, "7:4294967295");
+	check_resolve("4294967295:*", 6, "6:4294967295");
 	check_resolve("1:3,4294967290:*", 4294967294U, "1:3,4294967290:4294967294");
 
 	struct seqset set;

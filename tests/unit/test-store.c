@@ -1452,6 +1452,27 @@ static void test_recent(struct store *st)
 	struct store_mailbox_status s;
 
 	CHECK_INT(store_mailbox_status(st, "Nowhere", &s), STORE_NOT_FOUND);
+
+	/* Claimed as they arrive (RFC 3501 §2.3.2): the first claim gets 5..6,
+	 * a second nothing, and STATUS no longer counts them. */
+	uint32_t first, next, uv = uidvalidity(st, "Rec");
+
+	append(st, "Rec", "r", 0);
+	append(st, "Rec", "r", 0);
+	CHECK_INT(status(st, "Rec").recent, 2);
+	CHECK_INT(store_mailbox_claim_recent(st, "Rec", uv, &first, &next), STORE_OK);
+	CHECK_INT(first, 5);
+	CHECK_INT(next, 7);
+	CHECK_INT(status(st, "Rec").recent, 0);
+	CHECK_INT(store_mailbox_claim_recent(st, "Rec", uv, &first, &next), STORE_OK);
+	CHECK_INT(first, 7);
+	CHECK_INT(next, 7);
+	CHECK_INT(store_mailbox_snapshot(st, "Rec", true, &snap), STORE_OK);
+	CHECK_INT(snap.first_recent_uid, 7);
+	store_snapshot_free(&snap);
+	CHECK_INT(store_mailbox_claim_recent(st, "Rec", uv + 1, &first, &next), STORE_NOT_FOUND);
+	CHECK_INT(store_mailbox_claim_recent(st, "Nowhere", uv, &first, &next), STORE_NOT_FOUND);
+	check_counters(st, "Rec");
 }
 
 static void test_uid_limit(struct store *st)

@@ -45,6 +45,7 @@ struct store_blob {
 	EVP_MD_CTX *digest_ctx;    /* while writing; NULL if OpenSSL failed */
 	unsigned char digest[SQ_DIGEST_LEN];
 	bool digest_ok;            /* digest holds the body's SHA-256 */
+	bool keep_bytes;           /* store_blob_keep_bytes(): no LF -> CRLF */
 };
 
 static enum store_result sq_errno_result(int e)
@@ -225,8 +226,8 @@ enum store_result store_blob_write(struct store_blob *b, const void *data, size_
 
 	if (b == NULL || (data == NULL && len > 0))
 		return STORE_INVALID;
-	if (b->state != BLOB_WRITING || len > SQ_APPEND_LIMIT - b->size)
-		return sq_blob_write_raw(b, data, len);   /* refused before reading */
+	if (b->state != BLOB_WRITING || len > SQ_APPEND_LIMIT - b->size || b->keep_bytes)
+		return sq_blob_write_raw(b, data, len);   /* refused before reading, or kept */
 	while (r == STORE_OK && p < end) {
 		const unsigned char *lf = memchr(p, '\n', (size_t)(end - p));
 
@@ -285,6 +286,12 @@ static bool sq_blob_read_back(void *ctx, uint64_t offset, void *buf, size_t len)
 	struct store_blob *b = ctx;
 
 	return sq_read_range(b->buf, b->fd, b->size, offset, buf, len);
+}
+
+void store_blob_keep_bytes(struct store_blob *b)
+{
+	if (b != NULL)
+		b->keep_bytes = true;
 }
 
 enum store_result store_blob_finish(struct store_blob *b)

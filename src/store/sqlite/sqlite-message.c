@@ -272,6 +272,36 @@ enum store_result store_mailbox_snapshot(struct store *st, const char *name,
 	return r;
 }
 
+static enum store_result sq_claim_recent(struct store *st, const char *name,
+					 uint32_t uidvalidity, uint32_t *first_r, uint32_t *next_r)
+{
+	struct sq_mailbox mb;
+	enum store_result r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
+
+	if (r != STORE_OK)
+		return r;
+	*first_r = mb.recent_uid;
+	*next_r = mb.uidnext;
+	if (mb.recent_uid == mb.uidnext)
+		return STORE_OK;
+	mb.recent_uid = mb.uidnext;
+	mb.recent = 0;
+	return sq_mailbox_save(st, &mb);
+}
+
+enum store_result store_mailbox_claim_recent(struct store *st, const char *name,
+					     uint32_t uidvalidity, uint32_t *first_r,
+					     uint32_t *next_r)
+{
+	enum store_result r;
+
+	*first_r = *next_r = 0;
+	r = sq_begin(st, true);
+	if (r != STORE_OK)
+		return r;
+	return sq_end(st, sq_claim_recent(st, name, uidvalidity, first_r, next_r));
+}
+
 void store_snapshot_free(struct store_snapshot *snap)
 {
 	free(snap->messages);

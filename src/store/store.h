@@ -28,8 +28,8 @@
  * saw: a mailbox deleted and re-created under the same name gets a new
  * UIDVALIDITY and calls made with the old one answer STORE_NOT_FOUND.
  * UIDs are strictly ascending within a UIDVALIDITY and never reused; UID
- * 4294967295 is never assigned (IMAP sequence-set syntax cannot name it
- * apart from '*').
+ * 4294967295 is never assigned, so that UIDNEXT (one more than the last
+ * UID) still fits the 32-bit nz-number of RFC 9051 §9.
  *
  * Names. Mailbox names given to the store are UTF-8 with '/' as the
  * hierarchy delimiter, already validated and normalized by the caller

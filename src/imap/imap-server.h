@@ -21,13 +21,15 @@ struct worker_pool;
  * still overlap, while one address leaves the default pool's fourth thread
  * to everyone else. */
 #define AUTH_PARALLEL_PER_ADDR 3
-/* Checks of one address waiting or running: a NAT's burst of logins fits;
- * at ~30 ms of yescrypt each, 64 are under 1 s of three threads. Beyond it
- * (and beyond AUTH_QUEUE_MAX in all) an attempt is answered NO [UNAVAILABLE]. */
-#define AUTH_QUEUE_PER_ADDR 64
-/* Checks waiting or running in all: about 4 s of work for four threads,
+/* Checks of one address waiting or running: a NAT's or a webmail
+ * server's burst of logins fits (200 at once from one address is a test of
+ * tests/engine); at ~30 ms of yescrypt each, 256 are under 3 s of three
+ * threads. Beyond it (and beyond AUTH_QUEUE_MAX in all) an attempt is
+ * answered NO [UNAVAILABLE]. */
+#define AUTH_QUEUE_PER_ADDR 256
+/* Checks waiting or running in all: about 8 s of work for four threads,
  * past which an answer would come too late to be of use anyway. */
-#define AUTH_QUEUE_MAX 512
+#define AUTH_QUEUE_MAX 1024
 /* The auth threads' nice value: store work (0) gets the CPU before a
  * login's hash, a login's hash before the search indexer (10). */
 #define AUTH_NICE 5

@@ -148,7 +148,11 @@ void uid_runs_get(const struct uid_runs *set, uint32_t pos, uint32_t n, uint32_t
 
 void uid_runs_append(struct uid_runs *set, uint32_t uid)
 {
-	if (set->count > 0 && (uint64_t)uid_runs_last(set) + 1 == uid) {
+	uint32_t last = uid_runs_last(set);
+
+	if (set->count > 0 && uid <= last)
+		return;         /* not above the set: the runs would lie */
+	if (set->count > 0 && (uint64_t)last + 1 == uid) {
 		set->count++;   /* the last run grows */
 		return;
 	}

@@ -42,7 +42,7 @@ uint32_t uid_runs_last(const struct uid_runs *set);
 /* Writes the UIDs at positions pos .. pos + n - 1 to out (linear in n). */
 void uid_runs_get(const struct uid_runs *set, uint32_t pos, uint32_t n, uint32_t *out);
 
-/* Adds uid, which must be above every UID in the set. */
+/* Adds uid when it is above every UID in the set (else nothing). */
 void uid_runs_append(struct uid_runs *set, uint32_t uid);
 /* Gives back the room appends left unused. */
 void uid_runs_trim(struct uid_runs *set);

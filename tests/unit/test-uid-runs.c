@@ -96,6 +96,8 @@ int main(void)
 	CHECK_INT(uid_runs_seq(&dense, 54321), 54321);
 	uid_runs_append(&dense, 100001);            /* an arrival extends it */
 	CHECK_INT(uid_runs_heap_bytes(&dense), 8);
+	uid_runs_append(&dense, 5);                 /* not above: ignored */
+	CHECK_INT(dense.count, 100001);
 	struct arena *arena = arena_create(4096);
 	struct uid_runs copy;
 	uid_runs_copy(&dense, arena, &copy);

@@ -185,6 +185,24 @@ int main(void)
 	CHECK_STR(emitted.data, want.data);
 	buf_free(&want);
 	mailbox_view_free(&v);
+
+	/* The same without QRESYNC: 15,000 EXPUNGEs, the n-th naming message
+	 * n + 1 (each earlier one shifted the rest down), from one merge pass
+	 * over the runs; what is left is every odd UID, numbered in turn. */
+	v = make_view(big, 30000, false, 1u << 30);
+	buf_clear(&emitted);
+	mailbox_view_apply(v, &ch5, &allow, &emit);
+	buf_init(&want, 1024 * 1024);
+	for (uint32_t i = 0; i < 15000; i++)
+		buf_printf(&want, "* %u EXPUNGE|", (unsigned int)(i + 2));
+	CHECK_INT(emitted.len, want.len);
+	CHECK_STR(emitted.data, want.data);
+	CHECK_INT(mailbox_view_count(v), 15000);
+	CHECK_INT(mailbox_view_seq(v, 29999), 15000);
+	CHECK_INT(mailbox_view_seq(v, 30000), 0);
+	CHECK_INT(mailbox_view_uid_at(v, 7500), 14999);
+	buf_free(&want);
+	mailbox_view_free(&v);
 	buf_free(&emitted);
 	/* \Recent (RFC 3501 §2.3.2): what SELECT claimed plus later claims,
 	 * adjacent ones merged; counted over the UIDs still in the view. */

@@ -46,9 +46,13 @@ struct search_state {
 	struct sort_query *sort;
 	struct thread_query *thread;
 	struct search_context ctx;
-	/* The view, copied: sequence numbers are indexes into uids. */
-	uint32_t *uids;
-	uint32_t count;
+	/* The view's numbering, copied as runs (a few bytes for a dense
+	 * mailbox): position i is message i + 1. */
+	struct uid_runs msgs;
+	/* Worker: the UIDs of the positions the program can match, from
+	 * window_first on (what this command reads, freed with it). */
+	uint32_t *window;
+	uint32_t window_first, window_count;
 	bool rev1;
 	struct seqset recent;            /* the view's \Recent UIDs */
 
@@ -74,6 +78,7 @@ static void search_cleanup(struct imap_cmd *cmd)
 			free(st->text[i].uids);
 		free(st->text);
 	}
+	free(st->window);
 	free(st->numbers);
 	free(st->result_uids);
 	free(st->modseqs);
@@ -199,7 +204,7 @@ static void keep_keys(struct search_state *st, const struct store_message_info *
 
 struct eval {
 	struct search_state *st;
-	uint32_t pos;                   /* index into st->uids */
+	uint32_t pos;                   /* index into st->window */
 };
 
 static void message_from_info(const struct search_state *st, const struct store_message_info *info,
@@ -234,13 +239,14 @@ static bool eval_one(const struct store_message_info *info, void *ctx)
 	struct search_state *st = e->st;
 	struct search_message m;
 
-	while (e->pos < st->count && st->uids[e->pos] < info->uid)
+	while (e->pos < st->window_count && st->window[e->pos] < info->uid)
 		e->pos++;
-	if (e->pos == st->count || st->uids[e->pos] != info->uid)
+	if (e->pos == st->window_count || st->window[e->pos] != info->uid)
 		return true;
-	message_from_info(st, info, e->pos + 1, &m);
+	uint32_t seq = st->window_first + e->pos + 1;
+	message_from_info(st, info, seq, &m);
 	if (search_query_match(st->q, &m, &st->ctx)) {
-		result_add(st, e->pos + 1, info->uid, info->modseq);
+		result_add(st, seq, info->uid, info->modseq);
 		if (st->kind != CMD_KIND_SEARCH)
 			keep_keys(st, info);
 	}
@@ -264,35 +270,40 @@ static void search_run(struct store_job *job, struct store *store)
 	st->ctx.text_ctx = st;
 	search_query_prepare(st->q, &st->ctx);
 	search_query_bounds(st->q, &st->ctx, &b);
-	if (b.empty || st->count == 0)
+	if (b.empty || st->msgs.count == 0)
 		return;
 	/* The view's positions the program can match. */
+	uint32_t count = st->msgs.count, uid_lo_pos = uid_runs_rank(&st->msgs, b.uid_lo);
 	lo = b.seq_lo > 0 ? b.seq_lo - 1 : 0;
-	hi = b.seq_hi < st->count ? b.seq_hi : st->count;
-	lo = sorted_u32_lower_bound(st->uids, st->count, b.uid_lo) > lo ?
-		sorted_u32_lower_bound(st->uids, st->count, b.uid_lo) : lo;
-	uint32_t uid_hi_pos = sorted_u32_lower_bound(st->uids, st->count, b.uid_hi);
-	if (uid_hi_pos < st->count && st->uids[uid_hi_pos] == b.uid_hi)
+	hi = b.seq_hi < count ? b.seq_hi : count;
+	lo = uid_lo_pos > lo ? uid_lo_pos : lo;
+	uint32_t uid_hi_pos = uid_runs_rank(&st->msgs, b.uid_hi);
+	if (uid_runs_seq(&st->msgs, b.uid_hi) != 0)
 		uid_hi_pos++;
 	hi = uid_hi_pos < hi ? uid_hi_pos : hi;
 	if (lo >= hi)
 		return;
+	st->window_first = lo;
+	st->window_count = hi - lo;
+	st->window = xmalloc(st->window_count * sizeof(uint32_t));
+	uid_runs_get(&st->msgs, lo, st->window_count, st->window);
 	unsigned int needs = st->q->needs & ~(unsigned int)SEARCH_NEED_TEXT;
 	if (needs == 0 && st->kind == CMD_KIND_SEARCH && !st->q->uses_modseq) {
 		/* Text keys and numbers only: no message needs reading. */
-		for (uint32_t i = lo; i < hi; i++) {
-			struct search_message m = { .seq = i + 1, .uid = st->uids[i],
+		for (uint32_t i = 0; i < st->window_count; i++) {
+			struct search_message m = { .seq = lo + i + 1, .uid = st->window[i],
 						    .sent_day = SEARCH_DAY_NONE };
 
 			if (search_query_match(st->q, &m, &st->ctx))
-				result_add(st, i + 1, st->uids[i], 0);
+				result_add(st, lo + i + 1, st->window[i], 0);
 		}
 		return;
 	}
-	struct eval e = { st, lo };
+	struct eval e = { st, 0 };
 	bool summary = (needs & SEARCH_NEED_SENTDATE) != 0 || st->kind != CMD_KIND_SEARCH;
-	job->result = store_messages_read(store, st->name, st->uidvalidity, st->uids + lo,
-					  hi - lo, summary ? STORE_READ_SUMMARY : 0, eval_one, &e);
+	job->result = store_messages_read(store, st->name, st->uidvalidity, st->window,
+					  st->window_count, summary ? STORE_READ_SUMMARY : 0,
+					  eval_one, &e);
 	if (job->result != STORE_OK)
 		return;
 	if (st->kind == CMD_KIND_SORT) {
@@ -390,23 +401,22 @@ static enum cmd_step search_start(struct imap_cmd *cmd, enum search_cmd_kind kin
 	search_query_bind_keywords(st->q, (const char *const *)v->keywords, v->keyword_count);
 	st->name = arena_strdup(cmd->arena, v->name);
 	st->uidvalidity = v->uidvalidity;
-	st->count = v->count;
-	st->uids = arena_alloc(cmd->arena, (v->count + 1) * sizeof(uint32_t));
-	if (v->count > 0)
-		memcpy(st->uids, v->uids, v->count * sizeof(uint32_t));
+	uid_runs_copy(&v->msgs, cmd->arena, &st->msgs);
 	st->rev1 = v->rev1;
 	st->recent.count = v->recent.count;
 	st->recent.ranges = arena_alloc(cmd->arena, (v->recent.count + 1) * sizeof(struct seq_range));
 	if (v->recent.count > 0)
 		memcpy(st->recent.ranges, v->recent.ranges, v->recent.count * sizeof(struct seq_range));
-	st->ctx.max_seq = v->count;
-	st->ctx.max_uid = v->count > 0 ? v->uids[v->count - 1] : 0;
-	st->ctx.saved_uids = v->saved_uids;
-	st->ctx.saved_count = v->saved_count;
-	if (v->saved_count > 0) {
-		uint32_t *saved = arena_alloc(cmd->arena, v->saved_count * sizeof(uint32_t));
+	st->ctx.max_seq = mailbox_view_count(v);
+	st->ctx.max_uid = mailbox_view_last_uid(v);
+	st->ctx.saved_uids = NULL;
+	st->ctx.saved_count = v->saved.count;
+	if (v->saved.count > 0) {
+		/* "$" as the array the search program looks UIDs up in, for
+		 * this command only. */
+		uint32_t *saved = arena_alloc(cmd->arena, v->saved.count * sizeof(uint32_t));
 
-		memcpy(saved, v->saved_uids, v->saved_count * sizeof(uint32_t));
+		uid_runs_get(&v->saved, 0, v->saved.count, saved);
 		st->ctx.saved_uids = saved;
 	}
 	st->ctx.now = time(NULL);

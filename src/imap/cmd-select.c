@@ -91,7 +91,7 @@ static void send_select_responses(struct imap_session *s, const struct select_st
 	struct buf line;
 
 	buf_init(&line, SELECT_FLAG_LINE_MAX);
-	imap_session_send(s, "* %" PRIu32 " EXISTS", v->count);
+	imap_session_send(s, "* %" PRIu32 " EXISTS", mailbox_view_count(v));
 	if (v->rev1)
 		imap_session_send(s, "* %" PRIu32 " RECENT", mailbox_view_recent_count(v));
 	mailbox_view_format_flag_list(v, &line);

@@ -1,7 +1,7 @@
 /* The selected mailbox's sequence map and the responses its changes need.
- * Expunges are applied in one pass (announced numbers computed with a
- * running offset, the array compacted once), so expunging thousands of
- * messages from a big mailbox stays linear. */
+ * Expunges are applied in one pass over the UID runs (uid-runs.c gives each
+ * removed UID its number at that moment), so expunging thousands of
+ * scattered messages from a big mailbox stays linear. */
 #include "imap/mailbox-view.h"
 #include "imap/seqset.h"
 
@@ -45,11 +45,10 @@ struct mailbox_view *mailbox_view_create(const char *name, bool readonly, bool r
 	v->highestmodseq = snap->highestmodseq;
 	if (snap->first_recent_uid < snap->uidnext)
 		mailbox_view_add_recent(v, snap->first_recent_uid, snap->uidnext - 1);
-	v->count = snap->count;
-	v->cap = snap->count;
-	v->uids = xmalloc((snap->count ? snap->count : 1) * sizeof(uint32_t));
+	/* The snapshot's UIDs ascend. */
 	for (uint32_t i = 0; i < snap->count; i++)
-		v->uids[i] = snap->messages[i].uid;
+		uid_runs_append(&v->msgs, snap->messages[i].uid);
+	uid_runs_trim(&v->msgs);
 	v->keywords = snap->keywords;
 	v->keyword_count = snap->keyword_count;
 	snap->keywords = NULL;
@@ -71,9 +70,9 @@ void mailbox_view_free(struct mailbox_view **vp)
 	if (v == NULL)
 		return;
 	free(v->name);
-	free(v->uids);
+	uid_runs_free(&v->msgs);
 	free(v->pending_expunges);
-	free(v->saved_uids);
+	uid_runs_free(&v->saved);
 	free(v->recent.ranges);
 	free_keywords(v->keywords, v->keyword_count);
 	free(v);
@@ -82,21 +81,44 @@ void mailbox_view_free(struct mailbox_view **vp)
 
 void mailbox_view_save_result(struct mailbox_view *v, const uint32_t *uids, uint32_t count)
 {
-	free(v->saved_uids);
-	v->saved_uids = NULL;
-	v->saved_count = 0;
-	if (count == 0)
-		return;
-	v->saved_uids = xmalloc(count * sizeof(*uids));
-	memcpy(v->saved_uids, uids, count * sizeof(*uids));
-	v->saved_count = count;
+	uid_runs_free(&v->saved);
+	uid_runs_init_from(&v->saved, uids, count);
+}
+
+uint32_t mailbox_view_count(const struct mailbox_view *v)
+{
+	return v->msgs.count;
+}
+
+uint32_t mailbox_view_uid_at(const struct mailbox_view *v, uint32_t seq)
+{
+	return seq >= 1 && seq <= v->msgs.count ? uid_runs_at(&v->msgs, seq - 1) : 0;
 }
 
 uint32_t mailbox_view_seq(const struct mailbox_view *v, uint32_t uid)
 {
-	uint32_t i = sorted_u32_lower_bound(v->uids, v->count, uid);
+	return uid_runs_seq(&v->msgs, uid);
+}
 
-	return i < v->count && v->uids[i] == uid ? i + 1 : 0;
+uint32_t mailbox_view_rank(const struct mailbox_view *v, uint32_t uid)
+{
+	return uid_runs_rank(&v->msgs, uid);
+}
+
+uint32_t mailbox_view_last_uid(const struct mailbox_view *v)
+{
+	return uid_runs_last(&v->msgs);
+}
+
+void mailbox_view_uids(const struct mailbox_view *v, uint32_t first_seq, uint32_t n,
+		       uint32_t *out)
+{
+	uid_runs_get(&v->msgs, first_seq - 1, n, out);
+}
+
+size_t mailbox_view_uid_bytes(const struct mailbox_view *v)
+{
+	return uid_runs_heap_bytes(&v->msgs);
 }
 
 uint32_t mailbox_view_recent_count(const struct mailbox_view *v)
@@ -107,10 +129,10 @@ uint32_t mailbox_view_recent_count(const struct mailbox_view *v)
 		return 0;
 	for (uint32_t i = 0; i < v->recent.count; i++) {
 		const struct seq_range *r = &v->recent.ranges[i];
-		uint32_t end = r->hi == UINT32_MAX ? v->count :
-			sorted_u32_lower_bound(v->uids, v->count, r->hi + 1);
+		uint32_t end = r->hi == UINT32_MAX ? v->msgs.count :
+			uid_runs_rank(&v->msgs, r->hi + 1);
 
-		n += end - sorted_u32_lower_bound(v->uids, v->count, r->lo);
+		n += end - uid_runs_rank(&v->msgs, r->lo);
 	}
 	return n;
 }
@@ -201,35 +223,32 @@ static void merge_pending(struct mailbox_view *v, const uint32_t *uids, uint32_t
 
 static void announce_expunges(struct mailbox_view *v, struct resp_out *out)
 {
-	uint32_t removed = 0, kept = 0, e = 0;
-	uint32_t *gone = v->qresync ? xmalloc(v->pending_count * sizeof(uint32_t)) : NULL;
+	/* Each pending UID's number as the client has it when its EXPUNGE
+	 * comes (earlier ones already gone); 0 for one not in the view. */
+	uint32_t *seqs = xmalloc(((size_t)v->pending_count + 1) * sizeof(uint32_t));
+	uint32_t removed = 0;
 
-	for (uint32_t i = 0; i < v->count; i++) {
-		uint32_t uid = v->uids[i];
-
-		while (e < v->pending_count && v->pending_expunges[e] < uid)
-			e++;
-		if (e < v->pending_count && v->pending_expunges[e] == uid) {
-			if (gone != NULL) {
-				gone[removed++] = uid;
-				continue;
-			}
-			/* Sequence numbers as the client has them at this point. */
-			resp_printf(out, "* %" PRIu32 " EXPUNGE\r\n", i + 1 - removed);
-			removed++;
-			continue;
-		}
-		v->uids[kept++] = uid;
-	}
-	if (gone != NULL && removed > 0) {
+	uid_runs_remove(&v->msgs, v->pending_expunges, v->pending_count, seqs);
+	if (v->qresync) {
 		/* RFC 7162 §3.2.10: one VANISHED with the UIDs, as long as it
-		 * takes (every other message of a large mailbox is a long set). */
-		resp_str(out, "* VANISHED ");
-		resp_uid_set(out, gone, removed);
-		resp_crlf(out);
+		 * takes (every other message of a large mailbox is a long set).
+		 * The removed UIDs are compacted in place over the pending list. */
+		for (uint32_t i = 0; i < v->pending_count; i++) {
+			if (seqs[i] != 0)
+				v->pending_expunges[removed++] = v->pending_expunges[i];
+		}
+		if (removed > 0) {
+			resp_str(out, "* VANISHED ");
+			resp_uid_set(out, v->pending_expunges, removed);
+			resp_crlf(out);
+		}
+	} else {
+		for (uint32_t i = 0; i < v->pending_count; i++) {
+			if (seqs[i] != 0)
+				resp_printf(out, "* %" PRIu32 " EXPUNGE\r\n", seqs[i]);
+		}
 	}
-	free(gone);
-	v->count = kept;
+	free(seqs);
 	free(v->pending_expunges);
 	v->pending_expunges = NULL;
 	v->pending_count = 0;
@@ -284,7 +303,7 @@ void mailbox_view_apply(struct mailbox_view *v, const struct store_changes *ch,
 		announce_expunges(v, out);
 
 	/* New messages: UIDs above the last one numbered. */
-	uint32_t last = v->count > 0 ? v->uids[v->count - 1] : 0;
+	uint32_t last = uid_runs_last(&v->msgs);
 	const uint32_t known_last = last;
 	uint32_t added = 0;
 	for (uint32_t i = 0; i < ch->changed_count; i++) {
@@ -292,16 +311,12 @@ void mailbox_view_apply(struct mailbox_view *v, const struct store_changes *ch,
 
 		if (uid <= last)
 			continue;
-		if (v->count == v->cap) {
-			v->cap = v->cap ? v->cap * 2 : 16;
-			v->uids = xrealloc(v->uids, v->cap * sizeof(uint32_t));
-		}
-		v->uids[v->count++] = uid;
+		uid_runs_append(&v->msgs, uid);
 		last = uid;
 		added++;
 	}
 	if (added > 0) {
-		buf_printf(&line, "* %" PRIu32 " EXISTS", v->count);
+		buf_printf(&line, "* %" PRIu32 " EXISTS", v->msgs.count);
 		resp_append(out, line.data, line.len);
 		resp_crlf(out);
 		buf_clear(&line);

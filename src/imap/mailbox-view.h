@@ -1,5 +1,6 @@
 /* A session's view of its selected mailbox (RFC 9051 §2.3.1): the message
- * sequence numbers it has announced, as a UID array, plus what it knows of
+ * sequence numbers it has announced, as runs of UIDs (a dense mailbox of
+ * any size is a few bytes; never an array per message), plus what it knows of
  * the mailbox (UIDNEXT, HIGHESTMODSEQ, keywords). Changes learnt from the
  * store are applied here and turned into the untagged responses that keep
  * the client's numbering right. Pure data: no I/O, no store calls. */
@@ -11,6 +12,7 @@
 
 #include "core/buf.h"
 #include "imap/seqset.h"
+#include "imap/uid-runs.h"
 #include "store/store.h"
 
 struct mailbox_view {
@@ -20,8 +22,9 @@ struct mailbox_view {
 	bool rev1;                    /* IMAP4rev1 client: RECENT and \Recent */
 	bool condstore;               /* RFC 7162: FETCH responses carry MODSEQ */
 	bool qresync;                 /* RFC 7162 §3.2.10: VANISHED, not EXPUNGE */
-	uint32_t *uids;               /* sequence n is uids[n - 1], ascending */
-	uint32_t count, cap;
+	/* Sequence n is the n-th UID of msgs; read it through the functions
+	 * below (mailbox_view_uid_at(), _seq(), _count(), _uids()). */
+	struct uid_runs msgs;
 	uint32_t uidnext;
 	uint64_t highestmodseq;
 	/* \Recent in this session (IMAP4rev1, RFC 3501 §2.3.2): the UIDs it
@@ -37,9 +40,9 @@ struct mailbox_view {
 	uint32_t pending_count;
 	/* RFC 5182 SEARCHRES: the result SEARCH RETURN (SAVE) kept, as UIDs
 	 * (ascending); "$" names those still in the view. Empty until a SAVE;
-	 * gone with the view (a new SELECT starts empty). */
-	uint32_t *saved_uids;
-	uint32_t saved_count;
+	 * gone with the view (a new SELECT starts empty). Runs too: a SAVE of
+	 * ALL on a big mailbox is one run. */
+	struct uid_runs saved;
 };
 
 struct resp_out;
@@ -52,8 +55,24 @@ void mailbox_view_free(struct mailbox_view **view);
 /* Replaces the saved search result (copied). */
 void mailbox_view_save_result(struct mailbox_view *view, const uint32_t *uids, uint32_t count);
 
+/* Messages numbered in the view (the last EXISTS the client has, less
+ * EXPUNGEs sent since). */
+uint32_t mailbox_view_count(const struct mailbox_view *view);
+/* The UID of message seq (1-based), 0 when beyond the view. */
+uint32_t mailbox_view_uid_at(const struct mailbox_view *view, uint32_t seq);
 /* The sequence number of uid, 0 when not in the view. */
 uint32_t mailbox_view_seq(const struct mailbox_view *view, uint32_t uid);
+/* How many of the view's UIDs are below uid. */
+uint32_t mailbox_view_rank(const struct mailbox_view *view, uint32_t uid);
+/* The highest UID numbered, 0 when the view is empty. */
+uint32_t mailbox_view_last_uid(const struct mailbox_view *view);
+/* The UIDs of messages first_seq .. first_seq + n - 1 (all in the view) to
+ * out, linear in n. */
+void mailbox_view_uids(const struct mailbox_view *view, uint32_t first_seq, uint32_t n,
+		       uint32_t *out);
+/* Bytes the view's message numbering holds on the heap (for the memory
+ * figures: a dense mailbox of any size is one run). */
+size_t mailbox_view_uid_bytes(const struct mailbox_view *view);
 uint32_t mailbox_view_recent_count(const struct mailbox_view *view);
 /* uid is \Recent in this session (always false for IMAP4rev2). */
 bool mailbox_view_is_recent(const struct mailbox_view *view, uint32_t uid);

@@ -1,13 +1,13 @@
 /* Sequence sets to the view's UIDs. Resolved ranges are sorted and disjoint,
  * so copying each range's UIDs in turn yields an ascending array: no sort,
- * no duplicates check. */
+ * no duplicates check. The view is runs of UIDs: a range is found by a
+ * binary search over the runs, then copied out run by run. */
 #include "imap/seq-uids.h"
 
 #include <string.h>
 
 #include "core/arena.h"
 #include "imap/command.h"
-#include "core/sorted.h"
 #include "imap/mailbox-view.h"
 #include "imap/parser.h"
 #include "imap/seqset.h"
@@ -16,13 +16,13 @@
 /* Index of the first UID >= uid in the view. */
 static uint32_t lower_bound(const struct mailbox_view *v, uint32_t uid)
 {
-	return sorted_u32_lower_bound(v->uids, v->count, uid);
+	return mailbox_view_rank(v, uid);
 }
 
 /* Index past the last UID <= uid. */
 static uint32_t upper_bound(const struct mailbox_view *v, uint32_t uid)
 {
-	return uid == UINT32_MAX ? v->count : lower_bound(v, uid + 1);
+	return uid == UINT32_MAX ? mailbox_view_count(v) : lower_bound(v, uid + 1);
 }
 
 enum seq_uids_result seq_uids_resolve(const struct mailbox_view *v, const char *s,
@@ -46,21 +46,26 @@ enum seq_uids_result seq_uids_resolve(const struct mailbox_view *v, const char *
 	if (set.dollar) {
 		/* RFC 5182 §2.1: the saved UIDs, whatever the command's mode;
 		 * those expunged since are no longer in the view. */
-		uids = arena_alloc(arena, (v->saved_count ? v->saved_count : 1) * sizeof(uint32_t));
-		for (uint32_t i = 0; i < v->saved_count; i++) {
-			if (mailbox_view_seq(v, v->saved_uids[i]) != 0)
-				uids[n++] = v->saved_uids[i];
+		uint32_t saved = v->saved.count;
+
+		uids = arena_alloc(arena, (saved ? saved : 1) * sizeof(uint32_t));
+		uid_runs_get(&v->saved, 0, saved, uids);
+		for (uint32_t i = 0; i < saved; i++) {
+			if (mailbox_view_seq(v, uids[i]) != 0)
+				uids[n++] = uids[i];
 		}
 		*uids_r = uids;
 		*count_r = n;
 		return SEQ_UIDS_OK;
 	}
 
+	uint32_t count = mailbox_view_count(v);
+
 	if (!uid_mode) {
-		seqset_resolve(&set, v->count);
+		seqset_resolve(&set, count);
 		/* Sorted and merged: the first range has the lowest number, the
 		 * last the highest. 0 only comes from '*' on an empty view. */
-		if (set.ranges[0].lo == 0 || set.ranges[set.count - 1].hi > v->count)
+		if (set.ranges[0].lo == 0 || set.ranges[set.count - 1].hi > count)
 			return SEQ_UIDS_RANGE;
 		for (unsigned int i = 0; i < set.count; i++)
 			total += (uint64_t)set.ranges[i].hi - set.ranges[i].lo + 1;
@@ -68,20 +73,21 @@ enum seq_uids_result seq_uids_resolve(const struct mailbox_view *v, const char *
 		for (unsigned int i = 0; i < set.count; i++) {
 			uint32_t k = set.ranges[i].hi - set.ranges[i].lo + 1;
 
-			memcpy(uids + n, v->uids + set.ranges[i].lo - 1, (size_t)k * sizeof(uint32_t));
+			mailbox_view_uids(v, set.ranges[i].lo, k, uids + n);
 			n += k;
 		}
 	} else {
-		seqset_resolve(&set, v->count > 0 ? v->uids[v->count - 1] : 0);
+		seqset_resolve(&set, mailbox_view_last_uid(v));
 		/* First pass: how many, by binary search, so the array is exact. */
 		for (unsigned int i = 0; i < set.count; i++)
 			total += upper_bound(v, set.ranges[i].hi) - lower_bound(v, set.ranges[i].lo);
 		uids = arena_alloc(arena, (total ? total : 1) * sizeof(uint32_t));
 		for (unsigned int i = 0; i < set.count && n < total; i++) {
-			uint32_t end = upper_bound(v, set.ranges[i].hi);
+			uint32_t first = lower_bound(v, set.ranges[i].lo);
+			uint32_t k = upper_bound(v, set.ranges[i].hi) - first;
 
-			for (uint32_t k = lower_bound(v, set.ranges[i].lo); k < end; k++)
-				uids[n++] = v->uids[k];
+			mailbox_view_uids(v, first + 1, k, uids + n);
+			n += k;
 		}
 	}
 	*uids_r = uids;

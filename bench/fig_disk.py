@@ -1,5 +1,5 @@
-"""Disk over mail (issue 13): right after the load (and the index wait),
-the server is stopped cleanly (petrel: sessions end, stores close, SQLite
+"""Disk over mail (issue 13): after the load (the index wait, and the RSS
+of the server that loaded), the server is stopped cleanly (petrel: sessions end, stores close, SQLite
 checkpoints its WAL; Dovecot: every process writes its indexes and ends),
 the data directory is measured while nothing runs, and the server is
 started again on it for the steps that follow.

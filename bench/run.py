@@ -48,9 +48,10 @@ STEPS = [
     ("fsync", fig_resources.fsync_latency, False),
     ("load", fig_append.load, False),
     ("index", fig_index.catch_up, True),
-    # A clean stop and a start again: the data dir of the loaded mailbox.
-    ("disk", fig_disk.clean_stop, True),
     ("resources", fig_resources.after_load, True),
+    # A clean stop and a start again (after the RSS of the server that
+    # loaded): the data dir of the loaded mailbox alone.
+    ("disk", fig_disk.clean_stop, True),
     ("append", fig_append.sequential, True),
     ("append-sessions", fig_append.sessions, True),
     ("mailbox", fig_mailbox.run, True),

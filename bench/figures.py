@@ -11,7 +11,7 @@ class Figure:
     label   text in the table
     value   the reported number (the median when there are samples)
     unit    "msg/s", "ms", "MiB", "s", ...
-    target  None (reported only) or (op, number) with op ">=" or "<"
+    target  None (reported only) or (op, number) with op ">=", "<=" or "<"
     samples every repetition, in the unit of value
     detail  anything else worth keeping (dict, JSON-serializable)
     """
@@ -30,7 +30,8 @@ class Figure:
         if self.target is None or self.value is None:
             return "INFO"
         op, bound = self.target
-        ok = self.value >= bound if op == ">=" else self.value < bound
+        ok = self.value >= bound if op == ">=" else self.value <= bound if op == "<=" \
+            else self.value < bound
         return "PASS" if ok else "MISS"
 
     def to_json(self):
@@ -49,6 +50,8 @@ def fmt(value, unit):
         return "{:,.0f}".format(value)
     if unit == "ms":
         return "%.3f" % value if value < 1 else "%.1f" % value if value >= 100 else "%.2f" % value
+    if unit == "KiB":
+        return "{:,.0f}".format(value) if value >= 1000 else "%.3g" % value
     if unit in ("MiB", "s", "%"):
         return "%.1f" % value if value >= 10 else "%.2f" % value
     return "%.3g" % value
@@ -61,7 +64,7 @@ def target_text(target, unit):
     bound = "{:,}".format(target["value"])
     if bound.endswith(".0"):
         bound = bound[:-2]
-    return "%s %s %s" % ("≥" if target["op"] == ">=" else "<", bound, unit)
+    return "%s %s %s" % ({">=": "≥", "<=": "≤"}.get(target["op"], "<"), bound, unit)
 
 
 def median(xs):

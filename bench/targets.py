@@ -112,6 +112,24 @@ class Target:
                 files[top] = files.get(top, 0) + st.st_blocks * 512
         return {"allocated": total, "apparent": apparent, "files": files}
 
+    def disk_parts(self):
+        """{part name: allocated bytes} of the data directory, each file
+        filed by self.disk_part(relative path)."""
+        parts = {}
+        for root, _, names in os.walk(self.data_dir):
+            for n in names:
+                p = os.path.join(root, n)
+                try:
+                    st = os.lstat(p)
+                except OSError:
+                    continue
+                part = self.disk_part(os.path.relpath(p, self.data_dir))
+                parts[part] = parts.get(part, 0) + st.st_blocks * 512
+        return parts
+
+    def disk_part(self, rel):
+        return "other"
+
 
 def _session_pids(sid):
     """Processes whose session id is sid (a server started in a session of
@@ -169,8 +187,9 @@ class DovecotTarget(Target):
     idle_login = "login"
     # One process per session (two over TLS): 10,000 idle sessions would
     # take 10-20 thousand processes. Memory per session is per process and
-    # grows linearly, so the idle step opens fewer (bench/README.md).
-    idle_sessions_max = 1000
+    # grows linearly, so the idle step opens fewer (run.py's
+    # idle_process_cap, bench/README.md).
+    process_per_session = True
     # One APPEND at a time into a growing Maildir slows Dovecot down with
     # the mailbox's size (203 msg/s for the first 10,000, 80 for the next;
     # 100,000 would take hours): past this many the load goes on with
@@ -272,6 +291,43 @@ class DovecotTarget(Target):
         # a login in the same second as the change can still miss it.
         time.sleep(1.1)
 
+    def add_users_bulk(self, names, password, hashed=True):
+        """Many users with one password. hashed: one yescrypt hash made as
+        `petrel user add` makes it, given to every user (Dovecot verifies
+        it at each LOGIN, so each login costs a hash as with distinct
+        salts); else {PLAIN}, for cheap logins (see add_users). Called
+        again for the same names it replaces their entries."""
+        secret = password
+        if hashed:
+            secret = "{CRYPT}" + petrel_hashes(self.petrel_binary, {"h": password})["h"]
+        self.server.add_users(dict((name, secret) for name in names))
+        if self.alive():
+            time.sleep(1.1)      # the passwd-file's stamp, as in add_users
+
+    def restart(self, while_stopped=None):
+        """Stops the master cleanly (SIGTERM: it stops every process and
+        they close their indexes), calls while_stopped(), starts it again
+        on the same homes (new ports: the figure modules read them at use)."""
+        problems = self.server.stop()
+        if problems:
+            raise RuntimeError("dovecot stop: %s" % "; ".join(problems))
+        if while_stopped is not None:
+            while_stopped()
+        self.server.start()
+        self.port = self.server.imap_port
+        self.tls_port = self.server.imaps_port
+        self.pid = self.server.master_pid() or self.server.proc.pid
+
+    def disk_part(self, rel):
+        """Maildir: the message files (cur/, new/, tmp/) and Dovecot's
+        index files (dovecot.index*, dovecot-uidlist, ...)."""
+        parts = rel.split(os.sep)
+        if len(parts) >= 2 and parts[-2] in ("cur", "new", "tmp"):
+            return "maildir_messages"
+        if parts[-1].startswith("dovecot"):
+            return "maildir_index"
+        return "other"
+
     def version(self):
         ok, out = dovecot_server.available()
         return out if ok else "?"
@@ -320,6 +376,60 @@ class PetrelTarget(Target):
         """petrel always stores a yescrypt hash (and SCRAM keys)."""
         for name, password in users.items():
             self.server.user("add", name, password)
+
+    def add_users_bulk(self, names, password, hashed=True):
+        """Many users with one password: `petrel user add` for the first,
+        whose users.db row is then copied under the other names in one
+        transaction (store_created 0: the server makes each store at its
+        first login, as for a user just added). `user add` commits with
+        fsync once per user, ~0.25 s here: 2,000 users would take minutes.
+        Every LOGIN still verifies the yescrypt hash (the auth cache is
+        per user and password). petrel always stores the hash and SCRAM
+        keys, so hashed (for Dovecot) changes nothing, and a second call
+        for the same names does nothing."""
+        names = list(names)
+        db = sqlite3.connect(os.path.join(self.data_dir, "users.db"), timeout=30)
+        try:
+            if db.execute("SELECT 1 FROM users WHERE name = ?", (names[0],)).fetchall():
+                return
+            self.server.user("add", names[0], password)
+            cols = [row[1] for row in db.execute("PRAGMA table_info(users)")]
+            rest = [c for c in cols if c not in ("name", "store_created")]
+            sql = "INSERT INTO users (name, %s%s) SELECT ?, %s%s FROM users WHERE name = ?" % (
+                ", ".join(rest), ", store_created" if "store_created" in cols else "",
+                ", ".join(rest), ", 0" if "store_created" in cols else "")
+            with db:
+                db.executemany(sql, [(name, names[0]) for name in names[1:]])
+        finally:
+            db.close()
+
+    def restart(self, while_stopped=None):
+        """Stops the server cleanly (SIGTERM: sessions end, stores close,
+        SQLite checkpoints its WAL), calls while_stopped(), and starts it
+        again on the same data directory (new ports, new pid)."""
+        problems = self.server.stop()
+        if problems:
+            raise RuntimeError("petrel stop: %s" % "; ".join(problems))
+        if while_stopped is not None:
+            while_stopped()
+        self.server.users = {}          # already in users.db
+        self.server.start()
+        self.port = self.server.imap_port
+        self.tls_port = self.server.imaps_port
+        self.pid = self.server.proc.pid
+
+    def disk_part(self, rel):
+        """A store's files (users/NAME/...): store.db, search.db (each with
+        its -wal and -shm), the body files under blobs/; users.db and
+        anything else is "other"."""
+        parts = rel.split(os.sep)
+        if "blobs" in parts[:-1]:
+            return "blobs"
+        base = parts[-1]
+        for db in ("store.db", "search.db"):
+            if base == db or base.startswith(db + "-"):
+                return db.replace(".", "_")
+        return "other"
 
     def version(self):
         import subprocess

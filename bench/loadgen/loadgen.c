@@ -8,6 +8,13 @@
  *
  *   loadgen --host 127.0.0.1 --port PORT --clients N --seconds S
  *           --users u1,u2,... --password PW --messages FILE --seed N
+ *           [--sources K]
+ *
+ * --sources K: client i connects from 127.0.0.(1 + i mod K) (an IPv4
+ * loopback host only), as mail clients come from many addresses: a server's
+ * per-address limits (petrel queues at most 64 password checks per
+ * address) are for floods from one, not for a whole user base. Default 1:
+ * the kernel's choice (127.0.0.1).
  *
  * FILE: records of "LENGTH\n" followed by LENGTH raw bytes, the messages to
  * APPEND. Output: one JSON object on stdout (see print_json()). Exit 0 even
@@ -47,6 +54,10 @@
 /* Limits of the command line: enough for the benchmark's 100 clients with
  * a wide margin, small enough that every table below stays bounded. */
 #define MAX_CLIENTS 10000
+#define MAX_SOURCES 254         /* 127.0.0.1 .. 127.0.0.254 */
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24      /* linux/in.h (Linux 4.2), not in glibc's */
+#endif
 #define MAX_SECONDS 3600.0
 /* Past the deadline, sessions get this long to finish before they are
  * abandoned and reported as errors (a server that stopped answering). */
@@ -167,6 +178,7 @@ struct loadgen {
 	unsigned nusers;
 	const char *password;
 	uint64_t seed;
+	unsigned sources;       /* source addresses 127.0.0.1..K; 1: no bind() */
 	char *msg_buf;
 	struct message *msgs;
 	size_t nmsgs;
@@ -185,7 +197,7 @@ struct loadgen {
 	uint64_t error_count;
 };
 
-static struct loadgen lg = { .ep = -1 };
+static struct loadgen lg = { .ep = -1, .sources = 1 };
 
 static enum io session_start(struct client *c);
 
@@ -214,7 +226,8 @@ static _Noreturn void usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputs("\nusage: loadgen --host 127.0.0.1 --port PORT --clients N --seconds S "
-	      "--users u1,u2,... --password PW --messages FILE --seed N\n", stderr);
+	      "--users u1,u2,... --password PW --messages FILE --seed N [--sources K]\n",
+	      stderr);
 	exit(2);
 }
 
@@ -932,6 +945,17 @@ static enum io session_start(struct client *c)
 		return client_fail(c, "socket: %s", strerror(errno));
 	if (setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
 		return client_fail(c, "TCP_NODELAY: %s", strerror(errno));
+	if (lg.sources > 1) {
+		struct sockaddr_in src = { .sin_family = AF_INET };
+
+		src.sin_addr.s_addr = htonl((127u << 24) | (1 + c->idx % lg.sources));
+		/* The port is chosen at connect(), per destination: sessions
+		 * reconnect all the time, and bind() alone would take a port of
+		 * the source's own range for each. Failing is harmless. */
+		(void)setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		if (bind(c->fd, (const struct sockaddr *)&src, sizeof(src)) < 0)
+			return client_fail(c, "bind: %s", strerror(errno));
+	}
 	if (connect(c->fd, (const struct sockaddr *)&lg.addr, lg.addrlen) == 0) {
 		c->step = ST_GREETING;
 		ev.events = EPOLLIN;
@@ -1289,13 +1313,17 @@ static void parse_args(int argc, char **argv)
 		else if (strcmp(opt, "--seed") == 0) {
 			lg.seed = parse_uint_arg(opt, val, 0, UINT64_MAX);
 			have_seed = true;
-		} else
+		} else if (strcmp(opt, "--sources") == 0)
+			lg.sources = (unsigned)parse_uint_arg(opt, val, 1, MAX_SOURCES);
+		else
 			usage_error("unknown option %s", opt);
 	}
 	if (!host || !port || !lg.nclients || !have_seconds || !users || !lg.password ||
 	    !messages || !have_seed)
 		usage_error("all options are required");
 	parse_host(host, port);
+	if (lg.sources > 1 && lg.addr.ss_family != AF_INET)
+		usage_error("--sources: only with an IPv4 loopback --host");
 	parse_users(users);
 	check_credential("--password", lg.password);
 	load_messages(messages);

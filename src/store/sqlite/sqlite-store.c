@@ -836,20 +836,31 @@ bool sq_uri(char *out, size_t size, const char *path, const char *query)
 	return true;
 }
 
-/* Creates search.db with its table if missing (a connection of its own:
- * the store's attaches it read-only), then attaches it as "search". */
-static enum store_result sq_search_attach(struct store *st, char *err, size_t err_size)
+/* True when the attached search.db has its table (-1: cannot tell). */
+static int sq_search_ready(struct store *st)
 {
-	char path[SQ_PATH_MAX], uri[3 * SQ_PATH_MAX + 16], sql[3 * SQ_PATH_MAX + 64];
+	sqlite3_stmt *s;
+	int n = -1;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM search.sqlite_master"
+			       " WHERE name = 'blob_text'", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			n = sqlite3_column_int(s, 0) > 0;
+		sqlite3_finalize(s);
+	}
+	return n;
+}
+
+/* Creates search.db with its table (a connection of its own: the store's
+ * attaches it read-only). */
+static enum store_result sq_search_setup(struct store *st, const char *path, char *err,
+					 size_t err_size)
+{
 	sqlite3 *db = NULL;
 	char *msg = NULL;
-	int rc;
+	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+				 SQLITE_OPEN_NOFOLLOW, NULL);
 
-	snprintf(path, sizeof(path), "%s/" SQ_SEARCH_DB, st->dir);
-	if (!sq_create_file(path, err, err_size))
-		return STORE_ERROR;
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-			     SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(db, SQ_BUSY_MS);
 		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; " SQ_SEARCH_SCHEMA, NULL, NULL,
@@ -863,12 +874,41 @@ static enum store_result sq_search_attach(struct store *st, char *err, size_t er
 		return sq_fail(st, rc, "set up search.db");
 	}
 	sqlite3_close_v2(db);
+	return STORE_OK;
+}
+
+/* Attaches search.db as "search", creating it with its table first when
+ * missing: only then (a new store, or a crash during that set-up), since
+ * a server reopens a user's store after every idle pause (mail-user.c)
+ * and the set-up costs a connection of its own. */
+static enum store_result sq_search_attach(struct store *st, char *err, size_t err_size)
+{
+	char path[SQ_PATH_MAX], uri[3 * SQ_PATH_MAX + 16], sql[3 * SQ_PATH_MAX + 64];
+	int ready;
+
+	snprintf(path, sizeof(path), "%s/" SQ_SEARCH_DB, st->dir);
+	if (!sq_create_file(path, err, err_size))
+		return STORE_ERROR;
 	if (!sq_uri(uri, sizeof(uri), path, "mode=ro")) {
 		snprintf(err, err_size, "data directory path too long");
 		return STORE_INVALID;
 	}
 	/* The URI as an SQL string literal: it holds no quote (encoded). */
 	snprintf(sql, sizeof(sql), "ATTACH '%s' AS search", uri);
+	if (sq_exec(st, sql) != STORE_OK) {
+		snprintf(err, err_size, "cannot attach %s (see log)", path);
+		return STORE_ERROR;
+	}
+	ready = sq_search_ready(st);
+	if (ready == 1)
+		return STORE_OK;
+	if (sq_exec(st, "DETACH search") != STORE_OK) {
+		snprintf(err, err_size, "cannot detach %s (see log)", path);
+		return STORE_ERROR;
+	}
+	enum store_result r = sq_search_setup(st, path, err, err_size);
+	if (r != STORE_OK)
+		return r;
 	if (sq_exec(st, sql) != STORE_OK) {
 		snprintf(err, err_size, "cannot attach %s (see log)", path);
 		return STORE_ERROR;

@@ -12,7 +12,9 @@ waits holds no open database (mail-user.c closes idle stores).
   store handle held per user);
 - IDLE still works across the close: an APPEND by another session, and a
   `petrel deliver` (another process), each reach the user's idle session
-  as EXISTS, and a command after DONE reopens the store.
+  as EXISTS, and a command after DONE reopens the store;
+- an APPEND whose literal pauses half-way past the idle close keeps its
+  store open (the body being written needs it) and is stored whole.
 
     tests/peruser/test_per_user_memory.py [--users N] [--messages N]
 prints the figures (KiB per user, PSS before and after) as it goes.
@@ -54,6 +56,8 @@ STORE_IDLE_WAIT_S = 11.0
 # a wide margin, and is to come down with the rest.
 KIB_PER_USER_MAX = 128
 LOGIN_WAVE = 32
+# Past MAIL_USER_STORE_IDLE_MS (2 s) and a closer tick (0.5 s).
+SLOW_APPEND_PAUSE_S = 3.5
 
 
 def sanitizer_build():
@@ -162,6 +166,37 @@ class IdleSession:
             pass
 
 
+def case_slow_append(srv, user):
+    """A literal larger than one APPEND chunk (256 KiB), half sent, then a
+    pause past the idle close: the body being written keeps its store
+    open (its blob needs the handle), and the message arrives whole."""
+    c = RawClient(srv.imap_port, wait_s=WAIT_S, users={user: PASSWORD})
+    c.login(user)
+    line = b"x" * 78 + b"\r\n"
+    body = b"Subject: slow\r\n\r\n" + line * (400 * 1024 // len(line))
+    c.send(b"a APPEND INBOX {%d+}\r\n" % len(body) + body[:300 * 1024])
+    time.sleep(SLOW_APPEND_PAUSE_S)
+    c.send(body[300 * 1024:] + b"\r\n")
+    t, _ = c.tagged(b"a")
+    check("a slow APPEND across an idle pause is stored", t is not None and t.startswith(b"a OK"), t)
+    c.cmd(b"s", b"SELECT INBOX")
+    c.send(b"f FETCH %d BODY.PEEK[]\r\n" % (MESSAGES + 1))
+    head = c.line()
+    want = b"* %d FETCH (BODY[] {%d}" % (MESSAGES + 1, len(body))
+    got = b""
+    if head is not None and head.startswith(want):
+        while len(c.buf) < len(body):
+            data = c.sock.recv(1 << 20)
+            if not data:
+                break
+            c.buf += data
+        got, c.buf = c.buf[:len(body)], c.buf[len(body):]
+    check("its body reads back byte for byte", got == body, (head, len(got)))
+    c.tagged(b"f")
+    c.cmd(b"o", b"LOGOUT")
+    c.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=USERS)
@@ -254,6 +289,7 @@ def main():
         check("FETCH after IDLE reads the delivered message",
               line.startswith(b"d OK") and any(b"FETCH" in g for g in got) and
               b"Subject: delivered" in target2.buf + b"\n".join(got), got[-3:])
+        case_slow_append(srv, users[3])
     except (OSError, AssertionError, petrel_server.ServerError, ssl.SSLError) as e:
         check("run", False, "%s; %s" % (e, srv.stderr_tail()))
     finally:

@@ -1,5 +1,6 @@
 /* The registry of logged-in users' stores: a mutex-protected list (users
- * with sessions in this process; small) of refcounted entries. */
+ * with sessions in this process) of refcounted entries; and the closer, a
+ * thread that queues the close of stores no job has used for a while. */
 #include "imap/mail-user.h"
 
 #include <errno.h>
@@ -10,11 +11,11 @@
 #include <unistd.h>
 #include <stdatomic.h>
 #include <fcntl.h>
-#include <string.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth/passdb.h"
 #include "core/log.h"
@@ -44,10 +45,43 @@ struct mail_user {
 	struct store *store;        /* only inside jobs under `key` */
 	struct mail_user_watch *watches;   /* under registry_lock */
 	int notify_wd;              /* inotify watch while watches exist, else -1 */
+	/* For the closer, under registry_lock: */
+	bool store_open;            /* store != NULL */
+	bool idle_close_queued;
+	uint64_t uses;              /* mail_user_store() calls so far */
+	int64_t last_used_ms;       /* the last one's time (CLOCK_MONOTONIC) */
+	struct worker_pool *workers;   /* where the user's jobs run; NULL: unknown */
+	struct loop *owner;         /* a loop for the close job's completion */
 };
+
+/* A store stays open this long after the last job that used it: a client's
+ * next command mostly comes sooner (a reopen costs a few SQLite opens and
+ * schema reads, about a millisecond), while a session that only waits (in
+ * IDLE, or a client left open on the desk) holds no database: an open
+ * store costs ~110 KiB of SQLite memory (test-store-memory), the goal is
+ * 32 KiB per connected user. */
+#define MAIL_USER_STORE_IDLE_MS 2000
+/* Open stores at most, beyond which the least recently used are closed
+ * even before MAIL_USER_STORE_IDLE_MS: a burst of thousands of users
+ * logging in must not hold thousands of databases (and descriptors:
+ * three files and two mappings each). 128 stores are ~14 MiB, and more
+ * than the worker threads can use at once many times over. */
+#define MAIL_USER_OPEN_STORES_MAX 128
+/* How often the closer looks: stores close between IDLE_MS and IDLE_MS
+ * plus this after their last use. */
+#define MAIL_USER_CLOSER_TICK_MS 500
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mail_user *registry;
+static unsigned int open_stores;    /* under registry_lock */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct mail_user *mail_user_acquire(const char *user)
 {
@@ -98,6 +132,11 @@ static void close_run(void *arg)
 	pthread_mutex_unlock(&registry_lock);
 	if (!last)
 		return;   /* a new session came meanwhile and keeps the store */
+	if (mu->store != NULL) {
+		pthread_mutex_lock(&registry_lock);
+		open_stores--;
+		pthread_mutex_unlock(&registry_lock);
+	}
 	store_close(&mu->store);
 	free(mu->name);
 	free(mu);
@@ -173,20 +212,196 @@ enum store_result mail_user_store_open(const char *data_dir, const char *user,
 	return r;
 }
 
+static void store_used(struct mail_user *mu, bool opened)
+{
+	pthread_mutex_lock(&registry_lock);
+	mu->uses++;
+	mu->last_used_ms = now_ms();
+	if (opened) {
+		mu->store_open = true;
+		open_stores++;
+	}
+	pthread_mutex_unlock(&registry_lock);
+}
+
 struct store *mail_user_store(struct mail_user *mu, const char *data_dir,
 			      enum store_result *result_r)
 {
 	char err[256];
 
 	*result_r = STORE_OK;
-	if (mu->store != NULL)
+	if (mu->store != NULL) {
+		store_used(mu, false);
 		return mu->store;
+	}
 	*result_r = mail_user_store_open(data_dir, mu->name, &mu->store, err, sizeof(err));
 	if (*result_r != STORE_OK) {
 		log_error("user %s: cannot open store: %s", mu->name, err);
 		mu->store = NULL;
+		return NULL;
 	}
+	store_used(mu, true);
 	return mu->store;
+}
+
+void mail_user_jobs_at(struct mail_user *mu, struct worker_pool *workers, struct loop *owner)
+{
+	pthread_mutex_lock(&registry_lock);
+	mu->workers = workers;
+	mu->owner = owner;
+	pthread_mutex_unlock(&registry_lock);
+}
+
+/* ---- the closer ---- */
+
+static atomic_bool index_stopping;
+static pthread_t closer_thread;
+static pthread_cond_t closer_cond;
+static bool closer_running, closer_stop;    /* under registry_lock */
+
+struct idle_close_job {
+	struct mail_user *mu;
+	struct worker_pool *workers;
+	struct loop *owner;
+	uint64_t uses;          /* mu->uses when queued */
+};
+
+/* Under the user's key, so no other job of the user runs: closes the
+ * store unless a job used it since this was queued, or a blob begun on
+ * it waits for the rest of its message (an APPEND literal arriving). */
+static void idle_close_run(void *arg)
+{
+	struct idle_close_job *job = arg;
+	struct mail_user *mu = job->mu;
+	bool unused;
+
+	pthread_mutex_lock(&registry_lock);
+	mu->idle_close_queued = false;
+	unused = mu->uses == job->uses;
+	pthread_mutex_unlock(&registry_lock);
+	if (!unused || mu->store == NULL || store_blob_count(mu->store) > 0)
+		return;
+	store_close(&mu->store);
+	pthread_mutex_lock(&registry_lock);
+	mu->store_open = false;
+	open_stores--;
+	pthread_mutex_unlock(&registry_lock);
+}
+
+static void idle_close_done(void *arg)
+{
+	struct idle_close_job *job = arg;
+
+	mail_user_release(&job->mu, job->workers, job->owner);
+	free(job);
+}
+
+static void idle_close_queue_locked(struct mail_user *mu)
+{
+	struct idle_close_job *job = xmalloc(sizeof(*job));
+
+	job->mu = mu;
+	job->workers = mu->workers;
+	job->owner = mu->owner;
+	job->uses = mu->uses;
+	mu->refs++;
+	mu->idle_close_queued = true;
+	/* Under registry_lock: mail_user_index_stop() takes it too, so once
+	 * that returns nothing more is queued for the shutdown to wait for. */
+	if (!worker_pool_submit(mu->workers, mu->key, mu->owner, idle_close_run,
+				idle_close_done, job)) {
+		mu->refs--;     /* not the last: the session holds one */
+		mu->idle_close_queued = false;
+		free(job);
+	}
+}
+
+static int by_last_use(const void *a, const void *b)
+{
+	const struct mail_user *x = *(struct mail_user *const *)a;
+	const struct mail_user *y = *(struct mail_user *const *)b;
+
+	return x->last_used_ms < y->last_used_ms ? -1 : x->last_used_ms > y->last_used_ms;
+}
+
+/* Queues the close of every store idle for MAIL_USER_STORE_IDLE_MS, and of
+ * the least recently used beyond MAIL_USER_OPEN_STORES_MAX. */
+static void closer_scan_locked(void)
+{
+	int64_t now = now_ms();
+	struct mail_user **open;
+	size_t n = 0, excess;
+
+	if (atomic_load(&index_stopping) || open_stores == 0)
+		return;
+	open = malloc(open_stores * sizeof(*open));
+	if (open == NULL)
+		return;   /* the next tick tries again */
+	for (struct mail_user *mu = registry; mu != NULL && n < open_stores; mu = mu->next) {
+		/* refs == 0: the last release queued the final close. */
+		if (mu->store_open && !mu->idle_close_queued && mu->workers != NULL &&
+		    mu->refs > 0)
+			open[n++] = mu;
+	}
+	excess = open_stores > MAIL_USER_OPEN_STORES_MAX ?
+		open_stores - MAIL_USER_OPEN_STORES_MAX : 0;
+	if (excess > 0)
+		qsort(open, n, sizeof(*open), by_last_use);
+	for (size_t i = 0; i < n; i++) {
+		if (i < excess || now - open[i]->last_used_ms >= MAIL_USER_STORE_IDLE_MS)
+			idle_close_queue_locked(open[i]);
+	}
+	free(open);
+}
+
+static void *closer_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&registry_lock);
+	while (!closer_stop) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += MAIL_USER_CLOSER_TICK_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&closer_cond, &registry_lock, &until);
+		if (!closer_stop)
+			closer_scan_locked();
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return NULL;
+}
+
+static void closer_start(void)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&closer_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	closer_stop = false;
+	if (pthread_create(&closer_thread, NULL, closer_main, NULL) != 0) {
+		log_warn("no store closer thread: stores stay open until their users' "
+			 "sessions end");
+		pthread_cond_destroy(&closer_cond);
+		return;
+	}
+	closer_running = true;
+}
+
+static void closer_end(void)
+{
+	if (!closer_running)
+		return;
+	pthread_mutex_lock(&registry_lock);
+	closer_stop = true;
+	pthread_cond_signal(&closer_cond);
+	pthread_mutex_unlock(&registry_lock);
+	pthread_join(closer_thread, NULL);
+	pthread_cond_destroy(&closer_cond);
+	closer_running = false;
 }
 
 /* ---- the search indexer ---- */
@@ -202,11 +417,12 @@ struct store *mail_user_store(struct mail_user *mu, const char *data_dir,
  * still goes to the indexer in full. */
 #define INDEX_NICE 10
 
-static atomic_bool index_stopping;
-
 void mail_user_index_stop(void)
 {
+	/* Under the lock: see idle_close_queue_locked(). */
+	pthread_mutex_lock(&registry_lock);
 	atomic_store(&index_stopping, true);
+	pthread_mutex_unlock(&registry_lock);
 }
 
 struct index_job {
@@ -362,6 +578,7 @@ static void *notify_main(void *arg)
 
 bool mail_user_notify_start(void)
 {
+	closer_start();
 	notify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (notify_fd < 0 || pipe2(notify_stop_pipe, O_CLOEXEC) < 0 ||
 	    pthread_create(&notify_thread, NULL, notify_main, NULL) != 0) {
@@ -377,6 +594,7 @@ bool mail_user_notify_start(void)
 
 void mail_user_notify_stop(void)
 {
+	closer_end();
 	if (notify_fd < 0)
 		return;
 	if (write(notify_stop_pipe[1], "x", 1) < 0)

@@ -1,9 +1,12 @@
 /* Logged-in users' stores, shared by all of a user's sessions in this
  * process. A session takes a reference at login and drops it at the end.
- * The store itself is opened lazily by the first store job and closed by a
- * job queued after the last reference is gone; since every job that touches
- * a user's store runs under that user's worker key, no two ever overlap and
- * the store needs no lock of its own. */
+ * The store itself is opened by the first store job that needs it, and
+ * closed by a job queued when no job has used it for a while (the closer:
+ * a session in IDLE waits on its watch, not on an open store), when more
+ * than a bounded number are open, and after the last reference is gone.
+ * Since every job that touches a user's store, closing included, runs
+ * under that user's worker key, no two ever overlap and the store needs no
+ * lock of its own. */
 #ifndef PETREL_IMAP_MAIL_USER_H
 #define PETREL_IMAP_MAIL_USER_H
 
@@ -34,9 +37,14 @@ uint64_t mail_user_key(const struct mail_user *mu);
 enum store_result mail_user_store_open(const char *data_dir, const char *user,
 				       struct store **store_r, char *err, size_t err_size);
 /* Worker thread, inside a job queued under mail_user_key(): the open store,
- * opening it now if needed. NULL on failure (*result_r says why). */
+ * opening it now if needed. NULL on failure (*result_r says why). Valid
+ * until the job ends: a later job may get another handle. */
 struct store *mail_user_store(struct mail_user *mu, const char *data_dir,
 			      enum store_result *result_r);
+/* Loop thread: the pool the user's store jobs run in and a loop of the
+ * server, where the closer queues the close of the user's idle store.
+ * Until it is called for a user, only the last release closes its store. */
+void mail_user_jobs_at(struct mail_user *mu, struct worker_pool *workers, struct loop *owner);
 
 /* Loop thread: queues the user's search indexer (store_index_text()) on
  * index_workers, a pool whose threads run at a lower CPU priority, beside
@@ -60,14 +68,14 @@ void mail_user_watch_remove(struct mail_user *mu, struct mail_user_watch **watch
 void mail_user_notify(struct mail_user *mu);
 
 /* Server start and end: the thread that reads inotify events for other
- * processes' changes. Without it (no inotify) IDLE sees only this
- * process's changes; false then, after a warning. */
+ * processes' changes, and the closer's. Without inotify IDLE sees only
+ * this process's changes; false then, after a warning. */
 bool mail_user_notify_start(void);
 void mail_user_notify_stop(void);
 
 /* Any thread: the server is shutting down; a running indexing job stops
  * (its batch is rolled back) and none queues a successor (the first store
- * job after the next start resumes). */
+ * job after the next start resumes); the closer queues no more closes. */
 void mail_user_index_stop(void);
 
 #endif

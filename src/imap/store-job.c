@@ -117,6 +117,7 @@ struct store_job *imap_store_job_submit(struct imap_cmd *cmd, store_job_run_fn *
 		job->recent_lo = 1;
 		job->recent_hi = 0;
 	}
+	mail_user_jobs_at(s->mail_user, s->server->workers, s->loop);
 	if (!imap_session_submit(s, mail_user_key(s->mail_user), store_job_run,
 				 store_job_done, job)) {
 		imap_cmd_reply(cmd, "NO", "[UNAVAILABLE] Server busy, try again");

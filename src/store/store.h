@@ -144,7 +144,13 @@ enum store_result store_open(const char *data_dir, const char *user, unsigned in
 			     struct store **store_r, char *err, size_t err_size);
 /* True when the store is marked damaged (read-only). */
 bool store_read_only(const struct store *store);
+/* A handle may be closed between any two calls and another opened later
+ * (a server closes idle users' handles): nothing but blobs depends on it
+ * staying open. A body (store_body_open()) stays readable after its
+ * handle is closed; a blob (store_blob_begin()) needs its handle until
+ * store_blob_free(), and store_blob_count() says how many are left. */
 void store_close(struct store **store);
+unsigned int store_blob_count(const struct store *store);
 
 /* Full integrity check (`petrel check`): database structure, every message's
  * blob present with its recorded size and SHA-256 digest (where recorded),

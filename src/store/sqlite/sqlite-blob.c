@@ -144,6 +144,7 @@ enum store_result store_blob_begin(struct store *store, uint64_t expected_size,
 		return STORE_TOO_BIG;
 	b = xcalloc(1, sizeof(*b));
 	b->store = store;
+	store->blob_count++;
 	b->fd = -1;
 	b->state = BLOB_WRITING;
 	b->summary = mail_summary_builder_create();
@@ -161,7 +162,7 @@ enum store_result store_blob_begin(struct store *store, uint64_t expected_size,
 		enum store_result r = sq_blob_spill(b);
 
 		if (r != STORE_OK) {
-			free(b);
+			store_blob_free(&b);
 			return r;
 		}
 	} else if (expected_size > 0) {
@@ -342,6 +343,7 @@ void store_blob_free(struct store_blob **blobp)
 		b->has_tmp = b->has_final = false;
 	}
 	sq_blob_discard(b);
+	b->store->blob_count--;
 	free(b);
 }
 

@@ -35,7 +35,8 @@ bool store_keyword_eq(const char *a, const char *b);
 #define SQ_ALL_FLAGS 0x1fu         /* enum store_flag */
 #define SQ_ALL_SPECIAL_USE 0x7fu   /* enum store_special_use */
 
-/* Every statement, prepared once per handle at open. INDEXED BY: without
+/* Every statement, prepared once per handle at its first use (sq_stmt()),
+ * kept until the handle closes. INDEXED BY: without
  * ANALYZE statistics the planner prefers the primary key to the partial
  * indexes, which would scan every seen message to find the first unseen. */
 #define SQ_STATEMENTS(X) \
@@ -168,6 +169,7 @@ struct store {
 	struct store_blob **renamed;
 	size_t renamed_count, renamed_alloc;
 	bool blob_dir_dirty;       /* a rename to fsync before COMMIT */
+	unsigned int blob_count;   /* begun and not yet freed (store_blob_count()) */
 	bool read_only;            /* damaged: changes answer STORE_READ_ONLY */
 	bool txn_write;            /* the open transaction is IMMEDIATE */
 	bool txn_visible;          /* it moved a modseq or removed/renamed a mailbox */

@@ -121,7 +121,7 @@ enum store_result store_messages_read(struct store *st, const char *name,
 /* ---- bodies ---- */
 
 struct store_body {
-	struct store *store;
+	char *user;                /* for the log: the body outlives its handle */
 	uint64_t size;
 	unsigned char *data;       /* an inline body, copied */
 	int fd;                    /* or its file */
@@ -214,7 +214,7 @@ enum store_result store_body_open(struct store *st, const char *name, uint32_t u
 	enum store_result r;
 
 	*body_r = NULL;
-	body->store = st;
+	body->user = xstrdup(st->user);
 	body->fd = -1;
 	r = sq_begin(st, false);
 	if (r == STORE_OK)
@@ -245,7 +245,7 @@ enum store_result store_body_read(struct store_body *body, uint64_t offset, void
 	if (sq_pread_exact(body->fd, buf, len, offset) < 0) {
 		int e = errno;
 
-		log_error("store %s: reading a body file: %s", body->store->user,
+		log_error("store %s: reading a body file: %s", body->user,
 			  e != 0 ? strerror(e) : "shorter than its recorded size");
 		return e != 0 ? STORE_ERROR : STORE_CORRUPT;
 	}
@@ -262,5 +262,6 @@ void store_body_close(struct store_body **bodyp)
 	if (body->fd >= 0)
 		close(body->fd);
 	free(body->data);
+	free(body->user);
 	free(body);
 }

@@ -101,9 +101,12 @@ run:
 	scripts/dev-run
 
 # `make bench`: petrel and Dovecot side by side over IMAP on 127.0.0.1
-# (bench/README.md): the scale figures of a 100,000-message mailbox, idle
-# sessions, and 1/10/100 clients running a mixed session; `make bench
-# QUICK=1` in under 2 minutes. Prints a table, writes build/bench/results.json.
+# (bench/README.md): the scale figures of a 100,000-message mailbox, APPEND
+# rates (one session pipelined, four sessions at once), memory per connected
+# user (one TLS IDLE session each) and per idle session, the data directory
+# over the raw mail, 1/10/100 clients running a mixed session, and imaptest's
+# stress mix; `make bench QUICK=1` is the short run. Prints a table, writes
+# build/bench/results.json.
 bench: $(BUILD)/petrel $(BUILD)/loadgen
 	scripts/install-deps --bench
 	python3 bench/run.py --petrel $(BUILD)/petrel --loadgen $(BUILD)/loadgen $(if $(filter-out 0 no,$(QUICK)),--quick)

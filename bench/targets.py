@@ -93,11 +93,8 @@ class Target:
                     out["hwm"] = int(line.split()[1]) * 1024
         return out
 
-    def disk_usage(self):
-        """{'allocated': bytes on disk (st_blocks), 'apparent': bytes,
-        'files': {relative path: allocated}} of the data directory."""
-        total = apparent = 0
-        files = {}
+    def _data_files(self):
+        """(path relative to the data directory, lstat) of every file in it."""
         for root, _, names in os.walk(self.data_dir):
             for n in names:
                 p = os.path.join(root, n)
@@ -105,26 +102,27 @@ class Target:
                     st = os.lstat(p)
                 except OSError:
                     continue
-                total += st.st_blocks * 512
-                apparent += st.st_size
-                rel = os.path.relpath(p, self.data_dir)
-                top = rel if os.sep not in os.path.dirname(rel) else rel.split(os.sep)[0] + "/..."
-                files[top] = files.get(top, 0) + st.st_blocks * 512
+                yield os.path.relpath(p, self.data_dir), st
+
+    def disk_usage(self):
+        """{'allocated': bytes on disk (st_blocks), 'apparent': bytes,
+        'files': {relative path: allocated}} of the data directory."""
+        total = apparent = 0
+        files = {}
+        for rel, st in self._data_files():
+            total += st.st_blocks * 512
+            apparent += st.st_size
+            top = rel if os.sep not in os.path.dirname(rel) else rel.split(os.sep)[0] + "/..."
+            files[top] = files.get(top, 0) + st.st_blocks * 512
         return {"allocated": total, "apparent": apparent, "files": files}
 
     def disk_parts(self):
         """{part name: allocated bytes} of the data directory, each file
         filed by self.disk_part(relative path)."""
         parts = {}
-        for root, _, names in os.walk(self.data_dir):
-            for n in names:
-                p = os.path.join(root, n)
-                try:
-                    st = os.lstat(p)
-                except OSError:
-                    continue
-                part = self.disk_part(os.path.relpath(p, self.data_dir))
-                parts[part] = parts.get(part, 0) + st.st_blocks * 512
+        for rel, st in self._data_files():
+            part = self.disk_part(rel)
+            parts[part] = parts.get(part, 0) + st.st_blocks * 512
         return parts
 
     def disk_part(self, rel):

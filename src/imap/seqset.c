@@ -3,11 +3,11 @@
  * It never allocates more than max_ranges ranges and never reads past len. */
 #include "imap/seqset.h"
 
-#include <inttypes.h>
 #include <stdlib.h>
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "imap/resp.h"
 
 /* RFC 9051 §9 seq-number = nz-number / "*"; nz-number = digit-nz *DIGIT,
  * at most 4294967295. Advances *pos past the number; '*' sets *star_r. */
@@ -153,17 +153,9 @@ bool seqset_contains(const struct seqset *resolved, uint32_t n)
 
 void seqset_format_uids(const uint32_t *uids, uint32_t n, struct buf *out)
 {
-	for (uint32_t i = 0; i < n;) {
-		uint32_t j = i;
+	struct resp_out sink;
 
-		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
-			j++;
-		if (i > 0)
-			buf_append_char(out, ',');
-		if (j > i)
-			buf_printf(out, "%" PRIu32 ":%" PRIu32, uids[i], uids[j]);
-		else
-			buf_printf(out, "%" PRIu32, uids[i]);
-		i = j + 1;
-	}
+	/* One formatter of UID sets: the response writer's, into a buffer. */
+	resp_out_init_buf(&sink, out);
+	resp_uid_set(&sink, uids, n);
 }

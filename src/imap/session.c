@@ -31,12 +31,13 @@
 #include "net/loop.h"
 #include "net/workers.h"
 
-/* Before login a client gets just enough room to log in: small limits keep
- * an unauthenticated flood cheap (the Redis lesson). */
 /* RFC 2971 §3.3: the largest ID is 30 pairs of a 30-octet field and a
  * 1024-octet value; quoted, with the command words, that is a 31,804-byte
  * line plus the tag, so 32 KiB line and command budgets hold it and no more. */
 #define PREAUTH_ID_MAX (32 * 1024)
+
+/* Before login a client gets just enough room to log in: small limits keep
+ * an unauthenticated flood cheap (the Redis lesson). */
 static const struct imap_parser_limits preauth_limits = {
 	.max_line = PREAUTH_ID_MAX,
 	.max_command = PREAUTH_ID_MAX,

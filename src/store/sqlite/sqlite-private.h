@@ -1,7 +1,6 @@
 /* Internals shared by the SQLite store's files (store/sqlite/): the handle,
  * its prepared statements, transactions and error mapping. Nothing outside
- * store/ may include this. Also declares the backend-neutral helpers of
- * store/store.c (they move to a store/ header when a second backend comes). */
+ * store/ may include this. */
 #ifndef PETREL_STORE_SQLITE_PRIVATE_H
 #define PETREL_STORE_SQLITE_PRIVATE_H
 
@@ -11,15 +10,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
-
-/* ---- store/store.c ---- */
-
-/* STORE_OK, STORE_INVALID or STORE_LIMIT (too deep), per store.h "Names". */
-enum store_result store_mailbox_name_check(const char *name);
-/* An IMAP flag-keyword atom of 1..STORE_KEYWORD_MAX bytes. */
-bool store_keyword_valid(const char *keyword);
-/* Keywords compare ASCII case-insensitively; the first spelling is kept. */
-bool store_keyword_eq(const char *a, const char *b);
+#include "store/store-names.h"
 
 /* ---- the SQLite backend ---- */
 

@@ -1,56 +1,43 @@
-/* The password database on SQLite: yescrypt hashes for PLAIN/LOGIN and
- * SCRAM-SHA-256 keys (RFC 5802 §3, RFC 7677). Never stores, logs or keeps a
- * cleartext password past the call; SQL only through bound parameters. */
+/* The password database: yescrypt hashes for PLAIN/LOGIN and SCRAM-SHA-256
+ * keys (RFC 5802 §3, RFC 7677), made and checked here and kept by the store
+ * (store/store-users.h). Never stores, logs or keeps a cleartext password
+ * past the call. */
 #include "auth/passdb.h"
 
 #include <crypt.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
-#include <sqlite3.h>
 
 #include "auth/auth-cache.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "store/store-users.h"
 
-#define PASSDB_FILE "users.db"
-#define PASSDB_SCHEMA_VERSION 1
-#define PASSDB_SECRET_LEN 32      /* key of the HMAC that makes fake SCRAM salts */
-#define PASSDB_BUSY_MS 5000       /* the CLI and the server share the file */
 /* RFC 7677 §4 asks for at least 4096; 10000 costs the client ~10 ms. */
 #define PASSDB_SCRAM_ITER 10000
 #define PASSDB_SCRAM_SALT_LEN 16
-#define PASSDB_PATH_MAX 4096
+
+_Static_assert(SCRAM_SALT_MAX == STORE_USER_SALT_MAX, "the store keeps SCRAM salts");
+_Static_assert(SCRAM_KEY_LEN == STORE_USER_KEY_LEN, "the store keeps SCRAM keys");
+_Static_assert(CRYPT_OUTPUT_SIZE <= STORE_USER_HASH_MAX, "the store keeps hashes");
 
 struct passdb {
-	sqlite3 *db;
-	/* Serializes statement sequences on db (FULLMUTEX only covers single
-	 * calls, not prepare/step/errmsg runs). Never held while hashing. */
-	pthread_mutex_t lock;
-	unsigned char secret[PASSDB_SECRET_LEN];
+	/* The records, kept by the store; it serializes its own use, and no
+	 * lock is ever held while hashing. */
+	struct store_users *users;
 	/* A yescrypt hash of a random password with the default cost: unknown
 	 * users are checked against it so they take as long as known ones. */
 	char dummy_hash[CRYPT_OUTPUT_SIZE];
 	struct auth_cache *cache;   /* verified passwords; NULL when off */
 };
-
-static const char passdb_schema[] =
-	"CREATE TABLE IF NOT EXISTS users ("
-	" name TEXT PRIMARY KEY, hash TEXT NOT NULL, scram_salt BLOB,"
-	" scram_iter INTEGER, scram_stored BLOB, scram_server BLOB,"
-	" created INTEGER);"
-	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);";
 
 bool passdb_valid_username(const char *name)
 {
@@ -162,127 +149,14 @@ out:
 	return ok;
 }
 
-static bool passdb_exec(struct passdb *db, const char *sql)
+int passdb_open(const struct store_env *env, struct passdb **db_r, char *err, size_t err_size)
 {
-	char *msg = NULL;
-
-	if (sqlite3_exec(db->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		log_error("passdb: %s", msg != NULL ? msg : sqlite3_errmsg(db->db));
-		sqlite3_free(msg);
-		return false;
-	}
-	return true;
-}
-
-static sqlite3_stmt *passdb_prepare(struct passdb *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_error("passdb: prepare: %s", sqlite3_errmsg(db->db));
-		return NULL;
-	}
-	return st;
-}
-
-/* Creates the tables and the secret once; concurrent first opens (CLI and
- * server) are serialized by BEGIN IMMEDIATE. */
-static bool passdb_init_schema(struct passdb *db)
-{
-	unsigned char secret[PASSDB_SECRET_LEN];
-	sqlite3_stmt *st = NULL;
-	bool ok = false;
-
-	if (!passdb_exec(db, "BEGIN IMMEDIATE"))
-		return false;
-	if (!passdb_exec(db, passdb_schema))
-		goto out;
-	if (RAND_bytes(secret, sizeof(secret)) != 1) {
-		log_error("passdb: RAND_bytes failed");
-		goto out;
-	}
-	st = passdb_prepare(db, "INSERT OR IGNORE INTO meta (key, value) VALUES"
-			    " ('secret', ?1), ('schema_version', ?2)");
-	if (st == NULL)
-		goto out;
-	sqlite3_bind_blob(st, 1, secret, sizeof(secret), SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 2, PASSDB_SCHEMA_VERSION);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		log_error("passdb: init meta: %s", sqlite3_errmsg(db->db));
-		goto out;
-	}
-	sqlite3_finalize(st);
-	st = passdb_prepare(db, "SELECT value FROM meta WHERE key = 'secret'");
-	if (st == NULL)
-		goto out;
-	if (sqlite3_step(st) != SQLITE_ROW ||
-	    sqlite3_column_bytes(st, 0) != PASSDB_SECRET_LEN) {
-		log_error("passdb: meta secret missing or damaged");
-		goto out;
-	}
-	memcpy(db->secret, sqlite3_column_blob(st, 0), PASSDB_SECRET_LEN);
-	ok = true;
-out:
-	sqlite3_finalize(st);
-	OPENSSL_cleanse(secret, sizeof(secret));
-	if (!passdb_exec(db, ok ? "COMMIT" : "ROLLBACK"))
-		ok = false;
-	return ok;
-}
-
-/* Creates the file with 0600 before SQLite sees it; SQLite gives its -wal
- * and -shm files the database file's mode. */
-static bool passdb_create_file(const char *path, char *err, size_t err_size)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-
-	if (fd < 0) {
-		if (errno == EEXIST)
-			return true;
-		snprintf(err, err_size, "cannot create %s: %s", path, strerror(errno));
-		return false;
-	}
-	if (fchmod(fd, 0600) < 0) {   /* a umask may have removed bits */
-		snprintf(err, err_size, "cannot chmod %s: %s", path, strerror(errno));
-		close(fd);
-		return false;
-	}
-	close(fd);
-	return true;
-}
-
-static bool passdb_store_migrate(sqlite3 *db, const char *data_dir);
-
-int passdb_open(const char *data_dir, struct passdb **db_r, char *err, size_t err_size)
-{
-	char path[PASSDB_PATH_MAX];
 	struct passdb *db;
-	int n;
 
 	*db_r = NULL;
-	n = snprintf(path, sizeof(path), "%s/%s", data_dir, PASSDB_FILE);
-	if (n < 0 || (size_t)n >= sizeof(path)) {
-		snprintf(err, err_size, "data directory path too long");
-		return -1;
-	}
-	if (!passdb_create_file(path, err, err_size))
-		return -1;
 	db = xcalloc(1, sizeof(*db));
-	pthread_mutex_init(&db->lock, NULL);
-	if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX |
-			    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
-		snprintf(err, err_size, "cannot open %s: %s", path,
-			 db->db != NULL ? sqlite3_errmsg(db->db) : "out of memory");
+	if (store_users_open(env, &db->users, err, err_size) != STORE_OK)
 		goto fail;
-	}
-	sqlite3_busy_timeout(db->db, PASSDB_BUSY_MS);
-	/* WAL lets the server read while the CLI writes; FULL makes a
-	 * reported password change survive a power cut. */
-	if (!passdb_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;") ||
-	    !passdb_init_schema(db) || !passdb_store_migrate(db->db, data_dir)) {
-		snprintf(err, err_size, "cannot initialize %s (see log)", path);
-		goto fail;
-	}
 	{
 		unsigned char rnd[32];
 		char pw[2 * sizeof(rnd) + 1];
@@ -316,55 +190,46 @@ void passdb_close(struct passdb **dbp)
 		return;
 	*dbp = NULL;
 	auth_cache_destroy(&db->cache);
-	sqlite3_close_v2(db->db);
-	pthread_mutex_destroy(&db->lock);
+	store_users_close(&db->users);
 	OPENSSL_cleanse(db, sizeof(*db));
 	free(db);
+}
+
+/* A store result as the passdb result callers know. */
+static enum passdb_result passdb_result(enum store_result r)
+{
+	switch (r) {
+	case STORE_OK: return PASSDB_OK;
+	case STORE_NOT_FOUND: return PASSDB_NO_USER;
+	case STORE_EXISTS: return PASSDB_EXISTS;
+	default: return PASSDB_ERROR;
+	}
 }
 
 static enum passdb_result passdb_write_user(struct passdb *db, const char *name,
 					    const char *password, bool add)
 {
-	char hash[CRYPT_OUTPUT_SIZE];
+	struct store_user_record *rec;
 	struct scram_creds c;
-	sqlite3_stmt *st;
 	enum passdb_result ret = PASSDB_ERROR;
 
 	if (!passdb_valid_username(name))
 		return PASSDB_BAD_NAME;
 	if (!passdb_valid_password(password))
 		return PASSDB_BAD_INPUT;
-	/* The slow part runs before taking the lock. */
-	if (!passdb_hash_new(password, hash) || !passdb_scram_derive(password, &c))
-		return PASSDB_ERROR;
-
-	pthread_mutex_lock(&db->lock);
-	st = passdb_prepare(db, add ?
-		"INSERT INTO users (name, hash, scram_salt, scram_iter, scram_stored,"
-		" scram_server, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%s','now'))" :
-		"UPDATE users SET hash = ?2, scram_salt = ?3, scram_iter = ?4,"
-		" scram_stored = ?5, scram_server = ?6 WHERE name = ?1");
-	if (st != NULL) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 3, c.salt, (int)c.salt_len, SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, (int)c.iterations);
-		sqlite3_bind_blob(st, 5, c.stored_key, SCRAM_KEY_LEN, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 6, c.server_key, SCRAM_KEY_LEN, SQLITE_STATIC);
-		int rc = sqlite3_step(st);
-
-		if (rc == SQLITE_DONE)
-			ret = add || sqlite3_changes(db->db) > 0 ? PASSDB_OK : PASSDB_NO_USER;
-		else if (add && sqlite3_extended_errcode(db->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
-			ret = PASSDB_EXISTS;
-		else
-			log_error("passdb: %s user: %s", add ? "add" : "update",
-				  sqlite3_errmsg(db->db));
-		sqlite3_finalize(st);
+	rec = xcalloc(1, sizeof(*rec));
+	/* The slow part runs before the store is asked anything. */
+	if (passdb_hash_new(password, rec->hash) && passdb_scram_derive(password, &c)) {
+		memcpy(rec->scram_salt, c.salt, c.salt_len);
+		rec->scram_salt_len = c.salt_len;
+		rec->scram_iter = c.iterations;
+		memcpy(rec->scram_stored, c.stored_key, SCRAM_KEY_LEN);
+		memcpy(rec->scram_server, c.server_key, SCRAM_KEY_LEN);
+		ret = passdb_result(store_users_write(db->users, name, rec, add));
 	}
-	pthread_mutex_unlock(&db->lock);
 	OPENSSL_cleanse(&c, sizeof(c));
-	OPENSSL_cleanse(hash, sizeof(hash));
+	OPENSSL_cleanse(rec, sizeof(*rec));
+	free(rec);
 	return ret;
 }
 
@@ -382,97 +247,36 @@ enum passdb_result passdb_user_set_password(struct passdb *db, const char *name,
 
 enum passdb_result passdb_user_delete(struct passdb *db, const char *name)
 {
-	enum passdb_result ret = PASSDB_ERROR;
-	sqlite3_stmt *st;
-
 	if (!passdb_valid_username(name))
 		return PASSDB_BAD_NAME;
 	auth_cache_forget(db->cache, name);
-	pthread_mutex_lock(&db->lock);
-	st = passdb_prepare(db, "DELETE FROM users WHERE name = ?1");
-	if (st != NULL) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_DONE)
-			ret = sqlite3_changes(db->db) > 0 ? PASSDB_OK : PASSDB_NO_USER;
-		else
-			log_error("passdb: delete user: %s", sqlite3_errmsg(db->db));
-		sqlite3_finalize(st);
-	}
-	pthread_mutex_unlock(&db->lock);
-	return ret;
+	return passdb_result(store_users_delete(db->users, name));
 }
 
 enum passdb_result passdb_user_list(struct passdb *db,
 				    void (*cb)(const char *name, void *ctx), void *ctx)
 {
-	char **names = NULL;
-	size_t count = 0, cap = 0;
-	enum passdb_result ret = PASSDB_ERROR;
-	sqlite3_stmt *st;
-
-	/* Collect first, call back after unlocking: cb may use the db. */
-	pthread_mutex_lock(&db->lock);
-	st = passdb_prepare(db, "SELECT name FROM users ORDER BY name");
-	if (st != NULL) {
-		int rc;
-
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *name = (const char *)sqlite3_column_text(st, 0);
-
-			if (name == NULL)
-				continue;
-			if (count == cap) {
-				cap = cap ? cap * 2 : 16;
-				names = xrealloc(names, cap * sizeof(*names));
-			}
-			names[count++] = xstrdup(name);
-		}
-		if (rc == SQLITE_DONE)
-			ret = PASSDB_OK;
-		else
-			log_error("passdb: list users: %s", sqlite3_errmsg(db->db));
-		sqlite3_finalize(st);
-	}
-	pthread_mutex_unlock(&db->lock);
-	for (size_t i = 0; i < count; i++) {
-		if (ret == PASSDB_OK)
-			cb(names[i], ctx);
-		free(names[i]);
-	}
-	free(names);
-	return ret;
+	return store_users_list(db->users, cb, ctx) == STORE_OK ? PASSDB_OK : PASSDB_ERROR;
 }
 
 /* Copies the stored hash of name into hash_r; PASSDB_NO_USER if absent. */
 static enum passdb_result passdb_get_hash(struct passdb *db, const char *name,
 					  char hash_r[CRYPT_OUTPUT_SIZE])
 {
-	enum passdb_result ret = PASSDB_ERROR;
-	sqlite3_stmt *st;
+	struct store_user_record *rec = xcalloc(1, sizeof(*rec));
+	enum passdb_result ret = passdb_result(store_users_get(db->users, name, rec));
+	size_t len = strlen(rec->hash);
 
-	pthread_mutex_lock(&db->lock);
-	st = passdb_prepare(db, "SELECT hash FROM users WHERE name = ?1");
-	if (st != NULL) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		int rc = sqlite3_step(st);
-
-		if (rc == SQLITE_ROW) {
-			const char *h = (const char *)sqlite3_column_text(st, 0);
-
-			if (h != NULL && strlen(h) < CRYPT_OUTPUT_SIZE) {
-				memcpy(hash_r, h, strlen(h) + 1);
-				ret = PASSDB_OK;
-			} else {
-				log_error("passdb: damaged hash for a user");
-			}
-		} else if (rc == SQLITE_DONE) {
-			ret = PASSDB_NO_USER;
+	if (ret == PASSDB_OK) {
+		if (len > 0 && len < CRYPT_OUTPUT_SIZE) {
+			memcpy(hash_r, rec->hash, len + 1);
 		} else {
-			log_error("passdb: lookup: %s", sqlite3_errmsg(db->db));
+			log_error("passdb: damaged hash for a user");
+			ret = PASSDB_ERROR;
 		}
-		sqlite3_finalize(st);
 	}
-	pthread_mutex_unlock(&db->lock);
+	OPENSSL_cleanse(rec, sizeof(*rec));
+	free(rec);
 	return ret;
 }
 
@@ -536,7 +340,7 @@ static void passdb_scram_fake(struct passdb *db, const char *name, struct scram_
 
 		memcpy(msg, labels[i], label_len);
 		memcpy(msg + label_len, name, name_len);
-		if (HMAC(EVP_sha256(), db->secret, sizeof(db->secret), msg,
+		if (HMAC(EVP_sha256(), store_users_secret(db->users), STORE_USERS_SECRET_LEN, msg,
 			 label_len + name_len, mac, &len) == NULL)
 			memset(mac, 0x5a, sizeof(mac));  /* never a real key either */
 		free(msg);
@@ -548,46 +352,27 @@ enum passdb_result passdb_scram_lookup(struct passdb *db, const char *name,
 				       struct scram_creds *creds_r)
 {
 	enum passdb_result ret = PASSDB_NO_USER;
-	sqlite3_stmt *st;
 
 	/* An invalid name cannot exist: answer like for an unknown user. */
 	if (passdb_valid_username(name)) {
-		pthread_mutex_lock(&db->lock);
-		st = passdb_prepare(db, "SELECT scram_salt, scram_iter, scram_stored,"
-				    " scram_server FROM users WHERE name = ?1");
-		if (st == NULL) {
+		struct store_user_record *rec = xcalloc(1, sizeof(*rec));
+		enum store_result r = store_users_get(db->users, name, rec);
+
+		/* A record without usable SCRAM keys (e.g. imported from
+		 * elsewhere) cannot do SCRAM: fake it. */
+		if (r == STORE_OK && rec->scram_salt_len > 0 && rec->scram_iter >= 4096 &&
+		    rec->scram_iter <= 10000000) {
+			memcpy(creds_r->salt, rec->scram_salt, rec->scram_salt_len);
+			creds_r->salt_len = rec->scram_salt_len;
+			creds_r->iterations = (unsigned int)rec->scram_iter;
+			memcpy(creds_r->stored_key, rec->scram_stored, SCRAM_KEY_LEN);
+			memcpy(creds_r->server_key, rec->scram_server, SCRAM_KEY_LEN);
+			ret = PASSDB_OK;
+		} else if (r != STORE_OK && r != STORE_NOT_FOUND) {
 			ret = PASSDB_ERROR;
-		} else {
-			sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-			int rc = sqlite3_step(st);
-
-			if (rc == SQLITE_ROW) {
-				int salt_len = sqlite3_column_bytes(st, 0);
-				sqlite3_int64 iter = sqlite3_column_int64(st, 1);
-
-				/* A row without usable SCRAM keys (e.g. imported
-				 * from elsewhere) cannot do SCRAM: fake it. */
-				if (salt_len > 0 && salt_len <= SCRAM_SALT_MAX &&
-				    iter >= 4096 && iter <= 10000000 &&
-				    sqlite3_column_bytes(st, 2) == SCRAM_KEY_LEN &&
-				    sqlite3_column_bytes(st, 3) == SCRAM_KEY_LEN) {
-					memcpy(creds_r->salt, sqlite3_column_blob(st, 0),
-					       (size_t)salt_len);
-					creds_r->salt_len = (size_t)salt_len;
-					creds_r->iterations = (unsigned int)iter;
-					memcpy(creds_r->stored_key, sqlite3_column_blob(st, 2),
-					       SCRAM_KEY_LEN);
-					memcpy(creds_r->server_key, sqlite3_column_blob(st, 3),
-					       SCRAM_KEY_LEN);
-					ret = PASSDB_OK;
-				}
-			} else if (rc != SQLITE_DONE) {
-				log_error("passdb: scram lookup: %s", sqlite3_errmsg(db->db));
-				ret = PASSDB_ERROR;
-			}
-			sqlite3_finalize(st);
 		}
-		pthread_mutex_unlock(&db->lock);
+		OPENSSL_cleanse(rec, sizeof(*rec));
+		free(rec);
 	}
 	if (ret == PASSDB_NO_USER)
 		passdb_scram_fake(db, name, creds_r);
@@ -596,163 +381,18 @@ enum passdb_result passdb_scram_lookup(struct passdb *db, const char *name,
 
 /* ---- whether a user's mail store was ever created ---- */
 
-/* users.store_created: 1 once the user's store was made. Added in place to
- * a users.db made before it; a user who then already has any of a store's
- * files (store.db, search.db, blobs/) counts as having had one, so a
- * store.db removed before the upgrade is refused too, not re-created. */
-static bool passdb_store_migrate(sqlite3 *db, const char *data_dir)
-{
-	static const char has_column[] = "SELECT count(*) FROM pragma_table_info('users')"
-		" WHERE name = 'store_created'";
-	sqlite3_stmt *st = NULL, *upd = NULL;
-	unsigned int marked = 0;
-	bool ok = false;
-	int rc;
-
-	/* Done already (the usual case): no write lock. */
-	if (sqlite3_prepare_v2(db, has_column, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0) {
-		sqlite3_finalize(st);
-		return true;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		log_error("passdb: begin: %s", sqlite3_errmsg(db));
-		return false;
-	}
-	if (sqlite3_prepare_v2(db, has_column, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW)
-		goto out;
-	if (sqlite3_column_int(st, 0) > 0) {
-		ok = true;
-		goto out;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (sqlite3_exec(db, "ALTER TABLE users ADD COLUMN store_created INTEGER NOT NULL"
-			 " DEFAULT 0", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT name FROM users", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "UPDATE users SET store_created = 1 WHERE name = ?1", -1,
-			       &upd, NULL) != SQLITE_OK)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		static const char *const files[] = { "store.db", "search.db", "blobs" };
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		char path[PASSDB_PATH_MAX];
-		bool had = false;
-
-		for (size_t i = 0; name != NULL && !had && i < sizeof(files) / sizeof(files[0]);
-		     i++) {
-			int n = snprintf(path, sizeof(path), "%s/users/%s/%s", data_dir, name,
-					 files[i]);
-
-			had = n > 0 && (size_t)n < sizeof(path) && access(path, F_OK) == 0;
-		}
-		if (!had)
-			continue;
-		sqlite3_reset(upd);
-		sqlite3_bind_text(upd, 1, name, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(upd) != SQLITE_DONE)
-			goto out;
-		marked++;
-	}
-	ok = rc == SQLITE_DONE;
-	if (ok && marked > 0)
-		log_info("passdb: users.db upgraded: %u users' mail stores recorded as created",
-			 marked);
-out:
-	if (!ok)
-		log_error("passdb: recording created stores: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	sqlite3_finalize(upd);
-	if (sqlite3_exec(db, ok ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
-		ok = false;
-	return ok;
-}
-
-/* users.db on a connection of its own: the store-open paths (server
- * workers, `petrel deliver`, `petrel check`) hold no passdb handle, and
- * passdb_open() costs a slow hash. */
-static enum passdb_result passdb_store_db(const char *data_dir, sqlite3 **db_r)
-{
-	char path[PASSDB_PATH_MAX];
-	int n = snprintf(path, sizeof(path), "%s/%s", data_dir, PASSDB_FILE);
-
-	*db_r = NULL;
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return PASSDB_ERROR;
-	if (sqlite3_open_v2(path, db_r, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-			    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
-		log_error("passdb: cannot open %s: %s", path,
-			  *db_r != NULL ? sqlite3_errmsg(*db_r) : "out of memory");
-		sqlite3_close_v2(*db_r);
-		*db_r = NULL;
-		return PASSDB_ERROR;
-	}
-	sqlite3_busy_timeout(*db_r, PASSDB_BUSY_MS);
-	if (!passdb_store_migrate(*db_r, data_dir)) {
-		sqlite3_close_v2(*db_r);
-		*db_r = NULL;
-		return PASSDB_ERROR;
-	}
-	return PASSDB_OK;
-}
-
-enum passdb_result passdb_store_created(const char *data_dir, const char *name,
+enum passdb_result passdb_store_created(const struct store_env *env, const char *name,
 					bool *created_r)
 {
-	enum passdb_result ret;
-	sqlite3_stmt *st = NULL;
-	sqlite3 *db;
-	int rc;
-
 	*created_r = false;
 	if (!passdb_valid_username(name))
 		return PASSDB_BAD_NAME;
-	ret = passdb_store_db(data_dir, &db);
-	if (ret != PASSDB_OK)
-		return ret;
-	ret = PASSDB_ERROR;
-	if (sqlite3_prepare_v2(db, "SELECT store_created FROM users WHERE name = ?1", -1, &st,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			*created_r = sqlite3_column_int(st, 0) != 0;
-			ret = PASSDB_OK;
-		} else if (rc == SQLITE_DONE) {
-			ret = PASSDB_NO_USER;
-		}
-	}
-	if (ret == PASSDB_ERROR)
-		log_error("passdb: store_created of %s: %s", name, sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	sqlite3_close_v2(db);
-	return ret;
+	return passdb_result(store_users_store_created(env, name, created_r));
 }
 
-enum passdb_result passdb_store_set_created(const char *data_dir, const char *name)
+enum passdb_result passdb_store_set_created(const struct store_env *env, const char *name)
 {
-	enum passdb_result ret;
-	sqlite3_stmt *st = NULL;
-	sqlite3 *db;
-
 	if (!passdb_valid_username(name))
 		return PASSDB_BAD_NAME;
-	ret = passdb_store_db(data_dir, &db);
-	if (ret != PASSDB_OK)
-		return ret;
-	ret = PASSDB_ERROR;
-	if (sqlite3_prepare_v2(db, "UPDATE users SET store_created = 1 WHERE name = ?1", -1,
-			       &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_DONE)
-			ret = sqlite3_changes(db) > 0 ? PASSDB_OK : PASSDB_NO_USER;
-	}
-	if (ret == PASSDB_ERROR)
-		log_error("passdb: recording the store of %s: %s", name, sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	sqlite3_close_v2(db);
-	return ret;
+	return passdb_result(store_users_set_store_created(env, name));
 }

@@ -1,5 +1,5 @@
-/* The password database: DATA/users.db (SQLite), one row per user with a
- * salted slow hash for cleartext mechanisms (yescrypt via libxcrypt
+/* The password database, kept by the store (store/store-users.h: the
+ * embedded store's DATA/users.db), one record per user with a salted slow hash for cleartext mechanisms (yescrypt via libxcrypt
  * crypt_r) and SCRAM-SHA-256 keys (RFC 5802/7677: salt, iteration count,
  * StoredKey, ServerKey). No password is ever stored or logged in plain.
  *
@@ -12,6 +12,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+struct store_env;
 
 #define PASSDB_NAME_MAX 64        /* bytes in a user name */
 #define PASSDB_PASSWORD_MAX 1024  /* bytes in a password */
@@ -38,9 +40,10 @@ struct scram_creds {
 	unsigned char server_key[SCRAM_KEY_LEN];
 };
 
-/* Opens (creating if missing, with mode 0600) DATA/users.db. On failure
- * returns -1 and writes one line into err. */
-int passdb_open(const char *data_dir, struct passdb **db_r, char *err, size_t err_size);
+/* Opens (creating if missing) the user database of env's store (the
+ * embedded store: DATA/users.db, mode 0600). On failure returns -1 and
+ * writes one line into err. */
+int passdb_open(const struct store_env *env, struct passdb **db_r, char *err, size_t err_size);
 void passdb_close(struct passdb **db);
 
 /* User names: 1..PASSDB_NAME_MAX bytes of [A-Za-z0-9._@+-], not starting
@@ -69,14 +72,14 @@ enum passdb_result passdb_verify_plain(struct passdb *db, const char *name,
 enum passdb_result passdb_scram_lookup(struct passdb *db, const char *name,
 				       struct scram_creds *creds_r);
 
-/* Whether name's mail store was ever created (users.db store_created, kept
- * apart from the store so that a store.db that vanished is noticed): the
+/* Whether name's mail store was ever created (kept in the user database,
+ * apart from the store, so that a store that vanished is noticed): the
  * store is created only for a user who never had one (store.h
- * STORE_OPEN_CREATE). By data directory, on a connection of its own, from
- * any thread. PASSDB_NO_USER for a name users.db does not have. */
-enum passdb_result passdb_store_created(const char *data_dir, const char *name,
+ * STORE_OPEN_CREATE). By env, without a passdb handle, from any thread.
+ * PASSDB_NO_USER for a name the user database does not have. */
+enum passdb_result passdb_store_created(const struct store_env *env, const char *name,
 					bool *created_r);
 /* Records that name's store now exists (after store_open() created it). */
-enum passdb_result passdb_store_set_created(const char *data_dir, const char *name);
+enum passdb_result passdb_store_set_created(const struct store_env *env, const char *name);
 
 #endif

@@ -4,11 +4,11 @@
  * exit 0 when all are clean, 1 when a problem was found or a store cannot
  * be read, 2 on usage errors. A user who never had a store (users.db) is
  * reported as "no store yet", not created; one whose store.db is gone or
- * empty is "store missing". */
+ * empty is "store missing". Reaches the store only through store.h, so it
+ * checks whichever backend the env names. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "auth/passdb.h"
 #include "cli/cli.h"
@@ -16,7 +16,7 @@
 #include "store/store.h"
 
 struct check_run {
-	const char *data_dir;
+	const struct store_env *env;
 	const char *user;       /* current */
 	unsigned int problems;
 	unsigned int failed;
@@ -40,26 +40,25 @@ static void check_report(const char *problem, void *ctx)
 static void check_user(const char *user, void *ctx)
 {
 	struct check_run *run = ctx;
-	char path[4096], err[256];
-	struct stat st;
+	char err[256];
 	struct store *store;
 	unsigned int before = run->problems;
 	bool created = false;
 
 	run->user = user;
-	snprintf(path, sizeof(path), "%s/users/%s/store.db", run->data_dir, user);
-	if (passdb_store_created(run->data_dir, user, &created) == PASSDB_ERROR) {
-		printf("%s: cannot read users.db\n", user);
+	if (passdb_store_created(run->env, user, &created) == PASSDB_ERROR) {
+		printf("%s: cannot read the user database\n", user);
 		run->failed++;
 		return;
 	}
-	if (!created && stat(path, &st) < 0) {
+	/* Never creates one: a store users.db says was made and that is
+	 * gone or empty is reported (STORE_MISSING); one it says was never
+	 * made is checked only if it is there after all. */
+	enum store_result r = store_open(run->env, user, 0, &store, err, sizeof(err));
+	if (r == STORE_MISSING && !created) {
 		printf("%s: no store yet\n", user);
 		return;
 	}
-	/* Never creates one: a store users.db says was made and that is
-	 * gone or empty is reported (STORE_MISSING). */
-	enum store_result r = store_open(run->data_dir, user, 0, &store, err, sizeof(err));
 	if (r == STORE_MISSING) {
 		printf("%s: store missing: %s\n", user, err);
 		run->problems++;
@@ -87,15 +86,16 @@ static void check_user(const char *user, void *ctx)
 int cli_check_main(int argc, char **argv)
 {
 	struct check_run run = { 0 };
-	const char *user = NULL;
+	const char *user = NULL, *data_dir = NULL;
+	struct store_env *env;
 	struct passdb *db;
 	char err[256];
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
-			run.data_dir = argv[++i];
+			data_dir = argv[++i];
 		else if (strncmp(argv[i], "--data=", 7) == 0 && argv[i][7] != '\0')
-			run.data_dir = argv[i] + 7;
+			data_dir = argv[i] + 7;
 		else if (argv[i][0] != '-' && user == NULL)
 			user = argv[i];
 		else {
@@ -103,19 +103,26 @@ int cli_check_main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (run.data_dir == NULL) {
+	if (data_dir == NULL) {
 		cli_check_usage(stderr);
 		return 2;
 	}
 	log_set_level(LOG_WARN);
-	if (passdb_open(run.data_dir, &db, err, sizeof(err)) < 0) {
+	if (store_env_open(NULL, data_dir, &env, err, sizeof(err)) != STORE_OK) {
 		fprintf(stderr, "petrel: %s\n", err);
+		return 1;
+	}
+	run.env = env;
+	if (passdb_open(env, &db, err, sizeof(err)) < 0) {
+		fprintf(stderr, "petrel: %s\n", err);
+		store_env_free(&env);
 		return 1;
 	}
 	if (user != NULL) {
 		if (!passdb_valid_username(user)) {
 			fprintf(stderr, "petrel: invalid user name\n");
 			passdb_close(&db);
+			store_env_free(&env);
 			return 1;
 		}
 		check_user(user, &run);
@@ -124,5 +131,6 @@ int cli_check_main(int argc, char **argv)
 		run.failed++;
 	}
 	passdb_close(&db);
+	store_env_free(&env);
 	return run.problems == 0 && run.failed == 0 ? 0 : 1;
 }

@@ -35,14 +35,14 @@ void cli_deliver_usage(FILE *out)
 }
 
 /* Whether the user exists in users.db: EX_OK, EX_NOUSER or EX_TEMPFAIL. */
-static int deliver_user_known(const char *data_dir, const char *user)
+static int deliver_user_known(const struct store_env *env, const char *user)
 {
 	struct passdb *db;
 	struct scram_creds creds;
 	char err[256];
 	enum passdb_result r;
 
-	if (passdb_open(data_dir, &db, err, sizeof(err)) < 0) {
+	if (passdb_open(env, &db, err, sizeof(err)) < 0) {
 		fprintf(stderr, "petrel: %s\n", err);
 		return EX_TEMPFAIL;
 	}
@@ -101,34 +101,15 @@ static int deliver_read(struct store *store, struct store_blob **blob_r)
 	return deliver_exit(r);
 }
 
-int cli_deliver_main(int argc, char **argv)
+/* Delivers stdin to user's mailbox in env's store: a sysexits(3) code. */
+static int deliver_to(const struct store_env *env, const char *user, const char *mailbox)
 {
-	const char *user = NULL, *data_dir = NULL, *mailbox = "INBOX";
 	struct store *store = NULL;
 	struct store_blob *blob = NULL;
 	char err[256];
 	int code;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
-			data_dir = argv[++i];
-		else if (strcmp(argv[i], "--mailbox") == 0 && i + 1 < argc)
-			mailbox = argv[++i];
-		else if (argv[i][0] != '-' && user == NULL)
-			user = argv[i];
-		else
-			user = data_dir = NULL, i = argc;   /* usage error below */
-	}
-	if (user == NULL || data_dir == NULL) {
-		cli_deliver_usage(stderr);
-		return EX_USAGE;
-	}
-	log_set_level(LOG_WARN);
-	if (!passdb_valid_username(user)) {
-		fprintf(stderr, "petrel: no such user\n");
-		return EX_NOUSER;
-	}
-	code = deliver_user_known(data_dir, user);
+	code = deliver_user_known(env, user);
 	if (code == EX_NOUSER)
 		fprintf(stderr, "petrel: no such user\n");
 	if (code != EX_OK)
@@ -136,7 +117,7 @@ int cli_deliver_main(int argc, char **argv)
 	/* "inbox" in any case is INBOX (RFC 9051 §5.1). */
 	if (strcasecmp(mailbox, "INBOX") == 0)
 		mailbox = "INBOX";
-	enum store_result r = mail_user_store_open(data_dir, user, &store, err, sizeof(err));
+	enum store_result r = mail_user_store_open(env, user, &store, err, sizeof(err));
 	if (r != STORE_OK) {
 		fprintf(stderr, "petrel: cannot open the store: %s\n", err);
 		return EX_TEMPFAIL;
@@ -160,10 +141,45 @@ int cli_deliver_main(int argc, char **argv)
 	if (code == EX_OK) {
 		bool more;
 
-		store_notify_touch(data_dir, user);
+		store_notify_touch(env, user);
 		if (store_index_due(store))
-			store_index_text(data_dir, user, 1, NULL, &more);
+			store_index_text(env, user, 1, NULL, &more);
 	}
 	store_close(&store);
+	return code;
+}
+
+int cli_deliver_main(int argc, char **argv)
+{
+	const char *user = NULL, *data_dir = NULL, *mailbox = "INBOX";
+	struct store_env *env;
+	char err[256];
+	int code;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+			data_dir = argv[++i];
+		else if (strcmp(argv[i], "--mailbox") == 0 && i + 1 < argc)
+			mailbox = argv[++i];
+		else if (argv[i][0] != '-' && user == NULL)
+			user = argv[i];
+		else
+			user = data_dir = NULL, i = argc;   /* usage error below */
+	}
+	if (user == NULL || data_dir == NULL) {
+		cli_deliver_usage(stderr);
+		return EX_USAGE;
+	}
+	log_set_level(LOG_WARN);
+	if (!passdb_valid_username(user)) {
+		fprintf(stderr, "petrel: no such user\n");
+		return EX_NOUSER;
+	}
+	if (store_env_open(NULL, data_dir, &env, err, sizeof(err)) != STORE_OK) {
+		fprintf(stderr, "petrel: %s\n", err);
+		return EX_USAGE;
+	}
+	code = deliver_to(env, user, mailbox);
+	store_env_free(&env);
 	return code;
 }

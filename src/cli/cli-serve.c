@@ -23,6 +23,7 @@
 #include "net/server.h"
 #include "net/tls.h"
 #include "net/workers.h"
+#include "store/store.h"
 
 #define AUTH_FAILURE_WINDOW_S 600
 
@@ -170,19 +171,29 @@ int cli_serve_main(int argc, char **argv)
 	log_set_level(parse_log_level(cfg.log_level));
 	server.config = &cfg;
 
+	struct store_env *store_env = NULL;
+
+	if (store_env_open(cfg.store, cfg.data_dir, &store_env, err, sizeof(err)) != STORE_OK) {
+		config_free(&cfg);
+		return serve_fail(err);
+	}
+	server.store_env = store_env;
 	if (mkdir(cfg.data_dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, sizeof(err), "cannot create data directory %s: %s",
 			 cfg.data_dir, strerror(errno));
+		store_env_free(&store_env);
 		config_free(&cfg);
 		return serve_fail(err);
 	}
 	if (cfg.tls_cert != NULL &&
 	    tls_server_create(cfg.tls_cert, cfg.tls_key, &server.tls, err, sizeof(err)) < 0) {
+		store_env_free(&store_env);
 		config_free(&cfg);
 		return serve_fail(err);
 	}
-	if (passdb_open(cfg.data_dir, &server.passdb, err, sizeof(err)) < 0) {
+	if (passdb_open(store_env, &server.passdb, err, sizeof(err)) < 0) {
 		tls_server_destroy(&server.tls);
+		store_env_free(&store_env);
 		config_free(&cfg);
 		return serve_fail(err);
 	}
@@ -197,6 +208,7 @@ int cli_serve_main(int argc, char **argv)
 		listener_close(&listeners[1]);
 		passdb_close(&server.passdb);
 		tls_server_destroy(&server.tls);
+		store_env_free(&store_env);
 		config_free(&cfg);
 		return serve_fail(err);
 	}
@@ -260,6 +272,7 @@ int cli_serve_main(int argc, char **argv)
 	throttle_destroy(&server.throttle);
 	passdb_close(&server.passdb);
 	tls_server_destroy(&server.tls);
+	store_env_free(&store_env);
 	config_free(&cfg);
 	log_info("stopped");
 	return rc == 0 ? 0 : 1;

@@ -16,6 +16,7 @@
 #include "auth/passdb.h"
 #include "core/buf.h"
 #include "core/xalloc.h"
+#include "store/store.h"
 
 #define CLI_USER_USAGE \
 	"usage: petrel user {add|passwd|del} NAME --data DIR | petrel user list --data DIR"
@@ -206,6 +207,7 @@ static int cli_user_report(enum passdb_result r, const struct cli_user_args *arg
 int cli_user_main(int argc, char **argv)
 {
 	struct cli_user_args args;
+	struct store_env *env = NULL;
 	struct passdb *db = NULL;
 	struct buf pw;
 	char err[512];
@@ -231,7 +233,8 @@ int cli_user_main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	if (passdb_open(args.data_dir, &db, err, sizeof(err)) < 0) {
+	if (store_env_open(NULL, args.data_dir, &env, err, sizeof(err)) != STORE_OK ||
+	    passdb_open(env, &db, err, sizeof(err)) < 0) {
 		fprintf(stderr, "petrel: %s\n", err);
 		status = 1;
 		goto out;
@@ -258,6 +261,7 @@ int cli_user_main(int argc, char **argv)
 	}
 out:
 	passdb_close(&db);
+	store_env_free(&env);
 	if (pw.data != NULL)
 		OPENSSL_cleanse(pw.data, pw.cap);
 	buf_free(&pw);

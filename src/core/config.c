@@ -28,6 +28,8 @@ struct config_key {
 static const struct config_key config_keys[] = {
 	{ "data", KEY_STR, OFF(data_dir), 0, 0, NULL,
 	  "data directory: users.db and, later, the mail stores (required)" },
+	{ "store", KEY_STR, OFF(store), 0, 0, NULL,
+	  "mail store backend; unset: the embedded store, under the data directory" },
 	{ "imap", KEY_STR, OFF(imap_listen), 0, 0, NULL,
 	  "ADDR:PORT for IMAP with STARTTLS; port 0 picks a free port" },
 	{ "imaps", KEY_STR, OFF(imaps_listen), 0, 0, NULL,

@@ -12,6 +12,7 @@
 
 struct petrel_config {
 	char *data_dir;
+	char *store;            /* the store backend (store.h store_env_open()); NULL: default */
 	char *imap_listen;      /* "ADDR:PORT" or NULL for none */
 	char *imaps_listen;
 	char *lmtp_listen;      /* "ADDR:PORT", "/path" (unix socket) or NULL */

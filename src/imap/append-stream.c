@@ -28,7 +28,7 @@ struct append_message {
 
 struct append_stream {
 	struct mail_user *mu;           /* the session's; valid while jobs run */
-	const char *data_dir;
+	const struct store_env *env;
 	struct append_message *messages;
 	unsigned int count;
 	uint64_t left;                  /* of the current literal */
@@ -76,7 +76,7 @@ static void append_job_run(void *arg)
 	if (st->result != STORE_OK)
 		return;   /* keep the first error; later chunks are dropped */
 	if (job->begin) {
-		struct store *store = mail_user_store(st->mu, st->data_dir, &r);
+		struct store *store = mail_user_store(st->mu, st->env, &r);
 
 		if (store != NULL)
 			r = store_blob_begin(store, m->size, &m->blob);
@@ -150,7 +150,7 @@ bool append_stream_begin(struct imap_session *s, uint64_t size)
 	if (st == NULL) {
 		st = xcalloc(1, sizeof(*st));
 		st->mu = s->mail_user;
-		st->data_dir = s->server->config->data_dir;
+		st->env = s->server->store_env;
 		st->messages = xcalloc(APPEND_MESSAGES_MAX, sizeof(*st->messages));
 		s->append = st;
 	}

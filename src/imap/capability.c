@@ -1,5 +1,6 @@
 /* CAPABILITY lists. Order: protocol versions, TLS and login policy, then
  * extensions, then SASL mechanisms. */
+#include "imap/imap-server.h"
 #include "imap/capability.h"
 
 #include "auth/sasl.h"
@@ -18,7 +19,7 @@ void imap_capability_list(const struct imap_session *s, struct buf *out)
 			   " MULTIAPPEND APPENDLIMIT=%llu STATUS=SIZE BINARY ESEARCH SEARCHRES"
 			   " SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES"
 			   " WITHIN PREVIEW SAVEDATE OBJECTID CONDSTORE QRESYNC",
-			   (unsigned long long)store_append_limit(NULL));
+			   (unsigned long long)store_append_limit(s->server->store_env));
 		return;
 	}
 	bool cleartext = imap_session_cleartext_allowed(s);

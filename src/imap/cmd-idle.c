@@ -178,7 +178,7 @@ enum cmd_step cmd_idle(struct imap_cmd *cmd)
 	imap_session_send(s, "+ idling");
 	/* Watch first, then sync what changed since the last command: a
 	 * change committed in between wakes the watch, so none is missed. */
-	st->watch = mail_user_watch_add(s->mail_user, s->server->config->data_dir, s->loop,
+	st->watch = mail_user_watch_add(s->mail_user, s->server->store_env, s->loop,
 					idle_wake, cmd);
 	st->mark = arena_mark(cmd->arena);
 	return idle_sync(cmd) ? CMD_STEP_WAIT : CMD_STEP_DONE;

@@ -24,6 +24,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/xalloc.h"
+#include "imap/imap-server.h"
 #include "imap/cmd-mailbox.h"
 #include "imap/list-match.h"
 #include "imap/mailbox-name.h"
@@ -69,7 +70,6 @@ struct list_state {
 	uint32_t count, alloc;
 	uint32_t *table;           /* name -> entry index + 1, open addressing */
 	uint32_t table_size;       /* a power of two, over twice count */
-	uint64_t append_limit;
 };
 
 static void list_cleanup(struct imap_cmd *cmd)
@@ -266,8 +266,6 @@ static void list_run(struct store_job *job, struct store *store)
 		if (e->returned && !e->noselect && !e->nonexistent)
 			e->status_ok = store_mailbox_status(store, e->name, &e->status) == STORE_OK;
 	}
-	if (cmd_status_items_has(&st->status_items, CMD_STATUS_APPENDLIMIT))
-		st->append_limit = store_append_limit(store);
 }
 
 /* ---- the loop: the responses ---- */
@@ -361,7 +359,8 @@ static void list_send_entry(struct imap_cmd *cmd, const struct list_state *st,
 	cmd_status_session_view(s, e->name, &e->status);
 	buf_clear(line);
 	buf_printf(line, "* STATUS %s (", name->data);
-	cmd_status_items_format(&st->status_items, &e->status, st->append_limit, line);
+	cmd_status_items_format(&st->status_items, &e->status,
+				store_append_limit(s->server->store_env), line);
 	buf_append_char(line, ')');
 	if (!line->overflow)
 		imap_session_send(s, "%s", line->data);

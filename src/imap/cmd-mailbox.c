@@ -10,6 +10,7 @@
  * NO [CANNOT] with its fixed reason, even where the fault is the encoding:
  * the command was well formed, only the name is unacceptable, and one
  * answer for every refused name keeps clients' error handling simple. */
+#include "imap/imap-server.h"
 #include "imap/cmd-mailbox.h"
 
 #include <stdlib.h>
@@ -446,7 +447,6 @@ struct status_op {
 	const char *name;
 	struct cmd_status_items items;
 	struct store_mailbox_status status;
-	uint64_t append_limit;
 };
 
 static void status_run(struct store_job *job, struct store *store)
@@ -454,8 +454,6 @@ static void status_run(struct store_job *job, struct store *store)
 	struct status_op *op = job->ctx;
 
 	job->result = store_mailbox_status(store, op->name, &op->status);
-	if (job->result == STORE_OK && cmd_status_items_has(&op->items, CMD_STATUS_APPENDLIMIT))
-		op->append_limit = store_append_limit(store);
 }
 
 static bool status_done(struct store_job *job)
@@ -473,7 +471,8 @@ static bool status_done(struct store_job *job)
 	buf_append_str(&line, "* STATUS ");
 	if (cmd_mailbox_append_name(cmd->session, op->name, &line)) {
 		buf_append_str(&line, " (");
-		cmd_status_items_format(&op->items, &op->status, op->append_limit, &line);
+		cmd_status_items_format(&op->items, &op->status,
+					store_append_limit(cmd->session->server->store_env), &line);
 		buf_append_char(&line, ')');
 		imap_session_send(cmd->session, "%s", line.data);
 		imap_cmd_reply(cmd, "OK", "STATUS completed");

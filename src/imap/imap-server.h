@@ -10,6 +10,7 @@
 struct loop;
 struct passdb;
 struct petrel_config;
+struct store_env;
 struct throttle;
 struct tls_server;
 struct worker_pool;
@@ -36,6 +37,9 @@ struct worker_pool;
 
 struct imap_server {
 	const struct petrel_config *config;
+	/* The store backend and its location (config keys store and data),
+	 * resolved once at start. */
+	const struct store_env *store_env;
 	struct passdb *passdb;
 	struct tls_server *tls;          /* NULL: no TLS configured */
 	struct worker_pool *workers;

@@ -55,10 +55,10 @@ struct mail_user {
 };
 
 /* A store stays open this long after the last job that used it: a client's
- * next command mostly comes sooner (a reopen costs a few SQLite opens and
- * schema reads, about a millisecond), while a session that only waits (in
+ * next command mostly comes sooner (a reopen costs the embedded store a few
+ * database opens and schema reads, about a millisecond), while a session that only waits (in
  * IDLE, or a client left open on the desk) holds no database: an open
- * store costs ~110 KiB of SQLite memory (test-store-memory), the goal is
+ * store costs ~110 KiB of the embedded store's memory (test-store-memory), the goal is
  * 32 KiB per connected user. */
 #define MAIL_USER_STORE_IDLE_MS 2000
 /* Open stores at most, beyond which the least recently used are closed
@@ -187,11 +187,11 @@ uint64_t mail_user_key(const struct mail_user *mu)
 	return mu->key;
 }
 
-enum store_result mail_user_store_open(const char *data_dir, const char *user,
+enum store_result mail_user_store_open(const struct store_env *env, const char *user,
 				       struct store **store_r, char *err, size_t err_size)
 {
 	bool created = false;
-	enum passdb_result pr = passdb_store_created(data_dir, user, &created);
+	enum passdb_result pr = passdb_store_created(env, user, &created);
 	enum store_result r;
 
 	*store_r = NULL;
@@ -200,10 +200,10 @@ enum store_result mail_user_store_open(const char *data_dir, const char *user,
 		return STORE_ERROR;
 	}
 	/* A user users.db does not know gets no new store either. */
-	r = store_open(data_dir, user, pr == PASSDB_OK && !created ? STORE_OPEN_CREATE : 0,
+	r = store_open(env, user, pr == PASSDB_OK && !created ? STORE_OPEN_CREATE : 0,
 		       store_r, err, err_size);
 	if (r == STORE_OK && pr == PASSDB_OK && !created &&
-	    passdb_store_set_created(data_dir, user) != PASSDB_OK) {
+	    passdb_store_set_created(env, user) != PASSDB_OK) {
 		/* Unrecorded, a lost store.db would be silently re-created. */
 		snprintf(err, err_size, "cannot record the new store in users.db (see log)");
 		store_close(store_r);
@@ -224,7 +224,7 @@ static void store_used(struct mail_user *mu, bool opened)
 	pthread_mutex_unlock(&registry_lock);
 }
 
-struct store *mail_user_store(struct mail_user *mu, const char *data_dir,
+struct store *mail_user_store(struct mail_user *mu, const struct store_env *env,
 			      enum store_result *result_r)
 {
 	char err[256];
@@ -234,7 +234,7 @@ struct store *mail_user_store(struct mail_user *mu, const char *data_dir,
 		store_used(mu, false);
 		return mu->store;
 	}
-	*result_r = mail_user_store_open(data_dir, mu->name, &mu->store, err, sizeof(err));
+	*result_r = mail_user_store_open(env, mu->name, &mu->store, err, sizeof(err));
 	if (*result_r != STORE_OK) {
 		log_error("user %s: cannot open store: %s", mu->name, err);
 		mu->store = NULL;
@@ -429,7 +429,7 @@ struct index_job {
 	struct mail_user *mu;
 	struct worker_pool *workers, *index_workers;
 	struct loop *owner;
-	const char *data_dir;
+	const struct store_env *env;
 	enum store_result result;
 	bool more;
 };
@@ -445,7 +445,7 @@ static void index_run(void *arg)
 			log_warn("indexer thread: setpriority: %m");
 		niced = true;
 	}
-	job->result = store_index_text(job->data_dir, job->mu->name, INDEX_BATCHES_PER_JOB,
+	job->result = store_index_text(job->env, job->mu->name, INDEX_BATCHES_PER_JOB,
 				       &index_stopping, &job->more);
 	if (job->result != STORE_OK && job->result != STORE_NOT_FOUND &&
 	    !atomic_load(&index_stopping))
@@ -465,14 +465,14 @@ static void index_done(void *arg)
 	if (job->result == STORE_OK && job->more && loop_is_current(job->owner) &&
 	    !atomic_load(&index_stopping))
 		mail_user_index_kick(job->mu, job->workers, job->index_workers, job->owner,
-				     job->data_dir);
+				     job->env);
 	mail_user_release(&job->mu, job->workers, job->owner);
 	free(job);
 }
 
 void mail_user_index_kick(struct mail_user *mu, struct worker_pool *workers,
 			  struct worker_pool *index_workers, struct loop *owner,
-			  const char *data_dir)
+			  const struct store_env *env)
 {
 	struct index_job *job;
 
@@ -489,7 +489,7 @@ void mail_user_index_kick(struct mail_user *mu, struct worker_pool *workers,
 	job->workers = workers;
 	job->index_workers = index_workers;
 	job->owner = owner;
-	job->data_dir = data_dir;
+	job->env = env;
 	if (!worker_pool_submit(index_workers, mu->index_key, owner, index_run, index_done,
 				job)) {
 		log_warn("user %s: search indexing deferred (worker queue full)", mu->name);
@@ -606,7 +606,7 @@ void mail_user_notify_stop(void)
 	notify_fd = -1;
 }
 
-struct mail_user_watch *mail_user_watch_add(struct mail_user *mu, const char *data_dir,
+struct mail_user_watch *mail_user_watch_add(struct mail_user *mu, const struct store_env *env,
 					    struct loop *loop, void (*fn)(void *ctx), void *ctx)
 {
 	struct mail_user_watch *w = xcalloc(1, sizeof(*w));
@@ -620,7 +620,7 @@ struct mail_user_watch *mail_user_watch_add(struct mail_user *mu, const char *da
 	w->active = true;
 	/* The file is made and watched outside the lock (I/O); one watch per
 	 * file, so a second add returns the same descriptor. */
-	if (notify_fd >= 0 && store_notify_path(data_dir, mu->name, path, sizeof(path)))
+	if (notify_fd >= 0 && store_notify_path(env, mu->name, path, sizeof(path)))
 		wd = inotify_add_watch(notify_fd, path, IN_CLOSE_WRITE | IN_ATTRIB);
 	pthread_mutex_lock(&registry_lock);
 	w->next = mu->watches;

@@ -34,12 +34,12 @@ uint64_t mail_user_key(const struct mail_user *mu);
  * never had one, and recording it there when it does (store.h
  * STORE_OPEN_CREATE): a store.db that vanished is STORE_MISSING, never an
  * empty new store. Used by every process that delivers or serves mail. */
-enum store_result mail_user_store_open(const char *data_dir, const char *user,
+enum store_result mail_user_store_open(const struct store_env *env, const char *user,
 				       struct store **store_r, char *err, size_t err_size);
 /* Worker thread, inside a job queued under mail_user_key(): the open store,
  * opening it now if needed. NULL on failure (*result_r says why). Valid
  * until the job ends: a later job may get another handle. */
-struct store *mail_user_store(struct mail_user *mu, const char *data_dir,
+struct store *mail_user_store(struct mail_user *mu, const struct store_env *env,
 			      enum store_result *result_r);
 /* Loop thread: the pool the user's store jobs run in and a loop of the
  * server, where the closer queues the close of the user's idle store.
@@ -50,17 +50,17 @@ void mail_user_jobs_at(struct mail_user *mu, struct worker_pool *workers, struct
  * index_workers, a pool whose threads run at a lower CPU priority, beside
  * the user's store jobs (workers), unless it is queued already; it holds
  * a reference while queued and queues itself again while work is left.
- * data_dir must outlive the server's loops. */
+ * env must outlive the server's loops. */
 void mail_user_index_kick(struct mail_user *mu, struct worker_pool *workers,
 			  struct worker_pool *index_workers, struct loop *owner,
-			  const char *data_dir);
+			  const struct store_env *env);
 /* Sessions in IDLE watch their user's store for changes: by this process
  * (store jobs of other sessions call mail_user_notify()) and by others
  * (petrel deliver touches the store's notify file, watched with inotify
  * while the user has a watch). Loop thread: fn(ctx) runs on `loop` after
  * a change, coalesced (at most one call pending). */
 struct mail_user_watch;
-struct mail_user_watch *mail_user_watch_add(struct mail_user *mu, const char *data_dir,
+struct mail_user_watch *mail_user_watch_add(struct mail_user *mu, const struct store_env *env,
 					    struct loop *loop, void (*fn)(void *ctx), void *ctx);
 /* On the watch's loop: after this, fn is never called again. */
 void mail_user_watch_remove(struct mail_user *mu, struct mail_user_watch **watch);

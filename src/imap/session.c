@@ -407,10 +407,10 @@ static void session_on_append_literal(struct imap_session *s,
 	const char *tag = imap_parser_tag(s->parser);
 	bool sync = lit->sync;
 
-	if (lit->size > store_append_limit(NULL) || !append_stream_begin(s, lit->size)) {
+	if (lit->size > store_append_limit(s->server->store_env) || !append_stream_begin(s, lit->size)) {
 		/* RFC 7889: refused before "+", with the limit in the text. */
 		imap_session_send(s, "%s NO [TOOBIG] Message too big (APPENDLIMIT %llu)",
-				  tag, (unsigned long long)store_append_limit(NULL));
+				  tag, (unsigned long long)store_append_limit(s->server->store_env));
 		imap_parser_literal_refuse(s->parser);
 		append_stream_discard(s, &s->append);
 		if (!sync)

@@ -34,7 +34,7 @@ static void claim_recent(struct store_job *job, struct store *store)
 static void store_job_run(void *arg)
 {
 	struct store_job *job = arg;
-	struct store *store = mail_user_store(job->mu, job->data_dir, &job->result);
+	struct store *store = mail_user_store(job->mu, job->env, &job->result);
 
 	if (store == NULL)
 		return;
@@ -62,7 +62,7 @@ static void store_job_done(void *arg)
 
 	if (job->index_due)
 		mail_user_index_kick(job->mu, s->server->workers, s->server->index_workers,
-				     s->loop, job->data_dir);
+				     s->loop, job->env);
 	if (s->closed) {
 		if (job->sync && job->sync_result == STORE_OK)
 			store_changes_free(&job->changes);
@@ -102,7 +102,7 @@ struct store_job *imap_store_job_submit(struct imap_cmd *cmd, store_job_run_fn *
 	job->run = run;
 	job->done = done;
 	job->mu = s->mail_user;
-	job->data_dir = s->server->config->data_dir;
+	job->env = s->server->store_env;
 	if (apply != NULL)
 		job->apply = *apply;
 	else

@@ -222,7 +222,7 @@ static void deliver_run(void *arg)
 	struct lmtp_rcpt *r = &s->rcpts[job->rcpt];
 	struct store_blob *blob = NULL;
 	enum store_result res;
-	struct store *store = mail_user_store(r->mu, s->server->config->data_dir, &res);
+	struct store *store = mail_user_store(r->mu, s->server->store_env, &res);
 
 	if (store == NULL) {
 		r->result = res;
@@ -278,7 +278,7 @@ static void deliver_done(void *arg)
 
 	if (job->index_due)
 		mail_user_index_kick(s->rcpts[job->rcpt].mu, s->server->workers,
-				     s->server->index_workers, s->loop, s->server->config->data_dir);
+				     s->server->index_workers, s->loop, s->server->store_env);
 	free(job);
 	if (--s->deliveries_left == 0) {
 		lmtp_data_replies(s);
@@ -594,7 +594,7 @@ void lmtp_server_accept(struct loop *loop, int fd, const struct sockaddr *peer,
 	s = xcalloc(1, sizeof(*s));
 	s->server = server;
 	s->loop = loop;
-	s->limit = store_append_limit(NULL);
+	s->limit = store_append_limit(s->server->store_env);
 	s->conn = conn_create(loop, fd, peer, peer_len, NULL, &lmtp_conn_handler, s);
 	s->timer = evtimer_new(loop_base(loop), lmtp_timeout, s);
 	lmtp_arm_timer(s);

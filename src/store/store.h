@@ -2,11 +2,14 @@
  * nothing about how it is kept. The embedded backend is one SQLite database
  * per user (store/sqlite/); a PostgreSQL backend shared by many petrel nodes
  * is planned and must fit this contract without changes to command code.
+ * Each function here dispatches through a table of the backend chosen at
+ * start (store-backend.h, struct store_backend; store_env_open() below).
  *
  * THE CONTRACT
  *
  * Threads. Every function here may block (disk, fsync, locks): call them
- * only from a worker, never from an event loop. One `struct store` is used
+ * only from a worker, never from an event loop; store_append_limit() and
+ * store_result_name() are the exceptions (they never block). One `struct store` is used
  * by one thread at a time; petrel guarantees that by queueing all of a
  * user's store work under the user's worker key, so jobs never overlap.
  * Other processes (`petrel deliver`) and, later, other nodes change the same
@@ -61,6 +64,7 @@
 
 struct store;
 struct store_blob;
+struct store_env;
 
 /* Limits. */
 #define STORE_MAILBOX_NAME_MAX 512    /* bytes of a full UTF-8 mailbox name */
@@ -116,9 +120,29 @@ enum store_special_use {
 	STORE_USE_TRASH = 1 << 6,
 };
 
+/* ---- the backend and its location ---- */
+
+/* The backend is chosen once, at start: spec names it (the config key
+ * `store`; NULL means "sqlite", the embedded backend) and location says
+ * where it keeps its data (for "sqlite", the data directory). An unknown
+ * name is STORE_INVALID with a line in err that lists the known ones. The
+ * env is read-only once made and may be shared by every thread; free it
+ * after every store opened from it is closed. */
+#define STORE_BACKEND_DEFAULT "sqlite"
+enum store_result store_env_open(const char *spec, const char *location,
+				 struct store_env **env_r, char *err, size_t err_size);
+void store_env_free(struct store_env **env);
+/* The backend's name, as spec gave it. */
+const char *store_env_backend(const struct store_env *env);
+
+/* The largest message the store accepts (APPENDLIMIT, RFC 7889). A value
+ * fixed when env was made: never blocks, so an event loop may ask (the
+ * CAPABILITY line, LIST RETURN (STATUS), a literal's size check). */
+uint64_t store_append_limit(const struct store_env *env);
+
 /* ---- the store ---- */
 
-/* Opens user's store under data_dir. With STORE_OPEN_CREATE (the caller
+/* Opens user's store in env. With STORE_OPEN_CREATE (the caller
  * knows, from users.db, that this user never had a store) a missing or
  * empty store is created with INBOX, Sent, Drafts, Trash, Junk and Archive
  * (with their special-use). Without it a store.db that is missing, empty
@@ -140,7 +164,7 @@ enum store_special_use {
  * races with an APPEND in another process.
  * On failure returns the result and writes one line into err. */
 #define STORE_OPEN_CREATE (1u << 0)
-enum store_result store_open(const char *data_dir, const char *user, unsigned int flags,
+enum store_result store_open(const struct store_env *env, const char *user, unsigned int flags,
 			     struct store **store_r, char *err, size_t err_size);
 /* True when the store is marked damaged (read-only). */
 bool store_read_only(const struct store *store);
@@ -372,9 +396,6 @@ enum store_result store_messages_append(struct store *store, const char *name,
 					const struct store_append *messages, unsigned int count,
 					uint32_t *uidvalidity_r, uint32_t *uids_r);
 
-/* The largest message the store accepts (APPENDLIMIT, RFC 7889). */
-uint64_t store_append_limit(const struct store *store);
-
 /* ---- reading messages ---- */
 
 /* What FETCH knows of one message. Pointers are valid during the callback
@@ -455,10 +476,10 @@ enum store_result store_mailbox_search_text(struct store *store, const char *nam
 /* Changes by other processes. A process that changes a store without
  * being the server (petrel deliver) touches a file in it afterwards; a
  * server watches that file (inotify) to wake its sessions in IDLE. */
-void store_notify_touch(const char *data_dir, const char *user);
+void store_notify_touch(const struct store_env *env, const char *user);
 /* The file to watch, created if missing; false if the path is too long or
  * the file cannot be made. */
-bool store_notify_path(const char *data_dir, const char *user, char *out, size_t size);
+bool store_notify_path(const struct store_env *env, const char *user, char *out, size_t size);
 
 /* Write transactions this handle has committed that other sessions can
  * see: a mailbox's HIGHESTMODSEQ moved (messages added, flags, expunges)
@@ -490,7 +511,7 @@ bool store_index_due(struct store *store);
  * NULL) becomes true, from any thread, the batch under way is abandoned
  * (rolled back, left for next time) and STORE_BUSY returned: a shutdown
  * never waits for the indexer. */
-enum store_result store_index_text(const char *data_dir, const char *user,
+enum store_result store_index_text(const struct store_env *env, const char *user,
 				   unsigned int max_batches, const atomic_bool *stop,
 				   bool *more_r);
 

@@ -386,6 +386,14 @@ def test_serve_errors(tmp):
     expect_serve_fail("config line without = exits 2", d + loop + conf("syntax.conf", "imap\n"))
     expect_serve_fail("config section exits 2", d + loop + conf("section.conf", "[server]\nloops = 1\n"))
     expect_serve_fail("missing config file exits 2", d + loop + ["--config", os.path.join(tmp, "nope.conf")])
+    # The store backend is resolved once at start: an unknown one stops
+    # the server before anything is opened or created.
+    bad_store = os.path.join(tmp, "bad-store-data")
+    expect("serve: config unknown store backend exits 2",
+           ["serve", "--data", bad_store] + loop + conf("store.conf", "store = maildir\n"), 2,
+           stderr='petrel: unknown store backend "maildir" (known: sqlite)\n',
+           timeout=SERVE_FAIL_TIMEOUT)
+    check("serve: unknown store backend made no data directory", not os.path.exists(bad_store))
     expect_serve_fail("port out of range exits 2", d + ["--imap", "127.0.0.1:99999"])
 
     with socket.socket() as busy:
@@ -407,7 +415,7 @@ def test_config(tmp):
     add_user(data1, "fileuser", "file-secret")
     add_user(data2, "flaguser", "flag-secret")
     conf = write(os.path.join(tmp, "alone.conf"),
-                 "# a comment\n; another\nimap = 127.0.0.1:0\ndata = %s\n"
+                 "# a comment\n; another\nimap = 127.0.0.1:0\ndata = %s\nstore = sqlite\n"
                  "auth_failure_delay_ms = 0\n" % data1)
     srv = Serve(tmp, ["--config", conf])
     try:

@@ -7,6 +7,7 @@
 
 #include "auth/auth-cache.h"
 #include "auth/passdb.h"
+#include "store/store.h"
 #include "unit.h"
 
 static uint64_t fake_now;
@@ -90,10 +91,12 @@ static void through_passdb(void)
 {
 	char dir[] = "/tmp/petrel-authcache-XXXXXX", err[256];
 	struct passdb *server = NULL, *cli = NULL;
+	struct store_env *env = NULL;
 
 	CHECK(mkdtemp(dir) != NULL);
-	CHECK(passdb_open(dir, &server, err, sizeof(err)) == 0);
-	CHECK(passdb_open(dir, &cli, err, sizeof(err)) == 0);
+	CHECK_INT(store_env_open(NULL, dir, &env, err, sizeof(err)), STORE_OK);
+	CHECK(passdb_open(env, &server, err, sizeof(err)) == 0);
+	CHECK(passdb_open(env, &cli, err, sizeof(err)) == 0);
 	passdb_set_cache(server, 128, 600);
 	CHECK_INT(passdb_user_add(cli, "alice", "first-pass"), PASSDB_OK);
 	CHECK_INT(passdb_verify_plain(server, "alice", "first-pass"), PASSDB_OK);   /* cached */
@@ -116,6 +119,7 @@ static void through_passdb(void)
 	CHECK_INT(passdb_verify_plain(server, "alice", "second-pass"), PASSDB_OK);
 	passdb_close(&server);
 	passdb_close(&cli);
+	store_env_free(&env);
 	unit_remove_dir(dir);
 }
 

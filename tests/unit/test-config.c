@@ -33,6 +33,11 @@ int main(void)
 	CHECK(!cfg.allow_cleartext_auth);
 	CHECK_STR(cfg.log_level, "info");
 	CHECK(cfg.data_dir == NULL);
+	/* The store backend: unset means the default (store.h), any name is
+	 * kept for store_env_open() to judge. */
+	CHECK(cfg.store == NULL);
+	CHECK(config_set(&cfg, "store", "postgres", err, sizeof(err)));
+	CHECK_STR(cfg.store, "postgres");
 
 	CHECK(config_set(&cfg, "idle_timeout", "31", err, sizeof(err)));
 	CHECK_INT(cfg.idle_timeout_s, 31);

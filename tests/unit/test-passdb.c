@@ -12,6 +12,7 @@
 
 #include "auth/passdb.h"
 #include "core/log.h"
+#include "store/store.h"
 #include "unit.h"
 
 struct names {
@@ -68,6 +69,7 @@ int main(void)
 {
 	char dir[] = "/tmp/petrel-test-passdb-XXXXXX";
 	char path[4096], err[256];
+	struct store_env *env = NULL, *nowhere = NULL;
 	struct passdb *db = NULL;
 	struct stat st;
 
@@ -76,7 +78,8 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	CHECK_INT(passdb_open(dir, &db, err, sizeof(err)), 0);
+	CHECK_INT(store_env_open(NULL, dir, &env, err, sizeof(err)), STORE_OK);
+	CHECK_INT(passdb_open(env, &db, err, sizeof(err)), 0);
 	if (db == NULL) {
 		printf("open: %s\n", err);
 		unit_remove_dir(dir);
@@ -196,7 +199,7 @@ int main(void)
 	/* Reopen: data and the fake-salt secret persist. */
 	passdb_close(&db);
 	CHECK(db == NULL);
-	CHECK_INT(passdb_open(dir, &db, err, sizeof(err)), 0);
+	CHECK_INT(passdb_open(env, &db, err, sizeof(err)), 0);
 	if (db != NULL) {
 		CHECK_INT(passdb_verify_plain(db, "alice", "battery staple"), PASSDB_OK);
 		CHECK_INT(passdb_scram_lookup(db, "ghost", &c2), PASSDB_NO_USER);
@@ -208,8 +211,11 @@ int main(void)
 	CHECK(stat(path, &st) != 0 || (st.st_mode & 0777) == 0600);
 
 	/* A directory that does not exist: an error line, no crash. */
-	CHECK_INT(passdb_open("/nonexistent/petrel", &db, err, sizeof(err)), -1);
+	CHECK_INT(store_env_open(NULL, "/nonexistent/petrel", &nowhere, err, sizeof(err)), STORE_OK);
+	CHECK_INT(passdb_open(nowhere, &db, err, sizeof(err)), -1);
 	CHECK(db == NULL && strstr(err, "users.db") != NULL);
+	store_env_free(&nowhere);
+	store_env_free(&env);
 
 	unit_remove_dir(dir);
 	return unit_finish("passdb");

@@ -15,6 +15,7 @@
 #include "auth/sasl.h"
 #include "core/base64.h"
 #include "core/log.h"
+#include "store/store.h"
 #include "unit.h"
 
 static struct passdb *db;
@@ -477,6 +478,7 @@ static void test_empty_null_input(void)
 int main(void)
 {
 	char dir[] = "/tmp/petrel-test-sasl-XXXXXX";
+	struct store_env *env = NULL;
 	char err[256];
 
 	log_set_level(LOG_ERROR);
@@ -484,8 +486,10 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	if (passdb_open(dir, &db, err, sizeof(err)) < 0) {
+	if (store_env_open(NULL, dir, &env, err, sizeof(err)) != STORE_OK ||
+	    passdb_open(env, &db, err, sizeof(err)) < 0) {
 		printf("FAIL passdb_open: %s\n", err);
+		store_env_free(&env);
 		unit_remove_dir(dir);
 		return 1;
 	}
@@ -501,6 +505,7 @@ int main(void)
 
 	buf_free(&out);
 	passdb_close(&db);
+	store_env_free(&env);
 	unit_remove_dir(dir);
 	return unit_finish("sasl");
 }

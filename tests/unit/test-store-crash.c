@@ -31,6 +31,7 @@
 #define SIZE_UNKNOWN UINT32_MAX
 
 static char data_dir[] = "/tmp/petrel-test-crash-XXXXXX";
+static struct store_env *env;   /* the embedded store at data_dir */
 static char db_path[4096];
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -108,7 +109,7 @@ static void child(int fd, unsigned int seed)
 	struct store *st = NULL;
 	char err[256];
 
-	if (store_open(data_dir, "crash", STORE_OPEN_CREATE, &st, err, sizeof(err)) != STORE_OK)
+	if (store_open(env, "crash", STORE_OPEN_CREATE, &st, err, sizeof(err)) != STORE_OK)
 		_exit(2);
 	for (;;) {
 		unsigned int op = rand_r(&seed) % 10;
@@ -290,8 +291,12 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
+	if (store_env_open(NULL, data_dir, &env, NULL, 0) != STORE_OK) {
+		printf("FAIL store_env_open\n");
+		return 1;
+	}
 	snprintf(db_path, sizeof(db_path), "%s/users/crash/store.db", data_dir);
-	CHECK_INT(store_open(data_dir, "crash", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_OK);
+	CHECK_INT(store_open(env, "crash", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_OK);
 	store_close(&st);
 
 	for (; rounds < ROUNDS && now_ms() - start < TIME_BUDGET_MS; rounds++) {
@@ -333,7 +338,7 @@ int main(void)
 		close(fds[0]);
 
 		/* Reopen: WAL recovery, quick_check, then the full check. */
-		CHECK_INT(store_open(data_dir, "crash", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_OK);
+		CHECK_INT(store_open(env, "crash", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_OK);
 		if (st == NULL) {
 			printf("round %d: %s\n", rounds, err);
 			break;
@@ -365,7 +370,7 @@ int main(void)
 	CHECK_INT(sqlite3_exec(mdb, "UPDATE meta SET value = 0 WHERE key = 'last_quick_check'",
 			       NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(mdb);
-	CHECK_INT(store_open(data_dir, "crash", 0, &st, err, sizeof(err)), STORE_OK);
+	CHECK_INT(store_open(env, "crash", 0, &st, err, sizeof(err)), STORE_OK);
 	if (st != NULL) {
 		struct problems p = { 0 };
 
@@ -376,6 +381,7 @@ int main(void)
 	printf("crash: seed %u, %d rounds in %.1f s; acknowledged and present: %u INBOX,"
 	       " %u Archive, %u Trash; %u orphan body files before the sweep\n", seed, rounds,
 	       (now_ms() - start) / 1e3, n_inbox, n_archive, n_trash, orphans);
+	store_env_free(&env);
 	nftw(data_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return unit_finish("store-crash");
 }

@@ -27,6 +27,7 @@
 #define STORE_OPEN_BYTES_MAX (128 * 1024)
 
 static char data_dir[] = "/tmp/petrel-test-store-memory-XXXXXX";
+static struct store_env *env;   /* the embedded store at data_dir */
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -40,7 +41,7 @@ static void fill(void)
 	char err[256], body[512];
 	struct store *st = NULL;
 
-	if (store_open(data_dir, "alice", STORE_OPEN_CREATE, &st, err, sizeof(err)) != STORE_OK) {
+	if (store_open(env, "alice", STORE_OPEN_CREATE, &st, err, sizeof(err)) != STORE_OK) {
 		printf("store_open: %s\n", err);
 		return;
 	}
@@ -86,7 +87,7 @@ static void test_open_cost(void)
 	struct store_mailbox_status status;
 	int64_t before = sqlite3_memory_used();
 
-	CHECK(store_open(data_dir, "alice", 0, &st, err, sizeof(err)) == STORE_OK);
+	CHECK(store_open(env, "alice", 0, &st, err, sizeof(err)) == STORE_OK);
 	if (st == NULL)
 		return;
 	CHECK(store_mailbox_snapshot(st, "INBOX", false, &snap) == STORE_OK);
@@ -100,14 +101,14 @@ static void test_open_cost(void)
 	int64_t used = sqlite3_memory_used() - before;
 	int prepared = 0;
 
-	for (sqlite3_stmt *s = sqlite3_next_stmt(st->db, NULL); s != NULL;
-	     s = sqlite3_next_stmt(st->db, s))
+	for (sqlite3_stmt *s = sqlite3_next_stmt(sq_store(st)->db, NULL); s != NULL;
+	     s = sqlite3_next_stmt(sq_store(st)->db, s))
 		prepared++;
 	printf("# one open store: %lld bytes of SQLite memory: page cache %lld, schema %lld,"
 	       " statements %lld (%d prepared)\n", (long long)used,
-	       (long long)db_stat(st->db, SQLITE_DBSTATUS_CACHE_USED),
-	       (long long)db_stat(st->db, SQLITE_DBSTATUS_SCHEMA_USED),
-	       (long long)db_stat(st->db, SQLITE_DBSTATUS_STMT_USED), prepared);
+	       (long long)db_stat(sq_store(st)->db, SQLITE_DBSTATUS_CACHE_USED),
+	       (long long)db_stat(sq_store(st)->db, SQLITE_DBSTATUS_SCHEMA_USED),
+	       (long long)db_stat(sq_store(st)->db, SQLITE_DBSTATUS_STMT_USED), prepared);
 	CHECK(used <= STORE_OPEN_BYTES_MAX);
 	store_close(&st);
 	/* All of it back: nothing stays cached for a closed store. */
@@ -128,7 +129,7 @@ static void print_reopen_cost(void)
 		struct store *st = NULL;
 		struct store_mailbox_status status;
 
-		ok = store_open(data_dir, "alice", 0, &st, err, sizeof(err)) == STORE_OK &&
+		ok = store_open(env, "alice", 0, &st, err, sizeof(err)) == STORE_OK &&
 			store_mailbox_status(st, "INBOX", &status) == STORE_OK;
 		store_close(&st);
 	}
@@ -145,9 +146,14 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
+	if (store_env_open(NULL, data_dir, &env, NULL, 0) != STORE_OK) {
+		printf("FAIL store_env_open\n");
+		return 1;
+	}
 	fill();
 	test_open_cost();
 	print_reopen_cost();
+	store_env_free(&env);
 	nftw(data_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return unit_finish("store-memory");
 }

@@ -21,6 +21,7 @@
 #include "unit.h"
 
 static char data_dir[] = "/tmp/petrel-test-store-safety-XXXXXX";
+static struct store_env *env;   /* the embedded store at data_dir */
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -78,7 +79,7 @@ static struct store *open_as(const char *user, unsigned int flags, enum store_re
 {
 	struct store *st = NULL;
 	char err[512] = "";
-	enum store_result r = store_open(data_dir, user, flags, &st, err, sizeof(err));
+	enum store_result r = store_open(env, user, flags, &st, err, sizeof(err));
 
 	CHECK_INT(r, want);
 	if (r != want)
@@ -646,12 +647,17 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
+	if (store_env_open(NULL, data_dir, &env, NULL, 0) != STORE_OK) {
+		printf("FAIL store_env_open\n");
+		return 1;
+	}
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = i % 64 == 62 ? '\r' : i % 64 == 63 ? '\n' : (char)('a' + i % 26);
 	test_create_only_when_told();
 	test_damaged_read_only();
 	test_orphans();
 	test_digests();
+	store_env_free(&env);
 	nftw(data_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return unit_finish("store-safety");
 }

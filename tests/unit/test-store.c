@@ -21,6 +21,7 @@
 #include "unit.h"
 
 static char data_dir[] = "/tmp/petrel-test-store-XXXXXX";
+static struct store_env *env;   /* the embedded store at data_dir */
 static char db_path[4096], blob_dir[4096], search_path[4096];
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -117,7 +118,7 @@ static struct store *open_store(void)
 {
 	struct store *st = NULL;
 	char err[256] = "";
-	enum store_result r = store_open(data_dir, "alice", STORE_OPEN_CREATE, &st, err, sizeof(err));
+	enum store_result r = store_open(env, "alice", STORE_OPEN_CREATE, &st, err, sizeof(err));
 
 	if (r != STORE_OK)
 		printf("store_open: %s: %s\n", store_result_name(r), err);
@@ -275,18 +276,36 @@ static void test_result_names(void)
 
 static void test_open_errors(void)
 {
+	struct store_env *missing = NULL, *other = NULL;
 	struct store *st = NULL;
 	char err[256];
 	char dir[4200];
 
-	CHECK_INT(store_open(data_dir, "", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_INVALID);
-	CHECK_INT(store_open(data_dir, ".hidden", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_INVALID);
-	CHECK_INT(store_open(data_dir, "a/b", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_INVALID);
-	CHECK_INT(store_open(data_dir, "..", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_INVALID);
+	/* The backend is chosen by name once (config key `store`): an unknown
+	 * one is refused with the known ones named, and no env made. */
+	CHECK_INT(store_env_open("maildir", data_dir, &other, err, sizeof(err)), STORE_INVALID);
+	CHECK_STR(err, "unknown store backend \"maildir\" (known: sqlite)");
+	CHECK(other == NULL);
+	CHECK_INT(store_env_open("sqlite", "", &other, err, sizeof(err)), STORE_INVALID);
+	CHECK(other == NULL);
+	CHECK_INT(store_env_open("sqlite", data_dir, &other, err, sizeof(err)), STORE_OK);
+	CHECK_STR(store_env_backend(other), "sqlite");
+	CHECK_STR(store_env_backend(env), STORE_BACKEND_DEFAULT);
+	/* APPENDLIMIT is a property of the env: no store is opened for it. */
+	CHECK_INT(store_append_limit(other), 64 * 1024 * 1024);
+	store_env_free(&other);
+	store_env_free(&other);     /* NULL: nothing */
+
+	CHECK_INT(store_open(env, "", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_INVALID);
+	CHECK_INT(store_open(env, ".hidden", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_INVALID);
+	CHECK_INT(store_open(env, "a/b", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_INVALID);
+	CHECK_INT(store_open(env, "..", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_INVALID);
 	CHECK(st == NULL);
 	snprintf(dir, sizeof(dir), "%s/missing/deeper", data_dir);
 	err[0] = '\0';
-	CHECK_INT(store_open(dir, "bob", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_ERROR);
+	CHECK_INT(store_env_open(NULL, dir, &missing, err, sizeof(err)), STORE_OK);
+	CHECK_INT(store_open(missing, "bob", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_ERROR);
+	store_env_free(&missing);
 	CHECK(err[0] != '\0');
 	CHECK(st == NULL);
 
@@ -303,7 +322,7 @@ static void test_open_errors(void)
 	if (f != NULL)
 		fclose(f);
 	err[0] = '\0';
-	CHECK_INT(store_open(data_dir, "mallory", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_CORRUPT);
+	CHECK_INT(store_open(env, "mallory", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_CORRUPT);
 	CHECK(err[0] != '\0');
 	CHECK(st == NULL);
 	store_close(&st);   /* NULL is fine */
@@ -318,7 +337,7 @@ static void test_defaults(struct store *st)
 	CHECK(stat(blob_dir, &sb) == 0 && S_ISDIR(sb.st_mode) && (sb.st_mode & 0777) == 0700);
 	CHECK(stat(db_path, &sb) == 0 && (sb.st_mode & 0077) == 0);
 	CHECK_STR(db_str("PRAGMA journal_mode"), "wal");
-	CHECK_INT(store_append_limit(st), 64 * 1024 * 1024);
+	CHECK_INT(store_append_limit(env), 64 * 1024 * 1024);
 
 	struct store_mailbox_status s = status(st, "INBOX");
 
@@ -696,12 +715,12 @@ static void test_append(struct store *st)
 	CHECK_INT(count_files(blob_dir), files + 1);
 
 	/* Limits. */
-	CHECK_INT(store_blob_begin(st, store_append_limit(st) + 1, &b), STORE_TOO_BIG);
+	CHECK_INT(store_blob_begin(st, store_append_limit(env) + 1, &b), STORE_TOO_BIG);
 	CHECK(b == NULL);
 	CHECK_INT(store_blob_begin(st, 10, &b), STORE_OK);
 	CHECK_INT(store_blob_write(b, chunk, 10), STORE_OK);
 	/* A length past the limit is refused before anything is read. */
-	CHECK_INT(store_blob_write(b, chunk, (size_t)store_append_limit(st)), STORE_TOO_BIG);
+	CHECK_INT(store_blob_write(b, chunk, (size_t)store_append_limit(env)), STORE_TOO_BIG);
 	CHECK_INT(store_blob_write(b, chunk, 1), STORE_INVALID);
 	CHECK_INT(store_blob_finish(b), STORE_INVALID);
 	store_blob_free(&b);
@@ -760,7 +779,7 @@ static void test_append(struct store *st)
 	struct store *other = NULL;
 	char err[128];
 
-	CHECK_INT(store_open(data_dir, "bob", STORE_OPEN_CREATE, &other, err, sizeof(err)), STORE_OK);
+	CHECK_INT(store_open(env, "bob", STORE_OPEN_CREATE, &other, err, sizeof(err)), STORE_OK);
 	if (other != NULL) {
 		a.blob = make_blob(other, "foreign");
 		CHECK_INT(store_messages_append(st, "Big", &a, 1, &uidv, uids), STORE_INVALID);
@@ -899,18 +918,18 @@ static void test_read_search(struct store *st)
 	bool more = true;
 	/* Stopped (a server shutting down): nothing is indexed, nothing lost. */
 	atomic_bool stop = true;
-	CHECK_INT(store_index_text(data_dir, "alice", 0, &stop, &more), STORE_BUSY);
+	CHECK_INT(store_index_text(env, "alice", 0, &stop, &more), STORE_BUSY);
 	CHECK_INT(db_int("SELECT count(*) FROM text_pending"), texts);
 	CHECK_INT(search_int("SELECT count(*) FROM blob_text"), 0);
 	for (int stage = 0; stage < 3; stage++) {
 		if (stage == 1) {
 			/* One full batch; the 46 left are not a batch. */
-			CHECK_INT(store_index_text(data_dir, "alice", 1, NULL, &more), STORE_OK);
+			CHECK_INT(store_index_text(env, "alice", 1, NULL, &more), STORE_OK);
 			CHECK(!more);
 			CHECK_INT(search_int("SELECT count(*) FROM blob_text"), 256);
 			CHECK_INT(db_int("SELECT count(*) FROM text_pending"), texts - 256);
 		} else if (stage == 2) {
-			CHECK_INT(store_index_text(data_dir, "alice", 0, NULL, &more), STORE_OK);
+			CHECK_INT(store_index_text(env, "alice", 0, NULL, &more), STORE_OK);
 			CHECK_INT(search_int("SELECT count(*) FROM blob_text"), texts);
 			CHECK_INT(db_int("SELECT count(*) FROM text_pending"), 0);
 		}
@@ -941,11 +960,11 @@ static void test_read_search(struct store *st)
 	CHECK_INT(db_int("SELECT count(*) FROM text_pending"), 2);
 	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "needleword"), "1,153");
 	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "ed"), "1,153");
-	CHECK_INT(store_index_text(data_dir, "alice", 0, NULL, &more), STORE_OK);
+	CHECK_INT(store_index_text(env, "alice", 0, NULL, &more), STORE_OK);
 	CHECK_INT(search_int("SELECT count(*) FROM blob_text"), texts);
 	CHECK_INT(search_int("SELECT count(*) FROM blob_text('needleword')"), 2);
 	CHECK_INT(db_int("SELECT count(*) FROM text_pending"), 0);
-	CHECK_INT(store_index_text(data_dir, "nobody", 0, NULL, &more), STORE_NOT_FOUND);
+	CHECK_INT(store_index_text(env, "nobody", 0, NULL, &more), STORE_NOT_FOUND);
 	uint32_t gone[] = { 153 };
 	struct store_flag_change del = { .op = STORE_FLAGS_ADD, .flags = STORE_FLAG_DELETED };
 	uint32_t *mod = NULL, mod_count = 0, *exp = NULL, exp_count = 0;
@@ -962,7 +981,7 @@ static void test_read_search(struct store *st)
 	CHECK_INT(db_int("SELECT count(*) FROM text_gone"), 1);
 	CHECK_INT(search_int("SELECT count(*) FROM blob_text"), texts);
 	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "needleword"), "1");
-	CHECK_INT(store_index_text(data_dir, "alice", 1, NULL, &more), STORE_OK);
+	CHECK_INT(store_index_text(env, "alice", 1, NULL, &more), STORE_OK);
 	CHECK_INT(db_int("SELECT count(*) FROM text_gone"), 0);
 	CHECK_INT(search_int("SELECT count(*) FROM blob_text"), texts - 1);
 	CHECK_INT(search_int("SELECT count(*) FROM blob_text('needleword')"), 1);
@@ -1591,7 +1610,7 @@ static void test_upgrade(struct store **stp)
 	CHECK_STR(search(*stp, "INBOX", STORE_TEXT_BODY, NULL, "zebrafish"), want);
 	CHECK(store_index_due(*stp) == (texts >= 256));
 	bool more;
-	CHECK_INT(store_index_text(data_dir, "alice", 0, NULL, &more), STORE_OK);
+	CHECK_INT(store_index_text(env, "alice", 0, NULL, &more), STORE_OK);
 	CHECK_INT(db_int("SELECT count(*) FROM text_pending"), 0);
 	CHECK_STR(search(*stp, "INBOX", STORE_TEXT_BODY, NULL, "zebrafish"), want);
 	CHECK_INT(search_int("SELECT count(*) FROM blob_text('zebrafish')"), 1);
@@ -1671,7 +1690,7 @@ static void test_check(struct store *st)
 
 	/* Search text lost (neither indexed nor waiting for the indexer). */
 	bool more;
-	CHECK_INT(store_index_text(data_dir, "alice", 0, NULL, &more), STORE_OK);
+	CHECK_INT(store_index_text(env, "alice", 0, NULL, &more), STORE_OK);
 	int64_t victim = db_int("SELECT max(id) FROM blobs WHERE summary IS NOT NULL");
 	char sql[200];
 	snprintf(sql, sizeof(sql), "DELETE FROM blob_text WHERE rowid = %lld", (long long)victim);
@@ -1730,6 +1749,7 @@ static void test_check(struct store *st)
  * system, e.g. a 2 MB tmpfs): STORE_NO_SPACE, nothing half-written left. */
 static void test_no_space(const char *dir)
 {
+	struct store_env *full = NULL;
 	struct store *st = NULL;
 	struct store_blob *b;
 	char err[256], piece[4096], blobs[4200];
@@ -1737,9 +1757,12 @@ static void test_no_space(const char *dir)
 	uint32_t uidv, uid, ok = 0;
 
 	snprintf(blobs, sizeof(blobs), "%s/users/full/blobs", dir);
-	CHECK_INT(store_open(dir, "full", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_OK);
-	if (st == NULL)
+	CHECK_INT(store_env_open(NULL, dir, &full, err, sizeof(err)), STORE_OK);
+	CHECK_INT(store_open(full, "full", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_OK);
+	if (st == NULL) {
+		store_env_free(&full);
 		return;
+	}
 	memset(piece, 'f', sizeof(piece));
 	CHECK_INT(store_blob_begin(st, 0, &b), STORE_OK);
 	for (int i = 0; i < 100000 && r == STORE_OK; i++)
@@ -1767,7 +1790,7 @@ static void test_no_space(const char *dir)
 	CHECK_INT(status(st, "INBOX").messages, ok);
 	CHECK_INT(status(st, "INBOX").uidnext, ok + 1);
 	store_close(&st);
-	CHECK_INT(store_open(dir, "full", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_OK);
+	CHECK_INT(store_open(full, "full", STORE_OPEN_CREATE, &st, err, sizeof(err)), STORE_OK);
 	if (st != NULL) {
 		struct problems p = { 0 };
 
@@ -1777,6 +1800,7 @@ static void test_no_space(const char *dir)
 		store_close(&st);
 	}
 	printf("no-space: %u messages fitted\n", ok);
+	store_env_free(&full);
 	rm_tree(dir);
 	mkdir(dir, 0700);
 }
@@ -1938,11 +1962,16 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
+	if (store_env_open(NULL, data_dir, &env, NULL, 0) != STORE_OK) {
+		printf("FAIL store_env_open\n");
+		return 1;
+	}
 	snprintf(db_path, sizeof(db_path), "%s/users/alice/store.db", data_dir);
 	snprintf(blob_dir, sizeof(blob_dir), "%s/users/alice/blobs", data_dir);
 	snprintf(search_path, sizeof(search_path), "%s/users/alice/search.db", data_dir);
 	if (b != NULL) {
 		bench((unsigned int)atoi(b));
+		store_env_free(&env);
 		rm_tree(data_dir);
 		return unit_finish("store-bench");
 	}
@@ -1975,6 +2004,7 @@ int main(void)
 			test_check(st);
 		store_close(&st);
 	}
+	store_env_free(&env);
 	rm_tree(data_dir);
 	return unit_finish("store");
 }

@@ -25,8 +25,9 @@
 
 enum sq_blob_state { BLOB_WRITING, BLOB_FINISHED, BLOB_FAILED };
 
-struct store_blob {
-	struct store *store;
+struct sq_blob {
+	struct store_blob blob;    /* the base: store.c dispatches through it */
+	struct sq_store *store;
 	enum sq_blob_state state;
 	uint64_t size;
 	unsigned char *buf;        /* inline body while fd < 0 */
@@ -54,7 +55,7 @@ static enum store_result sq_errno_result(int e)
 }
 
 /* Drops the body and any file: nothing half-written stays on disk. */
-static void sq_blob_discard(struct store_blob *b)
+static void sq_blob_discard(struct sq_blob *b)
 {
 	if (b->fd >= 0) {
 		close(b->fd);
@@ -76,7 +77,7 @@ static void sq_blob_discard(struct store_blob *b)
 	b->digest_ctx = NULL;
 }
 
-static enum store_result sq_blob_fail(struct store_blob *b, enum store_result r,
+static enum store_result sq_blob_fail(struct sq_blob *b, enum store_result r,
 				      const char *what, int e)
 {
 	if (r != STORE_TOO_BIG)
@@ -103,7 +104,7 @@ static enum store_result sq_write_all(int fd, const unsigned char *p, size_t len
 	return STORE_OK;
 }
 
-static enum store_result sq_blob_spill(struct store_blob *b)
+static enum store_result sq_blob_spill(struct sq_blob *b)
 {
 	char id[32];   /* "B" + 22: see sq_random_id */
 	enum store_result r = sq_random_id(id, sizeof(id), 'B');
@@ -132,10 +133,11 @@ static enum store_result sq_blob_spill(struct store_blob *b)
 	return STORE_OK;
 }
 
-enum store_result store_blob_begin(struct store *store, uint64_t expected_size,
-				   struct store_blob **blob_r)
+enum store_result sq_blob_begin(struct store *base, uint64_t expected_size,
+				struct store_blob **blob_r)
 {
-	struct store_blob *b;
+	struct sq_store *store = sq_store(base);
+	struct sq_blob *b;
 
 	*blob_r = NULL;
 	if (store->read_only)
@@ -143,6 +145,7 @@ enum store_result store_blob_begin(struct store *store, uint64_t expected_size,
 	if (expected_size > SQ_APPEND_LIMIT)
 		return STORE_TOO_BIG;
 	b = xcalloc(1, sizeof(*b));
+	b->blob.v = &store_backend_sqlite;
 	b->store = store;
 	store->blob_count++;
 	b->fd = -1;
@@ -162,18 +165,18 @@ enum store_result store_blob_begin(struct store *store, uint64_t expected_size,
 		enum store_result r = sq_blob_spill(b);
 
 		if (r != STORE_OK) {
-			store_blob_free(&b);
+			sq_blob_free(&b->blob);
 			return r;
 		}
 	} else if (expected_size > 0) {
 		b->buf_alloc = (size_t)expected_size;
 		b->buf = xmalloc(b->buf_alloc);
 	}
-	*blob_r = b;
+	*blob_r = &b->blob;
 	return STORE_OK;
 }
 
-static enum store_result sq_blob_write_raw(struct store_blob *b, const void *data, size_t len)
+static enum store_result sq_blob_write_raw(struct sq_blob *b, const void *data, size_t len)
 {
 	if (b == NULL || b->state != BLOB_WRITING || (data == NULL && len > 0))
 		return STORE_INVALID;
@@ -220,8 +223,9 @@ static enum store_result sq_blob_write_raw(struct store_blob *b, const void *dat
  * (a message from `petrel deliver` on stdin, a careless APPEND) is stored
  * as CRLF, so sizes, offsets and every FETCH agree (Dovecot converts on
  * output instead, with the same result for clients). A bare CR stays. */
-enum store_result store_blob_write(struct store_blob *b, const void *data, size_t len)
+enum store_result sq_blob_write(struct store_blob *blob, const void *data, size_t len)
 {
+	struct sq_blob *b = sq_blob(blob);
 	const unsigned char *start = data, *p = start, *end = start + len, *run = start;
 	enum store_result r = STORE_OK;
 
@@ -284,19 +288,23 @@ static bool sq_read_range(const unsigned char *data, int fd, uint64_t size, uint
 /* mail_read_func over the blob being finished: memory, or its file. */
 static bool sq_blob_read_back(void *ctx, uint64_t offset, void *buf, size_t len)
 {
-	struct store_blob *b = ctx;
+	struct sq_blob *b = ctx;
 
 	return sq_read_range(b->buf, b->fd, b->size, offset, buf, len);
 }
 
-void store_blob_keep_bytes(struct store_blob *b)
+void sq_blob_keep_bytes(struct store_blob *blob)
 {
+	struct sq_blob *b = sq_blob(blob);
+
 	if (b != NULL)
 		b->keep_bytes = true;
 }
 
-enum store_result store_blob_finish(struct store_blob *b)
+enum store_result sq_blob_finish(struct store_blob *blob)
 {
+	struct sq_blob *b = sq_blob(blob);
+
 	if (b == NULL || b->state != BLOB_WRITING)
 		return STORE_INVALID;
 	/* Before the file is closed: the text parts are read back from it
@@ -331,13 +339,10 @@ enum store_result store_blob_finish(struct store_blob *b)
 	return STORE_OK;
 }
 
-void store_blob_free(struct store_blob **blobp)
+void sq_blob_free(struct store_blob *blob)
 {
-	struct store_blob *b = *blobp;
+	struct sq_blob *b = sq_blob(blob);
 
-	if (b == NULL)
-		return;
-	*blobp = NULL;
 	if (b->used) {
 		/* The store owns the file now. */
 		b->has_tmp = b->has_final = false;
@@ -347,7 +352,7 @@ void store_blob_free(struct store_blob **blobp)
 	free(b);
 }
 
-bool sq_blob_usable(const struct store *st, const struct store_blob *b)
+bool sq_blob_usable(const struct sq_store *st, const struct sq_blob *b)
 {
 	return b != NULL && b->store == st && b->state == BLOB_FINISHED && !b->used &&
 		!b->in_txn;
@@ -359,7 +364,7 @@ bool sq_blob_usable(const struct store *st, const struct store_blob *b)
  * starts a thread of its own: ids never change once given. */
 #define SQ_THREAD_LOOKUPS 16
 
-static enum store_result sq_thread_id(struct store *st,
+static enum store_result sq_thread_id(struct sq_store *st,
 				      const struct mail_summary_builder *summary,
 				      char *out, size_t size)
 {
@@ -393,7 +398,7 @@ static void sq_bind_buf(sqlite3_stmt *s, int col, const struct buf *b)
 }
 
 /* The search text row (store_mailbox_search_text()), keyed by the blob. */
-static enum store_result sq_blob_text_insert(struct store *st,
+static enum store_result sq_blob_text_insert(struct sq_store *st,
 					     const struct mail_summary_builder *summary, int64_t id)
 {
 	const struct mail_text *t = mail_summary_builder_text(summary);
@@ -412,7 +417,7 @@ static enum store_result sq_blob_text_insert(struct store *st,
 	return sq_run(st, s, "index text");
 }
 
-enum store_result sq_blob_insert(struct store *st, struct store_blob *b,
+enum store_result sq_blob_insert(struct sq_store *st, struct sq_blob *b,
 				 int64_t *id_r, uint64_t *size_r)
 {
 	char emailid[32], threadid[32];
@@ -481,7 +486,7 @@ enum store_result sq_blob_insert(struct store *st, struct store_blob *b,
 	return r;
 }
 
-void sq_blob_settle(struct store_blob *b, bool committed)
+void sq_blob_settle(struct sq_blob *b, bool committed)
 {
 	if (!b->in_txn)
 		return;
@@ -495,7 +500,7 @@ void sq_blob_settle(struct store_blob *b, bool committed)
 	}
 }
 
-void sq_blob_unrename(struct store_blob *b)
+void sq_blob_unrename(struct sq_blob *b)
 {
 	if (!b->has_final || b->used)
 		return;
@@ -549,7 +554,7 @@ enum store_result sq_digest_file(int fd, uint64_t size, unsigned char out[SQ_DIG
 	return r;
 }
 
-enum store_result sq_blob_unref(struct store *st, int64_t blob_id)
+enum store_result sq_blob_unref(struct sq_store *st, int64_t blob_id)
 {
 	sqlite3_stmt *s = sq_stmt(st, SQ_BLOB_UNREF);
 	int64_t refs = -1;
@@ -621,7 +626,7 @@ static bool sq_stored_read(void *ctx, uint64_t offset, void *buf, size_t len)
 }
 
 /* Summarizes one stored body; false (logged) when it cannot be read. */
-static bool sq_summarize_body(struct store *st, struct mail_summary_builder *summary,
+static bool sq_summarize_body(struct sq_store *st, struct mail_summary_builder *summary,
 			      struct sq_stored_body *body)
 {
 	unsigned char chunk[64 * 1024];
@@ -642,7 +647,7 @@ static bool sq_summarize_body(struct store *st, struct mail_summary_builder *sum
 	return true;
 }
 
-static enum store_result sq_blob_summarize(struct store *st, int64_t id)
+static enum store_result sq_blob_summarize(struct sq_store *st, int64_t id)
 {
 	sqlite3_stmt *s = sq_stmt(st, SQ_BLOB_BODY);
 	struct sq_stored_body body = { .fd = -1 };
@@ -717,7 +722,7 @@ static enum store_result sq_blob_summarize(struct store *st, int64_t id)
 	return r;
 }
 
-enum store_result sq_blob_summarize_all(struct store *st)
+enum store_result sq_blob_summarize_all(struct sq_store *st)
 {
 	sqlite3_stmt *s = sq_stmt(st, SQ_BLOB_UNSUMMARIZED);
 	int64_t *ids = NULL;

@@ -21,7 +21,7 @@
 #include "store/sqlite/sqlite-private.h"
 
 struct sq_check {
-	struct store *st;
+	struct sq_store *st;
 	void (*report)(const char *problem, void *ctx);
 	void *ctx;
 	unsigned int problems;
@@ -376,9 +376,10 @@ static enum store_result sq_check_search_text(struct sq_check *c)
 	return rc == SQLITE_ROW ? STORE_OK : sq_fail(c->st, rc, "check search text");
 }
 
-enum store_result store_check(struct store *st,
-			      void (*report)(const char *problem, void *ctx), void *ctx)
+enum store_result sq_store_check(struct store *store,
+				 void (*report)(const char *problem, void *ctx), void *ctx)
 {
+	struct sq_store *st = sq_store(store);
 	struct sq_check c = { .st = st, .report = report, .ctx = ctx };
 	enum store_result r;
 

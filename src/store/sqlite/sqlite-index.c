@@ -203,12 +203,11 @@ static enum store_result ix_batch(struct indexer *ix, bool partial, bool *did_r)
 	return r;
 }
 
-enum store_result store_index_text(const char *data_dir, const char *user,
-				   unsigned int max_batches, const atomic_bool *stop,
-				   bool *more_r)
+enum store_result sq_index_text(const struct store_env *env, const char *user,
+				unsigned int max_batches, const atomic_bool *stop, bool *more_r)
 {
 	struct indexer *ix = xcalloc(1, sizeof(*ix));
-	enum store_result r = ix_open(ix, data_dir, user, stop);
+	enum store_result r = ix_open(ix, env->location, user, stop);
 	unsigned int batches = 0;
 	bool did = true;
 
@@ -236,8 +235,10 @@ enum store_result store_index_text(const char *data_dir, const char *user,
 	return r;
 }
 
-bool store_index_due(struct store *st)
+bool sq_index_due(struct store *store)
 {
+	struct sq_store *st = sq_store(store);
+
 	if (st->index_backlog < SQ_INDEX_BATCH)
 		return false;
 	st->index_backlog = 0;

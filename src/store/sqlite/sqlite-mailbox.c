@@ -20,10 +20,11 @@ static bool sq_is_inbox(const char *name)
 	return strcmp(name, "INBOX") == 0;
 }
 
-enum store_result store_mailbox_list(struct store *st,
-				     bool (*cb)(const struct store_mailbox_info *info, void *ctx),
-				     void *ctx)
+enum store_result sq_mailbox_list(struct store *store,
+				  bool (*cb)(const struct store_mailbox_info *info, void *ctx),
+				  void *ctx)
 {
+	struct sq_store *st = sq_store(store);
 	sqlite3_stmt *s = sq_stmt(st, SQ_MB_LIST);
 	int rc;
 
@@ -50,7 +51,7 @@ enum store_result store_mailbox_list(struct store *st,
 	return rc == SQLITE_DONE ? STORE_OK : sq_fail(st, rc, "list mailboxes");
 }
 
-static enum store_result sq_has_children(struct store *st, const char *name, bool *yes_r)
+static enum store_result sq_has_children(struct sq_store *st, const char *name, bool *yes_r)
 {
 	sqlite3_stmt *s = sq_stmt(st, SQ_MB_HAS_CHILDREN);
 	int rc;
@@ -64,7 +65,7 @@ static enum store_result sq_has_children(struct store *st, const char *name, boo
 
 /* Creates every missing parent of name as a selectable mailbox (RFC 9051
  * §6.3.4: the server SHOULD create them; Dovecot makes them real ones). */
-static enum store_result sq_create_parents(struct store *st, const char *name)
+static enum store_result sq_create_parents(struct sq_store *st, const char *name)
 {
 	char buf[STORE_MAILBOX_NAME_MAX + 1];
 	size_t len = strlen(name);
@@ -89,7 +90,7 @@ static enum store_result sq_create_parents(struct store *st, const char *name)
 
 /* Gives a mailbox a fresh life: new UIDVALIDITY, no messages. Used when a
  * \Noselect placeholder is created again. */
-static enum store_result sq_mailbox_reset(struct store *st, int64_t id, bool noselect,
+static enum store_result sq_mailbox_reset(struct sq_store *st, int64_t id, bool noselect,
 					  unsigned int special_use)
 {
 	uint32_t uidvalidity = 0;
@@ -107,9 +108,10 @@ static enum store_result sq_mailbox_reset(struct store *st, int64_t id, bool nos
 	return sq_run(st, s, "reset mailbox");
 }
 
-enum store_result store_mailbox_create(struct store *st, const char *name,
-				       unsigned int special_use)
+enum store_result sq_mailbox_create(struct store *store, const char *name,
+				    unsigned int special_use)
 {
+	struct sq_store *st = sq_store(store);
 	struct sq_mailbox mb;
 	enum store_result r = sq_name_check(name);
 
@@ -133,7 +135,7 @@ enum store_result store_mailbox_create(struct store *st, const char *name,
 
 /* Removes every message of a mailbox (dropping blob references), its
  * expunge records and its keywords. */
-static enum store_result sq_mailbox_empty(struct store *st, int64_t id)
+static enum store_result sq_mailbox_empty(struct sq_store *st, int64_t id)
 {
 	sqlite3_stmt *s = sq_stmt(st, SQ_MSG_BLOBS);
 	int64_t *blobs = NULL;
@@ -173,7 +175,7 @@ static enum store_result sq_mailbox_empty(struct store *st, int64_t id)
 	return r;
 }
 
-static enum store_result sq_delete(struct store *st, const char *name)
+static enum store_result sq_delete(struct sq_store *st, const char *name)
 {
 	struct sq_mailbox mb;
 	bool children;
@@ -202,8 +204,9 @@ static enum store_result sq_delete(struct store *st, const char *name)
 	return sq_run(st, s, "delete mailbox");
 }
 
-enum store_result store_mailbox_delete(struct store *st, const char *name)
+enum store_result sq_mailbox_delete(struct store *store, const char *name)
 {
+	struct sq_store *st = sq_store(store);
 	enum store_result r = sq_name_check(name);
 
 	if (r != STORE_OK)
@@ -219,7 +222,7 @@ enum store_result store_mailbox_delete(struct store *st, const char *name)
 /* RENAME INBOX (RFC 9051 §6.3.6): its messages move to a new mailbox with
  * fresh UIDs in their order; INBOX keeps its UIDVALIDITY and UIDNEXT, its
  * children, and records the messages as expunged so sessions learn it. */
-static enum store_result sq_rename_inbox(struct store *st, const char *to)
+static enum store_result sq_rename_inbox(struct sq_store *st, const char *to)
 {
 	struct sq_mailbox inbox, dest;
 	int64_t dest_id;
@@ -277,7 +280,7 @@ struct sq_family_member {
 	char *name;
 };
 
-static enum store_result sq_rename(struct store *st, const char *from, const char *to)
+static enum store_result sq_rename(struct sq_store *st, const char *from, const char *to)
 {
 	size_t from_len = strlen(from), to_len = strlen(to);
 	struct sq_family_member *family = NULL;
@@ -342,8 +345,9 @@ static enum store_result sq_rename(struct store *st, const char *from, const cha
 	return r;
 }
 
-enum store_result store_mailbox_rename(struct store *st, const char *from, const char *to)
+enum store_result sq_mailbox_rename(struct store *store, const char *from, const char *to)
 {
+	struct sq_store *st = sq_store(store);
 	size_t from_len;
 	enum store_result r = sq_name_check(from);
 
@@ -367,8 +371,9 @@ enum store_result store_mailbox_rename(struct store *st, const char *from, const
 	return sq_end(st, sq_rename(st, from, to));
 }
 
-enum store_result store_mailbox_subscribe(struct store *st, const char *name, bool subscribe)
+enum store_result sq_mailbox_subscribe(struct store *store, const char *name, bool subscribe)
 {
+	struct sq_store *st = sq_store(store);
 	sqlite3_stmt *s;
 	enum store_result r = sq_name_check(name);
 
@@ -383,9 +388,10 @@ enum store_result store_mailbox_subscribe(struct store *st, const char *name, bo
 	return r;
 }
 
-enum store_result store_mailbox_status(struct store *st, const char *name,
-				       struct store_mailbox_status *status_r)
+enum store_result sq_mailbox_status(struct store *store, const char *name,
+				    struct store_mailbox_status *status_r)
 {
+	struct sq_store *st = sq_store(store);
 	struct sq_mailbox mb;
 	sqlite3_stmt *s;
 	enum store_result r = sq_name_check(name);

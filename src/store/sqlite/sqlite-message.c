@@ -29,7 +29,7 @@ static void sq_keywords_free(struct sq_keywords *kw)
 	kw->count = 0;
 }
 
-static enum store_result sq_keywords_load(struct store *st, int64_t mailbox_id,
+static enum store_result sq_keywords_load(struct sq_store *st, int64_t mailbox_id,
 					  struct sq_keywords *kw)
 {
 	sqlite3_stmt *s = sq_stmt(st, SQ_KW_LIST);
@@ -69,7 +69,7 @@ static int sq_keywords_find(const struct sq_keywords *kw, const char *name)
 	return -1;
 }
 
-static enum store_result sq_keywords_add(struct store *st, struct sq_keywords *kw,
+static enum store_result sq_keywords_add(struct sq_store *st, struct sq_keywords *kw,
 					 const char *name, unsigned int *bit_r)
 {
 	int bit = sq_keywords_find(kw, name);
@@ -96,7 +96,7 @@ static enum store_result sq_keywords_add(struct store *st, struct sq_keywords *k
 
 /* The mask for a list of keyword names; with create, unknown ones are
  * added to the mailbox, otherwise they are left out (nothing has them). */
-static enum store_result sq_keywords_mask(struct store *st, struct sq_keywords *kw,
+static enum store_result sq_keywords_mask(struct sq_store *st, struct sq_keywords *kw,
 					  const char *const *names, unsigned int count,
 					  bool create, uint64_t *mask_r)
 {
@@ -142,13 +142,6 @@ static void sq_keywords_give(struct sq_keywords *kw, char ***names_r, unsigned i
 		memcpy(*names_r, kw->names, kw->count * sizeof(char *));
 	}
 	kw->count = 0;
-}
-
-static void sq_names_free(char **names, unsigned int count)
-{
-	for (unsigned int i = 0; i < count; i++)
-		free(names[i]);
-	free(names);
 }
 
 /* ---- UID lists ---- */
@@ -207,7 +200,7 @@ static void sq_message_read(sqlite3_stmt *s, struct store_message *m)
 	m->modseq = (uint64_t)sqlite3_column_int64(s, 3);
 }
 
-static enum store_result sq_snapshot(struct store *st, const char *name, bool claim_recent,
+static enum store_result sq_snapshot(struct sq_store *st, const char *name, bool claim_recent,
 				     struct store_snapshot *snap)
 {
 	struct sq_mailbox mb;
@@ -252,9 +245,10 @@ static enum store_result sq_snapshot(struct store *st, const char *name, bool cl
 	return r;
 }
 
-enum store_result store_mailbox_snapshot(struct store *st, const char *name,
-					 bool claim_recent, struct store_snapshot *snapshot_r)
+enum store_result sq_mailbox_snapshot(struct store *store, const char *name,
+				      bool claim_recent, struct store_snapshot *snapshot_r)
 {
+	struct sq_store *st = sq_store(store);
 	enum store_result r = store_mailbox_name_check(name);
 
 	memset(snapshot_r, 0, sizeof(*snapshot_r));
@@ -272,7 +266,7 @@ enum store_result store_mailbox_snapshot(struct store *st, const char *name,
 	return r;
 }
 
-static enum store_result sq_claim_recent(struct store *st, const char *name,
+static enum store_result sq_claim_recent(struct sq_store *st, const char *name,
 					 uint32_t uidvalidity, uint32_t *first_r, uint32_t *next_r)
 {
 	struct sq_mailbox mb;
@@ -289,10 +283,11 @@ static enum store_result sq_claim_recent(struct store *st, const char *name,
 	return sq_mailbox_save(st, &mb);
 }
 
-enum store_result store_mailbox_claim_recent(struct store *st, const char *name,
-					     uint32_t uidvalidity, uint32_t *first_r,
-					     uint32_t *next_r)
+enum store_result sq_mailbox_claim_recent(struct store *store, const char *name,
+					  uint32_t uidvalidity, uint32_t *first_r,
+					  uint32_t *next_r)
 {
+	struct sq_store *st = sq_store(store);
 	enum store_result r;
 
 	*first_r = *next_r = 0;
@@ -302,14 +297,8 @@ enum store_result store_mailbox_claim_recent(struct store *st, const char *name,
 	return sq_end(st, sq_claim_recent(st, name, uidvalidity, first_r, next_r));
 }
 
-void store_snapshot_free(struct store_snapshot *snap)
-{
-	free(snap->messages);
-	sq_names_free(snap->keywords, snap->keyword_count);
-	memset(snap, 0, sizeof(*snap));
-}
 
-static enum store_result sq_changes(struct store *st, const char *name, uint32_t uidvalidity,
+static enum store_result sq_changes(struct sq_store *st, const char *name, uint32_t uidvalidity,
 				    uint64_t since, struct store_changes *ch)
 {
 	struct sq_mailbox mb;
@@ -360,10 +349,11 @@ static enum store_result sq_changes(struct store *st, const char *name, uint32_t
 	return r;
 }
 
-enum store_result store_mailbox_changes(struct store *st, const char *name,
-					uint32_t uidvalidity, uint64_t since,
-					struct store_changes *changes_r)
+enum store_result sq_mailbox_changes(struct store *store, const char *name,
+				     uint32_t uidvalidity, uint64_t since,
+				     struct store_changes *changes_r)
 {
+	struct sq_store *st = sq_store(store);
 	enum store_result r;
 
 	memset(changes_r, 0, sizeof(*changes_r));
@@ -395,7 +385,7 @@ bool sq_uids_ascending(const uint32_t *uids, uint32_t count)
 	return true;
 }
 
-static enum store_result sq_get(struct store *st, const char *name, uint32_t uidvalidity,
+static enum store_result sq_get(struct sq_store *st, const char *name, uint32_t uidvalidity,
 				const uint32_t *uids, uint32_t count, struct store_changes *out)
 {
 	struct sq_mailbox mb;
@@ -440,10 +430,11 @@ static enum store_result sq_get(struct store *st, const char *name, uint32_t uid
 	return r;
 }
 
-enum store_result store_messages_get(struct store *st, const char *name,
-				     uint32_t uidvalidity, const uint32_t *uids,
-				     uint32_t uid_count, struct store_changes *messages_r)
+enum store_result sq_messages_get(struct store *store, const char *name,
+				  uint32_t uidvalidity, const uint32_t *uids,
+				  uint32_t uid_count, struct store_changes *messages_r)
 {
+	struct sq_store *st = sq_store(store);
 	uint32_t *sorted = NULL, count = uid_count;
 	enum store_result r;
 
@@ -463,17 +454,10 @@ enum store_result store_messages_get(struct store *st, const char *name,
 	return r;
 }
 
-void store_changes_free(struct store_changes *ch)
-{
-	free(ch->changed);
-	free(ch->expunged);
-	sq_names_free(ch->keywords, ch->keyword_count);
-	memset(ch, 0, sizeof(*ch));
-}
 
 /* ---- STORE ---- */
 
-static enum store_result sq_set_flags(struct store *st, struct sq_mailbox *mb,
+static enum store_result sq_set_flags(struct sq_store *st, struct sq_mailbox *mb,
 				      const uint32_t *uids, uint32_t uid_count,
 				      const struct store_flag_change *c,
 				      struct sq_uid_list *modified)
@@ -542,12 +526,13 @@ static enum store_result sq_set_flags(struct store *st, struct sq_mailbox *mb,
 	return r;
 }
 
-enum store_result store_messages_set_flags(struct store *st, const char *name,
-					   uint32_t uidvalidity, const uint32_t *uids,
-					   uint32_t uid_count,
-					   const struct store_flag_change *change,
-					   uint32_t **modified_r, uint32_t *modified_count_r)
+enum store_result sq_messages_set_flags(struct store *store, const char *name,
+					uint32_t uidvalidity, const uint32_t *uids,
+					uint32_t uid_count,
+					const struct store_flag_change *change,
+					uint32_t **modified_r, uint32_t *modified_count_r)
 {
+	struct sq_store *st = sq_store(store);
 	struct sq_uid_list modified = { 0 };
 	struct sq_mailbox mb;
 	uint32_t *sorted, count;
@@ -594,7 +579,7 @@ struct sq_msg_row {
 };
 
 /* STORE_NOT_FOUND if there is no such message. */
-static enum store_result sq_message_get(struct store *st, int64_t mailbox_id, uint32_t uid,
+static enum store_result sq_message_get(struct sq_store *st, int64_t mailbox_id, uint32_t uid,
 					struct sq_msg_row *row)
 {
 	sqlite3_stmt *s = sq_stmt(st, SQ_MSG_GET);
@@ -619,7 +604,7 @@ static enum store_result sq_message_get(struct store *st, int64_t mailbox_id, ui
 }
 
 /* Removes one message and records its expunge with modseq. */
-static enum store_result sq_message_remove(struct store *st, struct sq_mailbox *mb,
+static enum store_result sq_message_remove(struct sq_store *st, struct sq_mailbox *mb,
 					   const struct sq_msg_row *row, uint64_t modseq,
 					   bool drop_blob)
 {
@@ -642,7 +627,7 @@ static enum store_result sq_message_remove(struct store *st, struct sq_mailbox *
 	return r;
 }
 
-static enum store_result sq_expunge(struct store *st, struct sq_mailbox *mb,
+static enum store_result sq_expunge(struct sq_store *st, struct sq_mailbox *mb,
 				    const uint32_t *uids, uint32_t uid_count,
 				    struct sq_uid_list *out)
 {
@@ -684,11 +669,12 @@ static enum store_result sq_expunge(struct store *st, struct sq_mailbox *mb,
 	return r;
 }
 
-enum store_result store_messages_expunge(struct store *st, const char *name,
-					 uint32_t uidvalidity, const uint32_t *uids,
-					 uint32_t uid_count, uint32_t **expunged_r,
-					 uint32_t *expunged_count_r)
+enum store_result sq_messages_expunge(struct store *store, const char *name,
+				      uint32_t uidvalidity, const uint32_t *uids,
+				      uint32_t uid_count, uint32_t **expunged_r,
+				      uint32_t *expunged_count_r)
 {
+	struct sq_store *st = sq_store(store);
 	struct sq_uid_list out = { 0 };
 	struct sq_mailbox mb;
 	uint32_t *sorted = NULL, count = 0;
@@ -727,7 +713,7 @@ struct sq_copy {
 	uint32_t count;
 };
 
-static enum store_result sq_copy_keywords(struct store *st, struct sq_copy *c,
+static enum store_result sq_copy_keywords(struct sq_store *st, struct sq_copy *c,
 					  uint64_t in, uint64_t *out)
 {
 	*out = 0;
@@ -753,7 +739,7 @@ static enum store_result sq_copy_keywords(struct store *st, struct sq_copy *c,
 	return STORE_OK;
 }
 
-static enum store_result sq_copy(struct store *st, struct sq_copy *c, const uint32_t *uids,
+static enum store_result sq_copy(struct sq_store *st, struct sq_copy *c, const uint32_t *uids,
 				 uint32_t uid_count, bool move, struct store_copy_result *res)
 {
 	time_t now = time(NULL);
@@ -840,11 +826,12 @@ static enum store_result sq_copy(struct store *st, struct sq_copy *c, const uint
 	return r;
 }
 
-enum store_result store_messages_copy(struct store *st, const char *from,
-				      uint32_t uidvalidity, const uint32_t *uids,
-				      uint32_t uid_count, const char *to, bool move,
-				      struct store_copy_result *result_r)
+enum store_result sq_messages_copy(struct store *store, const char *from,
+				   uint32_t uidvalidity, const uint32_t *uids,
+				   uint32_t uid_count, const char *to, bool move,
+				   struct store_copy_result *result_r)
 {
+	struct sq_store *st = sq_store(store);
 	struct sq_copy c;
 	uint32_t *sorted, count;
 	enum store_result r;
@@ -885,16 +872,10 @@ enum store_result store_messages_copy(struct store *st, const char *from,
 	return r;
 }
 
-void store_copy_result_free(struct store_copy_result *res)
-{
-	free(res->src_uids);
-	free(res->dest_uids);
-	memset(res, 0, sizeof(*res));
-}
 
 /* ---- APPEND ---- */
 
-static enum store_result sq_append(struct store *st, const char *name,
+static enum store_result sq_append(struct sq_store *st, const char *name,
 				   const struct store_append *msgs, unsigned int count,
 				   uint32_t *uidvalidity_r, uint32_t *uids_r)
 {
@@ -921,13 +902,13 @@ static enum store_result sq_append(struct store *st, const char *name,
 		sqlite3_stmt *s;
 
 		/* The same blob twice in one call: refuse rather than share. */
-		if (!sq_blob_usable(st, m->blob)) {
+		if (!sq_blob_usable(st, sq_blob(m->blob))) {
 			r = STORE_INVALID;
 			break;
 		}
 		r = sq_keywords_mask(st, &kw, m->keywords, m->keyword_count, true, &keywords);
 		if (r == STORE_OK)
-			r = sq_blob_insert(st, m->blob, &blob_id, &size);
+			r = sq_blob_insert(st, sq_blob(m->blob), &blob_id, &size);
 		if (r != STORE_OK)
 			break;
 		s = sq_stmt(st, SQ_MSG_INSERT);
@@ -953,10 +934,11 @@ static enum store_result sq_append(struct store *st, const char *name,
 	return r;
 }
 
-enum store_result store_messages_append(struct store *st, const char *name,
-					const struct store_append *messages, unsigned int count,
-					uint32_t *uidvalidity_r, uint32_t *uids_r)
+enum store_result sq_messages_append(struct store *store, const char *name,
+				     const struct store_append *messages, unsigned int count,
+				     uint32_t *uidvalidity_r, uint32_t *uids_r)
 {
+	struct sq_store *st = sq_store(store);
 	enum store_result r = store_mailbox_name_check(name);
 
 	*uidvalidity_r = 0;
@@ -967,7 +949,7 @@ enum store_result store_messages_append(struct store *st, const char *name,
 	for (unsigned int i = 0; i < count; i++) {
 		const struct store_append *m = &messages[i];
 
-		if (!sq_blob_usable(st, m->blob) || (m->flags & ~SQ_ALL_FLAGS) != 0 ||
+		if (!sq_blob_usable(st, sq_blob(m->blob)) || (m->flags & ~SQ_ALL_FLAGS) != 0 ||
 		    m->internaldate_zone_min < -SQ_ZONE_MAX ||
 		    m->internaldate_zone_min > SQ_ZONE_MAX ||
 		    !sq_keywords_valid(m->keywords, m->keyword_count))
@@ -978,7 +960,7 @@ enum store_result store_messages_append(struct store *st, const char *name,
 		return r;
 	r = sq_end(st, sq_append(st, name, messages, count, uidvalidity_r, uids_r));
 	for (unsigned int i = 0; i < count; i++)
-		sq_blob_settle(messages[i].blob, r == STORE_OK);
+		sq_blob_settle(sq_blob(messages[i].blob), r == STORE_OK);
 	if (r != STORE_OK)
 		*uidvalidity_r = 0;
 	return r;

@@ -49,7 +49,7 @@ static void sq_names_free(struct sq_names *n)
 }
 
 /* The file names rows give, sorted. */
-static enum store_result sq_names_load(struct store *st, struct sq_names *n)
+static enum store_result sq_names_load(struct sq_store *st, struct sq_names *n)
 {
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(st->db, "SELECT file FROM blobs WHERE file IS NOT NULL",
@@ -77,7 +77,7 @@ static enum store_result sq_names_load(struct store *st, struct sq_names *n)
 }
 
 /* A tmp-* file some process is writing: its flock is held. */
-static bool sq_tmp_in_use(struct store *st, const char *name)
+static bool sq_tmp_in_use(struct sq_store *st, const char *name)
 {
 	int fd = openat(st->blob_dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	bool busy;
@@ -89,7 +89,7 @@ static bool sq_tmp_in_use(struct store *st, const char *name)
 	return busy;
 }
 
-static enum store_result sq_orphans_scan(struct store *st, bool remove,
+static enum store_result sq_orphans_scan(struct sq_store *st, bool remove,
 					 void (*report)(const char *name, uint64_t size,
 							void *ctx),
 					 void *ctx)
@@ -153,7 +153,7 @@ static enum store_result sq_orphans_scan(struct store *st, bool remove,
 	return r;
 }
 
-enum store_result sq_orphans(struct store *st, bool remove,
+enum store_result sq_orphans(struct sq_store *st, bool remove,
 			     void (*report)(const char *name, uint64_t size, void *ctx),
 			     void *ctx)
 {

@@ -1,6 +1,7 @@
 /* Internals shared by the SQLite store's files (store/sqlite/): the handle,
  * its prepared statements, transactions and error mapping. Nothing outside
- * store/ may include this. */
+ * store/ may include this; the rest of petrel reaches these files only
+ * through store_backend_sqlite (sqlite-backend.c). */
 #ifndef PETREL_STORE_SQLITE_PRIVATE_H
 #define PETREL_STORE_SQLITE_PRIVATE_H
 
@@ -9,7 +10,7 @@
 
 #include <sqlite3.h>
 
-#include "store/store.h"
+#include "store/store-backend.h"
 #include "store/store-names.h"
 
 /* ---- the SQLite backend ---- */
@@ -139,7 +140,8 @@
 enum sq_stmt { SQ_STATEMENTS(SQ_STMT_ENUM) SQ_STMT_COUNT };
 #undef SQ_STMT_ENUM
 
-struct store {
+struct sq_store {
+	struct store store;        /* the base: store.c dispatches through it */
 	sqlite3 *db;
 	char *user;
 	char *dir;                 /* DATA/users/<user> */
@@ -157,7 +159,7 @@ struct store {
 	 * names (sq_blob_insert): renamed back on ROLLBACK, still under the
 	 * write lock, so a final name without a row exists only inside a
 	 * write transaction (sqlite-orphan.c relies on it). */
-	struct store_blob **renamed;
+	struct sq_blob **renamed;
 	size_t renamed_count, renamed_alloc;
 	bool blob_dir_dirty;       /* a rename to fsync before COMMIT */
 	unsigned int blob_count;   /* begun and not yet freed (store_blob_count()) */
@@ -166,6 +168,24 @@ struct store {
 	bool txn_visible;          /* it moved a modseq or removed/renamed a mailbox */
 	uint64_t change_count;     /* such transactions committed (store_change_count) */
 };
+
+/* The SQLite handle behind a struct store of this backend. */
+static inline struct sq_store *sq_store(struct store *store)
+{
+	return (struct sq_store *)store;
+}
+
+static inline const struct sq_store *sq_store_const(const struct store *store)
+{
+	return (const struct sq_store *)store;
+}
+
+/* The SQLite blob behind a struct store_blob; NULL for none, or for
+ * another backend's. */
+static inline struct sq_blob *sq_blob(struct store_blob *blob)
+{
+	return blob != NULL && blob->v == &store_backend_sqlite ? (struct sq_blob *)blob : NULL;
+}
 
 /* A mailbox row as loaded in a transaction, changed in memory and written
  * back with sq_mailbox_save(). */
@@ -187,55 +207,55 @@ enum store_result sq_map_db(sqlite3 *db, int rc);
 bool sq_user_ok(const char *user);
 
 /* The statement, reset and ready for binding. */
-sqlite3_stmt *sq_stmt(struct store *st, enum sq_stmt id);
+sqlite3_stmt *sq_stmt(struct sq_store *st, enum sq_stmt id);
 /* Logs the failure of `what` and maps an SQLite code to a result. */
-enum store_result sq_fail(struct store *st, int rc, const char *what);
+enum store_result sq_fail(struct sq_store *st, int rc, const char *what);
 /* Runs one statement to completion (reset afterwards). */
-enum store_result sq_run(struct store *st, sqlite3_stmt *stmt, const char *what);
-enum store_result sq_exec(struct store *st, const char *sql);
+enum store_result sq_run(struct sq_store *st, sqlite3_stmt *stmt, const char *what);
+enum store_result sq_exec(struct sq_store *st, const char *sql);
 
 /* Transactions: every mutating call is one IMMEDIATE transaction (so it
  * never fails half-way on a lock upgrade); reads use a deferred one so
  * several statements see one snapshot. */
-enum store_result sq_begin(struct store *st, bool write);
-enum store_result sq_commit(struct store *st);
-void sq_rollback(struct store *st);
+enum store_result sq_begin(struct sq_store *st, bool write);
+enum store_result sq_commit(struct sq_store *st);
+void sq_rollback(struct sq_store *st);
 /* Ends a transaction: commits when r is STORE_OK, else rolls back. */
-enum store_result sq_end(struct store *st, enum store_result r);
+enum store_result sq_end(struct sq_store *st, enum store_result r);
 
 /* Beside store.db while the store is damaged (sq_mark_damaged()). */
 #define SQ_DAMAGED_FILE "damaged"
 /* Marks the store damaged (SQLITE_CORRUPT, a failed integrity check):
  * read-only from now on, a `damaged` file beside store.db so later opens
  * know it too, and an error in the log. */
-void sq_mark_damaged(struct store *st, const char *why);
+void sq_mark_damaged(struct sq_store *st, const char *why);
 
 /* Queues a blob file to unlink after commit. */
-void sq_unlink_after_commit(struct store *st, const char *file);
+void sq_unlink_after_commit(struct sq_store *st, const char *file);
 
 /* STORE_NOT_FOUND when the name does not exist. */
-enum store_result sq_mailbox_load(struct store *st, const char *name, struct sq_mailbox *mb_r);
+enum store_result sq_mailbox_load(struct sq_store *st, const char *name, struct sq_mailbox *mb_r);
 /* Loads a selectable mailbox the caller addresses with its UIDVALIDITY:
  * STORE_NOT_FOUND if it is gone, \Noselect, or re-created since. */
-enum store_result sq_mailbox_load_checked(struct store *st, const char *name,
+enum store_result sq_mailbox_load_checked(struct sq_store *st, const char *name,
 					  uint32_t uidvalidity, struct sq_mailbox *mb_r);
-enum store_result sq_mailbox_save(struct store *st, struct sq_mailbox *mb);
+enum store_result sq_mailbox_save(struct sq_store *st, struct sq_mailbox *mb);
 /* The modseq every message this transaction touches in mb gets. */
 uint64_t sq_mailbox_next_modseq(struct sq_mailbox *mb);
 /* A UIDVALIDITY never used before in this store. */
-enum store_result sq_new_uidvalidity(struct store *st, uint32_t *uidvalidity_r);
+enum store_result sq_new_uidvalidity(struct sq_store *st, uint32_t *uidvalidity_r);
 /* Inserts a new selectable mailbox (parents must exist). */
-enum store_result sq_mailbox_insert(struct store *st, const char *name,
+enum store_result sq_mailbox_insert(struct sq_store *st, const char *name,
 				    unsigned int special_use, int64_t *id_r);
 
 /* Drops one reference to a blob, deleting its row (and, after commit, its
  * file) at zero. */
-enum store_result sq_blob_unref(struct store *st, int64_t blob_id);
+enum store_result sq_blob_unref(struct sq_store *st, int64_t blob_id);
 /* A finished blob of this store not yet given to an append. */
-bool sq_blob_usable(const struct store *st, const struct store_blob *blob);
+bool sq_blob_usable(const struct sq_store *st, const struct sq_blob *blob);
 /* Inserts the blob's row (refcount 1) in the current transaction. The blob
  * stays the caller's until sq_blob_committed() says the row is durable. */
-enum store_result sq_blob_insert(struct store *st, struct store_blob *blob,
+enum store_result sq_blob_insert(struct sq_store *st, struct sq_blob *blob,
 				 int64_t *id_r, uint64_t *size_r);
 /* Delivered text waits in text_pending until this many rows are there,
  * then goes into the FTS index in one transaction (sqlite-index.c). */
@@ -251,11 +271,11 @@ bool sq_uri(char *out, size_t size, const char *path, const char *query);
 
 /* Schema upgrade: makes the summary and search text of every blob that has
  * none (in the caller's transaction). */
-enum store_result sq_blob_summarize_all(struct store *st);
+enum store_result sq_blob_summarize_all(struct sq_store *st);
 /* After the transaction: committed (the row owns the file now) or not. */
-void sq_blob_settle(struct store_blob *blob, bool committed);
+void sq_blob_settle(struct sq_blob *blob, bool committed);
 /* ROLLBACK: gives a body file sq_blob_insert() renamed its tmp-* name back. */
-void sq_blob_unrename(struct store_blob *blob);
+void sq_blob_unrename(struct sq_blob *blob);
 
 /* SHA-256 (blobs.digest): NULL in a row means "not known" (stored before
  * digests were kept). */
@@ -271,7 +291,7 @@ enum store_result sq_digest_file(int fd, uint64_t size, unsigned char out[SQ_DIG
 /* Body files in blobs/ that no row names and no APPEND can still commit.
  * Takes the write lock (BEGIN IMMEDIATE) while it lists them. With remove
  * they are unlinked, else each is passed to report (size in bytes). */
-enum store_result sq_orphans(struct store *st, bool remove,
+enum store_result sq_orphans(struct sq_store *st, bool remove,
 			     void (*report)(const char *name, uint64_t size, void *ctx),
 			     void *ctx);
 /* A tmp-* body file of an APPEND under way is locked (flock) while it is
@@ -295,5 +315,103 @@ bool sq_uids_ascending(const uint32_t *uids, uint32_t count);
 void sq_count_add(struct sq_mailbox *mb, uint32_t uid, uint32_t flags, uint64_t size);
 void sq_count_remove(struct sq_mailbox *mb, uint32_t uid, uint32_t flags, uint64_t size);
 void sq_count_flags(struct sq_mailbox *mb, uint32_t old_flags, uint32_t new_flags);
+
+/* ---- the entry points of store_backend_sqlite (sqlite-backend.c) ---- */
+
+/* sqlite-store.c */
+enum store_result sq_open(const struct store_env *env, const char *user, unsigned int flags,
+			  struct store **store_r, char *err, size_t err_size);
+void sq_close(struct store *store);
+bool sq_read_only(const struct store *store);
+unsigned int sq_blob_count(const struct store *store);
+uint64_t sq_change_count(const struct store *store);
+void sq_notify_touch(const struct store_env *env, const char *user);
+bool sq_notify_path(const struct store_env *env, const char *user, char *out, size_t size);
+/* sqlite-check.c */
+enum store_result sq_store_check(struct store *store,
+				 void (*report)(const char *problem, void *ctx), void *ctx);
+/* sqlite-mailbox.c */
+enum store_result sq_mailbox_list(struct store *store,
+				  bool (*cb)(const struct store_mailbox_info *info, void *ctx),
+				  void *ctx);
+enum store_result sq_mailbox_create(struct store *store, const char *name,
+				    unsigned int special_use);
+enum store_result sq_mailbox_delete(struct store *store, const char *name);
+enum store_result sq_mailbox_rename(struct store *store, const char *from, const char *to);
+enum store_result sq_mailbox_subscribe(struct store *store, const char *name, bool subscribe);
+enum store_result sq_mailbox_status(struct store *store, const char *name,
+				    struct store_mailbox_status *status_r);
+/* sqlite-message.c */
+enum store_result sq_mailbox_snapshot(struct store *store, const char *name,
+				      bool claim_recent, struct store_snapshot *snapshot_r);
+enum store_result sq_mailbox_claim_recent(struct store *store, const char *name,
+					  uint32_t uidvalidity, uint32_t *first_r,
+					  uint32_t *next_r);
+enum store_result sq_mailbox_changes(struct store *store, const char *name,
+				     uint32_t uidvalidity, uint64_t since,
+				     struct store_changes *changes_r);
+enum store_result sq_messages_get(struct store *store, const char *name,
+				  uint32_t uidvalidity, const uint32_t *uids,
+				  uint32_t uid_count, struct store_changes *messages_r);
+enum store_result sq_messages_set_flags(struct store *store, const char *name,
+					uint32_t uidvalidity, const uint32_t *uids,
+					uint32_t uid_count, const struct store_flag_change *change,
+					uint32_t **modified_r, uint32_t *modified_count_r);
+enum store_result sq_messages_expunge(struct store *store, const char *name,
+				      uint32_t uidvalidity, const uint32_t *uids,
+				      uint32_t uid_count, uint32_t **expunged_r,
+				      uint32_t *expunged_count_r);
+enum store_result sq_messages_copy(struct store *store, const char *from,
+				   uint32_t uidvalidity, const uint32_t *uids,
+				   uint32_t uid_count, const char *to, bool move,
+				   struct store_copy_result *result_r);
+enum store_result sq_messages_append(struct store *store, const char *name,
+				     const struct store_append *messages, unsigned int count,
+				     uint32_t *uidvalidity_r, uint32_t *uids_r);
+/* sqlite-blob.c */
+enum store_result sq_blob_begin(struct store *store, uint64_t expected_size,
+				struct store_blob **blob_r);
+enum store_result sq_blob_write(struct store_blob *blob, const void *data, size_t len);
+void sq_blob_keep_bytes(struct store_blob *blob);
+enum store_result sq_blob_finish(struct store_blob *blob);
+void sq_blob_free(struct store_blob *blob);
+/* sqlite-read.c */
+enum store_result sq_messages_read(struct store *store, const char *name,
+				   uint32_t uidvalidity, const uint32_t *uids,
+				   uint32_t uid_count, unsigned int fields,
+				   bool (*cb)(const struct store_message_info *info, void *ctx),
+				   void *ctx);
+enum store_result sq_message_body_open(struct store *store, const char *name,
+				       uint32_t uidvalidity, uint32_t uid,
+				       struct store_body **body_r);
+uint64_t sq_body_size(const struct store_body *body);
+enum store_result sq_body_read(struct store_body *body, uint64_t offset, void *buf,
+			       size_t len);
+void sq_body_close(struct store_body *body);
+/* sqlite-search.c */
+enum store_result sq_mailbox_search_text(struct store *store, const char *name,
+					 uint32_t uidvalidity, enum store_text_field field,
+					 const char *header_name, const char *needle,
+					 uint32_t **uids_r, uint32_t *count_r);
+/* sqlite-index.c */
+bool sq_index_due(struct store *store);
+enum store_result sq_index_text(const struct store_env *env, const char *user,
+				unsigned int max_batches, const atomic_bool *stop,
+				bool *more_r);
+/* sqlite-users.c */
+enum store_result sq_users_open(const struct store_env *env, struct store_users **users_r,
+				char *err, size_t err_size);
+void sq_users_close(struct store_users *users);
+const unsigned char *sq_users_secret(const struct store_users *users);
+enum store_result sq_users_write(struct store_users *users, const char *name,
+				 const struct store_user_record *record, bool add);
+enum store_result sq_users_delete(struct store_users *users, const char *name);
+enum store_result sq_users_list(struct store_users *users,
+				void (*cb)(const char *name, void *ctx), void *ctx);
+enum store_result sq_users_get(struct store_users *users, const char *name,
+			       struct store_user_record *record_r);
+enum store_result sq_users_store_created(const struct store_env *env, const char *name,
+					 bool *created_r);
+enum store_result sq_users_set_store_created(const struct store_env *env, const char *name);
 
 #endif

@@ -47,7 +47,7 @@ static void sq_info_read(sqlite3_stmt *s, struct store_message_info *m)
 	}
 }
 
-static enum store_result sq_read(struct store *st, const char *name, uint32_t uidvalidity,
+static enum store_result sq_read(struct sq_store *st, const char *name, uint32_t uidvalidity,
 				 const uint32_t *uids, uint32_t count, unsigned int fields,
 				 bool (*cb)(const struct store_message_info *info, void *ctx),
 				 void *ctx)
@@ -102,12 +102,13 @@ static enum store_result sq_read(struct store *st, const char *name, uint32_t ui
 	return STORE_OK;
 }
 
-enum store_result store_messages_read(struct store *st, const char *name,
-				      uint32_t uidvalidity, const uint32_t *uids,
-				      uint32_t uid_count, unsigned int fields,
-				      bool (*cb)(const struct store_message_info *info, void *ctx),
-				      void *ctx)
+enum store_result sq_messages_read(struct store *store, const char *name,
+				   uint32_t uidvalidity, const uint32_t *uids,
+				   uint32_t uid_count, unsigned int fields,
+				   bool (*cb)(const struct store_message_info *info, void *ctx),
+				   void *ctx)
 {
+	struct sq_store *st = sq_store(store);
 	enum store_result r;
 
 	if ((uids == NULL && uid_count > 0) || cb == NULL || !sq_uids_ascending(uids, uid_count))
@@ -120,15 +121,16 @@ enum store_result store_messages_read(struct store *st, const char *name,
 
 /* ---- bodies ---- */
 
-struct store_body {
+struct sq_body {
+	struct store_body body;    /* the base: store.c dispatches through it */
 	char *user;                /* for the log: the body outlives its handle */
 	uint64_t size;
 	unsigned char *data;       /* an inline body, copied */
 	int fd;                    /* or its file */
 };
 
-static enum store_result sq_body_open(struct store *st, const char *name, uint32_t uidvalidity,
-				      uint32_t uid, struct store_body *body)
+static enum store_result sq_body_open(struct sq_store *st, const char *name, uint32_t uidvalidity,
+				      uint32_t uid, struct sq_body *body)
 {
 	struct sq_mailbox mb;
 	enum store_result r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
@@ -207,34 +209,40 @@ static enum store_result sq_body_open(struct store *st, const char *name, uint32
 	return STORE_OK;
 }
 
-enum store_result store_body_open(struct store *st, const char *name, uint32_t uidvalidity,
-				  uint32_t uid, struct store_body **body_r)
+enum store_result sq_message_body_open(struct store *store, const char *name,
+				       uint32_t uidvalidity, uint32_t uid,
+				       struct store_body **body_r)
 {
-	struct store_body *body = xcalloc(1, sizeof(*body));
+	struct sq_store *st = sq_store(store);
+	struct sq_body *body = xcalloc(1, sizeof(*body));
 	enum store_result r;
 
 	*body_r = NULL;
+	body->body.v = &store_backend_sqlite;
 	body->user = xstrdup(st->user);
 	body->fd = -1;
 	r = sq_begin(st, false);
 	if (r == STORE_OK)
 		r = sq_end(st, sq_body_open(st, name, uidvalidity, uid, body));
 	if (r != STORE_OK) {
-		store_body_close(&body);
+		sq_body_close(&body->body);
 		return r;
 	}
-	*body_r = body;
+	*body_r = &body->body;
 	return STORE_OK;
 }
 
-uint64_t store_body_size(const struct store_body *body)
+uint64_t sq_body_size(const struct store_body *b)
 {
+	const struct sq_body *body = (const struct sq_body *)b;
+
 	return body->size;
 }
 
-enum store_result store_body_read(struct store_body *body, uint64_t offset, void *buf,
-				  size_t len)
+enum store_result sq_body_read(struct store_body *b, uint64_t offset, void *buf, size_t len)
 {
+	struct sq_body *body = (struct sq_body *)b;
+
 	if (offset > body->size || len > body->size - offset)
 		return STORE_INVALID;
 	if (body->fd < 0) {
@@ -252,13 +260,10 @@ enum store_result store_body_read(struct store_body *body, uint64_t offset, void
 	return STORE_OK;
 }
 
-void store_body_close(struct store_body **bodyp)
+void sq_body_close(struct store_body *b)
 {
-	struct store_body *body = *bodyp;
+	struct sq_body *body = (struct sq_body *)b;
 
-	if (body == NULL)
-		return;
-	*bodyp = NULL;
 	if (body->fd >= 0)
 		close(body->fd);
 	free(body->data);

@@ -133,7 +133,7 @@ static bool sq_i64_contains(const int64_t *a, size_t n, int64_t v)
 /* The index's answer (blob ids from blob_text and text_pending: sub_sql)
  * turned into the mailbox's UIDs in C, not by an IN (subquery) join, which
  * costs as much again as the index for a common word. */
-static enum store_result sq_search_indexed(struct store *st, int64_t mailbox_id,
+static enum store_result sq_search_indexed(struct sq_store *st, int64_t mailbox_id,
 					   const char *sub_sql, const struct buf *glob,
 					   const struct buf *match, struct sq_uid_set *out)
 {
@@ -186,7 +186,7 @@ static enum store_result sq_search_indexed(struct store *st, int64_t mailbox_id,
 	return rc == SQLITE_DONE ? STORE_OK : sq_fail(st, rc, "search messages");
 }
 
-static enum store_result sq_search(struct store *st, const char *name, uint32_t uidvalidity,
+static enum store_result sq_search(struct sq_store *st, const char *name, uint32_t uidvalidity,
 				   enum store_text_field field, const char *header_name,
 				   const char *needle, struct sq_uid_set *out)
 {
@@ -315,11 +315,12 @@ static enum store_result sq_search(struct store *st, const char *name, uint32_t 
 	return r;
 }
 
-enum store_result store_mailbox_search_text(struct store *st, const char *name,
-					    uint32_t uidvalidity, enum store_text_field field,
-					    const char *header_name, const char *needle,
-					    uint32_t **uids_r, uint32_t *count_r)
+enum store_result sq_mailbox_search_text(struct store *store, const char *name,
+					 uint32_t uidvalidity, enum store_text_field field,
+					 const char *header_name, const char *needle,
+					 uint32_t **uids_r, uint32_t *count_r)
 {
+	struct sq_store *st = sq_store(store);
 	struct sq_uid_set set = { 0 };
 	enum store_result r;
 

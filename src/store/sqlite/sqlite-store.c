@@ -218,7 +218,7 @@ enum store_result sq_map_db(sqlite3 *db, int rc)
 	}
 }
 
-enum store_result sq_fail(struct store *st, int rc, const char *what)
+enum store_result sq_fail(struct sq_store *st, int rc, const char *what)
 {
 	enum store_result r = sq_map_db(st->db, rc);
 
@@ -234,7 +234,7 @@ enum store_result sq_fail(struct store *st, int rc, const char *what)
 	return r;
 }
 
-void sq_mark_damaged(struct store *st, const char *why)
+void sq_mark_damaged(struct sq_store *st, const char *why)
 {
 	char path[SQ_PATH_MAX];
 	int fd;
@@ -253,12 +253,12 @@ void sq_mark_damaged(struct store *st, const char *why)
 		close(fd);
 }
 
-bool store_read_only(const struct store *store)
+bool sq_read_only(const struct store *store)
 {
-	return store->read_only;
+	return sq_store_const(store)->read_only;
 }
 
-sqlite3_stmt *sq_stmt(struct store *st, enum sq_stmt id)
+sqlite3_stmt *sq_stmt(struct sq_store *st, enum sq_stmt id)
 {
 	sqlite3_stmt *stmt = st->stmts[id];
 
@@ -282,7 +282,7 @@ sqlite3_stmt *sq_stmt(struct store *st, enum sq_stmt id)
 	return stmt;
 }
 
-enum store_result sq_run(struct store *st, sqlite3_stmt *stmt, const char *what)
+enum store_result sq_run(struct sq_store *st, sqlite3_stmt *stmt, const char *what)
 {
 	int rc;
 
@@ -292,7 +292,7 @@ enum store_result sq_run(struct store *st, sqlite3_stmt *stmt, const char *what)
 	return rc == SQLITE_DONE ? STORE_OK : sq_fail(st, rc, what);
 }
 
-enum store_result sq_exec(struct store *st, const char *sql)
+enum store_result sq_exec(struct sq_store *st, const char *sql)
 {
 	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 
@@ -301,14 +301,14 @@ enum store_result sq_exec(struct store *st, const char *sql)
 
 /* ---- transactions ---- */
 
-static void sq_unlink_forget(struct store *st)
+static void sq_unlink_forget(struct sq_store *st)
 {
 	for (size_t i = 0; i < st->unlink_count; i++)
 		free(st->unlink_names[i]);
 	st->unlink_count = 0;
 }
 
-void sq_unlink_after_commit(struct store *st, const char *file)
+void sq_unlink_after_commit(struct sq_store *st, const char *file)
 {
 	if (st->unlink_count == st->unlink_alloc) {
 		st->unlink_alloc = st->unlink_alloc == 0 ? 8 : st->unlink_alloc * 2;
@@ -318,7 +318,7 @@ void sq_unlink_after_commit(struct store *st, const char *file)
 	st->unlink_names[st->unlink_count++] = xstrdup(file);
 }
 
-enum store_result sq_begin(struct store *st, bool write)
+enum store_result sq_begin(struct sq_store *st, bool write)
 {
 	sq_unlink_forget(st);
 	st->renamed_count = 0;
@@ -330,10 +330,10 @@ enum store_result sq_begin(struct store *st, bool write)
 	return sq_exec(st, write ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
-void sq_rollback(struct store *st)
+void sq_rollback(struct sq_store *st)
 {
 	sq_unlink_forget(st);
-	/* Before ROLLBACK releases the write lock (see struct store). */
+	/* Before ROLLBACK releases the write lock (see struct sq_store). */
 	for (size_t i = 0; i < st->renamed_count; i++)
 		sq_blob_unrename(st->renamed[i]);
 	st->renamed_count = 0;
@@ -344,7 +344,7 @@ void sq_rollback(struct store *st)
 		log_error("store %s: ROLLBACK: %s", st->user, sqlite3_errmsg(st->db));
 }
 
-enum store_result sq_commit(struct store *st)
+enum store_result sq_commit(struct sq_store *st)
 {
 	int rc;
 
@@ -377,7 +377,7 @@ enum store_result sq_commit(struct store *st)
 	return STORE_OK;
 }
 
-enum store_result sq_end(struct store *st, enum store_result r)
+enum store_result sq_end(struct sq_store *st, enum store_result r)
 {
 	if (r == STORE_OK)
 		return sq_commit(st);
@@ -404,7 +404,7 @@ static void sq_mailbox_read(sqlite3_stmt *s, struct sq_mailbox *mb)
 	mb->recent = (uint32_t)sqlite3_column_int64(s, 11);
 }
 
-enum store_result sq_mailbox_load(struct store *st, const char *name, struct sq_mailbox *mb_r)
+enum store_result sq_mailbox_load(struct sq_store *st, const char *name, struct sq_mailbox *mb_r)
 {
 	sqlite3_stmt *s = sq_stmt(st, SQ_MB_GET);
 	int rc;
@@ -419,7 +419,7 @@ enum store_result sq_mailbox_load(struct store *st, const char *name, struct sq_
 	return rc == SQLITE_DONE ? STORE_NOT_FOUND : sq_fail(st, rc, "load mailbox");
 }
 
-enum store_result sq_mailbox_load_checked(struct store *st, const char *name,
+enum store_result sq_mailbox_load_checked(struct sq_store *st, const char *name,
 					  uint32_t uidvalidity, struct sq_mailbox *mb_r)
 {
 	enum store_result r = store_mailbox_name_check(name);
@@ -440,7 +440,7 @@ uint64_t sq_mailbox_next_modseq(struct sq_mailbox *mb)
 	return mb->highestmodseq + 1;
 }
 
-enum store_result sq_mailbox_save(struct store *st, struct sq_mailbox *mb)
+enum store_result sq_mailbox_save(struct sq_store *st, struct sq_mailbox *mb)
 {
 	sqlite3_stmt *s = sq_stmt(st, SQ_MB_SAVE);
 
@@ -461,7 +461,7 @@ enum store_result sq_mailbox_save(struct store *st, struct sq_mailbox *mb)
 	return sq_run(st, s, "save mailbox");
 }
 
-enum store_result sq_new_uidvalidity(struct store *st, uint32_t *uidvalidity_r)
+enum store_result sq_new_uidvalidity(struct sq_store *st, uint32_t *uidvalidity_r)
 {
 	sqlite3_stmt *s = sq_stmt(st, SQ_META_GET);
 	int64_t last = 0, next, now = (int64_t)time(NULL);
@@ -486,7 +486,7 @@ enum store_result sq_new_uidvalidity(struct store *st, uint32_t *uidvalidity_r)
 	return sq_run(st, s, "write last uidvalidity");
 }
 
-enum store_result sq_mailbox_insert(struct store *st, const char *name,
+enum store_result sq_mailbox_insert(struct sq_store *st, const char *name,
 				    unsigned int special_use, int64_t *id_r)
 {
 	uint32_t uidvalidity;
@@ -638,7 +638,7 @@ static bool sq_create_file(const char *path, char *err, size_t err_size)
 }
 
 /* When the last quick_check passed (0: never, or a store without meta). */
-static int64_t sq_last_quick_check(struct store *st)
+static int64_t sq_last_quick_check(struct sq_store *st)
 {
 	sqlite3_stmt *s;
 	int64_t when = 0;
@@ -654,7 +654,7 @@ static int64_t sq_last_quick_check(struct store *st)
 
 /* pragma: "quick_check" or "integrity_check". STORE_CORRUPT when it finds
  * problems (each logged). */
-static enum store_result sq_quick_check(struct store *st, const char *pragma, char *err,
+static enum store_result sq_quick_check(struct sq_store *st, const char *pragma, char *err,
 					size_t err_size)
 {
 	char sql[64];
@@ -690,7 +690,7 @@ static enum store_result sq_quick_check(struct store *st, const char *pragma, ch
 	return STORE_OK;
 }
 
-static enum store_result sq_create_defaults(struct store *st)
+static enum store_result sq_create_defaults(struct sq_store *st)
 {
 	enum store_result r = STORE_OK;
 
@@ -709,7 +709,7 @@ static enum store_result sq_create_defaults(struct store *st)
 	return r;
 }
 
-static int sq_user_version(struct store *st)
+static int sq_user_version(struct sq_store *st)
 {
 	sqlite3_stmt *s;
 	int version = -1;
@@ -724,7 +724,7 @@ static int sq_user_version(struct store *st)
 
 /* Tables in the main database (-1 on error): a version 0 file with none
  * is a store never set up, one with some is not ours to overwrite. */
-static int sq_table_count(struct store *st)
+static int sq_table_count(struct sq_store *st)
 {
 	sqlite3_stmt *s;
 	int n = -1;
@@ -741,7 +741,7 @@ static int sq_table_count(struct store *st)
 /* Creates the schema and the default mailboxes in one transaction, unless
  * another process did it first (create: the caller may make a new store),
  * or upgrades an older schema. A damaged store is only opened as it is. */
-static enum store_result sq_setup(struct store *st, bool create, char *err, size_t err_size)
+static enum store_result sq_setup(struct sq_store *st, bool create, char *err, size_t err_size)
 {
 	enum store_result r;
 	int version;
@@ -837,7 +837,7 @@ bool sq_uri(char *out, size_t size, const char *path, const char *query)
 }
 
 /* True when the attached search.db has its table (-1: cannot tell). */
-static int sq_search_ready(struct store *st)
+static int sq_search_ready(struct sq_store *st)
 {
 	sqlite3_stmt *s;
 	int n = -1;
@@ -853,7 +853,7 @@ static int sq_search_ready(struct store *st)
 
 /* Creates search.db with its table (a connection of its own: the store's
  * attaches it read-only). */
-static enum store_result sq_search_setup(struct store *st, const char *path, char *err,
+static enum store_result sq_search_setup(struct sq_store *st, const char *path, char *err,
 					 size_t err_size)
 {
 	sqlite3 *db = NULL;
@@ -881,7 +881,7 @@ static enum store_result sq_search_setup(struct store *st, const char *path, cha
  * missing: only then (a new store, or a crash during that set-up), since
  * a server reopens a user's store after every idle pause (mail-user.c)
  * and the set-up costs a connection of its own. */
-static enum store_result sq_search_attach(struct store *st, char *err, size_t err_size)
+static enum store_result sq_search_attach(struct sq_store *st, char *err, size_t err_size)
 {
 	char path[SQ_PATH_MAX], uri[3 * SQ_PATH_MAX + 16], sql[3 * SQ_PATH_MAX + 64];
 	int ready;
@@ -918,7 +918,7 @@ static enum store_result sq_search_attach(struct store *st, char *err, size_t er
 
 /* The daily check at open (or the full one while marked damaged): a store
  * that fails it is opened read-only; one that passes again is repaired. */
-static enum store_result sq_open_check(struct store *st, bool *check_due_r, char *err,
+static enum store_result sq_open_check(struct sq_store *st, bool *check_due_r, char *err,
 				       size_t err_size)
 {
 	char path[SQ_PATH_MAX];
@@ -954,12 +954,13 @@ static enum store_result sq_open_check(struct store *st, bool *check_due_r, char
 	return r;
 }
 
-enum store_result store_open(const char *data_dir, const char *user, unsigned int flags,
-			     struct store **store_r, char *err, size_t err_size)
+enum store_result sq_open(const struct store_env *env, const char *user, unsigned int flags,
+			  struct store **store_r, char *err, size_t err_size)
 {
+	const char *data_dir = env->location;
 	char path[SQ_PATH_MAX];
 	struct stat sb;
-	struct store *st;
+	struct sq_store *st;
 	enum store_result r;
 	bool create = (flags & STORE_OPEN_CREATE) != 0, check_due = false;
 	int n, rc;
@@ -1000,6 +1001,7 @@ enum store_result store_open(const char *data_dir, const char *user, unsigned in
 	if (!sq_mkdir(path, err, err_size))
 		return STORE_ERROR;
 	st = xcalloc(1, sizeof(*st));
+	st->store.v = &store_backend_sqlite;
 	st->user = xstrdup(user);
 	st->dir = xstrdup(path);
 	st->blob_dir_fd = -1;
@@ -1068,20 +1070,17 @@ enum store_result store_open(const char *data_dir, const char *user, unsigned in
 		st->index_backlog = (unsigned int)(sqlite3_column_int64(s, 0) +
 						   sqlite3_column_int64(s, 1));
 	sqlite3_reset(s);
-	*store_r = st;
+	*store_r = &st->store;
 	return STORE_OK;
 fail:
-	store_close(&st);
+	sq_close(&st->store);
 	return r;
 }
 
-void store_close(struct store **storep)
+void sq_close(struct store *store)
 {
-	struct store *st = *storep;
+	struct sq_store *st = sq_store(store);
 
-	if (st == NULL)
-		return;
-	*storep = NULL;
 	for (int i = 0; i < SQ_STMT_COUNT; i++)
 		sqlite3_finalize(st->stmts[i]);
 	if (st->db != NULL)
@@ -1114,15 +1113,16 @@ static bool sq_notify_open(const char *data_dir, const char *user, int flags, ch
 	return true;
 }
 
-bool store_notify_path(const char *data_dir, const char *user, char *out, size_t size)
+bool sq_notify_path(const struct store_env *env, const char *user, char *out, size_t size)
 {
 	/* Read-only: closing it must not be the very event watchers wait for
 	 * (every session entering IDLE would wake all the others). */
-	return sq_notify_open(data_dir, user, O_RDONLY, out, size);
+	return sq_notify_open(env->location, user, O_RDONLY, out, size);
 }
 
-void store_notify_touch(const char *data_dir, const char *user)
+void sq_notify_touch(const struct store_env *env, const char *user)
 {
+	const char *data_dir = env->location;
 	char path[SQ_PATH_MAX];
 
 	/* Opening for writing and closing is the event (IN_CLOSE_WRITE). */
@@ -1131,18 +1131,12 @@ void store_notify_touch(const char *data_dir, const char *user)
 			 "the change at their sessions' next command", user, data_dir, user);
 }
 
-unsigned int store_blob_count(const struct store *store)
+unsigned int sq_blob_count(const struct store *store)
 {
-	return store->blob_count;
+	return sq_store_const(store)->blob_count;
 }
 
-uint64_t store_change_count(const struct store *store)
+uint64_t sq_change_count(const struct store *store)
 {
-	return store->change_count;
-}
-
-uint64_t store_append_limit(const struct store *store)
-{
-	(void)store;
-	return SQ_APPEND_LIMIT;
+	return sq_store_const(store)->change_count;
 }

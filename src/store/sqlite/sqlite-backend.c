@@ -1,0 +1,62 @@
+/* The embedded backend's table: one SQLite database per user under the
+ * data directory (sqlite-store.c) and DATA/users.db for the user database
+ * (sqlite-users.c). The only name the rest of the store sees. */
+#include "store/sqlite/sqlite-private.h"
+
+const struct store_backend store_backend_sqlite = {
+	.name = "sqlite",
+	.append_limit = SQ_APPEND_LIMIT,
+
+	.open = sq_open,
+	.close = sq_close,
+	.read_only = sq_read_only,
+	.blob_count = sq_blob_count,
+	.change_count = sq_change_count,
+	.check = sq_store_check,
+
+	.mailbox_list = sq_mailbox_list,
+	.mailbox_create = sq_mailbox_create,
+	.mailbox_delete = sq_mailbox_delete,
+	.mailbox_rename = sq_mailbox_rename,
+	.mailbox_subscribe = sq_mailbox_subscribe,
+	.mailbox_status = sq_mailbox_status,
+
+	.mailbox_snapshot = sq_mailbox_snapshot,
+	.mailbox_claim_recent = sq_mailbox_claim_recent,
+	.mailbox_changes = sq_mailbox_changes,
+	.messages_get = sq_messages_get,
+
+	.messages_set_flags = sq_messages_set_flags,
+	.messages_expunge = sq_messages_expunge,
+	.messages_copy = sq_messages_copy,
+
+	.blob_begin = sq_blob_begin,
+	.blob_write = sq_blob_write,
+	.blob_keep_bytes = sq_blob_keep_bytes,
+	.blob_finish = sq_blob_finish,
+	.blob_free = sq_blob_free,
+	.messages_append = sq_messages_append,
+
+	.messages_read = sq_messages_read,
+	.body_open = sq_message_body_open,
+	.body_size = sq_body_size,
+	.body_read = sq_body_read,
+	.body_close = sq_body_close,
+
+	.mailbox_search_text = sq_mailbox_search_text,
+	.index_due = sq_index_due,
+	.index_text = sq_index_text,
+
+	.notify_touch = sq_notify_touch,
+	.notify_path = sq_notify_path,
+
+	.users_open = sq_users_open,
+	.users_close = sq_users_close,
+	.users_secret = sq_users_secret,
+	.users_write = sq_users_write,
+	.users_delete = sq_users_delete,
+	.users_list = sq_users_list,
+	.users_get = sq_users_get,
+	.users_store_created = sq_users_store_created,
+	.users_set_store_created = sq_users_set_store_created,
+};

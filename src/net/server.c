@@ -165,6 +165,11 @@ int server_run(struct server *server, void (*reload)(void *ctx), void *reload_ct
 		for (unsigned int i = 0; i < started; i++)
 			loop_stop(server->loops[i]);
 	}
+	/* Stopping: a supervisor kept waiting signals again. Freeing the
+	 * events below puts the default action back, which would kill the
+	 * process by the signal in mid-shutdown; blocked, a late SIGTERM
+	 * stays pending until the exit it asked for. */
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
 	for (unsigned int i = 0; i < started; i++)
 		loop_join(server->loops[i]);
 

@@ -27,6 +27,7 @@ import petrel_server  # noqa: E402
 PETREL = petrel_server.petrel_binary()
 RUN_TIMEOUT = 15         # seconds for one short petrel or openssl run
 START_TIMEOUT = 10       # seconds for the listening lines
+REPEAT_SIGTERM_RUNS = 10  # shutdowns spammed with SIGTERM: the race needs a few tries
 STOP_TIMEOUT = 5         # contract: exit 0 within a few seconds of SIGTERM/SIGINT
 SERVE_FAIL_TIMEOUT = 5   # seconds for serve to fail at start-up (a server that runs is killed)
 IO_TIMEOUT = 5           # seconds for one answer on a socket
@@ -509,6 +510,33 @@ def test_stop_signal(tmp, sig, signame):
         srv.kill()
 
 
+def test_repeated_sigterm(tmp):
+    """A supervisor that is kept waiting signals again (systemd does, and so
+    does a test harness's stop()): every SIGTERM after the first, however
+    late in the shutdown it comes, still ends in exit 0, never in death by
+    the signal's default action."""
+    data = os.path.join(tmp, "repeat-data")
+    add_user(data, "alice", "secret-repeat")
+    codes = []
+    for attempt in range(REPEAT_SIGTERM_RUNS):
+        srv = Serve(tmp, ["--data", data, "--imap", "127.0.0.1:0"])
+        try:
+            port = srv.wait_listening()["imap"]
+            imap_login_ok(port, "alice", "secret-repeat")
+            deadline = time.monotonic() + STOP_TIMEOUT
+            while srv.proc.poll() is None and time.monotonic() < deadline:
+                srv.proc.send_signal(signal.SIGTERM)
+                time.sleep(0.0005)
+            try:
+                codes.append(srv.proc.wait(STOP_TIMEOUT))
+            except subprocess.TimeoutExpired:
+                codes.append(None)
+        finally:
+            srv.kill()
+    check("SIGTERM every 0.5 ms through the shutdown: every run exits 0",
+          codes == [0] * REPEAT_SIGTERM_RUNS, codes)
+
+
 def test_early_sigterm(tmp):
     """A supervisor may signal as soon as it reads the listening line: the
     line is read from a pipe here, so the signal follows it at once."""
@@ -924,7 +952,7 @@ def main():
     tests = [test_version_help, test_user, test_serve_errors, test_config, test_listening_lines,
              lambda t: test_stop_signal(t, signal.SIGTERM, "SIGTERM"),
              lambda t: test_stop_signal(t, signal.SIGINT, "SIGINT"),
-             test_early_sigterm, test_sighup, test_deliver, test_password_change_running,
+             test_early_sigterm, test_repeated_sigterm, test_sighup, test_deliver, test_password_change_running,
              test_store_missing, test_store_damage]
     try:
         for test in tests:

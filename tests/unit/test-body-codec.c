@@ -84,7 +84,8 @@ static enum store_result out_pread(void *ctx, uint64_t offset, void *buf, size_t
 
 	if (offset > o->len || len > o->len - offset)
 		return STORE_CORRUPT;
-	memcpy(buf, o->data + offset, len);
+	if (len > 0)
+		memcpy(buf, o->data + offset, len);
 	return STORE_OK;
 }
 

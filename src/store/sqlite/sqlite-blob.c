@@ -26,6 +26,8 @@
 
 #define SQ_BLOB_NAME_MAX 48
 
+_Static_assert(SQ_DIGEST_LEN == MESSAGE_IN_DIGEST_LEN, "blobs.digest is message-in's SHA-256");
+
 enum sq_blob_state { BLOB_WRITING, BLOB_FINISHED, BLOB_FAILED };
 
 struct store_blob {

@@ -649,7 +649,7 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	/* Lines of bytes zstd cannot shrink by 1/8 (0x20-0xff, ~7.8 bits
+	/* Lines of bytes zstd cannot shrink by 1/4 (0x20-0xff, ~7.8 bits
 	 * each): stored plain (store/body-codec.h), so the body file holds the
 	 * body's own bytes for the tests that damage them. */
 	uint32_t x = 2463534242u;

@@ -113,7 +113,7 @@ static int count_files(const char *dir)
 
 /* ---- helpers ---- */
 
-/* n bytes zstd cannot shrink by 1/8 (0x20-0xff, ~7.8 bits each) in
+/* n bytes zstd cannot shrink by 1/4 (0x20-0xff, ~7.8 bits each) in
  * CRLF-ended lines of 64, from *state (xorshift32, never 0). */
 static void fill_noise(char *p, size_t n, uint32_t *state)
 {

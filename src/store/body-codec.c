@@ -20,6 +20,10 @@
  * writes BODY_FRAME_SIZE; a later one may pick another within them). */
 #define BODY_FRAME_MIN (4 * 1024)
 #define BODY_FRAME_MAX (4 * 1024 * 1024)
+/* More frames than any body has (64 MiB in 4 KiB frames is 16,384): a
+ * damaged count or size never makes the reader allocate more than 12 MiB
+ * for its table. */
+#define BODY_FRAMES_MAX (1024 * 1024)
 
 /* One compression and one decompression context per thread, kept while
  * the thread lives: a context costs ~100-700 KiB and a few microseconds
@@ -321,7 +325,7 @@ static enum store_result body_table_load(struct body_codec_reader *r)
 	if (r->frame_size < BODY_FRAME_MIN || r->frame_size > BODY_FRAME_MAX)
 		return body_corrupt(r, "frame size out of range", -1);
 	want = (r->size + r->frame_size - 1) / r->frame_size;
-	if (r->count != want || r->count == 0 ||
+	if (r->count != want || r->count == 0 || r->count > BODY_FRAMES_MAX ||
 	    (uint64_t)r->count * 4 > r->stored_size - BODY_TRAILER_SIZE)
 		return body_corrupt(r, "frame count does not match the size", -1);
 	frames_end = r->stored_size - BODY_TRAILER_SIZE - (uint64_t)r->count * 4;

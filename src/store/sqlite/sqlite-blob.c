@@ -1,9 +1,11 @@
-/* Message bodies being received: up to SQ_INLINE_MAX bytes in memory (then
- * one row), beyond that streamed to blobs/tmp-*.eml (locked with flock while
- * written), made durable by store_blob_finish(), and renamed to its final
- * name only inside the write transaction that inserts its row. Never holds
- * a large body in memory; never leaves a partial file under a final name.
- * Every body gets its SHA-256, computed as it is written. */
+/* Message bodies being received, the SQLite half: message-in.c does what
+ * every backend does to a body (line ends, SHA-256, summary, search text,
+ * compression) and hands this file the stored bytes. Up to SQ_INLINE_MAX
+ * of them stay in memory (then one row); beyond that they are streamed to
+ * blobs/tmp-*.eml (locked with flock while written), made durable by
+ * store_blob_finish(), and renamed to its final name only inside the
+ * write transaction that inserts its row. Never holds a large body in
+ * memory; never leaves a partial file under a final name. */
 #include "store/store.h"
 
 #include <errno.h>
@@ -19,9 +21,12 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "mail/mail-summary.h"
+#include "store/message-in.h"
 #include "store/sqlite/sqlite-private.h"
 
 #define SQ_BLOB_NAME_MAX 48
+
+_Static_assert(SQ_DIGEST_LEN == MESSAGE_IN_DIGEST_LEN, "blobs.digest is message-in's SHA-256");
 
 enum sq_blob_state { BLOB_WRITING, BLOB_FINISHED, BLOB_FAILED };
 
@@ -29,8 +34,9 @@ struct sq_blob {
 	struct store_blob blob;    /* the base: store.c dispatches through it */
 	struct sq_store *store;
 	enum sq_blob_state state;
-	uint64_t size;
-	unsigned char *buf;        /* inline body while fd < 0 */
+	struct message_in *in;     /* the body's front end (message-in.h) */
+	uint64_t stored;           /* stored bytes so far */
+	unsigned char *buf;        /* inline stored bytes while fd < 0 */
 	size_t buf_alloc;
 	int fd;                    /* the temporary file once spilled */
 	char tmp_name[SQ_BLOB_NAME_MAX];
@@ -38,15 +44,6 @@ struct sq_blob {
 	bool has_tmp, has_final;   /* which file exists on disk */
 	bool in_txn;               /* row inserted by the open transaction */
 	bool used;                 /* row committed: the file belongs to the store */
-	/* Parses the body as it is written: its summary and search text are
-	 * stored in the same row (mail/mail-summary.h). */
-	struct mail_summary_builder *summary;
-	bool summary_ok;
-	bool last_cr;              /* the last byte written was CR */
-	EVP_MD_CTX *digest_ctx;    /* while writing; NULL if OpenSSL failed */
-	unsigned char digest[SQ_DIGEST_LEN];
-	bool digest_ok;            /* digest holds the body's SHA-256 */
-	bool keep_bytes;           /* store_blob_keep_bytes(): no LF -> CRLF */
 };
 
 static enum store_result sq_errno_result(int e)
@@ -72,15 +69,13 @@ static void sq_blob_discard(struct sq_blob *b)
 	free(b->buf);
 	b->buf = NULL;
 	b->buf_alloc = 0;
-	mail_summary_builder_destroy(&b->summary);
-	EVP_MD_CTX_free(b->digest_ctx);
-	b->digest_ctx = NULL;
+	message_in_destroy(&b->in);
 }
 
 static enum store_result sq_blob_fail(struct sq_blob *b, enum store_result r,
 				      const char *what, int e)
 {
-	if (r != STORE_TOO_BIG)
+	if (r != STORE_TOO_BIG && what != NULL)
 		log_msg(r == STORE_NO_SPACE ? LOG_WARN : LOG_ERROR, "store %s: blob %s: %s",
 			b->store->user, what, strerror(e));
 	sq_blob_discard(b);
@@ -109,23 +104,32 @@ static enum store_result sq_blob_spill(struct sq_blob *b)
 	char id[32];   /* "B" + 22: see sq_random_id */
 	enum store_result r = sq_random_id(id, sizeof(id), 'B');
 
-	if (r != STORE_OK)
-		return sq_blob_fail(b, r, "random name", EIO);
+	if (r != STORE_OK) {
+		log_error("store %s: blob: no random name", b->store->user);
+		return r;
+	}
 	snprintf(b->tmp_name, sizeof(b->tmp_name), "tmp-%s.eml", id);
 	snprintf(b->final_name, sizeof(b->final_name), "%s.eml", id);
 	b->fd = openat(b->store->blob_dir_fd, b->tmp_name,
 		       O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (b->fd < 0)
-		return sq_blob_fail(b, sq_errno_result(errno), "create", errno);
+	if (b->fd < 0) {
+		log_error("store %s: blob create: %s", b->store->user, strerror(errno));
+		return sq_errno_result(errno);
+	}
 	b->has_tmp = true;
 	/* Held until the file is finished: the orphan sweep of any process
 	 * skips a locked tmp file, however long the client takes. */
-	if (flock(b->fd, LOCK_EX) < 0)
-		return sq_blob_fail(b, STORE_ERROR, "flock", errno);
-	if (b->size > 0) {
-		r = sq_write_all(b->fd, b->buf, (size_t)b->size);
-		if (r != STORE_OK)
-			return sq_blob_fail(b, r, "write", errno);
+	if (flock(b->fd, LOCK_EX) < 0) {
+		log_error("store %s: blob flock: %s", b->store->user, strerror(errno));
+		return STORE_ERROR;
+	}
+	if (b->stored > 0) {
+		r = sq_write_all(b->fd, b->buf, (size_t)b->stored);
+		if (r != STORE_OK) {
+			log_msg(r == STORE_NO_SPACE ? LOG_WARN : LOG_ERROR, "store %s: blob write: %s",
+				b->store->user, strerror(errno));
+			return r;
+		}
 	}
 	free(b->buf);
 	b->buf = NULL;
@@ -133,125 +137,42 @@ static enum store_result sq_blob_spill(struct sq_blob *b)
 	return STORE_OK;
 }
 
-enum store_result sq_blob_begin(struct store *base, uint64_t expected_size,
-				struct store_blob **blob_r)
+/* body_codec_sink: the stored bytes, in memory up to SQ_INLINE_MAX, then
+ * in the file. The caller fails the blob on an error (logged here). */
+static enum store_result sq_blob_store_bytes(void *ctx, const void *data, size_t len)
 {
-	struct sq_store *store = sq_store(base);
-	struct sq_blob *b;
+	struct sq_blob *b = ctx;
+	enum store_result r;
 
-	*blob_r = NULL;
-	if (store->read_only)
-		return STORE_READ_ONLY;   /* before the client sends the bytes */
-	if (expected_size > SQ_APPEND_LIMIT)
-		return STORE_TOO_BIG;
-	b = xcalloc(1, sizeof(*b));
-	b->blob.v = &store_backend_sqlite;
-	b->store = store;
-	store->blob_count++;
-	b->fd = -1;
-	b->state = BLOB_WRITING;
-	b->summary = mail_summary_builder_create();
-	b->digest_ctx = EVP_MD_CTX_new();
-	if (b->digest_ctx != NULL && EVP_DigestInit_ex(b->digest_ctx, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(b->digest_ctx);
-		b->digest_ctx = NULL;
-	}
-	if (b->digest_ctx == NULL)
-		log_warn("store %s: SHA-256 unavailable: a body stored without its digest",
-			 store->user);
-	/* expected_size is a hint (0: unknown): it picks memory or file early
-	 * and sizes the buffer; the bytes written decide the blob's size. */
-	if (expected_size > SQ_INLINE_MAX) {
-		enum store_result r = sq_blob_spill(b);
-
-		if (r != STORE_OK) {
-			sq_blob_free(&b->blob);
-			return r;
-		}
-	} else if (expected_size > 0) {
-		b->buf_alloc = (size_t)expected_size;
-		b->buf = xmalloc(b->buf_alloc);
-	}
-	*blob_r = &b->blob;
-	return STORE_OK;
-}
-
-static enum store_result sq_blob_write_raw(struct sq_blob *b, const void *data, size_t len)
-{
-	if (b == NULL || b->state != BLOB_WRITING || (data == NULL && len > 0))
-		return STORE_INVALID;
-	if (len > SQ_APPEND_LIMIT - b->size)
-		return sq_blob_fail(b, STORE_TOO_BIG, "", 0);
-	if (len > 0) {
-		mail_summary_builder_feed(b->summary, data, len);
-		if (b->digest_ctx != NULL && EVP_DigestUpdate(b->digest_ctx, data, len) != 1) {
-			EVP_MD_CTX_free(b->digest_ctx);
-			b->digest_ctx = NULL;
-		}
-	}
-	if (b->fd < 0 && b->size + len <= SQ_INLINE_MAX) {
-		if (b->size + len > b->buf_alloc) {
+	if (b->fd < 0 && b->stored + len <= SQ_INLINE_MAX) {
+		if (b->stored + len > b->buf_alloc) {
 			size_t want = b->buf_alloc < 4096 ? 4096 : b->buf_alloc * 2;
 
-			if (want < b->size + len)
-				want = (size_t)b->size + len;
+			if (want < b->stored + len)
+				want = (size_t)b->stored + len;
 			if (want > SQ_INLINE_MAX)
 				want = SQ_INLINE_MAX;
 			b->buf = xrealloc(b->buf, want);
 			b->buf_alloc = want;
 		}
 		if (len > 0)
-			memcpy(b->buf + b->size, data, len);
-		b->size += len;
+			memcpy(b->buf + b->stored, data, len);
+		b->stored += len;
 		return STORE_OK;
 	}
 	if (b->fd < 0) {
-		enum store_result r = sq_blob_spill(b);
-
+		r = sq_blob_spill(b);
 		if (r != STORE_OK)
 			return r;
 	}
-	enum store_result r = sq_write_all(b->fd, data, len);
-
-	if (r != STORE_OK)
-		return sq_blob_fail(b, r, "write", errno);
-	b->size += len;
-	return STORE_OK;
-}
-
-/* RFC 5322 lines end in CRLF, and IMAP sends messages as stored: a bare LF
- * (a message from `petrel deliver` on stdin, a careless APPEND) is stored
- * as CRLF, so sizes, offsets and every FETCH agree (Dovecot converts on
- * output instead, with the same result for clients). A bare CR stays. */
-enum store_result sq_blob_write(struct store_blob *blob, const void *data, size_t len)
-{
-	struct sq_blob *b = sq_blob(blob);
-	const unsigned char *start = data, *p = start, *end = start + len, *run = start;
-	enum store_result r = STORE_OK;
-
-	if (b == NULL || (data == NULL && len > 0))
-		return STORE_INVALID;
-	if (b->state != BLOB_WRITING || len > SQ_APPEND_LIMIT - b->size || b->keep_bytes)
-		return sq_blob_write_raw(b, data, len);   /* refused before reading, or kept */
-	while (r == STORE_OK && p < end) {
-		const unsigned char *lf = memchr(p, '\n', (size_t)(end - p));
-
-		if (lf == NULL)
-			break;
-		bool after_cr = lf > start ? lf[-1] == '\r' : b->last_cr;
-		if (!after_cr) {
-			r = sq_blob_write_raw(b, run, (size_t)(lf - run));
-			if (r == STORE_OK)
-				r = sq_blob_write_raw(b, "\r\n", 2);
-			run = lf + 1;
-		}
-		p = lf + 1;
+	r = sq_write_all(b->fd, data, len);
+	if (r != STORE_OK) {
+		log_msg(r == STORE_NO_SPACE ? LOG_WARN : LOG_ERROR, "store %s: blob write: %s",
+			b->store->user, strerror(errno));
+		return r;
 	}
-	if (r == STORE_OK && run < end)
-		r = sq_blob_write_raw(b, run, (size_t)(end - run));
-	if (r == STORE_OK && len > 0)
-		b->last_cr = end[-1] == '\r';
-	return r;
+	b->stored += len;
+	return STORE_OK;
 }
 
 int sq_pread_exact(int fd, void *buf, size_t len, uint64_t offset)
@@ -271,57 +192,93 @@ int sq_pread_exact(int fd, void *buf, size_t len, uint64_t offset)
 	return 0;
 }
 
-/* A range of a body kept in memory (data) or in a file (fd >= 0). */
-static bool sq_read_range(const unsigned char *data, int fd, uint64_t size, uint64_t offset,
-			  void *buf, size_t len)
+/* A range of stored bytes kept in memory (data) or in a file (fd >= 0). */
+static enum store_result sq_read_range(const unsigned char *data, int fd, uint64_t size,
+				       uint64_t offset, void *buf, size_t len)
 {
 	if (offset > size || len > size - offset)
-		return false;
+		return STORE_CORRUPT;
 	if (fd < 0) {
 		if (len > 0)
 			memcpy(buf, data + offset, len);
-		return true;
+		return STORE_OK;
 	}
-	return sq_pread_exact(fd, buf, len, offset) == 0;
+	if (sq_pread_exact(fd, buf, len, offset) < 0)
+		return errno == 0 ? STORE_CORRUPT : STORE_ERROR;
+	return STORE_OK;
 }
 
-/* mail_read_func over the blob being finished: memory, or its file. */
-static bool sq_blob_read_back(void *ctx, uint64_t offset, void *buf, size_t len)
+/* body_codec_pread over the blob being finished: memory, or its file. */
+static enum store_result sq_blob_read_back(void *ctx, uint64_t offset, void *buf, size_t len)
 {
 	struct sq_blob *b = ctx;
 
-	return sq_read_range(b->buf, b->fd, b->size, offset, buf, len);
+	return sq_read_range(b->buf, b->fd, b->stored, offset, buf, len);
+}
+
+enum store_result sq_blob_begin(struct store *base, uint64_t expected_size,
+				struct store_blob **blob_r)
+{
+	struct sq_store *store = sq_store(base);
+	struct sq_blob *b;
+	struct message_in_sink sink = { .write = sq_blob_store_bytes, .read = sq_blob_read_back };
+
+	*blob_r = NULL;
+	if (store->read_only)
+		return STORE_READ_ONLY;   /* before the client sends the bytes */
+	if (expected_size > SQ_APPEND_LIMIT)
+		return STORE_TOO_BIG;
+	b = xcalloc(1, sizeof(*b));
+	b->blob.v = &store_backend_sqlite;
+	b->store = store;
+	store->blob_count++;
+	b->fd = -1;
+	b->state = BLOB_WRITING;
+	sink.ctx = b;
+	b->in = message_in_create(&sink, SQ_APPEND_LIMIT, store->user);
+	/* expected_size is a hint (0: unknown) that sizes the buffer of a
+	 * small body; the stored (compressed) bytes decide memory or file. */
+	if (expected_size > 0 && expected_size <= SQ_INLINE_MAX) {
+		b->buf_alloc = (size_t)expected_size;
+		b->buf = xmalloc(b->buf_alloc);
+	}
+	*blob_r = &b->blob;
+	return STORE_OK;
+}
+
+enum store_result sq_blob_write(struct store_blob *blob, const void *data, size_t len)
+{
+	struct sq_blob *b = sq_blob(blob);
+	enum store_result r;
+
+	if (b == NULL || b->state != BLOB_WRITING || (data == NULL && len > 0))
+		return STORE_INVALID;
+	r = message_in_write(b->in, data, len);
+	if (r != STORE_OK)
+		return sq_blob_fail(b, r, NULL, 0);
+	return STORE_OK;
 }
 
 void sq_blob_keep_bytes(struct store_blob *blob)
 {
 	struct sq_blob *b = sq_blob(blob);
 
-	if (b != NULL)
-		b->keep_bytes = true;
+	if (b != NULL && b->in != NULL)
+		message_in_keep_bytes(b->in);
 }
 
 enum store_result sq_blob_finish(struct store_blob *blob)
 {
 	struct sq_blob *b = sq_blob(blob);
+	enum store_result r;
 
 	if (b == NULL || b->state != BLOB_WRITING)
 		return STORE_INVALID;
-	/* Before the file is closed: the text parts are read back from it
-	 * (from the page cache: it was just written). A summary that cannot
-	 * be made leaves the message stored and readable, without one. */
-	b->summary_ok = mail_summary_builder_finish(b->summary, sq_blob_read_back, b);
-	if (!b->summary_ok)
-		log_warn("store %s: cannot summarize a new message (read back failed)",
-			 b->store->user);
-	if (b->digest_ctx != NULL) {
-		unsigned int n = 0;
-
-		b->digest_ok = EVP_DigestFinal_ex(b->digest_ctx, b->digest, &n) == 1 &&
-			n == SQ_DIGEST_LEN;
-		EVP_MD_CTX_free(b->digest_ctx);
-		b->digest_ctx = NULL;
-	}
+	/* Before the file is closed: the summary reads text parts back from
+	 * it (from the page cache: it was just written). */
+	r = message_in_finish(b->in);
+	if (r != STORE_OK)
+		return sq_blob_fail(b, r, NULL, 0);
 	if (b->fd >= 0) {
 		/* Durable under its tmp-* name; sq_blob_insert() renames it in
 		 * the transaction of its row, and sq_commit() makes the rename
@@ -358,38 +315,38 @@ bool sq_blob_usable(const struct sq_store *st, const struct sq_blob *b)
 		!b->in_txn;
 }
 
-/* RFC 8474 THREADID: the thread of the first message this one refers to
- * that the store has (References are searched newest first, then
- * In-Reply-To), else a new one. A message that arrives before its parent
- * starts a thread of its own: ids never change once given. */
-#define SQ_THREAD_LOOKUPS 16
+/* message_in_find_thread: the backend's half of THREADID (message-in.h). */
+static enum store_result sq_find_thread(void *ctx, const char *message_id, char *out,
+					size_t size)
+{
+	struct sq_store *st = ctx;
+	sqlite3_stmt *s = sq_stmt(st, SQ_BLOB_THREAD);
+	int rc;
 
+	sqlite3_bind_text(s, 1, message_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_TEXT &&
+	    (size_t)sqlite3_column_bytes(s, 0) < size) {
+		snprintf(out, size, "%s", (const char *)sqlite3_column_text(s, 0));
+		sqlite3_reset(s);
+		return STORE_OK;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sq_fail(st, rc, "find thread");
+	return STORE_NOT_FOUND;
+}
+
+/* The thread found through the summary's parents, else a new one. */
 static enum store_result sq_thread_id(struct sq_store *st,
 				      const struct mail_summary_builder *summary,
-				      char *out, size_t size)
+				      const struct message_in *in, char *out, size_t size)
 {
-	unsigned int count = 0;
-	const char *const *ids = summary != NULL ?
-		mail_summary_builder_parent_ids(summary, &count) : NULL;
-	unsigned int tried = 0;
+	enum store_result r = in != NULL ?
+		message_in_thread_id(in, sq_find_thread, st, out, size) :
+		message_in_thread_of(summary, sq_find_thread, st, out, size);
 
-	for (unsigned int i = count; i > 0 && tried < SQ_THREAD_LOOKUPS; i--, tried++) {
-		sqlite3_stmt *s = sq_stmt(st, SQ_BLOB_THREAD);
-		int rc;
-
-		sqlite3_bind_text(s, 1, ids[i - 1], -1, SQLITE_STATIC);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_TEXT &&
-		    (size_t)sqlite3_column_bytes(s, 0) < size) {
-			snprintf(out, size, "%s", (const char *)sqlite3_column_text(s, 0));
-			sqlite3_reset(s);
-			return STORE_OK;
-		}
-		sqlite3_reset(s);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return sq_fail(st, rc, "find thread");
-	}
-	return sq_random_id(out, size, 'T');
+	return r == STORE_NOT_FOUND ? sq_random_id(out, size, 'T') : r;
 }
 
 static void sq_bind_buf(sqlite3_stmt *s, int col, const struct buf *b)
@@ -398,10 +355,9 @@ static void sq_bind_buf(sqlite3_stmt *s, int col, const struct buf *b)
 }
 
 /* The search text row (store_mailbox_search_text()), keyed by the blob. */
-static enum store_result sq_blob_text_insert(struct sq_store *st,
-					     const struct mail_summary_builder *summary, int64_t id)
+static enum store_result sq_blob_text_insert(struct sq_store *st, const struct mail_text *t,
+					     int64_t id)
 {
-	const struct mail_text *t = mail_summary_builder_text(summary);
 	sqlite3_stmt *s = sq_stmt(st, SQ_TEXT_INSERT);
 
 	sqlite3_bind_int64(s, 1, id);
@@ -424,12 +380,15 @@ enum store_result sq_blob_insert(struct sq_store *st, struct sq_blob *b,
 	sqlite3_stmt *s;
 	enum store_result r = sq_random_id(emailid, sizeof(emailid), 'M');
 	static const unsigned char empty[1];
-	const struct buf *summary = b->summary_ok ? mail_summary_builder_encoded(b->summary) : NULL;
-	const char *msgid = b->summary_ok ? mail_summary_builder_message_id(b->summary) : NULL;
+	const struct buf *summary = message_in_summary(b->in);
+	const char *msgid = message_in_message_id(b->in);
+	const unsigned char *digest = message_in_digest(b->in);
+	bool partial;
+	const struct mail_text *text = message_in_text(b->in, &partial);
+	uint64_t size = message_in_size(b->in);
 
 	if (r == STORE_OK)
-		r = sq_thread_id(st, b->summary_ok ? b->summary : NULL, threadid,
-				 sizeof(threadid));
+		r = sq_thread_id(st, NULL, b->in, threadid, sizeof(threadid));
 	if (r != STORE_OK)
 		return r;
 	if (b->has_tmp) {
@@ -450,13 +409,13 @@ enum store_result sq_blob_insert(struct sq_store *st, struct sq_blob *b,
 		st->renamed[st->renamed_count++] = b;
 	}
 	s = sq_stmt(st, SQ_BLOB_INSERT);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)b->size);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)size);
 	if (b->has_final) {
 		sqlite3_bind_null(s, 2);
 		sqlite3_bind_text(s, 3, b->final_name, -1, SQLITE_STATIC);
 	} else {
 		/* A NULL pointer would bind NULL: an empty body is an empty BLOB. */
-		sqlite3_bind_blob(s, 2, b->size > 0 ? b->buf : empty, (int)b->size,
+		sqlite3_bind_blob(s, 2, b->stored > 0 ? b->buf : empty, (int)b->stored,
 				  SQLITE_STATIC);
 		sqlite3_bind_null(s, 3);
 	}
@@ -470,19 +429,20 @@ enum store_result sq_blob_insert(struct sq_store *st, struct sq_blob *b,
 	else
 		sqlite3_bind_null(s, 6);
 	sqlite3_bind_text(s, 7, threadid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(s, 8, summary == NULL || !mail_summary_builder_text(b->summary)->body_complete);
-	if (b->digest_ok)
-		sqlite3_bind_blob(s, 9, b->digest, SQ_DIGEST_LEN, SQLITE_STATIC);
+	sqlite3_bind_int(s, 8, partial);
+	if (digest != NULL)
+		sqlite3_bind_blob(s, 9, digest, SQ_DIGEST_LEN, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 9);
+	sqlite3_bind_int(s, 10, (int)message_in_codec(b->in));
 	r = sq_run(st, s, "insert blob");
 	if (r != STORE_OK)
 		return r;
 	b->in_txn = true;
 	*id_r = sqlite3_last_insert_rowid(st->db);
-	*size_r = b->size;
-	if (summary != NULL)
-		r = sq_blob_text_insert(st, b->summary, *id_r);
+	*size_r = size;
+	if (text != NULL)
+		r = sq_blob_text_insert(st, text, *id_r);
 	return r;
 }
 
@@ -496,7 +456,7 @@ void sq_blob_settle(struct sq_blob *b, bool committed)
 		free(b->buf);
 		b->buf = NULL;
 		b->buf_alloc = 0;
-		mail_summary_builder_destroy(&b->summary);
+		message_in_drop_summary(b->in);
 	}
 }
 
@@ -526,32 +486,6 @@ bool sq_digest(const void *data, size_t len, unsigned char out[SQ_DIGEST_LEN])
 		return false;
 	}
 	return true;
-}
-
-enum store_result sq_digest_file(int fd, uint64_t size, unsigned char out[SQ_DIGEST_LEN])
-{
-	unsigned char chunk[64 * 1024];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	enum store_result r = STORE_OK;
-	unsigned int n = 0;
-
-	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(ctx);
-		return STORE_ERROR;
-	}
-	for (uint64_t off = 0; r == STORE_OK && off < size;) {
-		size_t len = size - off < sizeof(chunk) ? (size_t)(size - off) : sizeof(chunk);
-
-		if (sq_pread_exact(fd, chunk, len, off) < 0)
-			r = errno == 0 ? STORE_CORRUPT : STORE_ERROR;
-		else if (EVP_DigestUpdate(ctx, chunk, len) != 1)
-			r = STORE_ERROR;
-		off += len;
-	}
-	if (r == STORE_OK && (EVP_DigestFinal_ex(ctx, out, &n) != 1 || n != SQ_DIGEST_LEN))
-		r = STORE_ERROR;
-	EVP_MD_CTX_free(ctx);
-	return r;
 }
 
 enum store_result sq_blob_unref(struct sq_store *st, int64_t blob_id)
@@ -622,7 +556,7 @@ static bool sq_stored_read(void *ctx, uint64_t offset, void *buf, size_t len)
 {
 	struct sq_stored_body *body = ctx;
 
-	return sq_read_range(body->data, body->fd, body->size, offset, buf, len);
+	return sq_read_range(body->data, body->fd, body->size, offset, buf, len) == STORE_OK;
 }
 
 /* Summarizes one stored body; false (logged) when it cannot be read. */
@@ -690,7 +624,7 @@ static enum store_result sq_blob_summarize(struct sq_store *st, int64_t id)
 		const struct buf *enc = mail_summary_builder_encoded(summary);
 		const char *msgid = mail_summary_builder_message_id(summary);
 
-		r = sq_thread_id(st, summary, threadid, sizeof(threadid));
+		r = sq_thread_id(st, summary, NULL, threadid, sizeof(threadid));
 		if (r == STORE_OK) {
 			s = sq_stmt(st, SQ_BLOB_SET_SUMMARY);
 			sqlite3_bind_int64(s, 1, id);
@@ -704,7 +638,7 @@ static enum store_result sq_blob_summarize(struct sq_store *st, int64_t id)
 			r = sq_run(st, s, "store summary");
 		}
 		if (r == STORE_OK)
-			r = sq_blob_text_insert(st, summary, id);
+			r = sq_blob_text_insert(st, mail_summary_builder_text(summary), id);
 	} else {
 		/* Unreadable: store_check() reports the blob; give it a thread. */
 		r = sq_random_id(threadid, sizeof(threadid), 'T');

@@ -1,8 +1,9 @@
 /* store_check() for the SQLite store (`petrel check`): SQLite's own
  * integrity_check and foreign keys, then what the schema cannot express —
  * counters, UID and modseq bounds, keyword bits, blob references and files,
- * each body against its SHA-256, every message's search text in the index
- * or waiting for it, and body files no row names. Changes nothing. */
+ * each body decompressed and against its SHA-256, every message's search
+ * text in the index or waiting for it, and body files no row names.
+ * Changes nothing. */
 #include "store/store.h"
 
 #include <dirent.h>
@@ -18,6 +19,8 @@
 
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "store/body-codec.h"
+#include "store/message-in.h"
 #include "store/sqlite/sqlite-private.h"
 
 struct sq_check {
@@ -250,34 +253,47 @@ static void sq_body_problem(struct sq_check *c, int64_t blob_id, const char *wha
 		sq_problem(c, "blob %lld: %s", (long long)blob_id, what);
 }
 
-/* The body against its SHA-256, when one was recorded. */
-static void sq_check_digest(struct sq_check *c, sqlite3_stmt *s, int64_t id, const char *file,
-			    int64_t size)
+/* body_codec_pread over a body file being checked. */
+static enum store_result sq_check_pread(void *ctx, uint64_t offset, void *buf, size_t len)
 {
+	int *fd = ctx;
+
+	if (sq_pread_exact(*fd, buf, len, offset) < 0)
+		return errno == 0 ? STORE_CORRUPT : STORE_ERROR;
+	return STORE_OK;
+}
+
+/* The body read whole through its codec (every frame's checksum) and
+ * compared with its SHA-256 when one was recorded. mem: an inline body's
+ * stored bytes, else fd its file. */
+static void sq_check_body(struct sq_check *c, sqlite3_stmt *s, int64_t id, int codec,
+			  int64_t size, const void *mem, uint64_t stored, int fd)
+{
+	struct body_codec_reader *reader;
 	unsigned char got[SQ_DIGEST_LEN];
+	bool have_digest = sqlite3_column_type(s, 7) != SQLITE_NULL;
+	char who[64];
 	enum store_result r;
 
-	if (sqlite3_column_type(s, 7) == SQLITE_NULL)
-		return;   /* stored before digests were kept: not known */
-	if (sqlite3_column_bytes(s, 7) != SQ_DIGEST_LEN) {
+	if (have_digest && sqlite3_column_bytes(s, 7) != SQ_DIGEST_LEN) {
 		sq_problem(c, "blob %lld: digest of %d bytes", (long long)id,
 			   sqlite3_column_bytes(s, 7));
 		return;
 	}
-	if (file == NULL) {
-		r = sq_digest(sqlite3_column_blob(s, 8), (size_t)sqlite3_column_bytes(s, 8), got) ?
-			STORE_OK : STORE_ERROR;
-	} else {
-		int fd = openat(c->st->blob_dir_fd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-		if (fd < 0)
-			return;   /* reported above */
-		r = sq_digest_file(fd, (uint64_t)size, got);
-		close(fd);
+	if (!have_digest && codec == BODY_CODEC_PLAIN)
+		return;   /* stored before digests were kept: not known */
+	snprintf(who, sizeof(who), "%s (check)", c->st->user);
+	r = body_codec_reader_open((enum body_codec)codec, (uint64_t)size, stored, mem,
+				   sq_check_pread, &fd, who, &reader);
+	if (r == STORE_OK) {
+		r = message_in_digest_body(reader, (uint64_t)size, got);
+		body_codec_reader_free(&reader);
 	}
-	if (r != STORE_OK)
+	if (r == STORE_CORRUPT)
+		sq_body_problem(c, id, "damaged (does not decompress to its size and checksum)");
+	else if (r != STORE_OK)
 		sq_problem(c, "blob %lld: cannot read it to verify its checksum", (long long)id);
-	else if (memcmp(got, sqlite3_column_blob(s, 7), SQ_DIGEST_LEN) != 0)
+	else if (have_digest && memcmp(got, sqlite3_column_blob(s, 7), SQ_DIGEST_LEN) != 0)
 		sq_body_problem(c, id, "checksum mismatch");
 }
 
@@ -285,7 +301,7 @@ static enum store_result sq_check_blobs(struct sq_check *c)
 {
 	sqlite3_stmt *s = sq_check_prepare(c,
 		"SELECT id, size, refcount, data IS NOT NULL, length(data), file,"
-		" (SELECT count(*) FROM messages m WHERE m.blob_id = b.id), digest, data"
+		" (SELECT count(*) FROM messages m WHERE m.blob_id = b.id), digest, data, codec"
 		" FROM blobs b");
 	int rc;
 
@@ -297,30 +313,48 @@ static enum store_result sq_check_blobs(struct sq_check *c)
 		int64_t refs = sqlite3_column_int64(s, 2);
 		int64_t users = sqlite3_column_int64(s, 6);
 		const char *file = (const char *)sqlite3_column_text(s, 5);
+		int codec = sqlite3_column_int(s, 9);
 		struct stat sb;
+		int fd;
 
 		if (refs != users || refs < 1)
 			sq_problem(c, "blob %lld: refcount %lld but %lld messages use it", id,
 				   (long long)refs, (long long)users);
+		if (!body_codec_known(codec)) {
+			sq_problem(c, "blob %lld: unknown codec %d", id, codec);
+			continue;
+		}
 		if (sqlite3_column_int(s, 3)) {
-			if (sqlite3_column_int64(s, 4) != size)
+			int64_t stored = sqlite3_column_int64(s, 4);
+
+			if (codec == BODY_CODEC_PLAIN && stored != size)
 				sq_problem(c, "blob %lld: %lld bytes stored, size says %lld", id,
-					   (long long)sqlite3_column_int64(s, 4), (long long)size);
+					   (long long)stored, (long long)size);
 			else
-				sq_check_digest(c, s, id, NULL, size);
+				sq_check_body(c, s, id, codec, size, sqlite3_column_blob(s, 8),
+					      (uint64_t)stored, -1);
 			continue;
 		}
 		if (file == NULL || file[0] == '\0' || file[0] == '.' || strchr(file, '/') != NULL) {
 			sq_problem(c, "blob %lld: bad file name", id);
 			continue;
 		}
-		if (fstatat(c->st->blob_dir_fd, file, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		if (fstatat(c->st->blob_dir_fd, file, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
 			sq_problem(c, "blob %lld: blobs/%s: %s", id, file, strerror(errno));
-		else if (!S_ISREG(sb.st_mode) || sb.st_size != size)
+			continue;
+		}
+		if (!S_ISREG(sb.st_mode) || (codec == BODY_CODEC_PLAIN && sb.st_size != size)) {
 			sq_problem(c, "blob %lld: blobs/%s has %lld bytes, size says %lld", id, file,
 				   (long long)sb.st_size, (long long)size);
-		else
-			sq_check_digest(c, s, id, file, size);
+			continue;
+		}
+		fd = openat(c->st->blob_dir_fd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0) {
+			sq_problem(c, "blob %lld: blobs/%s: %s", id, file, strerror(errno));
+			continue;
+		}
+		sq_check_body(c, s, id, codec, size, NULL, (uint64_t)sb.st_size, fd);
+		close(fd);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)

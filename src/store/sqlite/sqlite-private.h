@@ -15,9 +15,10 @@
 
 /* ---- the SQLite backend ---- */
 
-/* Bodies up to this size live in the database row (one write, no file, no
- * extra fsync); larger ones are files under blobs/ so the database stays
- * small and a body is never held whole in memory. */
+/* Bodies stored (compressed: store/body-codec.h) in up to this many bytes
+ * live in the database row (one write, no file, no extra fsync); larger
+ * ones are files under blobs/ so the database stays small and a body is
+ * never held whole in memory. */
 #define SQ_INLINE_MAX (64 * 1024)
 /* APPENDLIMIT (RFC 7889): large enough for any real message with
  * attachments (mail systems commonly cap at 25-50 MB of encoded data),
@@ -102,9 +103,9 @@
 	 * so the search index, updated apart (sqlite-index.c), never mistakes
 	 * a new message for a deleted one. */ \
 	X(BLOB_INSERT, "INSERT INTO blobs (id, size, refcount, data, file, emailid, summary," \
-	  " msgid, threadid, text_partial, digest) VALUES ((SELECT max(coalesce((SELECT max(id)" \
-	  " FROM blobs), 0), coalesce((SELECT value FROM meta WHERE key = 'blob_id_high')," \
-	  " 0)) + 1), ?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") \
+	  " msgid, threadid, text_partial, digest, codec) VALUES ((SELECT max(coalesce((SELECT" \
+	  " max(id) FROM blobs), 0), coalesce((SELECT value FROM meta WHERE key =" \
+	  " 'blob_id_high'), 0)) + 1), ?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)") \
 	X(BLOB_HIGH, "INSERT INTO meta (key, value) VALUES ('blob_id_high', ?1)" \
 	  " ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)") \
 	X(BLOB_BODY, "SELECT size, data, file FROM blobs WHERE id = ?1") \
@@ -128,7 +129,8 @@
 	  " WHERE m.mailbox_id = ?1 AND m.uid >= ?2 AND m.uid <= ?3 ORDER BY m.uid") \
 	X(MSG_BY_BLOB, "SELECT uid FROM messages WHERE blob_id = ?1 AND mailbox_id = ?2") \
 	X(MSG_UID_BLOB, "SELECT uid, blob_id FROM messages WHERE mailbox_id = ?1") \
-	X(MSG_BODY, "SELECT b.id, b.size, b.data IS NOT NULL, b.file, b.digest, m.blob_id" \
+	X(MSG_BODY, "SELECT b.id, b.size, b.data IS NOT NULL, b.file, b.digest, m.blob_id," \
+	  " b.codec" \
 	  " FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id" \
 	  " WHERE m.mailbox_id = ?1 AND m.uid = ?2") \
 	X(BLOB_REF, "UPDATE blobs SET refcount = refcount + 1 WHERE id = ?1") \
@@ -229,6 +231,10 @@ enum store_result sq_end(struct sq_store *st, enum store_result r);
  * read-only from now on, a `damaged` file beside store.db so later opens
  * know it too, and an error in the log. */
 void sq_mark_damaged(struct sq_store *st, const char *why);
+/* Only the `damaged` file in dir (a store's directory), for damage found
+ * where no handle is at hand (a body read after its handle closed): the
+ * next open runs the full check (sq_open_check). */
+void sq_mark_damaged_dir(const char *user, const char *dir, const char *why);
 
 /* Queues a blob file to unlink after commit. */
 void sq_unlink_after_commit(struct sq_store *st, const char *file);
@@ -282,9 +288,6 @@ void sq_blob_unrename(struct sq_blob *blob);
 #define SQ_DIGEST_LEN 32
 /* The digest of len bytes; false if OpenSSL fails (logged). */
 bool sq_digest(const void *data, size_t len, unsigned char out[SQ_DIGEST_LEN]);
-/* The digest of a whole file (pread from offset 0, size bytes): STORE_OK,
- * STORE_CORRUPT when shorter, STORE_ERROR on I/O errors. */
-enum store_result sq_digest_file(int fd, uint64_t size, unsigned char out[SQ_DIGEST_LEN]);
 
 /* ---- sqlite-orphan.c ---- */
 

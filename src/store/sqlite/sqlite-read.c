@@ -9,10 +9,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "store/body-codec.h"
 #include "store/sqlite/sqlite-private.h"
 
 /* UIDs closer than this are read with one range query (rows in between
@@ -124,10 +126,51 @@ enum store_result sq_messages_read(struct store *store, const char *name,
 struct sq_body {
 	struct store_body body;    /* the base: store.c dispatches through it */
 	char *user;                /* for the log: the body outlives its handle */
-	uint64_t size;
-	unsigned char *data;       /* an inline body, copied */
+	char *dir;                 /* the store's directory, for the damaged mark */
+	uint64_t size;             /* the body's own (uncompressed) size */
+	unsigned char *data;       /* an inline body's stored bytes, copied */
 	int fd;                    /* or its file */
+	int codec;                 /* enum body_codec */
+	struct body_codec_reader *reader;
 };
+
+/* body_codec_pread over a body file. */
+static enum store_result sq_body_pread(void *ctx, uint64_t offset, void *buf, size_t len)
+{
+	struct sq_body *body = ctx;
+
+	if (sq_pread_exact(body->fd, buf, len, offset) < 0) {
+		int e = errno;
+
+		log_error("store %s: reading a body file: %s", body->user,
+			  e != 0 ? strerror(e) : "shorter than its recorded size");
+		return e != 0 ? STORE_ERROR : STORE_CORRUPT;
+	}
+	return STORE_OK;
+}
+
+/* A compressed body that fails its frame table or a frame's checksum is
+ * damage SQLite cannot see: the store is marked (the next open runs the
+ * full check; `petrel check` names the body). A plain body short of its
+ * size answers STORE_CORRUPT as it always did. */
+static void sq_body_damaged(struct sq_body *body, const char *why)
+{
+	if (body->codec != BODY_CODEC_PLAIN)
+		sq_mark_damaged_dir(body->user, body->dir, why);
+}
+
+static enum store_result sq_body_reader(struct sq_body *body, int codec, uint64_t stored)
+{
+	enum store_result r;
+
+	body->codec = codec;
+	r = body_codec_reader_open((enum body_codec)codec, body->size, stored,
+				   body->fd < 0 ? body->data : NULL, sq_body_pread, body,
+				   body->user, &body->reader);
+	if (r == STORE_CORRUPT)
+		sq_body_damaged(body, "a body's frame table is damaged");
+	return r;
+}
 
 static enum store_result sq_body_open(struct sq_store *st, const char *name, uint32_t uidvalidity,
 				      uint32_t uid, struct sq_body *body)
@@ -135,7 +178,8 @@ static enum store_result sq_body_open(struct sq_store *st, const char *name, uin
 	struct sq_mailbox mb;
 	enum store_result r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
 	sqlite3_stmt *s;
-	int rc;
+	struct stat sb;
+	int rc, codec;
 
 	if (r != STORE_OK)
 		return r;
@@ -162,42 +206,53 @@ static enum store_result sq_body_open(struct sq_store *st, const char *name, uin
 	unsigned char want[SQ_DIGEST_LEN];
 	bool have_digest = sqlite3_column_bytes(s, 4) == SQ_DIGEST_LEN;
 
+	codec = sqlite3_column_int(s, 6);
+	if (!body_codec_known(codec)) {
+		log_error("store %s: blob %lld: unknown codec %d", st->user, (long long)blob_id,
+			  codec);
+		sqlite3_reset(s);
+		return STORE_CORRUPT;
+	}
 	if (have_digest)
 		memcpy(want, sqlite3_column_blob(s, 4), SQ_DIGEST_LEN);
 	body->size = (uint64_t)sqlite3_column_int64(s, 1);
 	if (sqlite3_column_int(s, 2)) {
 		sqlite3_blob *blob;
+		uint64_t stored;
 
 		sqlite3_reset(s);
 		/* Incremental blob I/O: no copy through a statement's row. */
 		rc = sqlite3_blob_open(st->db, "main", "blobs", "data", blob_id, 0, &blob);
 		if (rc != SQLITE_OK)
 			return sq_fail(st, rc, "open inline body");
-		if ((uint64_t)sqlite3_blob_bytes(blob) != body->size) {
+		stored = (uint64_t)sqlite3_blob_bytes(blob);
+		if (codec == BODY_CODEC_PLAIN && stored != body->size) {
 			sqlite3_blob_close(blob);
 			log_error("store %s: blob %lld: size does not match its data", st->user,
 				  (long long)blob_id);
 			return STORE_CORRUPT;
 		}
-		body->data = xmalloc(body->size + 1);
-		rc = body->size > 0 ? sqlite3_blob_read(blob, body->data, (int)body->size, 0) :
-			SQLITE_OK;
+		body->data = xmalloc(stored + 1);
+		rc = stored > 0 ? sqlite3_blob_read(blob, body->data, (int)stored, 0) : SQLITE_OK;
 		sqlite3_blob_close(blob);
 		if (rc != SQLITE_OK)
 			return sq_fail(st, rc, "read inline body");
-		/* An inline body is read whole anyway, and SQLite keeps no
+		/* A plain inline body is read whole anyway, and SQLite keeps no
 		 * checksum of its pages: its digest costs ~0.1 ms at 64 KiB. A
-		 * body file is not verified here (a partial FETCH of a 64 MB
-		 * body would read all of it); `petrel check` verifies those. */
+		 * compressed one is checked frame by frame (zstd's checksums) as
+		 * it is read; a body file is not verified here (a partial FETCH
+		 * of a 64 MB body would read all of it); `petrel check` verifies
+		 * those. */
 		unsigned char got[SQ_DIGEST_LEN];
 
-		if (have_digest && sq_digest(body->data, (size_t)body->size, got) &&
+		if (codec == BODY_CODEC_PLAIN && have_digest &&
+		    sq_digest(body->data, (size_t)body->size, got) &&
 		    memcmp(got, want, SQ_DIGEST_LEN) != 0) {
 			log_error("store %s: message UID %" PRIu32 " of mailbox \"%s\": body %lld"
 				  " fails its checksum", st->user, uid, name, (long long)blob_id);
 			return STORE_CORRUPT;
 		}
-		return STORE_OK;
+		return sq_body_reader(body, codec, stored);
 	}
 	body->fd = openat(st->blob_dir_fd, sq_column_str(s, 3), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	sqlite3_reset(s);
@@ -206,7 +261,16 @@ static enum store_result sq_body_open(struct sq_store *st, const char *name, uin
 			  (long long)blob_id, strerror(errno));
 		return errno == ENOENT ? STORE_CORRUPT : STORE_ERROR;
 	}
-	return STORE_OK;
+	if (fstat(body->fd, &sb) < 0) {
+		log_error("store %s: blob %lld: fstat: %s", st->user, (long long)blob_id,
+			  strerror(errno));
+		return STORE_ERROR;
+	}
+	/* A plain file shorter than its size is found when read (as before):
+	 * a FETCH of its first bytes still works. */
+	if (codec == BODY_CODEC_PLAIN)
+		return sq_body_reader(body, codec, body->size);
+	return sq_body_reader(body, codec, (uint64_t)sb.st_size);
 }
 
 enum store_result sq_message_body_open(struct store *store, const char *name,
@@ -220,6 +284,7 @@ enum store_result sq_message_body_open(struct store *store, const char *name,
 	*body_r = NULL;
 	body->body.v = &store_backend_sqlite;
 	body->user = xstrdup(st->user);
+	body->dir = xstrdup(st->dir);
 	body->fd = -1;
 	r = sq_begin(st, false);
 	if (r == STORE_OK)
@@ -239,34 +304,30 @@ uint64_t sq_body_size(const struct store_body *b)
 	return body->size;
 }
 
+/* Bounded: at most one frame (store/body-codec.h) is decompressed into the
+ * reader's buffer; a read of whole frames goes straight into buf. */
 enum store_result sq_body_read(struct store_body *b, uint64_t offset, void *buf, size_t len)
 {
 	struct sq_body *body = (struct sq_body *)b;
+	enum store_result r;
 
 	if (offset > body->size || len > body->size - offset)
 		return STORE_INVALID;
-	if (body->fd < 0) {
-		if (len > 0)
-			memcpy(buf, body->data + offset, len);
-		return STORE_OK;
-	}
-	if (sq_pread_exact(body->fd, buf, len, offset) < 0) {
-		int e = errno;
-
-		log_error("store %s: reading a body file: %s", body->user,
-			  e != 0 ? strerror(e) : "shorter than its recorded size");
-		return e != 0 ? STORE_ERROR : STORE_CORRUPT;
-	}
-	return STORE_OK;
+	r = body_codec_read(body->reader, offset, buf, len);
+	if (r == STORE_CORRUPT)
+		sq_body_damaged(body, "a body's frame is damaged");
+	return r;
 }
 
 void sq_body_close(struct store_body *b)
 {
 	struct sq_body *body = (struct sq_body *)b;
 
+	body_codec_reader_free(&body->reader);
 	if (body->fd >= 0)
 		close(body->fd);
 	free(body->data);
 	free(body->user);
+	free(body->dir);
 	free(body);
 }

@@ -3,7 +3,7 @@
  * closes it, owns the schema, the prepared statements and transactions. It
  * never leaves a transaction open between calls.
  *
- * Schema (user_version 4; versions 1-3 are upgraded at open):
+ * Schema (user_version 5; versions 1-4 are upgraded at open):
  *
  *   meta(key PRIMARY KEY, value)       'last_uidvalidity': UIDVALIDITY is
  *       max(now, last + 1), so a re-created mailbox never reuses one
@@ -18,15 +18,18 @@
  *   keywords(mailbox_id, bit, name NOCASE, PK(mailbox_id, bit),
  *       UNIQUE(mailbox_id, name))      bits 0..63, never reused in a mailbox
  *   blobs(id, size, refcount, data NULL, file NULL, emailid, summary,
- *       msgid, threadid, text_partial, digest)
- *       exactly one of data (<= 64 KiB, inline) and file (a name in blobs/);
+ *       msgid, threadid, text_partial, digest, codec)
+ *       exactly one of data (<= 64 KiB stored, inline) and file (a name in
+ *       blobs/), holding the body as codec says (store/body-codec.h: 0
+ *       plain, 1 zstd frames; version 5, 0 for every body stored before);
+ *       size is the body's own size (RFC822.SIZE), not the stored one;
  *       refcount = messages pointing at it (COPY shares, never copies);
  *       emailid is the RFC 8474 EMAILID, so copies share it; threadid the
  *       THREADID, inherited through msgid (the Message-ID, indexed);
  *       summary is mail/mail-summary.h's encoding, made at delivery
  *       (NULL only if it could not be made); text_partial = 1 when the
- *       body text was too long to index whole; digest the body's SHA-256
- *       (version 4; NULL: stored before, not known)
+ *       body text was too long to index whole; digest the body's SHA-256,
+ *       uncompressed (version 4; NULL: stored before, not known)
  *   text_pending(blob_id, subject, hfrom, hto, hcc, hbcc, header, mime, body):
  *       the search text of a message (mime: the headers of MIME parts and
  *       nested messages, for TEXT) not yet in the index. Delivery writes
@@ -77,7 +80,7 @@
 #include "core/xalloc.h"
 #include "store/sqlite/sqlite-private.h"
 
-#define SQ_SCHEMA_VERSION 4
+#define SQ_SCHEMA_VERSION 5
 /* store_open() runs PRAGMA quick_check when the last one is older than this.
  * It reads the whole file (bodies up to 64 KiB live inside it: 0.5 s for
  * 10,000 messages of 8 KiB, a 164 MB file), too much for every login of a user
@@ -125,6 +128,10 @@
 #define SQ_SCHEMA_V4 \
 	"ALTER TABLE blobs ADD COLUMN digest BLOB;"
 
+/* Version 5: compressed bodies; those stored before stay plain (0). */
+#define SQ_SCHEMA_V5 \
+	"ALTER TABLE blobs ADD COLUMN codec INTEGER NOT NULL DEFAULT 0;"
+
 static const char sq_schema[] =
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	"CREATE TABLE mailboxes ("
@@ -160,7 +167,8 @@ static const char sq_schema[] =
 	" modseq INTEGER NOT NULL, PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
 	"CREATE INDEX expunged_modseq ON expunged (mailbox_id, modseq);"
 	SQ_SCHEMA_V3
-	SQ_SCHEMA_V4;
+	SQ_SCHEMA_V4
+	SQ_SCHEMA_V5;
 
 /* What a new store holds (RFC 6154 attributes), all subscribed. */
 static const struct {
@@ -236,19 +244,24 @@ enum store_result sq_fail(struct sq_store *st, int rc, const char *what)
 
 void sq_mark_damaged(struct sq_store *st, const char *why)
 {
-	char path[SQ_PATH_MAX];
-	int fd;
-
 	if (st->read_only)
 		return;
 	st->read_only = true;
 	log_error("store %s: damaged (%s): read-only until repaired; run `petrel check`",
 		  st->user, why);
-	snprintf(path, sizeof(path), "%s/" SQ_DAMAGED_FILE, st->dir);
+	sq_mark_damaged_dir(st->user, st->dir, why);
+}
+
+void sq_mark_damaged_dir(const char *user, const char *dir, const char *why)
+{
+	char path[SQ_PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/" SQ_DAMAGED_FILE, dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || fsync(fd) < 0)
-		log_error("store %s: cannot create %s: %s (the damage is known to this"
-			  " process only)", st->user, path, strerror(errno));
+		log_error("store %s: cannot create %s (%s): %s (the damage is known to this"
+			  " process only)", user, path, why, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 }
@@ -758,7 +771,7 @@ static enum store_result sq_setup(struct sq_store *st, bool create, char *err, s
 	if (r != STORE_OK)
 		return r;
 	version = sq_user_version(st);
-	if (version >= 1 && version <= 3) {
+	if (version >= 1 && version <= 4) {
 		log_info("store %s: upgrading the store from version %d to %d", st->user,
 			 version, SQ_SCHEMA_VERSION);
 		/* 2: summaries and search text for the messages already there. */
@@ -766,8 +779,10 @@ static enum store_result sq_setup(struct sq_store *st, bool create, char *err, s
 			r = sq_exec(st, SQ_SCHEMA_V2);
 		if (r == STORE_OK && version <= 2)
 			r = sq_exec(st, SQ_SCHEMA_V3);
+		if (r == STORE_OK && version <= 3)
+			r = sq_exec(st, SQ_SCHEMA_V4);
 		if (r == STORE_OK)
-			r = sq_exec(st, SQ_SCHEMA_V4 "PRAGMA user_version = 4");
+			r = sq_exec(st, SQ_SCHEMA_V5 "PRAGMA user_version = " SQ_STR(SQ_SCHEMA_VERSION));
 		if (r == STORE_OK && version == 1)
 			r = sq_blob_summarize_all(st);
 		return sq_end(st, r);
@@ -790,7 +805,7 @@ static enum store_result sq_setup(struct sq_store *st, bool create, char *err, s
 		}
 		r = sq_exec(st, sq_schema);
 		if (r == STORE_OK)
-			r = sq_exec(st, "PRAGMA user_version = 4");
+			r = sq_exec(st, "PRAGMA user_version = " SQ_STR(SQ_SCHEMA_VERSION));
 		if (r == STORE_OK)
 			r = sq_create_defaults(st);
 		if (r == STORE_OK)

@@ -55,6 +55,7 @@ struct fetch_msg {
 struct fetch_state {
 	char *name;
 	uint32_t uidvalidity;
+	struct store_mailbox *box;    /* opened by the first batch, for the command */
 	bool uid_mode;
 	bool readonly;
 	bool condstore;               /* RFC 7162 enabled: MODSEQ beside a \Seen we set */
@@ -115,6 +116,7 @@ static void fetch_cleanup(struct imap_cmd *cmd)
 		return;
 	fetch_batch_clear(st);
 	store_body_close(&st->body);
+	store_mailbox_close(&st->box);
 	if (st->lit_active)
 		fetch_source_free(&st->lit);
 	st->lit_active = false;
@@ -223,8 +225,15 @@ static enum store_result batch_load(struct fetch_state *st, struct store *store)
 	st->batch_count = n;
 	for (uint32_t i = 0; i < n; i++)
 		st->batch[i].seq = st->seqs[st->next + i];
-	r = store_messages_read(store, st->name, st->uidvalidity, st->uids + st->next, n,
-				st->req.needs_summary ? STORE_READ_SUMMARY : 0, batch_read_one, &br);
+	/* The mailbox is looked up by name once per command, not per call. */
+	if (st->box == NULL) {
+		r = store_mailbox_open(store, st->name, st->uidvalidity, &st->box);
+		if (r != STORE_OK)
+			return r;
+	}
+	r = store_messages_read_in(store, st->box, st->uids + st->next, n,
+				   st->req.needs_summary ? STORE_READ_SUMMARY : 0, batch_read_one,
+				   &br);
 	st->next += n;
 	if (r == STORE_OK && st->req.sets_seen && !st->readonly)
 		r = batch_set_seen(st, store);
@@ -305,7 +314,7 @@ static enum store_result message_begin(struct fetch_state *st, struct store *sto
 
 	*have_sum_r = false;
 	if (st->req.needs_body || (st->req.needs_summary && m->summary_data == NULL)) {
-		r = store_body_open(store, st->name, st->uidvalidity, m->info.uid, &st->body);
+		r = store_body_open_in(store, st->box, m->info.uid, &st->body);
 		if (r != STORE_OK)
 			return r;
 	}

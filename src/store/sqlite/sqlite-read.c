@@ -47,17 +47,79 @@ static void sq_info_read(sqlite3_stmt *s, struct store_message_info *m)
 	}
 }
 
-static enum store_result sq_read(struct store *st, const char *name, uint32_t uidvalidity,
+/* A mailbox handle (store_mailbox_open()): the mailbox's row, not its
+ * name, so a RENAME meanwhile changes nothing for it. Row ids can be
+ * reused after a DELETE, and a \Noselect parent made selectable again
+ * keeps its row with a new UIDVALIDITY: each call checks both by the row
+ * (one primary-key lookup) inside its own transaction. */
+struct store_mailbox {
+	char *user;                /* the store it belongs to */
+	char *name;                /* as opened: for the log only */
+	int64_t id;
+	uint32_t uidvalidity;
+};
+
+static enum store_result sq_box_check(struct store *st, const struct store_mailbox *box)
+{
+	sqlite3_stmt *s;
+	int rc;
+	bool same = false;
+
+	if (strcmp(st->user, box->user) != 0)
+		return STORE_INVALID;
+	s = sq_stmt(st, SQ_MB_CHECK);
+	sqlite3_bind_int64(s, 1, box->id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		same = (uint32_t)sqlite3_column_int64(s, 0) == box->uidvalidity &&
+			sqlite3_column_int(s, 1) == 0;
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return same ? STORE_OK : STORE_NOT_FOUND;
+	return sq_fail(st, rc, "check mailbox");
+}
+
+enum store_result store_mailbox_open(struct store *st, const char *name, uint32_t uidvalidity,
+				     struct store_mailbox **box_r)
+{
+	struct sq_mailbox mb;
+	enum store_result r;
+
+	*box_r = NULL;
+	r = sq_begin(st, false);
+	if (r == STORE_OK)
+		r = sq_end(st, sq_mailbox_load_checked(st, name, uidvalidity, &mb));
+	if (r != STORE_OK)
+		return r;
+	struct store_mailbox *box = xcalloc(1, sizeof(*box));
+
+	box->user = xstrdup(st->user);
+	box->name = xstrdup(name);
+	box->id = mb.id;
+	box->uidvalidity = uidvalidity;
+	*box_r = box;
+	return STORE_OK;
+}
+
+void store_mailbox_close(struct store_mailbox **boxp)
+{
+	struct store_mailbox *box = *boxp;
+
+	if (box == NULL)
+		return;
+	*boxp = NULL;
+	free(box->user);
+	free(box->name);
+	free(box);
+}
+
+static enum store_result sq_read(struct store *st, int64_t mailbox_id, const char *name,
 				 const uint32_t *uids, uint32_t count, unsigned int fields,
 				 bool (*cb)(const struct store_message_info *info, void *ctx),
 				 void *ctx)
 {
-	struct sq_mailbox mb;
-	enum store_result r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
 	enum sq_stmt id = (fields & STORE_READ_SUMMARY) != 0 ? SQ_MSG_READ : SQ_MSG_READ_NOSUM;
 
-	if (r != STORE_OK)
-		return r;
 	for (uint32_t i = 0; i < count;) {
 		uint32_t end = i + 1;
 		sqlite3_stmt *s;
@@ -67,7 +129,7 @@ static enum store_result sq_read(struct store *st, const char *name, uint32_t ui
 		while (end < count && uids[end] - uids[end - 1] <= SQ_READ_GAP_MAX)
 			end++;
 		s = sq_stmt(st, id);
-		sqlite3_bind_int64(s, 1, mb.id);
+		sqlite3_bind_int64(s, 1, mailbox_id);
 		sqlite3_bind_int64(s, 2, uids[i]);
 		sqlite3_bind_int64(s, 3, uids[end - 1]);
 		while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -113,9 +175,34 @@ enum store_result store_messages_read(struct store *st, const char *name,
 	if ((uids == NULL && uid_count > 0) || cb == NULL || !sq_uids_ascending(uids, uid_count))
 		return STORE_INVALID;
 	r = sq_begin(st, false);
+	if (r != STORE_OK)
+		return r;
+	struct sq_mailbox mb;
+
+	r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
 	if (r == STORE_OK)
-		r = sq_end(st, sq_read(st, name, uidvalidity, uids, uid_count, fields, cb, ctx));
-	return r;
+		r = sq_read(st, mb.id, name, uids, uid_count, fields, cb, ctx);
+	return sq_end(st, r);
+}
+
+enum store_result store_messages_read_in(struct store *st, const struct store_mailbox *box,
+					 const uint32_t *uids, uint32_t uid_count,
+					 unsigned int fields,
+					 bool (*cb)(const struct store_message_info *info,
+						    void *ctx),
+					 void *ctx)
+{
+	enum store_result r;
+
+	if ((uids == NULL && uid_count > 0) || cb == NULL || !sq_uids_ascending(uids, uid_count))
+		return STORE_INVALID;
+	r = sq_begin(st, false);
+	if (r != STORE_OK)
+		return r;
+	r = sq_box_check(st, box);
+	if (r == STORE_OK)
+		r = sq_read(st, box->id, box->name, uids, uid_count, fields, cb, ctx);
+	return sq_end(st, r);
 }
 
 /* ---- bodies ---- */
@@ -127,18 +214,14 @@ struct store_body {
 	int fd;                    /* or its file */
 };
 
-static enum store_result sq_body_open(struct store *st, const char *name, uint32_t uidvalidity,
+static enum store_result sq_body_open(struct store *st, int64_t mailbox_id, const char *name,
 				      uint32_t uid, struct store_body *body)
 {
-	struct sq_mailbox mb;
-	enum store_result r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
 	sqlite3_stmt *s;
 	int rc;
 
-	if (r != STORE_OK)
-		return r;
 	s = sq_stmt(st, SQ_MSG_BODY);
-	sqlite3_bind_int64(s, 1, mb.id);
+	sqlite3_bind_int64(s, 1, mailbox_id);
 	sqlite3_bind_int64(s, 2, uid);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
@@ -207,8 +290,10 @@ static enum store_result sq_body_open(struct store *st, const char *name, uint32
 	return STORE_OK;
 }
 
-enum store_result store_body_open(struct store *st, const char *name, uint32_t uidvalidity,
-				  uint32_t uid, struct store_body **body_r)
+/* The body of uid in the mailbox named, or in box when name is NULL. */
+static enum store_result sq_body_open_txn(struct store *st, const char *name,
+					  uint32_t uidvalidity, const struct store_mailbox *box,
+					  uint32_t uid, struct store_body **body_r)
 {
 	struct store_body *body = xcalloc(1, sizeof(*body));
 	enum store_result r;
@@ -217,14 +302,38 @@ enum store_result store_body_open(struct store *st, const char *name, uint32_t u
 	body->user = xstrdup(st->user);
 	body->fd = -1;
 	r = sq_begin(st, false);
-	if (r == STORE_OK)
-		r = sq_end(st, sq_body_open(st, name, uidvalidity, uid, body));
+	if (r == STORE_OK) {
+		struct sq_mailbox mb;
+
+		if (name != NULL) {
+			r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
+		} else {
+			r = sq_box_check(st, box);
+			mb.id = box->id;
+			name = box->name;
+		}
+		if (r == STORE_OK)
+			r = sq_body_open(st, mb.id, name, uid, body);
+		r = sq_end(st, r);
+	}
 	if (r != STORE_OK) {
 		store_body_close(&body);
 		return r;
 	}
 	*body_r = body;
 	return STORE_OK;
+}
+
+enum store_result store_body_open(struct store *st, const char *name, uint32_t uidvalidity,
+				  uint32_t uid, struct store_body **body_r)
+{
+	return sq_body_open_txn(st, name, uidvalidity, NULL, uid, body_r);
+}
+
+enum store_result store_body_open_in(struct store *st, const struct store_mailbox *box,
+				     uint32_t uid, struct store_body **body_r)
+{
+	return sq_body_open_txn(st, NULL, 0, box, uid, body_r);
 }
 
 uint64_t store_body_size(const struct store_body *body)

@@ -1,6 +1,7 @@
 /* FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9). The work is a series of
  * store jobs, each producing at most FETCH_STEP_BYTES of response on a
- * worker: message metadata is read in batches, what was computed at
+ * worker (1 MiB while the client has read everything, else 256 KiB): message
+ * metadata is read in batches, what was computed at
  * delivery (ENVELOPE, BODYSTRUCTURE, the part table) comes with it, and
  * section bytes are read from the store as they are sent. The loop writes
  * each step's output and asks for the next one at once while the client
@@ -38,6 +39,14 @@
  * (CONN_OUTPUT_TOTAL_MAX): then each session waiting on a slow client adds
  * this much, not a whole step. */
 #define FETCH_STEP_BYTES_LOW (16 * 1024)
+/* The step when the connection's output is empty (the client has read all
+ * so far): a big body then takes one loop<->worker round trip per MiB, not
+ * one per FETCH_STEP_BYTES, and a session that stops reading holds at most
+ * this, or one FETCH_STEP_BYTES beyond CONN_OUTPUT_HIGH, whichever is more.
+ * 4 KiB under 1 MiB: a step's buffer (handed to the connection whole, see
+ * fetch_step_done()) then stays in a 1 MiB allocation, its line text
+ * included, instead of doubling to 2 MiB. */
+#define FETCH_STEP_BYTES_EMPTY (1024 * 1024 - 4096)
 /* Messages whose metadata one read brings in. */
 #define FETCH_BATCH_MAX 256
 
@@ -55,6 +64,7 @@ struct fetch_msg {
 struct fetch_state {
 	char *name;
 	uint32_t uidvalidity;
+	struct store_mailbox *box;    /* opened by the first batch, for the command */
 	bool uid_mode;
 	bool readonly;
 	bool condstore;               /* RFC 7162 enabled: MODSEQ beside a \Seen we set */
@@ -115,6 +125,7 @@ static void fetch_cleanup(struct imap_cmd *cmd)
 		return;
 	fetch_batch_clear(st);
 	store_body_close(&st->body);
+	store_mailbox_close(&st->box);
 	if (st->lit_active)
 		fetch_source_free(&st->lit);
 	st->lit_active = false;
@@ -223,8 +234,15 @@ static enum store_result batch_load(struct fetch_state *st, struct store *store)
 	st->batch_count = n;
 	for (uint32_t i = 0; i < n; i++)
 		st->batch[i].seq = st->seqs[st->next + i];
-	r = store_messages_read(store, st->name, st->uidvalidity, st->uids + st->next, n,
-				st->req.needs_summary ? STORE_READ_SUMMARY : 0, batch_read_one, &br);
+	/* The mailbox is looked up by name once per command, not per call. */
+	if (st->box == NULL) {
+		r = store_mailbox_open(store, st->name, st->uidvalidity, &st->box);
+		if (r != STORE_OK)
+			return r;
+	}
+	r = store_messages_read_in(store, st->box, st->uids + st->next, n,
+				   st->req.needs_summary ? STORE_READ_SUMMARY : 0, batch_read_one,
+				   &br);
 	st->next += n;
 	if (r == STORE_OK && st->req.sets_seen && !st->readonly)
 		r = batch_set_seen(st, store);
@@ -305,7 +323,7 @@ static enum store_result message_begin(struct fetch_state *st, struct store *sto
 
 	*have_sum_r = false;
 	if (st->req.needs_body || (st->req.needs_summary && m->summary_data == NULL)) {
-		r = store_body_open(store, st->name, st->uidvalidity, m->info.uid, &st->body);
+		r = store_body_open_in(store, st->box, m->info.uid, &st->body);
 		if (r != STORE_OK)
 			return r;
 	}
@@ -637,12 +655,16 @@ static bool fetch_step_done(struct store_job *job)
 	struct imap_cmd *cmd = job->cmd;
 	struct imap_session *s = cmd->session;
 
-	if (st->out.len > 0)
-		conn_write(s->conn, st->out.data, st->out.len);
-	/* The step's bytes are in the connection's output now: a session that
-	 * waits for its client must not hold a second copy's worth. */
+	/* The step's buffer itself joins the connection's output (no copy),
+	 * and the next step starts a new one: a session that waits for its
+	 * client holds no second copy's worth. */
 	size_t out_max = st->out.max;
-	buf_free(&st->out);
+	log_debug("%s: user=%s: FETCH step of %zu bytes (output %zu)", conn_peer_str(s->conn),
+		  s->user, st->out.len, conn_output_size(s->conn));
+	if (st->out.len > 0)
+		conn_write_owned(s->conn, st->out.data, st->out.len);
+	else
+		free(st->out.data);
 	buf_init(&st->out, out_max);
 	if (job->result != STORE_OK) {
 		log_error("%s: user=%s: FETCH failed: %s", conn_peer_str(s->conn), s->user,
@@ -677,17 +699,18 @@ static bool fetch_step_done(struct store_job *job)
 	return false;
 }
 
-static size_t fetch_step_size(void)
+static size_t fetch_step_size(struct conn *conn)
 {
-	return conn_output_total() >= CONN_OUTPUT_TOTAL_MAX / 2 ? FETCH_STEP_BYTES_LOW :
-		FETCH_STEP_BYTES;
+	if (conn_output_total() >= CONN_OUTPUT_TOTAL_MAX / 2)
+		return FETCH_STEP_BYTES_LOW;
+	return conn_output_size(conn) == 0 ? FETCH_STEP_BYTES_EMPTY : FETCH_STEP_BYTES;
 }
 
 static void fetch_submit_step(struct imap_cmd *cmd)
 {
 	struct fetch_state *st = cmd->state;
 
-	st->step_bytes = fetch_step_size();
+	st->step_bytes = fetch_step_size(cmd->session->conn);
 	if (imap_store_job_submit(cmd, fetch_run, fetch_step_done, st, false, NULL) == NULL)
 		imap_cmd_complete(cmd);
 }
@@ -795,7 +818,7 @@ enum cmd_step cmd_fetch(struct imap_cmd *cmd)
 		st->finished = true;
 		st->next = 0;
 	}
-	st->step_bytes = fetch_step_size();
+	st->step_bytes = fetch_step_size(cmd->session->conn);
 	if (imap_store_job_submit(cmd, fetch_run, fetch_step_done, st, false, NULL) == NULL)
 		return CMD_STEP_DONE;
 	return CMD_STEP_WAIT;

@@ -148,33 +148,49 @@ static void close_done(void *arg)
 	free(arg);
 }
 
+static bool closer_running, closer_stop;    /* under registry_lock */
+static atomic_bool index_stopping;
+
+/* Under registry_lock: queues close_run() for an entry no one holds. */
+static void final_close_queue_locked(struct mail_user *mu, struct worker_pool *workers,
+				     struct loop *owner)
+{
+	struct close_job *job = xmalloc(sizeof(*job));
+
+	job->mu = mu;
+	mu->close_queued = true;
+	if (!worker_pool_submit(workers, mu->key, owner, close_run, close_done, job)) {
+		/* Queue full: keep the entry; the next release (or the
+		 * closer) retries. */
+		mu->close_queued = false;
+		free(job);
+		log_warn("user %s: store close deferred (worker queue full)", mu->name);
+	}
+}
+
+/* The last reference going does not close an open store at once: the
+ * entry lingers, store open, and the closer closes it once idle for
+ * MAIL_USER_STORE_IDLE_MS, as for a session that only waits. A client
+ * that logs out and in again (imaptest's sessions, a phone's app) then
+ * finds it open: closing the last SQLite connection checkpoints the WAL
+ * and removes it and its -shm file, and the next open makes them again. */
 void mail_user_release(struct mail_user **mup, struct worker_pool *workers,
 		       struct loop *owner)
 {
 	struct mail_user *mu = *mup;
-	bool queue = false;
 
 	if (mu == NULL)
 		return;
 	*mup = NULL;
 	pthread_mutex_lock(&registry_lock);
 	if (--mu->refs == 0 && !mu->close_queued) {
-		mu->close_queued = true;
-		queue = true;
+		bool linger = mu->store_open && closer_running && mu->workers != NULL &&
+			!atomic_load(&index_stopping);
+
+		if (!linger)
+			final_close_queue_locked(mu, workers, owner);
 	}
 	pthread_mutex_unlock(&registry_lock);
-	if (!queue)
-		return;
-	struct close_job *job = xmalloc(sizeof(*job));
-	job->mu = mu;
-	if (!worker_pool_submit(workers, mu->key, owner, close_run, close_done, job)) {
-		/* Queue full: keep the entry; the next release retries. */
-		pthread_mutex_lock(&registry_lock);
-		mu->close_queued = false;
-		pthread_mutex_unlock(&registry_lock);
-		free(job);
-		log_warn("user %s: store close deferred (worker queue full)", mu->name);
-	}
 }
 
 const char *mail_user_name(const struct mail_user *mu)
@@ -254,10 +270,8 @@ void mail_user_jobs_at(struct mail_user *mu, struct worker_pool *workers, struct
 
 /* ---- the closer ---- */
 
-static atomic_bool index_stopping;
 static pthread_t closer_thread;
 static pthread_cond_t closer_cond;
-static bool closer_running, closer_stop;    /* under registry_lock */
 
 struct idle_close_job {
 	struct mail_user *mu;
@@ -338,9 +352,10 @@ static void closer_scan_locked(void)
 	if (open == NULL)
 		return;   /* the next tick tries again */
 	for (struct mail_user *mu = registry; mu != NULL && n < open_stores; mu = mu->next) {
-		/* refs == 0: the last release queued the final close. */
-		if (mu->store_open && !mu->idle_close_queued && mu->workers != NULL &&
-		    mu->refs > 0)
+		/* refs == 0: lingering after its last release (see
+		 * mail_user_release()), unless its final close is queued. */
+		if (mu->store_open && !mu->idle_close_queued && !mu->close_queued &&
+		    mu->workers != NULL)
 			open[n++] = mu;
 	}
 	excess = open_stores > MAIL_USER_OPEN_STORES_MAX ?
@@ -348,7 +363,11 @@ static void closer_scan_locked(void)
 	if (excess > 0)
 		qsort(open, n, sizeof(*open), by_last_use);
 	for (size_t i = 0; i < n; i++) {
-		if (i < excess || now - open[i]->last_used_ms >= MAIL_USER_STORE_IDLE_MS)
+		if (i >= excess && now - open[i]->last_used_ms < MAIL_USER_STORE_IDLE_MS)
+			continue;
+		if (open[i]->refs == 0)
+			final_close_queue_locked(open[i], open[i]->workers, open[i]->owner);
+		else
 			idle_close_queue_locked(open[i]);
 	}
 	free(open);
@@ -422,6 +441,12 @@ void mail_user_index_stop(void)
 	/* Under the lock: see idle_close_queue_locked(). */
 	pthread_mutex_lock(&registry_lock);
 	atomic_store(&index_stopping, true);
+	/* Stores lingering after their last session close now: the shutdown
+	 * waits for these jobs (the closer queues nothing more). */
+	for (struct mail_user *mu = registry; mu != NULL; mu = mu->next) {
+		if (mu->refs == 0 && !mu->close_queued && mu->workers != NULL)
+			final_close_queue_locked(mu, mu->workers, mu->owner);
+	}
 	pthread_mutex_unlock(&registry_lock);
 }
 

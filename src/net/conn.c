@@ -464,13 +464,9 @@ bool conn_eof(const struct conn *conn)
 	return conn->eof;
 }
 
-void conn_write(struct conn *conn, const void *data, size_t len)
+/* After bytes were added to the output (was_empty: it had none before). */
+static void conn_output_added(struct conn *conn, bool was_empty)
 {
-	if (conn->closing && conn->eof)
-		return;
-	bool was_empty = evbuffer_get_length(conn->out) == 0;
-
-	evbuffer_add(conn->out, data, len);
 	conn_output_account(conn);
 	if (evbuffer_get_length(conn->out) >= CONN_OUTPUT_HIGH)
 		conn->output_was_full = true;
@@ -478,6 +474,39 @@ void conn_write(struct conn *conn, const void *data, size_t len)
 	 * and the handshake the session writes nothing. */
 	if (was_empty && conn->tls_state != TLS_HANDSHAKE)
 		conn_schedule_write(conn);
+}
+
+void conn_write(struct conn *conn, const void *data, size_t len)
+{
+	if (conn->closing && conn->eof)
+		return;
+	bool was_empty = evbuffer_get_length(conn->out) == 0;
+
+	evbuffer_add(conn->out, data, len);
+	conn_output_added(conn, was_empty);
+}
+
+static void conn_free_owned(const void *data, size_t len, void *extra)
+{
+	(void)len;
+	(void)extra;
+	free((void *)data);
+}
+
+void conn_write_owned(struct conn *conn, void *data, size_t len)
+{
+	if (len == 0 || (conn->closing && conn->eof)) {
+		free(data);
+		return;
+	}
+	bool was_empty = evbuffer_get_length(conn->out) == 0;
+
+	/* The block joins the output as it is; freed once sent. */
+	if (evbuffer_add_reference(conn->out, data, len, conn_free_owned, NULL) != 0) {
+		evbuffer_add(conn->out, data, len);
+		free(data);
+	}
+	conn_output_added(conn, was_empty);
 }
 
 void conn_write_str(struct conn *conn, const char *s)

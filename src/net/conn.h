@@ -54,6 +54,9 @@ void conn_input_consumed(struct conn *conn);
 bool conn_eof(const struct conn *conn);
 void conn_write(struct conn *conn, const void *data, size_t len);
 void conn_write_str(struct conn *conn, const char *s);
+/* conn_write() of a malloc()ed block without copying it: the connection
+ * takes it (frees it once sent, or at once when it drops output). */
+void conn_write_owned(struct conn *conn, void *data, size_t len);
 size_t conn_output_size(const struct conn *conn);
 /* True when the connection's output is over CONN_OUTPUT_HIGH, or it has
  * output while the server-wide total is over CONN_OUTPUT_TOTAL_MAX; the

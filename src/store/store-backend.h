@@ -19,6 +19,12 @@ struct store_blob {
 	const struct store_backend *v;
 };
 
+/* A mailbox handle outlives its store handle (store.h), so it names the
+ * table itself. */
+struct store_mailbox {
+	const struct store_backend *v;
+};
+
 /* A body outlives its handle (store.h), so it names the table itself. */
 struct store_body {
 	const struct store_backend *v;
@@ -121,6 +127,20 @@ struct store_backend {
 	enum store_result (*body_read)(struct store_body *body, uint64_t offset, void *buf,
 				       size_t len);
 	void (*body_close)(struct store_body *body);
+
+	/* ---- a mailbox handle ---- */
+	enum store_result (*mailbox_open)(struct store *store, const char *name,
+					  uint32_t uidvalidity, struct store_mailbox **box_r);
+	void (*mailbox_close)(struct store_mailbox *box);
+	enum store_result (*messages_read_in)(struct store *store,
+					      const struct store_mailbox *box,
+					      const uint32_t *uids, uint32_t uid_count,
+					      unsigned int fields,
+					      bool (*cb)(const struct store_message_info *info,
+							 void *ctx),
+					      void *ctx);
+	enum store_result (*body_open_in)(struct store *store, const struct store_mailbox *box,
+					  uint32_t uid, struct store_body **body_r);
 
 	/* ---- searching and the search index ---- */
 	enum store_result (*mailbox_search_text)(struct store *store, const char *name,

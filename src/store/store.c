@@ -274,6 +274,38 @@ void store_body_close(struct store_body **bodyp)
 	body->v->body_close(body);
 }
 
+enum store_result store_mailbox_open(struct store *store, const char *name,
+				     uint32_t uidvalidity, struct store_mailbox **box_r)
+{
+	return store->v->mailbox_open(store, name, uidvalidity, box_r);
+}
+
+void store_mailbox_close(struct store_mailbox **boxp)
+{
+	struct store_mailbox *box = *boxp;
+
+	if (box == NULL)
+		return;
+	*boxp = NULL;
+	box->v->mailbox_close(box);
+}
+
+enum store_result store_messages_read_in(struct store *store, const struct store_mailbox *box,
+					 const uint32_t *uids, uint32_t uid_count,
+					 unsigned int fields,
+					 bool (*cb)(const struct store_message_info *info,
+						    void *ctx),
+					 void *ctx)
+{
+	return store->v->messages_read_in(store, box, uids, uid_count, fields, cb, ctx);
+}
+
+enum store_result store_body_open_in(struct store *store, const struct store_mailbox *box,
+				     uint32_t uid, struct store_body **body_r)
+{
+	return store->v->body_open_in(store, box, uid, body_r);
+}
+
 /* ---- searching and the search index ---- */
 
 enum store_result store_mailbox_search_text(struct store *store, const char *name,

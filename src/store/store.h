@@ -445,6 +445,41 @@ enum store_result store_body_read(struct store_body *body, uint64_t offset, void
 				  size_t len);
 void store_body_close(struct store_body **body);
 
+/* ---- a mailbox handle ---- */
+
+/* A mailbox opened once for a command's many calls (FETCH of many
+ * messages), instead of addressing it by name and UIDVALIDITY on every
+ * call. Rules:
+ * - It names one mailbox of one user's store by identity, not by name: a
+ *   RENAME meanwhile changes nothing for it; once the mailbox is deleted,
+ *   or deleted and re-created under the same name (a new UIDVALIDITY),
+ *   every call through it answers STORE_NOT_FOUND.
+ * - It holds no resource of the store handle it was opened with: it stays
+ *   valid across store_close() and may be used with any store handle of
+ *   the same user opened later (a server closes idle users' handles
+ *   between a command's steps). With another user's store: STORE_INVALID.
+ * - Calls through it follow the store's thread rule (the thread that owns
+ *   the store handle passed in); store_mailbox_close() may run on any
+ *   thread, after the last call through it has returned.
+ * - Each call is still one read transaction of its own and checks the
+ *   mailbox's identity there (cheaply: no name lookup). */
+struct store_mailbox;
+
+/* STORE_NOT_FOUND when the mailbox does not exist, is \Noselect or has
+ * another UIDVALIDITY; STORE_INVALID for a name the store refuses. */
+enum store_result store_mailbox_open(struct store *store, const char *name,
+				     uint32_t uidvalidity, struct store_mailbox **box_r);
+void store_mailbox_close(struct store_mailbox **box);
+/* store_messages_read() and store_body_open() through a handle. */
+enum store_result store_messages_read_in(struct store *store, const struct store_mailbox *box,
+					 const uint32_t *uids, uint32_t uid_count,
+					 unsigned int fields,
+					 bool (*cb)(const struct store_message_info *info,
+						    void *ctx),
+					 void *ctx);
+enum store_result store_body_open_in(struct store *store, const struct store_mailbox *box,
+				     uint32_t uid, struct store_body **body_r);
+
 /* ---- searching ---- */
 
 /* The text SEARCH matches against, kept per message at delivery

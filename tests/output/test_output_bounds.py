@@ -12,7 +12,9 @@ clients that stop reading cannot make the server pile up output.
   memory stays bounded (their updates wait in the store, not in memory);
 - 200 sessions each FETCH 1:* BODY.PEEK[] of a 4 MB mailbox and never
   read: the server holds a bounded amount per session and in total, and
-  gives it back once they are gone.
+  gives it back once they are gone;
+- FETCH of an 8 MB body takes fewer loop<->worker steps than one per
+  512 KiB and gives back exactly the stored bytes, whole and in pieces.
 """
 
 import os
@@ -221,10 +223,70 @@ def case_fetch_not_reading(srv):
                  "before)" % (after, before), after - before < 50)
 
 
+def raw_until_tagged(c, tag):
+    """Every byte up to and including the tagged line (literals whole)."""
+    want = b"\r\n" + tag + b" "
+    data = bytearray(c.buf)
+    c.buf = b""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        end = data.find(want, max(0, len(data) - (1 << 20) - 64))
+        if end >= 0 and data.find(b"\r\n", end + 2) >= 0:
+            stop = data.find(b"\r\n", end + 2) + 2
+            c.buf = bytes(data[stop:])
+            return bytes(data[:stop])
+        c.sock.settimeout(max(0.1, deadline - time.monotonic()))
+        chunk = c.sock.recv(1 << 20)
+        if not chunk or time.monotonic() > deadline:
+            raise AssertionError("no tagged %r" % tag)
+        data += chunk
+
+
+BIG_BODY_SIZE = 8 * 1000 * 1000
+
+
+def case_big_body(srv):
+    """FETCH of a big body takes fewer loop<->worker round trips than one
+    per 512 KiB (issue 13; each step logs one debug line) and gives back
+    exactly the stored bytes, whole and in pieces across steps."""
+    c = Raw(srv.imap_port)
+    c.login("alice")
+    lines = [b"%07d %s\r\n" % (i, b"abcdefghij" * 7) for i in range(BIG_BODY_SIZE // 80)]
+    body = b"Subject: big\r\n\r\n" + b"".join(lines)
+    c.send(b"a APPEND INBOX {%d+}\r\n%s\r\n" % (len(body), body))
+    t, _ = c.tagged(b"a")
+    check("big: APPEND of %d bytes" % len(body), status(t) == "OK", t)
+    c.cmd(b"s", b"EXAMINE INBOX")
+    before = srv.stderr().count("FETCH step of")
+    c.send(b"f FETCH 1 BODY.PEEK[]\r\n")
+    got = raw_until_tagged(c, b"f")
+    steps = srv.stderr().count("FETCH step of") - before
+    head = b"* 1 FETCH (BODY[] {%d}\r\n" % len(body)
+    check("big: BODY[] gives back exactly the %d bytes" % len(body),
+          got == head + body + b")\r\nf OK FETCH completed\r\n",
+          (len(got), got[:60], got[-60:]))
+    check("big: %d steps, fewer than one per 512 KiB (%d)" % (steps, len(body) // 524288),
+          0 < steps < len(body) / 524288, steps)
+    # Pieces that start and end inside steps, and one across the end.
+    ok = True
+    for origin, count in ((0, 1), (1048000, 10000), (4194300, 3 * 1048576),
+                          (len(body) - 5, 100)):
+        tag = b"p%d" % origin
+        c.send(tag + b" FETCH 1 BODY.PEEK[]<%d.%d>\r\n" % (origin, count))
+        got = raw_until_tagged(c, tag)
+        piece = body[origin:origin + count]
+        want = b"* 1 FETCH (BODY[]<%d> {%d}\r\n%s)\r\n%s OK FETCH completed\r\n" % (
+            origin, len(piece), piece, tag)
+        ok = ok and got == want
+    check("big: BODY[]<origin.count> pieces are exact", ok, (len(got), got[:60]))
+    c.close()
+
+
 def main():
     # A server per case: a crash in one (the old abort) must not hide the others.
-    for case in (case_vanished, case_idle_not_reading, case_fetch_not_reading):
-        srv = petrel_server.PetrelServer(users=USERS, tls=False)
+    for case in (case_vanished, case_idle_not_reading, case_fetch_not_reading, case_big_body):
+        config = {"log_level": "debug"} if case is case_big_body else None
+        srv = petrel_server.PetrelServer(config=config, users=USERS, tls=False)
         try:
             srv.start()
             try:

@@ -42,6 +42,10 @@ const struct store_backend store_backend_sqlite = {
 	.body_size = sq_body_size,
 	.body_read = sq_body_read,
 	.body_close = sq_body_close,
+	.mailbox_open = sq_mailbox_open,
+	.mailbox_close = sq_mailbox_close,
+	.messages_read_in = sq_messages_read_in,
+	.body_open_in = sq_body_open_in,
 
 	.mailbox_search_text = sq_mailbox_search_text,
 	.index_due = sq_index_due,

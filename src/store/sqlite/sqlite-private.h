@@ -35,6 +35,7 @@
 #define SQ_STATEMENTS(X) \
 	X(MB_GET, "SELECT id, uidvalidity, uidnext, highestmodseq, recent_uid, special_use," \
 	  " noselect, messages, unseen, deleted, size, recent FROM mailboxes WHERE name = ?1") \
+	X(MB_CHECK, "SELECT uidvalidity, noselect FROM mailboxes WHERE id = ?1") \
 	X(MB_SAVE, "UPDATE mailboxes SET uidnext = ?2, highestmodseq = ?3, recent_uid = ?4," \
 	  " messages = ?5, unseen = ?6, deleted = ?7, size = ?8, recent = ?9 WHERE id = ?1") \
 	X(MB_INSERT, "INSERT INTO mailboxes (name, uidvalidity, special_use) VALUES (?1, ?2, ?3)") \
@@ -391,6 +392,16 @@ uint64_t sq_body_size(const struct store_body *body);
 enum store_result sq_body_read(struct store_body *body, uint64_t offset, void *buf,
 			       size_t len);
 void sq_body_close(struct store_body *body);
+enum store_result sq_mailbox_open(struct store *store, const char *name, uint32_t uidvalidity,
+				  struct store_mailbox **box_r);
+void sq_mailbox_close(struct store_mailbox *box);
+enum store_result sq_messages_read_in(struct store *store, const struct store_mailbox *box,
+				      const uint32_t *uids, uint32_t uid_count,
+				      unsigned int fields,
+				      bool (*cb)(const struct store_message_info *info, void *ctx),
+				      void *ctx);
+enum store_result sq_body_open_in(struct store *store, const struct store_mailbox *box,
+				  uint32_t uid, struct store_body **body_r);
 /* sqlite-search.c */
 enum store_result sq_mailbox_search_text(struct store *store, const char *name,
 					 uint32_t uidvalidity, enum store_text_field field,

@@ -49,17 +49,84 @@ static void sq_info_read(sqlite3_stmt *s, struct store_message_info *m)
 	}
 }
 
-static enum store_result sq_read(struct sq_store *st, const char *name, uint32_t uidvalidity,
+/* A mailbox handle (store_mailbox_open()): the mailbox's row, not its
+ * name, so a RENAME meanwhile changes nothing for it. Row ids can be
+ * reused after a DELETE, and a \Noselect parent made selectable again
+ * keeps its row with a new UIDVALIDITY: each call checks both by the row
+ * (one primary-key lookup) inside its own transaction. */
+struct sq_box {
+	struct store_mailbox box;  /* the base: store.c dispatches through it */
+	char *user;                /* the store it belongs to */
+	char *name;                /* as opened: for the log only */
+	int64_t id;
+	uint32_t uidvalidity;
+};
+
+static const struct sq_box *sq_box(const struct store_mailbox *box)
+{
+	return box != NULL && box->v == &store_backend_sqlite ? (const struct sq_box *)box : NULL;
+}
+
+static enum store_result sq_box_check(struct sq_store *st, const struct sq_box *box)
+{
+	sqlite3_stmt *s;
+	int rc;
+	bool same = false;
+
+	if (box == NULL || strcmp(st->user, box->user) != 0)
+		return STORE_INVALID;
+	s = sq_stmt(st, SQ_MB_CHECK);
+	sqlite3_bind_int64(s, 1, box->id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		same = (uint32_t)sqlite3_column_int64(s, 0) == box->uidvalidity &&
+			sqlite3_column_int(s, 1) == 0;
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return same ? STORE_OK : STORE_NOT_FOUND;
+	return sq_fail(st, rc, "check mailbox");
+}
+
+enum store_result sq_mailbox_open(struct store *store, const char *name, uint32_t uidvalidity,
+				  struct store_mailbox **box_r)
+{
+	struct sq_store *st = sq_store(store);
+	struct sq_mailbox mb;
+	enum store_result r;
+
+	*box_r = NULL;
+	r = sq_begin(st, false);
+	if (r == STORE_OK)
+		r = sq_end(st, sq_mailbox_load_checked(st, name, uidvalidity, &mb));
+	if (r != STORE_OK)
+		return r;
+	struct sq_box *box = xcalloc(1, sizeof(*box));
+
+	box->box.v = &store_backend_sqlite;
+	box->user = xstrdup(st->user);
+	box->name = xstrdup(name);
+	box->id = mb.id;
+	box->uidvalidity = uidvalidity;
+	*box_r = &box->box;
+	return STORE_OK;
+}
+
+void sq_mailbox_close(struct store_mailbox *b)
+{
+	struct sq_box *box = (struct sq_box *)b;
+
+	free(box->user);
+	free(box->name);
+	free(box);
+}
+
+static enum store_result sq_read(struct sq_store *st, int64_t mailbox_id, const char *name,
 				 const uint32_t *uids, uint32_t count, unsigned int fields,
 				 bool (*cb)(const struct store_message_info *info, void *ctx),
 				 void *ctx)
 {
-	struct sq_mailbox mb;
-	enum store_result r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
 	enum sq_stmt id = (fields & STORE_READ_SUMMARY) != 0 ? SQ_MSG_READ : SQ_MSG_READ_NOSUM;
 
-	if (r != STORE_OK)
-		return r;
 	for (uint32_t i = 0; i < count;) {
 		uint32_t end = i + 1;
 		sqlite3_stmt *s;
@@ -69,7 +136,7 @@ static enum store_result sq_read(struct sq_store *st, const char *name, uint32_t
 		while (end < count && uids[end] - uids[end - 1] <= SQ_READ_GAP_MAX)
 			end++;
 		s = sq_stmt(st, id);
-		sqlite3_bind_int64(s, 1, mb.id);
+		sqlite3_bind_int64(s, 1, mailbox_id);
 		sqlite3_bind_int64(s, 2, uids[i]);
 		sqlite3_bind_int64(s, 3, uids[end - 1]);
 		while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -116,9 +183,35 @@ enum store_result sq_messages_read(struct store *store, const char *name,
 	if ((uids == NULL && uid_count > 0) || cb == NULL || !sq_uids_ascending(uids, uid_count))
 		return STORE_INVALID;
 	r = sq_begin(st, false);
+	if (r != STORE_OK)
+		return r;
+	struct sq_mailbox mb;
+
+	r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
 	if (r == STORE_OK)
-		r = sq_end(st, sq_read(st, name, uidvalidity, uids, uid_count, fields, cb, ctx));
-	return r;
+		r = sq_read(st, mb.id, name, uids, uid_count, fields, cb, ctx);
+	return sq_end(st, r);
+}
+
+enum store_result sq_messages_read_in(struct store *store, const struct store_mailbox *b,
+				      const uint32_t *uids, uint32_t uid_count,
+				      unsigned int fields,
+				      bool (*cb)(const struct store_message_info *info, void *ctx),
+				      void *ctx)
+{
+	struct sq_store *st = sq_store(store);
+	const struct sq_box *box = sq_box(b);
+	enum store_result r;
+
+	if ((uids == NULL && uid_count > 0) || cb == NULL || !sq_uids_ascending(uids, uid_count))
+		return STORE_INVALID;
+	r = sq_begin(st, false);
+	if (r != STORE_OK)
+		return r;
+	r = sq_box_check(st, box);
+	if (r == STORE_OK)
+		r = sq_read(st, box->id, box->name, uids, uid_count, fields, cb, ctx);
+	return sq_end(st, r);
 }
 
 /* ---- bodies ---- */
@@ -172,19 +265,15 @@ static enum store_result sq_body_reader(struct sq_body *body, int codec, uint64_
 	return r;
 }
 
-static enum store_result sq_body_open(struct sq_store *st, const char *name, uint32_t uidvalidity,
+static enum store_result sq_body_open(struct sq_store *st, int64_t mailbox_id, const char *name,
 				      uint32_t uid, struct sq_body *body)
 {
-	struct sq_mailbox mb;
-	enum store_result r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
 	sqlite3_stmt *s;
 	struct stat sb;
 	int rc, codec;
 
-	if (r != STORE_OK)
-		return r;
 	s = sq_stmt(st, SQ_MSG_BODY);
-	sqlite3_bind_int64(s, 1, mb.id);
+	sqlite3_bind_int64(s, 1, mailbox_id);
 	sqlite3_bind_int64(s, 2, uid);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
@@ -273,11 +362,11 @@ static enum store_result sq_body_open(struct sq_store *st, const char *name, uin
 	return sq_body_reader(body, codec, (uint64_t)sb.st_size);
 }
 
-enum store_result sq_message_body_open(struct store *store, const char *name,
-				       uint32_t uidvalidity, uint32_t uid,
-				       struct store_body **body_r)
+/* The body of uid in the mailbox named, or in box when name is NULL. */
+static enum store_result sq_body_open_txn(struct sq_store *st, const char *name,
+					  uint32_t uidvalidity, const struct sq_box *box,
+					  uint32_t uid, struct store_body **body_r)
 {
-	struct sq_store *st = sq_store(store);
 	struct sq_body *body = xcalloc(1, sizeof(*body));
 	enum store_result r;
 
@@ -287,14 +376,39 @@ enum store_result sq_message_body_open(struct store *store, const char *name,
 	body->dir = xstrdup(st->dir);
 	body->fd = -1;
 	r = sq_begin(st, false);
-	if (r == STORE_OK)
-		r = sq_end(st, sq_body_open(st, name, uidvalidity, uid, body));
+	if (r == STORE_OK) {
+		struct sq_mailbox mb;
+
+		if (name != NULL) {
+			r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
+		} else {
+			r = sq_box_check(st, box);
+			mb.id = box != NULL ? box->id : 0;
+			name = box != NULL ? box->name : "";
+		}
+		if (r == STORE_OK)
+			r = sq_body_open(st, mb.id, name, uid, body);
+		r = sq_end(st, r);
+	}
 	if (r != STORE_OK) {
 		sq_body_close(&body->body);
 		return r;
 	}
 	*body_r = &body->body;
 	return STORE_OK;
+}
+
+enum store_result sq_message_body_open(struct store *store, const char *name,
+				       uint32_t uidvalidity, uint32_t uid,
+				       struct store_body **body_r)
+{
+	return sq_body_open_txn(sq_store(store), name, uidvalidity, NULL, uid, body_r);
+}
+
+enum store_result sq_body_open_in(struct store *store, const struct store_mailbox *box,
+				  uint32_t uid, struct store_body **body_r)
+{
+	return sq_body_open_txn(sq_store(store), NULL, 0, sq_box(box), uid, body_r);
 }
 
 uint64_t sq_body_size(const struct store_body *b)

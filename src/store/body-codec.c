@@ -5,6 +5,7 @@
 #include "store/body-codec.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,7 @@
 /* One compression and one decompression context per thread, kept while
  * the thread lives: a context costs ~100-700 KiB and a few microseconds
  * to make, too much for every message a FETCH reads. */
-static pthread_key_t body_cctx_key, body_dctx_key;
+static pthread_key_t body_cctx_key, body_dctx_key, body_bufs_key;
 static pthread_once_t body_ctx_once = PTHREAD_ONCE_INIT;
 static bool body_ctx_ok;
 
@@ -42,10 +43,56 @@ static void body_dctx_free(void *p)
 	ZSTD_freeDCtx(p);
 }
 
+/* A reader's buffers are the thread's too, not the body's: a FETCH keeps
+ * its body open across steps while its client reads, and 200 sessions each
+ * holding a frame and a compressed frame (~256 KiB) between steps cost
+ * 50 MB for nothing. Per thread: the compressed frame being read, and the
+ * last frame decompressed for a read that wanted only part of it (whose
+ * reader and index say whose it is: the next step of the same FETCH on the
+ * same thread finds it; anyone else's read just replaces it). */
+struct body_thread_bufs {
+	unsigned char *cbuf;
+	size_t cbuf_alloc;
+	unsigned char *frame;
+	size_t frame_alloc;
+	uint64_t frame_reader;     /* body_codec_reader.id, 0: none */
+	uint32_t frame_index;
+};
+
+static atomic_uint_fast64_t body_reader_ids;
+
+static void body_bufs_free(void *p)
+{
+	struct body_thread_bufs *b = p;
+
+	free(b->cbuf);
+	free(b->frame);
+	free(b);
+}
+
 static void body_ctx_init(void)
 {
 	body_ctx_ok = pthread_key_create(&body_cctx_key, body_cctx_free) == 0 &&
-		pthread_key_create(&body_dctx_key, body_dctx_free) == 0;
+		pthread_key_create(&body_dctx_key, body_dctx_free) == 0 &&
+		pthread_key_create(&body_bufs_key, body_bufs_free) == 0;
+}
+
+static struct body_thread_bufs *body_bufs(void)
+{
+	struct body_thread_bufs *b;
+
+	pthread_once(&body_ctx_once, body_ctx_init);
+	if (!body_ctx_ok)
+		return NULL;
+	b = pthread_getspecific(body_bufs_key);
+	if (b == NULL) {
+		b = xcalloc(1, sizeof(*b));
+		if (pthread_setspecific(body_bufs_key, b) != 0) {
+			free(b);
+			b = NULL;
+		}
+	}
+	return b;
 }
 
 static ZSTD_CCtx *body_cctx(void)
@@ -277,10 +324,7 @@ struct body_codec_reader {
 	uint32_t count;
 	uint64_t *offsets;         /* count + 1 stored offsets */
 	bool *raw;
-	unsigned char *frame;      /* frame_index decompressed */
-	int64_t frame_index;       /* -1: none */
-	unsigned char *cbuf;       /* a compressed frame read through pread */
-	size_t cbuf_alloc;
+	uint64_t id;               /* names its frame in body_thread_bufs */
 };
 
 static enum store_result body_corrupt(struct body_codec_reader *r, const char *what, int64_t i)
@@ -375,7 +419,7 @@ enum store_result body_codec_reader_open(enum body_codec codec, uint64_t size,
 	r->pread = pread;
 	r->ctx = ctx;
 	r->who = xstrdup(who);
-	r->frame_index = -1;
+	r->id = atomic_fetch_add(&body_reader_ids, 1) + 1;
 	if (mem == NULL && pread == NULL)
 		res = STORE_INVALID;
 	else if (codec == BODY_CODEC_PLAIN) {
@@ -410,16 +454,19 @@ static enum store_result body_frame_decode(struct body_codec_reader *r, uint32_t
 	if (r->mem != NULL) {
 		src = r->mem + r->offsets[i];
 	} else {
+		struct body_thread_bufs *b = body_bufs();
 		enum store_result res;
 
-		if (r->cbuf_alloc < clen) {
-			r->cbuf = xrealloc(r->cbuf, clen);
-			r->cbuf_alloc = clen;
+		if (b == NULL)
+			return STORE_ERROR;
+		if (b->cbuf_alloc < clen) {
+			b->cbuf = xrealloc(b->cbuf, clen);
+			b->cbuf_alloc = clen;
 		}
-		res = body_stored_read(r, r->offsets[i], r->cbuf, clen);
+		res = body_stored_read(r, r->offsets[i], b->cbuf, clen);
 		if (res != STORE_OK)
 			return res;
-		src = r->cbuf;
+		src = b->cbuf;
 	}
 	n = ZSTD_decompressDCtx(d, dst, plain, src, clen);
 	if (ZSTD_isError(n))
@@ -448,20 +495,29 @@ enum store_result body_codec_read(struct body_codec_reader *r, uint64_t offset, 
 
 		if (r->raw[i]) {
 			res = body_stored_read(r, r->offsets[i] + in, out, n);
-		} else if (in == 0 && n == plain && (int64_t)i != r->frame_index) {
+		} else if (in == 0 && n == plain) {
 			/* A whole frame: straight into the caller's buffer. */
 			res = body_frame_decode(r, i, out, plain);
 		} else {
-			if ((int64_t)i != r->frame_index) {
-				if (r->frame == NULL)
-					r->frame = xmalloc(r->frame_size);
-				r->frame_index = -1;
-				res = body_frame_decode(r, i, r->frame, plain);
-				if (res == STORE_OK)
-					r->frame_index = i;
+			struct body_thread_bufs *b = body_bufs();
+
+			if (b == NULL)
+				return STORE_ERROR;
+			if (b->frame_reader != r->id || b->frame_index != i) {
+				if (b->frame_alloc < r->frame_size) {
+					free(b->frame);
+					b->frame = xmalloc(r->frame_size);
+					b->frame_alloc = r->frame_size;
+				}
+				b->frame_reader = 0;
+				res = body_frame_decode(r, i, b->frame, plain);
+				if (res == STORE_OK) {
+					b->frame_reader = r->id;
+					b->frame_index = i;
+				}
 			}
 			if (res == STORE_OK)
-				memcpy(out, r->frame + in, n);
+				memcpy(out, b->frame + in, n);
 		}
 		if (res != STORE_OK)
 			return res;
@@ -481,8 +537,6 @@ void body_codec_reader_free(struct body_codec_reader **rp)
 	*rp = NULL;
 	free(r->offsets);
 	free(r->raw);
-	free(r->frame);
-	free(r->cbuf);
 	free(r->who);
 	free(r);
 }

@@ -37,6 +37,10 @@ struct append_stream {
 	size_t chunk_len;
 	unsigned int jobs;              /* queued, not yet done */
 	size_t held_bytes;              /* sum of messages[].held sizes */
+	bool discarding;                /* the current literal's bytes are dropped */
+	enum store_result refused;      /* loop only: the APPEND already failed */
+	bool any_blob;                  /* a chunk job was queued: blobs to free */
+	bool checked;                   /* the target mailbox was checked */
 	bool discarded;
 	enum store_result result;       /* first failure, set by jobs */
 };
@@ -50,6 +54,12 @@ struct append_job {
 	bool begin, finish, free_all;
 	unsigned char *data;
 	size_t len;
+	/* A check of the target mailbox (append_stream_check()). */
+	char *check_mailbox;
+	append_check_fn *check_done;
+	struct imap_session *session;
+	enum store_result check_result;
+	uint64_t limit;
 };
 
 static void stream_free_now(struct append_stream *st)
@@ -71,6 +81,18 @@ static void append_job_run(void *arg)
 	if (job->free_all) {
 		for (unsigned int i = 0; i < st->count; i++)
 			store_blob_free(&st->messages[i].blob);
+		return;
+	}
+	if (job->check_mailbox != NULL) {
+		struct store_mailbox_status status;
+		struct store *store = mail_user_store(st->mu, st->data_dir, &r);
+
+		if (store != NULL)
+			r = store_mailbox_status(store, job->check_mailbox, &status);
+		job->check_result = r;
+		job->limit = store_append_limit(store);
+		if (job->check_done == NULL && r != STORE_OK)
+			append_stream_job_fail(st, r);   /* the later jobs skip */
 		return;
 	}
 	if (st->result != STORE_OK)
@@ -96,11 +118,20 @@ static void append_job_done(void *arg)
 	struct append_job *job = arg;
 	struct append_stream *st = job->stream;
 
+	if (job->check_done != NULL)
+		job->check_done(job->session, job->check_result, job->limit);
+	free(job->check_mailbox);
 	free(job->data);
 	free(job);
 	if (--st->jobs == 0 && st->discarded)
 		stream_free_now(st);
 	/* The session goes on reading input (session_job_done). */
+}
+
+void append_stream_refuse(struct append_stream *st, enum store_result r)
+{
+	if (st->refused == STORE_OK)
+		st->refused = r;
 }
 
 static void stream_submit(struct imap_session *s, struct append_stream *st, bool finish,
@@ -112,6 +143,7 @@ static void stream_submit(struct imap_session *s, struct append_stream *st, bool
 	job->index = st->count - 1;
 	job->begin = !st->begun;
 	job->finish = finish;
+	st->any_blob = true;
 	job->data = data;
 	job->len = len;
 	st->begun = true;
@@ -120,11 +152,29 @@ static void stream_submit(struct imap_session *s, struct append_stream *st, bool
 		/* Queue full: the APPEND fails with UNAVAILABLE at its end. */
 		free(data);
 		free(job);
-		if (st->result == STORE_OK)
-			st->result = STORE_BUSY;
+		append_stream_refuse(st, STORE_BUSY);
 		return;
 	}
 	st->jobs++;
+}
+
+bool append_stream_check(struct imap_session *s, const char *mailbox, append_check_fn *done)
+{
+	struct append_stream *st = append_stream_get(s);
+	struct append_job *job = xcalloc(1, sizeof(*job));
+
+	job->stream = st;
+	job->check_mailbox = xstrdup(mailbox);
+	job->check_done = done;
+	job->session = s;
+	if (!imap_session_submit(s, mail_user_key(st->mu), append_job_run,
+				 append_job_done, job)) {
+		free(job->check_mailbox);
+		free(job);
+		return false;
+	}
+	st->jobs++;
+	return true;
 }
 
 /* Frees every blob of the stream, after the jobs already queued. */
@@ -143,7 +193,7 @@ static void stream_submit_free(struct imap_session *s, struct append_stream *st)
 	st->jobs++;
 }
 
-bool append_stream_begin(struct imap_session *s, uint64_t size)
+struct append_stream *append_stream_get(struct imap_session *s)
 {
 	struct append_stream *st = s->append;
 
@@ -154,17 +204,29 @@ bool append_stream_begin(struct imap_session *s, uint64_t size)
 		st->messages = xcalloc(APPEND_MESSAGES_MAX, sizeof(*st->messages));
 		s->append = st;
 	}
+	return st;
+}
+
+bool append_stream_begin(struct imap_session *s, uint64_t size, bool literal8, bool discard)
+{
+	struct append_stream *st = append_stream_get(s);
+
 	if (st->count >= APPEND_MESSAGES_MAX)
 		return false;
+	st->left = size;
+	st->discarding = discard;
+	if (discard)
+		return true;   /* counted nowhere: the command fails anyway */
 	st->messages[st->count].size = size;
 	/* RFC 3516 §4.4: a literal8 message may hold binary parts; the
 	 * others' bare LFs become CRLF in the store (store_blob_write()). */
-	st->messages[st->count].literal8 = imap_parser_literal(s->parser)->literal8;
+	st->messages[st->count].literal8 = literal8;
 	st->count++;
-	st->left = size;
 	st->begun = false;
-	if (size == 0)
-		stream_submit(s, st, true, NULL, 0);
+	if (size == 0) {
+		/* Nothing to hold: the command refuses empty messages. */
+		st->begun = true;
+	}
 	return true;
 }
 
@@ -173,16 +235,17 @@ uint64_t append_stream_left(const struct imap_session *s)
 	return s->append != NULL ? s->append->left : 0;
 }
 
-bool append_stream_blocked(const struct imap_session *s)
-{
-	return s->append != NULL && s->append->jobs >= APPEND_CHUNKS_IN_FLIGHT;
-}
-
 size_t append_stream_feed(struct imap_session *s, const unsigned char *data, size_t len)
 {
 	struct append_stream *st = s->append;
 	size_t taken = 0;
 
+	if (st->discarding || st->refused != STORE_OK) {
+		/* Bounded: the literal's size was checked against APPENDLIMIT. */
+		taken = len < st->left ? len : (size_t)st->left;
+		st->left -= taken;
+		return taken;
+	}
 	while (taken < len && st->left > 0 && st->jobs < APPEND_CHUNKS_IN_FLIGHT) {
 		size_t room = APPEND_CHUNK_SIZE - st->chunk_len;
 		size_t n = len - taken;
@@ -236,27 +299,41 @@ enum store_result append_stream_result(const struct append_stream *st)
 	return st->result;
 }
 
-enum store_result append_stream_store_held(struct append_stream *st, struct store *store)
-{
-	for (unsigned int i = 0; i < st->count && st->result == STORE_OK; i++) {
-		struct append_message *m = &st->messages[i];
-		enum store_result r;
 
-		if (m->held == NULL)
-			continue;
-		r = store_blob_begin(store, m->size, &m->blob);
-		if (r == STORE_OK && m->literal8)
-			store_blob_keep_bytes(m->blob);
-		if (r == STORE_OK)
-			r = store_blob_write(m->blob, m->held, (size_t)m->size);
-		if (r == STORE_OK)
-			r = store_blob_finish(m->blob);
-		free(m->held);
-		m->held = NULL;
-		if (r != STORE_OK)
-			st->result = r;
-	}
-	return st->result;
+enum store_result append_stream_refused(const struct append_stream *st)
+{
+	return st->refused;
+}
+
+void append_stream_job_fail(struct append_stream *st, enum store_result r)
+{
+	if (st->result == STORE_OK)
+		st->result = r;
+}
+
+bool append_stream_checked(const struct append_stream *st)
+{
+	return st->checked;
+}
+
+void append_stream_set_checked(struct append_stream *st)
+{
+	st->checked = true;
+}
+
+const void *append_stream_held(const struct append_stream *st, unsigned int i)
+{
+	return st->messages[i].held;
+}
+
+bool append_stream_literal8(const struct append_stream *st, unsigned int i)
+{
+	return st->messages[i].literal8;
+}
+
+size_t append_stream_held_bytes(const struct append_stream *st)
+{
+	return st->held_bytes;
 }
 
 struct append_stream *append_stream_take(struct imap_session *s)
@@ -264,6 +341,7 @@ struct append_stream *append_stream_take(struct imap_session *s)
 	struct append_stream *st = s->append;
 
 	s->append = NULL;
+	s->literal_reader = NULL;
 	return st;
 }
 
@@ -285,6 +363,11 @@ void append_stream_discard(struct imap_session *s, struct append_stream **stp)
 	*stp = NULL;
 	st->left = 0;
 	st->discarded = true;
+	if (!st->any_blob && st->jobs == 0) {
+		/* Every message was held in memory: no blob, no job needed. */
+		stream_free_now(st);
+		return;
+	}
 	if (!s->closed && s->conn != NULL) {
 		stream_submit_free(s, st);
 		if (st->jobs == 0)

@@ -212,7 +212,8 @@ void store_deliver_queue_run(struct store_deliver_queue *q, struct store *store,
 	while (q->head != NULL && n < STORE_DELIVER_BATCH_MAX) {
 		struct store_delivery *x = q->head;
 
-		if (taken && (messages + x->count > STORE_DELIVER_BATCH_MAX ||
+		if (taken && (x->own_job_only ||
+			      messages + x->count > STORE_DELIVER_BATCH_MAX ||
 			      bytes + delivery_bytes(x) > STORE_DELIVER_BATCH_BYTES))
 			break;
 		taken = taken || x == d;

@@ -40,6 +40,10 @@ struct store_delivery {
 	uint32_t uidvalidity;
 	enum store_result result;    /* STORE_NOT_FOUND: no such mailbox (TRYCREATE) */
 
+	/* Its blobs are being written by earlier jobs of its own: only its
+	 * own job may take it into a batch (then a batch stops before it). */
+	bool own_job_only;
+
 	/* internal: the group commit queue */
 	struct store_delivery *next;
 	bool queued, done;

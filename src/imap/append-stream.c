@@ -41,6 +41,7 @@ struct append_stream {
 	enum store_result refused;      /* loop only: the APPEND already failed */
 	bool any_blob;                  /* a chunk job was queued: blobs to free */
 	bool checked;                   /* the target mailbox was checked */
+	char *target;                   /* checked by a job before the first blob */
 	bool discarded;
 	enum store_result result;       /* first failure, set by jobs */
 };
@@ -68,6 +69,7 @@ static void stream_free_now(struct append_stream *st)
 		free(st->messages[i].held);
 	free(st->messages);
 	free(st->chunk);
+	free(st->target);
 	free(st);
 }
 
@@ -137,6 +139,16 @@ void append_stream_refuse(struct append_stream *st, enum store_result r)
 static void stream_submit(struct imap_session *s, struct append_stream *st, bool finish,
 			  unsigned char *data, size_t len)
 {
+	if (st->target != NULL) {
+		/* Before the first byte goes to disk: the check's failure makes
+		 * every chunk job after it skip (append_job_run()). */
+		char *target = st->target;
+
+		st->target = NULL;
+		if (!append_stream_check(s, target, NULL))
+			append_stream_refuse(st, STORE_BUSY);
+		free(target);
+	}
 	struct append_job *job = xcalloc(1, sizeof(*job));
 
 	job->stream = st;
@@ -309,6 +321,12 @@ void append_stream_job_fail(struct append_stream *st, enum store_result r)
 {
 	if (st->result == STORE_OK)
 		st->result = r;
+}
+
+void append_stream_check_before_blob(struct append_stream *st, const char *mailbox)
+{
+	free(st->target);
+	st->target = xstrdup(mailbox);
 }
 
 bool append_stream_checked(const struct append_stream *st)

@@ -74,6 +74,11 @@ size_t append_stream_held_bytes(const struct append_stream *stream);
 typedef void append_check_fn(struct imap_session *s, enum store_result result, uint64_t limit);
 bool append_stream_check(struct imap_session *s, const char *mailbox, append_check_fn *done);
 
+/* The same check without a wait, queued only if a message of the stream
+ * goes to a blob (before its first chunk job): messages held in memory are
+ * checked by their delivery before anything is written. */
+void append_stream_check_before_blob(struct append_stream *stream, const char *mailbox);
+
 /* Detaches the session's stream (the APPEND command takes it). */
 struct append_stream *append_stream_take(struct imap_session *s);
 /* Frees a stream: its blobs are freed by a job on the user's key, after any

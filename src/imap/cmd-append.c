@@ -193,12 +193,9 @@ enum imap_literal_step cmd_append_literal(struct imap_session *s,
 		/* LITERAL+ with the limit known: no wait (the client does not).
 		 * A message held in memory is checked by its delivery before it
 		 * is written; one streamed to a blob gets its check queued ahead
-		 * of its chunks, which skip when it fails. */
-		if (lit->size > APPEND_CHUNK_SIZE)
-			ok = append_stream_check(s, mailbox, NULL);
+		 * of its first chunk, and the chunks skip when it fails. */
+		append_stream_check_before_blob(st, mailbox);
 		free(mailbox);
-		if (!ok)
-			append_stream_refuse(st, STORE_BUSY);
 	}
 	return append_literal_decide(s, lit);
 }

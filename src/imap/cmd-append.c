@@ -210,7 +210,8 @@ static void append_op_free(struct imap_session *s, struct append_op **opp)
 		return;
 	*opp = NULL;
 	append_stream_discard(s, &op->stream);
-	arena_destroy(&op->arena);
+	struct arena *arena = op->arena;   /* op lives in it */
+	arena_destroy(&arena);
 }
 
 /* Worker: the messages streamed to blobs (by the stream's jobs, which ran

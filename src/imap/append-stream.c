@@ -29,12 +29,17 @@ struct append_message {
 struct append_stream {
 	struct mail_user *mu;           /* the session's; valid while jobs run */
 	const char *data_dir;
-	struct append_message *messages;
+	/* Each message apart, so that growing the array (loop) never moves
+	 * one a chunk job (worker) is writing. */
+	struct append_message **messages;
 	unsigned int count;
 	uint64_t left;                  /* of the current literal */
 	bool begun;                     /* its blob's creation is queued */
-	unsigned char *chunk;           /* filling, APPEND_CHUNK_SIZE */
-	size_t chunk_len;
+	/* Filling: as big as what is left of the literal, at most
+	 * APPEND_CHUNK_SIZE, so a small message held whole costs its size. */
+	unsigned char *chunk;
+	size_t chunk_len, chunk_cap;
+	unsigned int messages_alloc;
 	unsigned int jobs;              /* queued, not yet done */
 	size_t held_bytes;              /* sum of messages[].held sizes */
 	bool discarding;                /* the current literal's bytes are dropped */
@@ -51,7 +56,7 @@ struct append_stream {
  * fits one chunk, which is nearly every mail, costs one job. */
 struct append_job {
 	struct append_stream *stream;
-	unsigned int index;
+	struct append_message *m;
 	bool begin, finish, free_all;
 	unsigned char *data;
 	size_t len;
@@ -65,8 +70,10 @@ struct append_job {
 
 static void stream_free_now(struct append_stream *st)
 {
-	for (unsigned int i = 0; i < st->count; i++)
-		free(st->messages[i].held);
+	for (unsigned int i = 0; i < st->count; i++) {
+		free(st->messages[i]->held);
+		free(st->messages[i]);
+	}
 	free(st->messages);
 	free(st->chunk);
 	free(st->target);
@@ -77,12 +84,12 @@ static void append_job_run(void *arg)
 {
 	struct append_job *job = arg;
 	struct append_stream *st = job->stream;
-	struct append_message *m = job->index < st->count ? &st->messages[job->index] : NULL;
+	struct append_message *m = job->m;
 	enum store_result r = STORE_OK;
 
 	if (job->free_all) {
 		for (unsigned int i = 0; i < st->count; i++)
-			store_blob_free(&st->messages[i].blob);
+			store_blob_free(&st->messages[i]->blob);
 		return;
 	}
 	if (job->check_mailbox != NULL) {
@@ -152,7 +159,7 @@ static void stream_submit(struct imap_session *s, struct append_stream *st, bool
 	struct append_job *job = xcalloc(1, sizeof(*job));
 
 	job->stream = st;
-	job->index = st->count - 1;
+	job->m = st->messages[st->count - 1];
 	job->begin = !st->begun;
 	job->finish = finish;
 	st->any_blob = true;
@@ -213,7 +220,6 @@ struct append_stream *append_stream_get(struct imap_session *s)
 		st = xcalloc(1, sizeof(*st));
 		st->mu = s->mail_user;
 		st->data_dir = s->server->config->data_dir;
-		st->messages = xcalloc(APPEND_MESSAGES_MAX, sizeof(*st->messages));
 		s->append = st;
 	}
 	return st;
@@ -225,14 +231,22 @@ bool append_stream_begin(struct imap_session *s, uint64_t size, bool literal8, b
 
 	if (st->count >= APPEND_MESSAGES_MAX)
 		return false;
+	if (!discard && st->count == st->messages_alloc) {
+		/* Nearly every APPEND has one message: grow as MULTIAPPEND needs. */
+		st->messages_alloc = st->messages_alloc == 0 ? 1 : st->messages_alloc * 4;
+		if (st->messages_alloc > APPEND_MESSAGES_MAX)
+			st->messages_alloc = APPEND_MESSAGES_MAX;
+		st->messages = xrealloc(st->messages, st->messages_alloc * sizeof(*st->messages));
+	}
 	st->left = size;
 	st->discarding = discard;
 	if (discard)
 		return true;   /* counted nowhere: the command fails anyway */
-	st->messages[st->count].size = size;
+	st->messages[st->count] = xcalloc(1, sizeof(**st->messages));
+	st->messages[st->count]->size = size;
 	/* RFC 3516 §4.4: a literal8 message may hold binary parts; the
 	 * others' bare LFs become CRLF in the store (store_blob_write()). */
-	st->messages[st->count].literal8 = literal8;
+	st->messages[st->count]->literal8 = literal8;
 	st->count++;
 	st->begun = false;
 	if (size == 0) {
@@ -259,15 +273,18 @@ size_t append_stream_feed(struct imap_session *s, const unsigned char *data, siz
 		return taken;
 	}
 	while (taken < len && st->left > 0 && st->jobs < APPEND_CHUNKS_IN_FLIGHT) {
-		size_t room = APPEND_CHUNK_SIZE - st->chunk_len;
+		if (st->chunk == NULL) {
+			st->chunk_cap = st->left < APPEND_CHUNK_SIZE ? (size_t)st->left :
+				APPEND_CHUNK_SIZE;
+			st->chunk = xmalloc(st->chunk_cap);
+		}
+		size_t room = st->chunk_cap - st->chunk_len;
 		size_t n = len - taken;
 
 		if (n > room)
 			n = room;
 		if (n > st->left)
 			n = (size_t)st->left;
-		if (st->chunk == NULL)
-			st->chunk = xmalloc(APPEND_CHUNK_SIZE);
 		memcpy(st->chunk + st->chunk_len, data + taken, n);
 		st->chunk_len += n;
 		st->left -= n;
@@ -276,12 +293,12 @@ size_t append_stream_feed(struct imap_session *s, const unsigned char *data, siz
 		    st->held_bytes + st->chunk_len <= APPEND_HELD_MAX) {
 			/* Whole in one chunk: no job now; the APPEND's own job
 			 * stores it, saving a worker round trip per message. */
-			st->messages[st->count - 1].held = st->chunk;
+			st->messages[st->count - 1]->held = st->chunk;
 			st->held_bytes += st->chunk_len;
 			st->begun = true;
 			st->chunk = NULL;
 			st->chunk_len = 0;
-		} else if (st->chunk_len == APPEND_CHUNK_SIZE || st->left == 0) {
+		} else if (st->chunk_len == st->chunk_cap || st->left == 0) {
 			/* The job owns the chunk from now on. */
 			stream_submit(s, st, st->left == 0, st->chunk, st->chunk_len);
 			st->chunk = NULL;
@@ -298,12 +315,12 @@ unsigned int append_stream_count(const struct append_stream *st)
 
 struct store_blob *append_stream_blob(struct append_stream *st, unsigned int i)
 {
-	return st->messages[i].blob;
+	return st->messages[i]->blob;
 }
 
 uint64_t append_stream_size(const struct append_stream *st, unsigned int i)
 {
-	return st->messages[i].size;
+	return st->messages[i]->size;
 }
 
 enum store_result append_stream_result(const struct append_stream *st)
@@ -341,12 +358,12 @@ void append_stream_set_checked(struct append_stream *st)
 
 const void *append_stream_held(const struct append_stream *st, unsigned int i)
 {
-	return st->messages[i].held;
+	return st->messages[i]->held;
 }
 
 bool append_stream_literal8(const struct append_stream *st, unsigned int i)
 {
-	return st->messages[i].literal8;
+	return st->messages[i]->literal8;
 }
 
 size_t append_stream_held_bytes(const struct append_stream *st)

@@ -429,7 +429,11 @@ enum cmd_step cmd_append(struct imap_cmd *cmd)
 		return CMD_STEP_DONE;
 	}
 	op->held = append_stream_held_bytes(op->stream);
-	if (s->selected == NULL && s->append_ahead_bytes + op->held <= APPEND_AHEAD_BYTES) {
+	/* A message streamed to a blob may still have chunks queued (up to
+	 * APPEND_CHUNKS_IN_FLIGHT): such an APPEND waits, so that only one
+	 * stream's chunks are ever in flight. */
+	if (s->selected == NULL && !op->delivery.own_job_only &&
+	    s->append_ahead_bytes + op->held <= APPEND_AHEAD_BYTES) {
 		/* The reply is owed: the session reads on while the delivery
 		 * waits for its group commit. */
 		op->reply = imap_cmd_reply_later(cmd);

@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "core/log.h"
 #include "imap/mail-user.h"
+#include "store/deliver.h"
 #include "store/store.h"
 
 #define DELIVER_CHUNK (64 * 1024)
@@ -124,13 +125,15 @@ static int deliver_to(const struct store_env *env, const char *user, const char 
 	}
 	code = deliver_read(store, &blob);
 	if (code == EX_OK) {
-		struct store_append a = { .blob = blob, .internaldate = time(NULL) };
-		uint32_t uidvalidity, uid;
+		struct store_delivery_msg m = { .append = { .blob = blob, .internaldate = time(NULL) } };
+		uint32_t uid;
+		struct store_delivery d = { .mailbox = mailbox, .msgs = &m, .count = 1, .uids = &uid };
 
-		r = store_messages_append(store, mailbox, &a, 1, &uidvalidity, &uid);
+		r = store_deliver(store, &d);
 		if (r == STORE_NOT_FOUND || (r == STORE_INVALID && strcmp(mailbox, "INBOX") != 0)) {
 			fprintf(stderr, "petrel: no mailbox \"%.200s\": delivered to INBOX\n", mailbox);
-			r = store_messages_append(store, "INBOX", &a, 1, &uidvalidity, &uid);
+			d.mailbox = "INBOX";
+			r = store_deliver(store, &d);
 		}
 		if (r != STORE_OK)
 			fprintf(stderr, "petrel: cannot store the message: %s\n",

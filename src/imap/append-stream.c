@@ -29,14 +29,24 @@ struct append_message {
 struct append_stream {
 	struct mail_user *mu;           /* the session's; valid while jobs run */
 	const struct store_env *env;
-	struct append_message *messages;
+	/* Each message apart, so that growing the array (loop) never moves
+	 * one a chunk job (worker) is writing. */
+	struct append_message **messages;
 	unsigned int count;
 	uint64_t left;                  /* of the current literal */
 	bool begun;                     /* its blob's creation is queued */
-	unsigned char *chunk;           /* filling, APPEND_CHUNK_SIZE */
-	size_t chunk_len;
+	/* Filling: as big as what is left of the literal, at most
+	 * APPEND_CHUNK_SIZE, so a small message held whole costs its size. */
+	unsigned char *chunk;
+	size_t chunk_len, chunk_cap;
+	unsigned int messages_alloc;
 	unsigned int jobs;              /* queued, not yet done */
 	size_t held_bytes;              /* sum of messages[].held sizes */
+	bool discarding;                /* the current literal's bytes are dropped */
+	enum store_result refused;      /* loop only: the APPEND already failed */
+	bool any_blob;                  /* a chunk job was queued: blobs to free */
+	bool checked;                   /* the target mailbox was checked */
+	char *target;                   /* checked by a job before the first blob */
 	bool discarded;
 	enum store_result result;       /* first failure, set by jobs */
 };
@@ -46,18 +56,27 @@ struct append_stream {
  * fits one chunk, which is nearly every mail, costs one job. */
 struct append_job {
 	struct append_stream *stream;
-	unsigned int index;
+	struct append_message *m;
 	bool begin, finish, free_all;
 	unsigned char *data;
 	size_t len;
+	/* A check of the target mailbox (append_stream_check()). */
+	char *check_mailbox;
+	append_check_fn *check_done;
+	struct imap_session *session;
+	enum store_result check_result;
+	uint64_t limit;
 };
 
 static void stream_free_now(struct append_stream *st)
 {
-	for (unsigned int i = 0; i < st->count; i++)
-		free(st->messages[i].held);
+	for (unsigned int i = 0; i < st->count; i++) {
+		free(st->messages[i]->held);
+		free(st->messages[i]);
+	}
 	free(st->messages);
 	free(st->chunk);
+	free(st->target);
 	free(st);
 }
 
@@ -65,12 +84,24 @@ static void append_job_run(void *arg)
 {
 	struct append_job *job = arg;
 	struct append_stream *st = job->stream;
-	struct append_message *m = job->index < st->count ? &st->messages[job->index] : NULL;
+	struct append_message *m = job->m;
 	enum store_result r = STORE_OK;
 
 	if (job->free_all) {
 		for (unsigned int i = 0; i < st->count; i++)
-			store_blob_free(&st->messages[i].blob);
+			store_blob_free(&st->messages[i]->blob);
+		return;
+	}
+	if (job->check_mailbox != NULL) {
+		struct store_mailbox_status status;
+		struct store *store = mail_user_store(st->mu, st->env, &r);
+
+		if (store != NULL)
+			r = store_mailbox_status(store, job->check_mailbox, &status);
+		job->check_result = r;
+		job->limit = store_append_limit(st->env);
+		if (job->check_done == NULL && r != STORE_OK)
+			append_stream_job_fail(st, r);   /* the later jobs skip */
 		return;
 	}
 	if (st->result != STORE_OK)
@@ -96,6 +127,9 @@ static void append_job_done(void *arg)
 	struct append_job *job = arg;
 	struct append_stream *st = job->stream;
 
+	if (job->check_done != NULL)
+		job->check_done(job->session, job->check_result, job->limit);
+	free(job->check_mailbox);
 	free(job->data);
 	free(job);
 	if (--st->jobs == 0 && st->discarded)
@@ -103,15 +137,32 @@ static void append_job_done(void *arg)
 	/* The session goes on reading input (session_job_done). */
 }
 
+void append_stream_refuse(struct append_stream *st, enum store_result r)
+{
+	if (st->refused == STORE_OK)
+		st->refused = r;
+}
+
 static void stream_submit(struct imap_session *s, struct append_stream *st, bool finish,
 			  unsigned char *data, size_t len)
 {
+	if (st->target != NULL) {
+		/* Before the first byte goes to disk: the check's failure makes
+		 * every chunk job after it skip (append_job_run()). */
+		char *target = st->target;
+
+		st->target = NULL;
+		if (!append_stream_check(s, target, NULL))
+			append_stream_refuse(st, STORE_BUSY);
+		free(target);
+	}
 	struct append_job *job = xcalloc(1, sizeof(*job));
 
 	job->stream = st;
-	job->index = st->count - 1;
+	job->m = st->messages[st->count - 1];
 	job->begin = !st->begun;
 	job->finish = finish;
+	st->any_blob = true;
 	job->data = data;
 	job->len = len;
 	st->begun = true;
@@ -120,11 +171,29 @@ static void stream_submit(struct imap_session *s, struct append_stream *st, bool
 		/* Queue full: the APPEND fails with UNAVAILABLE at its end. */
 		free(data);
 		free(job);
-		if (st->result == STORE_OK)
-			st->result = STORE_BUSY;
+		append_stream_refuse(st, STORE_BUSY);
 		return;
 	}
 	st->jobs++;
+}
+
+bool append_stream_check(struct imap_session *s, const char *mailbox, append_check_fn *done)
+{
+	struct append_stream *st = append_stream_get(s);
+	struct append_job *job = xcalloc(1, sizeof(*job));
+
+	job->stream = st;
+	job->check_mailbox = xstrdup(mailbox);
+	job->check_done = done;
+	job->session = s;
+	if (!imap_session_submit(s, mail_user_key(st->mu), append_job_run,
+				 append_job_done, job)) {
+		free(job->check_mailbox);
+		free(job);
+		return false;
+	}
+	st->jobs++;
+	return true;
 }
 
 /* Frees every blob of the stream, after the jobs already queued. */
@@ -143,7 +212,7 @@ static void stream_submit_free(struct imap_session *s, struct append_stream *st)
 	st->jobs++;
 }
 
-bool append_stream_begin(struct imap_session *s, uint64_t size)
+struct append_stream *append_stream_get(struct imap_session *s)
 {
 	struct append_stream *st = s->append;
 
@@ -151,20 +220,39 @@ bool append_stream_begin(struct imap_session *s, uint64_t size)
 		st = xcalloc(1, sizeof(*st));
 		st->mu = s->mail_user;
 		st->env = s->server->store_env;
-		st->messages = xcalloc(APPEND_MESSAGES_MAX, sizeof(*st->messages));
 		s->append = st;
 	}
+	return st;
+}
+
+bool append_stream_begin(struct imap_session *s, uint64_t size, bool literal8, bool discard)
+{
+	struct append_stream *st = append_stream_get(s);
+
 	if (st->count >= APPEND_MESSAGES_MAX)
 		return false;
-	st->messages[st->count].size = size;
+	if (!discard && st->count == st->messages_alloc) {
+		/* Nearly every APPEND has one message: grow as MULTIAPPEND needs. */
+		st->messages_alloc = st->messages_alloc == 0 ? 1 : st->messages_alloc * 4;
+		if (st->messages_alloc > APPEND_MESSAGES_MAX)
+			st->messages_alloc = APPEND_MESSAGES_MAX;
+		st->messages = xrealloc(st->messages, st->messages_alloc * sizeof(*st->messages));
+	}
+	st->left = size;
+	st->discarding = discard;
+	if (discard)
+		return true;   /* counted nowhere: the command fails anyway */
+	st->messages[st->count] = xcalloc(1, sizeof(**st->messages));
+	st->messages[st->count]->size = size;
 	/* RFC 3516 §4.4: a literal8 message may hold binary parts; the
 	 * others' bare LFs become CRLF in the store (store_blob_write()). */
-	st->messages[st->count].literal8 = imap_parser_literal(s->parser)->literal8;
+	st->messages[st->count]->literal8 = literal8;
 	st->count++;
-	st->left = size;
 	st->begun = false;
-	if (size == 0)
-		stream_submit(s, st, true, NULL, 0);
+	if (size == 0) {
+		/* Nothing to hold: the command refuses empty messages. */
+		st->begun = true;
+	}
 	return true;
 }
 
@@ -173,26 +261,30 @@ uint64_t append_stream_left(const struct imap_session *s)
 	return s->append != NULL ? s->append->left : 0;
 }
 
-bool append_stream_blocked(const struct imap_session *s)
-{
-	return s->append != NULL && s->append->jobs >= APPEND_CHUNKS_IN_FLIGHT;
-}
-
 size_t append_stream_feed(struct imap_session *s, const unsigned char *data, size_t len)
 {
 	struct append_stream *st = s->append;
 	size_t taken = 0;
 
+	if (st->discarding || st->refused != STORE_OK) {
+		/* Bounded: the literal's size was checked against APPENDLIMIT. */
+		taken = len < st->left ? len : (size_t)st->left;
+		st->left -= taken;
+		return taken;
+	}
 	while (taken < len && st->left > 0 && st->jobs < APPEND_CHUNKS_IN_FLIGHT) {
-		size_t room = APPEND_CHUNK_SIZE - st->chunk_len;
+		if (st->chunk == NULL) {
+			st->chunk_cap = st->left < APPEND_CHUNK_SIZE ? (size_t)st->left :
+				APPEND_CHUNK_SIZE;
+			st->chunk = xmalloc(st->chunk_cap);
+		}
+		size_t room = st->chunk_cap - st->chunk_len;
 		size_t n = len - taken;
 
 		if (n > room)
 			n = room;
 		if (n > st->left)
 			n = (size_t)st->left;
-		if (st->chunk == NULL)
-			st->chunk = xmalloc(APPEND_CHUNK_SIZE);
 		memcpy(st->chunk + st->chunk_len, data + taken, n);
 		st->chunk_len += n;
 		st->left -= n;
@@ -201,12 +293,12 @@ size_t append_stream_feed(struct imap_session *s, const unsigned char *data, siz
 		    st->held_bytes + st->chunk_len <= APPEND_HELD_MAX) {
 			/* Whole in one chunk: no job now; the APPEND's own job
 			 * stores it, saving a worker round trip per message. */
-			st->messages[st->count - 1].held = st->chunk;
+			st->messages[st->count - 1]->held = st->chunk;
 			st->held_bytes += st->chunk_len;
 			st->begun = true;
 			st->chunk = NULL;
 			st->chunk_len = 0;
-		} else if (st->chunk_len == APPEND_CHUNK_SIZE || st->left == 0) {
+		} else if (st->chunk_len == st->chunk_cap || st->left == 0) {
 			/* The job owns the chunk from now on. */
 			stream_submit(s, st, st->left == 0, st->chunk, st->chunk_len);
 			st->chunk = NULL;
@@ -223,12 +315,12 @@ unsigned int append_stream_count(const struct append_stream *st)
 
 struct store_blob *append_stream_blob(struct append_stream *st, unsigned int i)
 {
-	return st->messages[i].blob;
+	return st->messages[i]->blob;
 }
 
 uint64_t append_stream_size(const struct append_stream *st, unsigned int i)
 {
-	return st->messages[i].size;
+	return st->messages[i]->size;
 }
 
 enum store_result append_stream_result(const struct append_stream *st)
@@ -236,27 +328,47 @@ enum store_result append_stream_result(const struct append_stream *st)
 	return st->result;
 }
 
-enum store_result append_stream_store_held(struct append_stream *st, struct store *store)
-{
-	for (unsigned int i = 0; i < st->count && st->result == STORE_OK; i++) {
-		struct append_message *m = &st->messages[i];
-		enum store_result r;
 
-		if (m->held == NULL)
-			continue;
-		r = store_blob_begin(store, m->size, &m->blob);
-		if (r == STORE_OK && m->literal8)
-			store_blob_keep_bytes(m->blob);
-		if (r == STORE_OK)
-			r = store_blob_write(m->blob, m->held, (size_t)m->size);
-		if (r == STORE_OK)
-			r = store_blob_finish(m->blob);
-		free(m->held);
-		m->held = NULL;
-		if (r != STORE_OK)
-			st->result = r;
-	}
-	return st->result;
+enum store_result append_stream_refused(const struct append_stream *st)
+{
+	return st->refused;
+}
+
+void append_stream_job_fail(struct append_stream *st, enum store_result r)
+{
+	if (st->result == STORE_OK)
+		st->result = r;
+}
+
+void append_stream_check_before_blob(struct append_stream *st, const char *mailbox)
+{
+	free(st->target);
+	st->target = xstrdup(mailbox);
+}
+
+bool append_stream_checked(const struct append_stream *st)
+{
+	return st->checked;
+}
+
+void append_stream_set_checked(struct append_stream *st)
+{
+	st->checked = true;
+}
+
+const void *append_stream_held(const struct append_stream *st, unsigned int i)
+{
+	return st->messages[i]->held;
+}
+
+bool append_stream_literal8(const struct append_stream *st, unsigned int i)
+{
+	return st->messages[i]->literal8;
+}
+
+size_t append_stream_held_bytes(const struct append_stream *st)
+{
+	return st->held_bytes;
 }
 
 struct append_stream *append_stream_take(struct imap_session *s)
@@ -264,6 +376,7 @@ struct append_stream *append_stream_take(struct imap_session *s)
 	struct append_stream *st = s->append;
 
 	s->append = NULL;
+	s->literal_reader = NULL;
 	return st;
 }
 
@@ -285,6 +398,11 @@ void append_stream_discard(struct imap_session *s, struct append_stream **stp)
 	*stp = NULL;
 	st->left = 0;
 	st->discarded = true;
+	if (!st->any_blob && st->jobs == 0) {
+		/* Every message was held in memory: no blob, no job needed. */
+		stream_free_now(st);
+		return;
+	}
 	if (!s->closed && s->conn != NULL) {
 		stream_submit_free(s, st);
 		if (st->jobs == 0)

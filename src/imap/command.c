@@ -56,7 +56,8 @@ static const struct imap_command_def commands[] = {
 	{ .name = "MOVE", .run = cmd_move, .states = IMAP_STATE_SELECTED },          /* RFC 6851 */
 	{ .name = "UID MOVE", .run = cmd_move, .states = IMAP_STATE_SELECTED },
 	/* cmd-append.c rows */
-	{ .name = "APPEND", .run = cmd_append, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	{ .name = "APPEND", .run = cmd_append, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED,
+	  .literal = cmd_append_literal, .pipelines = true },
 };
 
 const struct imap_command_def *imap_command_find(const char *name)

@@ -17,6 +17,17 @@ struct imap_session;
 
 enum cmd_step { CMD_STEP_DONE, CMD_STEP_WAIT };
 
+/* A command that reads its own literals (APPEND, as Dovecot's
+ * cmd_append_full()): the session asks it about each top-level literal of
+ * the command before anything is sent, and the command decides with
+ * imap_session_literal_stream() or imap_session_literal_refuse(), at once
+ * or, after a check on a worker, later. */
+enum imap_literal_step {
+	IMAP_LITERAL_NOT_MINE,   /* an ordinary literal: the session's limits */
+	IMAP_LITERAL_DECIDED,    /* streamed or refused already */
+	IMAP_LITERAL_WAIT,       /* the session reads nothing until decided */
+};
+
 struct imap_cmd {
 	struct imap_session *session;
 	struct arena *arena;               /* freed when the command ends */
@@ -42,6 +53,12 @@ struct imap_command_def {
 	const char *name;
 	enum cmd_step (*run)(struct imap_cmd *cmd);
 	unsigned int states;               /* enum imap_state bits */
+	/* Optional: the command reads its own literals (see above). */
+	enum imap_literal_step (*literal)(struct imap_session *s,
+					  const struct imap_literal_info *lit);
+	/* The command may start while earlier commands' tagged replies are
+	 * still owed (imap_cmd_reply_later()); any other waits for them. */
+	bool pipelines;
 };
 
 /* NULL when unknown. `name` is the command name as the client sent it
@@ -52,6 +69,13 @@ const struct imap_command_def *imap_command_find(const char *name);
  * limit of bad commands. */
 void imap_cmd_reply(struct imap_cmd *cmd, const char *status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* A command that ends (CMD_STEP_DONE) without its tagged reply, which a
+ * job sends later with imap_reply_send(): the session reads on (commands
+ * with `pipelines`), and tagged replies still go out in command order. */
+struct imap_reply;
+struct imap_reply *imap_cmd_reply_later(struct imap_cmd *cmd);
+void imap_reply_send(struct imap_session *s, struct imap_reply *reply, const char *status,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Ends a command that returned CMD_STEP_WAIT (after its tagged reply): the
  * session moves on to the next pipelined command. */
 void imap_cmd_complete(struct imap_cmd *cmd);
@@ -89,6 +113,8 @@ enum cmd_step cmd_copy(struct imap_cmd *cmd);
 enum cmd_step cmd_move(struct imap_cmd *cmd);
 /* cmd-append.c */
 enum cmd_step cmd_append(struct imap_cmd *cmd);
+enum imap_literal_step cmd_append_literal(struct imap_session *s,
+					  const struct imap_literal_info *lit);
 /* cmd-fetch.c */
 enum cmd_step cmd_fetch(struct imap_cmd *cmd);
 /* cmd-search.c */

@@ -22,6 +22,7 @@
 #include "core/xalloc.h"
 #include "net/loop.h"
 #include "net/workers.h"
+#include "store/deliver.h"
 
 /* A session waiting in IDLE; refcounted: the list holds one reference, a
  * posted wake-up another. */
@@ -52,6 +53,7 @@ struct mail_user {
 	int64_t last_used_ms;       /* the last one's time (CLOCK_MONOTONIC) */
 	struct worker_pool *workers;   /* where the user's jobs run; NULL: unknown */
 	struct loop *owner;         /* a loop for the close job's completion */
+	struct store_deliver_queue *deliveries;   /* group commit (store/deliver.h) */
 };
 
 /* A store stays open this long after the last job that used it: a client's
@@ -100,12 +102,18 @@ struct mail_user *mail_user_acquire(const char *user)
 		/* Any other value than key: the indexer runs beside the user's
 		 * jobs, and two of its jobs never overlap. */
 		mu->index_key = ~mu->key;
+		mu->deliveries = store_deliver_queue_create();
 		mu->next = registry;
 		registry = mu;
 	}
 	mu->refs++;
 	pthread_mutex_unlock(&registry_lock);
 	return mu;
+}
+
+struct store_deliver_queue *mail_user_deliveries(struct mail_user *mu)
+{
+	return mu->deliveries;
 }
 
 struct close_job {
@@ -138,6 +146,7 @@ static void close_run(void *arg)
 		pthread_mutex_unlock(&registry_lock);
 	}
 	store_close(&mu->store);
+	store_deliver_queue_destroy(&mu->deliveries);
 	free(mu->name);
 	free(mu);
 	job->mu = NULL;

@@ -18,6 +18,7 @@
 struct loop;
 struct worker_pool;
 struct mail_user;
+struct store_deliver_queue;
 
 /* Loop thread: the user's shared entry, created on first use. */
 struct mail_user *mail_user_acquire(const char *user);
@@ -29,6 +30,11 @@ void mail_user_release(struct mail_user **mu, struct worker_pool *workers,
 const char *mail_user_name(const struct mail_user *mu);
 /* The worker key under which every job touching this user's store runs. */
 uint64_t mail_user_key(const struct mail_user *mu);
+
+/* The user's group commit queue (store/deliver.h): every delivery to the
+ * user from this process (APPEND of any session, LMTP) goes through it, in
+ * jobs under mail_user_key(). */
+struct store_deliver_queue *mail_user_deliveries(struct mail_user *mu);
 
 /* store_open() for user, creating the store only if users.db says the user
  * never had one, and recording it there when it does (store.h

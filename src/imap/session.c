@@ -19,8 +19,6 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "core/xalloc.h"
-#include "store/store.h"
-#include "imap/append-stream.h"
 #include "imap/capability.h"
 #include "imap/imap-server.h"
 #include "imap/mail-user.h"
@@ -59,6 +57,20 @@ static const struct imap_parser_limits auth_limits = {
 /* A continuation line (SASL response) longer than this ends the session. */
 #define CONTINUATION_LINE_MAX (16 * 1024)
 
+/* Commands that ended with their tagged reply owed (imap_cmd_reply_later(),
+ * pipelined APPENDs waiting for their group commit): past this many the
+ * session reads no further command. 128 lets a client that keeps that
+ * many APPENDs in flight fill whole commits (the bench's window); each owes
+ * ~100 bytes here, and what its messages hold is bounded by cmd-append.c. */
+#define SESSION_REPLIES_OWED_MAX 128
+
+/* A tagged reply owed by a command that has ended. */
+struct imap_reply {
+	struct imap_reply *next;
+	char *line;                        /* "tag STATUS text", NULL until sent */
+	char tag[];
+};
+
 static void session_process(struct imap_session *s);
 
 static void session_free(struct imap_session *s)
@@ -72,9 +84,17 @@ static void session_free(struct imap_session *s)
 	imap_parser_destroy(&s->parser);
 	arena_destroy(&s->cmd_arena);
 	mailbox_view_free(&s->selected);
-	/* Before the release: the stream's cleanup job must be queued ahead of
+	/* Before the release: a literal's cleanup job must be queued ahead of
 	 * the store's close. */
-	append_stream_discard(s, &s->append);
+	if (s->literal_reader != NULL)
+		s->literal_reader->abort(s);
+	while (s->replies_head != NULL) {
+		struct imap_reply *r = s->replies_head;
+
+		s->replies_head = r->next;
+		free(r->line);
+		free(r);
+	}
 	mail_user_release(&s->mail_user, s->server->workers, s->loop);
 	free(s->user);
 	free(s);
@@ -138,7 +158,8 @@ static void session_idle_timeout(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (s->cmd != NULL && s->cmd->input_line == NULL) {
+	if ((s->cmd != NULL && s->cmd->input_line == NULL) || s->replies_owed > 0 ||
+	    s->literal_waiting) {
 		/* The server is still working on a command (a slow worker, the
 		 * failed-login delay): that is not the client's inactivity. A
 		 * command waiting for a client line (AUTHENTICATE) is. */
@@ -246,6 +267,53 @@ void imap_cmd_reply(struct imap_cmd *cmd, const char *status, const char *fmt, .
 		s->bad_count++;
 }
 
+struct imap_reply *imap_cmd_reply_later(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->session;
+	size_t len = strlen(cmd->tag);
+	struct imap_reply *r = xcalloc(1, sizeof(*r) + len + 1);
+
+	memcpy(r->tag, cmd->tag, len + 1);
+	if (s->replies_tail != NULL)
+		s->replies_tail->next = r;
+	else
+		s->replies_head = r;
+	s->replies_tail = r;
+	s->replies_owed++;
+	return r;
+}
+
+void imap_reply_send(struct imap_session *s, struct imap_reply *reply, const char *status,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	size_t head = strlen(reply->tag) + strlen(status) + 2;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	reply->line = xmalloc(head + (size_t)n + 1);
+	snprintf(reply->line, head + 1, "%s %s ", reply->tag, status);
+	va_start(ap, fmt);
+	vsnprintf(reply->line + head, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	/* RFC 9051 §5.5: in command order, whatever order the jobs ended in. */
+	while (s->replies_head != NULL && s->replies_head->line != NULL) {
+		struct imap_reply *r = s->replies_head;
+
+		if (s->conn != NULL)
+			imap_session_send(s, "%s", r->line);
+		s->replies_head = r->next;
+		if (s->replies_head == NULL)
+			s->replies_tail = NULL;
+		s->replies_owed--;
+		free(r->line);
+		free(r);
+	}
+}
+
 static void session_end_command(struct imap_session *s)
 {
 	struct imap_cmd *cmd = s->cmd;
@@ -336,6 +404,12 @@ static void session_run_command(struct imap_session *s)
 		arena_reset(s->cmd_arena);
 		return;
 	}
+	if (s->replies_owed > 0 && !def->pipelines) {
+		/* Parsed, not run: its args stay in the parser meanwhile. */
+		s->run_waiting = true;
+		arena_reset(s->cmd_arena);
+		return;
+	}
 	cmd->args = args + used;
 	cmd->arg_count = count - used;
 	s->cmd = cmd;
@@ -376,7 +450,8 @@ static void session_on_bad(struct imap_session *s)
 	const char *tag = imap_parser_tag(s->parser);
 	const char *why = imap_parser_error(s->parser);
 
-	append_stream_discard(s, &s->append);
+	if (s->literal_reader != NULL)
+		s->literal_reader->abort(s);
 
 	if (imap_parser_error_fatal(s->parser)) {
 		log_info("%s: closing: %s", conn_peer_str(s->conn), why);
@@ -388,38 +463,56 @@ static void session_on_bad(struct imap_session *s)
 	session_reply_untagged_bad(s, tag, why);
 }
 
-/* Is the literal just announced an APPEND message (RFC 9051 §6.3.12:
- * APPEND mailbox [flags] [date-time] literal, repeated for MULTIAPPEND)?
- * Any top-level literal after the mailbox name is. */
-static bool session_literal_is_append_message(struct imap_session *s)
+void imap_session_literal_stream(struct imap_session *s, const struct imap_literal_reader *reader)
 {
-	unsigned int count;
-	const struct imap_arg *args = imap_parser_args(s->parser, &count);
+	bool sync = imap_parser_literal(s->parser)->sync;
 
-	return s->state != IMAP_STATE_NOT_AUTH && count >= 2 &&
-	       imap_parser_depth(s->parser) == 0 && imap_arg_is_atom(&args[0], "APPEND");
-}
-
-/* An APPEND message literal goes to the store as it arrives. */
-static void session_on_append_literal(struct imap_session *s,
-				      const struct imap_literal_info *lit)
-{
-	const char *tag = imap_parser_tag(s->parser);
-	bool sync = lit->sync;
-
-	if (lit->size > store_append_limit(s->server->store_env) || !append_stream_begin(s, lit->size)) {
-		/* RFC 7889: refused before "+", with the limit in the text. */
-		imap_session_send(s, "%s NO [TOOBIG] Message too big (APPENDLIMIT %llu)",
-				  tag, (unsigned long long)store_append_limit(s->server->store_env));
-		imap_parser_literal_refuse(s->parser);
-		append_stream_discard(s, &s->append);
-		if (!sync)
-			imap_session_bye(s, "Non-synchronizing literal too big");
-		return;
-	}
+	s->literal_waiting = false;
+	s->literal_reader = reader;
 	imap_parser_literal_stream(s->parser);
+	/* RFC 9051 §4.3: the client waits for "+" before a {N} literal. */
 	if (sync)
 		imap_session_send(s, "+ Ready for literal data");
+}
+
+void imap_session_literal_refuse(struct imap_session *s, const char *fmt, ...)
+{
+	const char *tag = imap_parser_tag(s->parser);
+	bool sync = imap_parser_literal(s->parser)->sync;
+	char text[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	s->literal_waiting = false;
+	imap_session_send(s, "%s NO %s", tag != NULL ? tag : "*", text);
+	imap_parser_literal_refuse(s->parser);
+	if (!sync) {
+		/* Its bytes are already on the way and cannot be told apart from
+		 * commands: the session cannot go on. */
+		imap_session_bye(s, "Non-synchronizing literal too big");
+	}
+}
+
+/* The command whose literal was just announced reads it itself when the
+ * command table says so (any top-level literal after the command name). */
+static enum imap_literal_step session_literal_hook(struct imap_session *s,
+						   const struct imap_literal_info *lit)
+{
+	unsigned int count, used = 0;
+	const struct imap_arg *args = imap_parser_args(s->parser, &count);
+	const struct imap_command_def *def;
+	const char *name;
+
+	if (s->state == IMAP_STATE_NOT_AUTH || imap_parser_depth(s->parser) != 0)
+		return IMAP_LITERAL_NOT_MINE;
+	name = command_name(s->cmd_arena, args, count, &used);
+	def = name != NULL ? imap_command_find(name) : NULL;
+	arena_reset(s->cmd_arena);
+	if (def == NULL || def->literal == NULL || (def->states & s->state) == 0)
+		return IMAP_LITERAL_NOT_MINE;
+	return def->literal(s, lit);
 }
 
 static void session_on_literal(struct imap_session *s)
@@ -428,8 +521,13 @@ static void session_on_literal(struct imap_session *s)
 	uint64_t max = s->state == IMAP_STATE_NOT_AUTH ? PREAUTH_LITERAL_MAX : AUTH_LITERAL_MAX;
 	const char *tag = imap_parser_tag(s->parser);
 
-	if (session_literal_is_append_message(s)) {
-		session_on_append_literal(s, lit);
+	switch (session_literal_hook(s, lit)) {
+	case IMAP_LITERAL_NOT_MINE:
+		break;
+	case IMAP_LITERAL_DECIDED:
+		return;
+	case IMAP_LITERAL_WAIT:
+		s->literal_waiting = true;
 		return;
 	}
 	if (lit->size <= max) {
@@ -472,6 +570,17 @@ static void session_process(struct imap_session *s)
 				break;
 			continue;
 		}
+		if (s->literal_waiting)
+			break;   /* the command checks its target before "+" */
+		if (s->run_waiting) {
+			/* A command that does not pipeline runs once every reply
+			 * owed before it has been sent. */
+			if (s->replies_owed > 0)
+				break;
+			s->run_waiting = false;
+			session_run_command(s);
+			continue;
+		}
 		if (conn_output_full(s->conn)) {
 			/* Backpressure: read no command until the client drains. */
 			s->waiting_drain = true;
@@ -479,17 +588,23 @@ static void session_process(struct imap_session *s)
 		}
 		if (evbuffer_get_length(in) == 0)
 			break;
-		if (append_stream_left(s) > 0) {
-			/* An APPEND message's bytes: to the store, not the parser.
-			 * When too many chunks are queued, wait for a job to end
-			 * (its completion calls us again). */
+		if (s->literal_reader != NULL && s->literal_reader->left(s) > 0) {
+			/* A literal its command reads (APPEND: to the store, not
+			 * the parser). When it can take no more now, a job's end
+			 * calls us again. */
 			struct evbuffer_iovec v;
+			size_t taken;
 
-			if (append_stream_blocked(s) || evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 				break;
-			evbuffer_drain(in, append_stream_feed(s, v.iov_base, v.iov_len));
+			taken = s->literal_reader->feed(s, v.iov_base, v.iov_len);
+			if (taken == 0)
+				break;
+			evbuffer_drain(in, taken);
 			continue;
 		}
+		if (s->replies_owed >= SESSION_REPLIES_OWED_MAX)
+			break;   /* read ahead far enough: wait for replies owed */
 
 		struct evbuffer_iovec vec;
 		size_t consumed = 0;
@@ -519,8 +634,8 @@ static void session_process(struct imap_session *s)
 out:
 	s->processing = false;
 	conn_input_consumed(s->conn);
-	if (!s->closing && conn_eof(s->conn) &&
-	    (s->cmd == NULL || s->cmd->input_line != NULL)) {
+	if (!s->closing && conn_eof(s->conn) && s->replies_owed == 0 && !s->literal_waiting &&
+	    !s->run_waiting && (s->cmd == NULL || s->cmd->input_line != NULL)) {
 		/* The client closed its side and every complete command is
 		 * answered, or the command waits for a line that cannot come. */
 		s->closing = true;

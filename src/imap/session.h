@@ -2,7 +2,11 @@
  * its parser, the command that is running, and its timers. The rules every
  * session follows:
  *  - one command runs at a time; pipelined commands wait in the input
- *    buffer and are answered in order;
+ *    buffer and are answered in order (a command may end before its
+ *    tagged reply is due, imap_cmd_reply_later(): then only commands that
+ *    pipeline start until the replies owed are sent, in command order);
+ *  - the session knows no command: a command that reads its own literals
+ *    says so in the command table, and streams them through a reader;
  *  - command code never blocks the loop: slow work goes to the worker pool
  *    through imap_session_submit(), waits use imap_session_delay();
  *  - a session whose connection is gone is freed only when no job of its
@@ -44,6 +48,16 @@ struct imap_session {
 	struct mail_user *mail_user;       /* after login: the shared store */
 	struct mailbox_view *selected;     /* in the selected state */
 	struct append_stream *append;      /* APPEND literals being received */
+	/* While a command reads its own literal: takes the literal's bytes. */
+	const struct imap_literal_reader *literal_reader;
+	bool literal_waiting;              /* a literal hook has not decided yet */
+	bool run_waiting;                  /* a parsed command waits for replies owed */
+	struct imap_reply *replies_head, *replies_tail;
+	unsigned int replies_owed;
+	/* cmd-append.c: APPENDLIMIT as the store last said (0: not asked yet),
+	 * and bytes held by APPENDs whose replies are owed. */
+	uint64_t append_limit;
+	size_t append_ahead_bytes;
 
 	struct resp_out out;               /* the response writer: to conn while open */
 	struct imap_cmd *cmd;              /* running command, or NULL */
@@ -89,6 +103,23 @@ bool imap_session_submit_to(struct imap_session *s, struct worker_pool *pool, ui
 			    void (*run)(void *ctx), void (*done)(void *ctx), void *ctx);
 /* Calls fn(cmd) after ms milliseconds, on the loop (one delay at a time). */
 void imap_session_delay(struct imap_session *s, unsigned int ms, void (*fn)(struct imap_cmd *cmd));
+
+/* Reading a command's own literal (command.h imap_literal_step). */
+struct imap_literal_reader {
+	/* Bytes of the current literal still to take (0: none). */
+	uint64_t (*left)(const struct imap_session *s);
+	/* Takes up to len bytes; returns how many. 0 while it cannot take
+	 * more: the end of one of the session's jobs resumes reading. */
+	size_t (*feed)(struct imap_session *s, const unsigned char *data, size_t len);
+	/* The command will not run (bad syntax, the session ends). */
+	void (*abort)(struct imap_session *s);
+};
+/* The literal's bytes go to reader; "+" is sent for a synchronizing one. */
+void imap_session_literal_stream(struct imap_session *s, const struct imap_literal_reader *reader);
+/* The literal is refused with "tag NO text" before "+"; a
+ * non-synchronizing one cannot be skipped, so the session also ends. */
+void imap_session_literal_refuse(struct imap_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Leaves the selected state (no expunge): back to authenticated. */
 void imap_session_unselect(struct imap_session *s);

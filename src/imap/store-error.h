@@ -8,6 +8,8 @@
 
 struct imap_cmd;
 
+/* The text of the NO for result (which is not STORE_OK), code first. */
+const char *imap_store_error_text(enum store_result result);
 /* Sends the tagged NO for result (which is not STORE_OK). */
 void imap_cmd_store_error(struct imap_cmd *cmd, enum store_result result);
 

@@ -28,6 +28,7 @@
 #include "net/conn.h"
 #include "net/loop.h"
 #include "net/workers.h"
+#include "store/deliver.h"
 #include "store/store.h"
 
 #define LMTP_LINE_MAX 4096         /* a command line (RFC 5321 asks >= 512) */
@@ -149,6 +150,10 @@ struct lmtp_job {
 	char address[LMTP_PATH_MAX];
 	char user[LMTP_PATH_MAX];        /* the lookup's answer, "" if none */
 	bool index_due;
+	/* A delivery: the message into the recipient's INBOX. */
+	struct store_delivery delivery;
+	struct store_delivery_msg msg;
+	uint32_t uid;
 };
 
 static void lmtp_job_finish(struct lmtp_session *s)
@@ -220,31 +225,22 @@ static void deliver_run(void *arg)
 	struct lmtp_job *job = arg;
 	struct lmtp_session *s = job->s;
 	struct lmtp_rcpt *r = &s->rcpts[job->rcpt];
-	struct store_blob *blob = NULL;
 	enum store_result res;
 	struct store *store = mail_user_store(r->mu, s->server->store_env, &res);
 
 	if (store == NULL) {
-		r->result = res;
+		store_deliver_queue_cancel(mail_user_deliveries(r->mu), &job->delivery, res);
+		r->result = job->delivery.result;
 		return;
 	}
-	res = store_blob_begin(store, s->data.len, &blob);
-	if (res == STORE_OK)
-		res = store_blob_write(blob, s->data.msg, s->data.len);
-	if (res == STORE_OK)
-		res = store_blob_finish(blob);
+	/* Group commit with the user's other deliveries (store/deliver.h). */
+	store_deliver_queue_run(mail_user_deliveries(r->mu), store, &job->delivery);
+	res = job->delivery.result;
 	if (res == STORE_OK) {
-		struct store_append a = { .blob = blob, .internaldate = time(NULL) };
-		uint32_t uidvalidity, uid;
-
-		res = store_messages_append(store, "INBOX", &a, 1, &uidvalidity, &uid);
-		if (res == STORE_OK) {
-			mail_user_notify(r->mu);
-			log_info("lmtp: delivered to user=%s uid=%" PRIu32 " size=%zu",
-				 mail_user_name(r->mu), uid, s->data.len);
-		}
+		mail_user_notify(r->mu);
+		log_info("lmtp: delivered to user=%s uid=%" PRIu32 " size=%zu",
+			 mail_user_name(r->mu), job->uid, s->data.len);
 	}
-	store_blob_free(&blob);
 	job->index_due = store_index_due(store);
 	r->result = res;
 }
@@ -292,6 +288,16 @@ static void deliver_done(void *arg)
 		lmtp_process(s);
 }
 
+/* Called by store_deliver_queue_push() with the user's queue locked. */
+static bool deliver_submit(void *ctx)
+{
+	struct lmtp_job *job = ctx;
+	struct lmtp_session *s = job->s;
+
+	return lmtp_submit(s, mail_user_key(s->rcpts[job->rcpt].mu), deliver_run, deliver_done,
+			   job);
+}
+
 static void lmtp_deliver(struct lmtp_session *s)
 {
 	s->in_data = false;
@@ -309,8 +315,17 @@ static void lmtp_deliver(struct lmtp_session *s)
 
 		job->s = s;
 		job->rcpt = i;
+		job->msg = (struct store_delivery_msg){
+			.append = { .internaldate = time(NULL) },
+			.body = s->data.msg, .body_len = s->data.len,
+		};
+		job->delivery = (struct store_delivery){
+			.mailbox = "INBOX", .msgs = &job->msg, .count = 1, .uids = &job->uid,
+			.result = STORE_BUSY,
+		};
 		s->rcpts[i].result = STORE_BUSY;
-		if (!lmtp_submit(s, mail_user_key(s->rcpts[i].mu), deliver_run, deliver_done, job)) {
+		if (!store_deliver_queue_push(mail_user_deliveries(s->rcpts[i].mu), &job->delivery,
+					      deliver_submit, job)) {
 			free(job);
 			if (--s->deliveries_left == 0) {
 				lmtp_data_replies(s);

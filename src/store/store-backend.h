@@ -127,6 +127,9 @@ struct store_backend {
 	enum store_result (*body_read)(struct store_body *body, uint64_t offset, void *buf,
 				       size_t len);
 	void (*body_close)(struct store_body *body);
+	enum store_result (*messages_append_many)(struct store *store,
+						  struct store_append_set *sets,
+						  unsigned int count);
 
 	/* ---- a mailbox handle ---- */
 	enum store_result (*mailbox_open)(struct store *store, const char *name,

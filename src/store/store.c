@@ -274,6 +274,12 @@ void store_body_close(struct store_body **bodyp)
 	body->v->body_close(body);
 }
 
+enum store_result store_messages_append_many(struct store *store, struct store_append_set *sets,
+					     unsigned int count)
+{
+	return store->v->messages_append_many(store, sets, count);
+}
+
 enum store_result store_mailbox_open(struct store *store, const char *name,
 				     uint32_t uidvalidity, struct store_mailbox **box_r)
 {

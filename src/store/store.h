@@ -396,6 +396,23 @@ enum store_result store_messages_append(struct store *store, const char *name,
 					const struct store_append *messages, unsigned int count,
 					uint32_t *uidvalidity_r, uint32_t *uids_r);
 
+/* Group commit: several APPENDs (of any sessions or deliveries of this
+ * user) made durable by one commit. Each set is what one
+ * store_messages_append() call would take and gets that call's answer in
+ * result (STORE_OK: uidvalidity and uids are filled); one set's failure
+ * never fails another. Returns STORE_OK when every set got its answer. */
+struct store_append_set {
+	const char *mailbox;
+	const struct store_append *messages;
+	unsigned int count;
+	uint32_t *uids;                     /* count entries, caller allocated */
+	uint32_t uidvalidity;
+	enum store_result result;
+};
+
+enum store_result store_messages_append_many(struct store *store, struct store_append_set *sets,
+					     unsigned int count);
+
 /* ---- reading messages ---- */
 
 /* What FETCH knows of one message. Pointers are valid during the callback

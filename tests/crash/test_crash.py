@@ -1100,6 +1100,133 @@ def sigterm_with_queued_store_jobs():
         srv.cleanup()
 
 
+PIPE_ROUNDS = 3                     # server lives of the pipelined APPEND storm
+PIPE_WINDOW = 64                    # APPENDs in flight per session
+PIPE_BATCH = 16                     # APPENDs per write
+
+
+def pipelined_append_kills(rng):
+    """Group commit: sessions that pipeline APPENDs (LITERAL+, up to
+    PIPE_WINDOW unanswered, some 200 KiB bodies that go to blobs/ files)
+    while another session of the same user does the same, so their
+    deliveries share commits; SIGKILL mid-storm. Every tagged OK received
+    before the kill must be in the store after it, with its exact bytes
+    under the UID its APPENDUID named, and `petrel check` stays clean."""
+    srv = petrel_server.PetrelServer(tls=False)
+    first = True
+    acked = {}                      # (uv, uid) -> (Message-ID, sha256)
+    lock = threading.Lock()
+    try:
+        for round_no in range(1, PIPE_ROUNDS + 1):
+            if not first:
+                srv.users = {}
+            first = False
+            srv.start()
+            stop = threading.Event()
+            errors = []
+            ready = threading.Semaphore(0)
+
+            def storm(label, seed):
+                r = random.Random(seed)
+                sock = socket.create_connection((HOST, srv.imap_port), timeout=IO_TIMEOUT)
+                f = sock.makefile("rb")
+                pending = {}        # tag -> (mid, sha)
+                n = 0
+                try:
+                    f.readline()
+                    sock.sendall(b"l LOGIN alice alice-secret\r\n")
+                    while not f.readline().startswith(b"l "):
+                        pass
+                    ready.release()
+                    while not stop.is_set():
+                        if len(pending) + PIPE_BATCH <= PIPE_WINDOW:
+                            out = []
+                            for _ in range(PIPE_BATCH):
+                                n += 1
+                                mid = "p%d.%s.%d.%08x@crash.petrel.test" % (
+                                    round_no, label, n, r.getrandbits(32))
+                                size = BIG_SIZE // 2 if r.random() < 0.03 else r.randint(20, 1500)
+                                raw = r.randbytes(size).hex().encode()
+                                body = b"\r\n".join(raw[i:i + 76] for i in range(0, len(raw), 76))
+                                data = (b"Message-ID: <%s>\r\nSubject: pipelined\r\n\r\n"
+                                        % mid.encode()) + body + b"\r\n"
+                                tag = "%s.%d" % (label, n)
+                                pending[tag] = (mid, hashlib.sha256(data).hexdigest())
+                                out.append(b"%s APPEND INBOX {%d+}\r\n%s\r\n"
+                                           % (tag.encode(), len(data), data))
+                            sock.sendall(b"".join(out))
+                            continue
+                        line = f.readline()
+                        if not line:
+                            return
+                        tag, _, rest = line.decode(errors="replace").partition(" ")
+                        if tag not in pending:
+                            continue
+                        mid, sha = pending.pop(tag)
+                        m = APPENDUID_RE.search(rest)
+                        if not rest.startswith("OK") or m is None:
+                            errors.append("%s: %s" % (tag, rest.strip()))
+                            continue
+                        with lock:
+                            acked[(int(m.group(1)), int(m.group(2)))] = (mid, sha)
+                except OSError:
+                    pass            # the kill
+                finally:
+                    ready.release()
+                    sock.close()
+
+            threads = [threading.Thread(target=storm, args=("s%d" % i, rng.getrandbits(32)),
+                                        daemon=True) for i in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                ready.acquire(timeout=IO_TIMEOUT)
+            before = len(acked)
+            time.sleep(rng.uniform(0.5, 1.5))
+            os.kill(srv.proc.pid, signal.SIGKILL)
+            srv.proc.wait()
+            stop.set()
+            for t in threads:
+                t.join(IO_TIMEOUT)
+            text = srv.stderr()
+            marks = [m for m in petrel_server.SANITIZER_MARKS if m in text]
+            check("pipelined %d: every APPEND answered OK (none NO or BAD)" % round_no,
+                  not errors, errors)
+            check("pipelined %d: no sanitizer report" % round_no, not marks, marks)
+            path = os.path.join(srv.data, "users", "alice", "store.db")
+            db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
+            try:
+                rows = dict(((uv, uid), (data, fname)) for uv, uid, data, fname in db.execute(
+                    "SELECT mb.uidvalidity, m.uid, b.data, b.file FROM messages m"
+                    " JOIN mailboxes mb ON mb.id = m.mailbox_id JOIN blobs b ON b.id = m.blob_id"
+                    " WHERE mb.name = 'INBOX'"))
+            finally:
+                db.close()
+            lost = []
+            for key, (mid, sha) in sorted(acked.items()):
+                row = rows.get(key)
+                if row is None:
+                    lost.append("UID %d/%d (%s) acknowledged, missing" % (key[0], key[1], mid))
+                    continue
+                data, fname = row
+                if data is None:
+                    with open(os.path.join(srv.data, "users", "alice", "blobs", fname), "rb") as fh:
+                        data = fh.read()
+                if hashlib.sha256(bytes(data)).hexdigest() != sha:
+                    lost.append("UID %d/%d (%s): other bytes" % (key[0], key[1], mid))
+            check("pipelined %d: all %d acknowledged APPENDs durable, exact" % (round_no, len(acked)),
+                  not lost, lost)
+            check("pipelined %d: APPENDs acknowledged in this life" % round_no,
+                  len(acked) > before, "none")
+            run = subprocess.run([srv.binary, "check", "--data", srv.data], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, timeout=60)
+            out = [l for l in run.stdout.decode(errors="replace").splitlines()
+                   if not l.endswith(": ok") and not ORPHAN_RE.match(l)]
+            check("pipelined %d: petrel check clean" % round_no, not out, out)
+    finally:
+        srv.cleanup()
+
+
 def main():
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(ALARM)
@@ -1124,6 +1251,7 @@ def main():
         crash.orphans()
         for _ in range(3):
             sigterm_with_queued_store_jobs()
+        pipelined_append_kills(rng)
     except petrel_server.ServerError as e:
         check("server start", False, e)
     except Exception as e:

@@ -21,10 +21,9 @@ S: c OK [APPENDUID $uv 2] APPEND completed
 C: d STATUS INBOX (MESSAGES UNSEEN UIDNEXT)
 S: * STATUS INBOX (MESSAGES 2 UNSEEN 1 UIDNEXT 3)
 S: d OK STATUS completed
-# A missing mailbox: TRYCREATE, and nothing stored.
+# A missing mailbox: TRYCREATE before "+" (the mailbox is checked before
+# the client sends the message), and nothing stored.
 C: e APPEND Nowhere {5}
-S: + *
-C: hello
 S: e NO [TRYCREATE] No such mailbox
 # Over APPENDLIMIT: refused before "+", the client sends nothing more.
 C: f APPEND INBOX {67108865}
@@ -45,8 +44,6 @@ S: + *
 C: 
 S: j NO [CANNOT] Empty messages are not stored
 C: k APPEND "bad//name" {5}
-S: + *
-C: hello
 S: k NO [CANNOT] *
 # Appending to the selected mailbox announces the new message.
 C: l SELECT INBOX

@@ -42,6 +42,7 @@ const struct store_backend store_backend_sqlite = {
 	.body_size = sq_body_size,
 	.body_read = sq_body_read,
 	.body_close = sq_body_close,
+	.messages_append_many = sq_messages_append_many,
 	.mailbox_open = sq_mailbox_open,
 	.mailbox_close = sq_mailbox_close,
 	.messages_read_in = sq_messages_read_in,

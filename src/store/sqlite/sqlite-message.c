@@ -875,9 +875,11 @@ enum store_result sq_messages_copy(struct store *store, const char *from,
 
 /* ---- APPEND ---- */
 
+/* *wrote_r: a row was written (a failure after it spoils the transaction;
+ * one before it leaves the transaction as it was). */
 static enum store_result sq_append(struct sq_store *st, const char *name,
 				   const struct store_append *msgs, unsigned int count,
-				   uint32_t *uidvalidity_r, uint32_t *uids_r)
+				   uint32_t *uidvalidity_r, uint32_t *uids_r, bool *wrote_r)
 {
 	struct sq_mailbox mb;
 	struct sq_keywords kw;
@@ -895,6 +897,7 @@ static enum store_result sq_append(struct sq_store *st, const char *name,
 	if (r != STORE_OK)
 		return r;
 	modseq = sq_mailbox_next_modseq(&mb);
+	*wrote_r = true;   /* keywords, blobs, messages from here on */
 	for (unsigned int i = 0; r == STORE_OK && i < count; i++) {
 		const struct store_append *m = &msgs[i];
 		uint64_t keywords, size;
@@ -934,14 +937,13 @@ static enum store_result sq_append(struct sq_store *st, const char *name,
 	return r;
 }
 
-enum store_result sq_messages_append(struct store *store, const char *name,
-				     const struct store_append *messages, unsigned int count,
-				     uint32_t *uidvalidity_r, uint32_t *uids_r)
+/* The arguments store_messages_append() refuses before any transaction. */
+static enum store_result sq_append_valid(const struct sq_store *st, const char *name,
+					 const struct store_append *messages, unsigned int count,
+					 const uint32_t *uids_r)
 {
-	struct sq_store *st = sq_store(store);
 	enum store_result r = store_mailbox_name_check(name);
 
-	*uidvalidity_r = 0;
 	if (r != STORE_OK)
 		return r == STORE_LIMIT ? STORE_INVALID : r;
 	if (messages == NULL || count == 0 || uids_r == NULL)
@@ -955,13 +957,87 @@ enum store_result sq_messages_append(struct store *store, const char *name,
 		    !sq_keywords_valid(m->keywords, m->keyword_count))
 			return STORE_INVALID;
 	}
+	return STORE_OK;
+}
+
+enum store_result sq_messages_append(struct store *store, const char *name,
+				     const struct store_append *messages, unsigned int count,
+				     uint32_t *uidvalidity_r, uint32_t *uids_r)
+{
+	struct sq_store *st = sq_store(store);
+	enum store_result r = sq_append_valid(st, name, messages, count, uids_r);
+	bool wrote = false;
+
+	*uidvalidity_r = 0;
+	if (r != STORE_OK)
+		return r;
 	r = sq_begin(st, true);
 	if (r != STORE_OK)
 		return r;
-	r = sq_end(st, sq_append(st, name, messages, count, uidvalidity_r, uids_r));
+	r = sq_end(st, sq_append(st, name, messages, count, uidvalidity_r, uids_r, &wrote));
 	for (unsigned int i = 0; i < count; i++)
 		sq_blob_settle(sq_blob(messages[i].blob), r == STORE_OK);
 	if (r != STORE_OK)
 		*uidvalidity_r = 0;
 	return r;
+}
+
+/* Group commit: every set in one IMMEDIATE transaction, so one COMMIT (one
+ * WAL fsync) makes them all durable. A set refused before it wrote a row
+ * (no such mailbox, \Noselect, UIDs exhausted) gets its result and the rest
+ * go on; a failure after a row was written rolls everything back and each
+ * set is tried again alone, so one bad set never fails the others. */
+enum store_result sq_messages_append_many(struct store *store, struct store_append_set *sets,
+					  unsigned int count)
+{
+	struct sq_store *st = sq_store(store);
+	enum store_result r;
+	unsigned int spoiler = count;   /* the set that failed after writing */
+
+	for (unsigned int i = 0; i < count; i++) {
+		sets[i].uidvalidity = 0;
+		sets[i].result = sq_append_valid(st, sets[i].mailbox, sets[i].messages,
+						 sets[i].count, sets[i].uids);
+	}
+	r = sq_begin(st, true);
+	if (r != STORE_OK) {
+		for (unsigned int i = 0; i < count; i++) {
+			if (sets[i].result == STORE_OK)
+				sets[i].result = r;
+		}
+		return r;
+	}
+	for (unsigned int i = 0; i < count && spoiler == count; i++) {
+		struct store_append_set *set = &sets[i];
+		bool wrote = false;
+
+		if (set->result != STORE_OK)
+			continue;
+		set->result = sq_append(st, set->mailbox, set->messages, set->count,
+					&set->uidvalidity, set->uids, &wrote);
+		if (set->result != STORE_OK && wrote)
+			spoiler = i;
+	}
+	r = sq_end(st, spoiler < count ? STORE_ERROR : STORE_OK);
+	for (unsigned int i = 0; i < count; i++) {
+		if (sets[i].result != STORE_INVALID || i == spoiler) {
+			for (unsigned int j = 0; j < sets[i].count; j++)
+				sq_blob_settle(sq_blob(sets[i].messages[j].blob), r == STORE_OK);
+		}
+	}
+	if (r == STORE_OK)
+		return STORE_OK;
+	/* Rolled back: the sets it held, and those after the one that spoiled
+	 * it, are tried again one by one, each in its own transaction. */
+	for (unsigned int i = 0; i < count; i++) {
+		struct store_append_set *set = &sets[i];
+
+		if (set->result == STORE_OK || i == spoiler)
+			set->result = sq_messages_append(store, set->mailbox, set->messages,
+							 set->count, &set->uidvalidity,
+							 set->uids);
+		else
+			set->uidvalidity = 0;
+	}
+	return STORE_OK;
 }

@@ -392,6 +392,8 @@ uint64_t sq_body_size(const struct store_body *body);
 enum store_result sq_body_read(struct store_body *body, uint64_t offset, void *buf,
 			       size_t len);
 void sq_body_close(struct store_body *body);
+enum store_result sq_messages_append_many(struct store *store, struct store_append_set *sets,
+					  unsigned int count);
 enum store_result sq_mailbox_open(struct store *store, const char *name, uint32_t uidvalidity,
 				  struct store_mailbox **box_r);
 void sq_mailbox_close(struct store_mailbox *box);

@@ -1196,8 +1196,9 @@ def pipelined_append_kills(rng):
             path = os.path.join(srv.data, "users", "alice", "store.db")
             db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
             try:
-                rows = dict(((uv, uid), (data, fname)) for uv, uid, data, fname in db.execute(
-                    "SELECT mb.uidvalidity, m.uid, b.data, b.file FROM messages m"
+                rows = dict(((uv, uid), (data, fname, size, codec))
+                            for uv, uid, data, fname, size, codec in db.execute(
+                    "SELECT mb.uidvalidity, m.uid, b.data, b.file, b.size, b.codec FROM messages m"
                     " JOIN mailboxes mb ON mb.id = m.mailbox_id JOIN blobs b ON b.id = m.blob_id"
                     " WHERE mb.name = 'INBOX'"))
             finally:
@@ -1208,10 +1209,14 @@ def pipelined_append_kills(rng):
                 if row is None:
                     lost.append("UID %d/%d (%s) acknowledged, missing" % (key[0], key[1], mid))
                     continue
-                data, fname = row
+                data, fname, size, codec = row
                 if data is None:
                     with open(os.path.join(srv.data, "users", "alice", "blobs", fname), "rb") as fh:
                         data = fh.read()
+                try:
+                    data = petrel_body.decode(data, size, codec)
+                except ValueError:
+                    pass    # damaged: compared as stored, so it shows as other bytes
                 if hashlib.sha256(bytes(data)).hexdigest() != sha:
                     lost.append("UID %d/%d (%s): other bytes" % (key[0], key[1], mid))
             check("pipelined %d: all %d acknowledged APPENDs durable, exact" % (round_no, len(acked)),

@@ -836,14 +836,16 @@ bool sq_uri(char *out, size_t size, const char *path, const char *query)
 	return true;
 }
 
-/* True when the attached search.db has its table (-1: cannot tell). */
-static int sq_search_ready(struct store *st)
+/* 1 when the attached search.db has the table `name`, 0 if not, -1:
+ * cannot tell. */
+static int sq_search_has(struct store *st, const char *name)
 {
 	sqlite3_stmt *s;
 	int n = -1;
 
 	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM search.sqlite_master"
-			       " WHERE name = 'blob_text'", -1, &s, NULL) == SQLITE_OK) {
+			       " WHERE name = ?1", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 		if (sqlite3_step(s) == SQLITE_ROW)
 			n = sqlite3_column_int(s, 0) > 0;
 		sqlite3_finalize(s);
@@ -851,8 +853,19 @@ static int sq_search_ready(struct store *st)
 	return n;
 }
 
-/* Creates search.db with its table (a connection of its own: the store's
- * attaches it read-only). */
+static int sq_search_ready(struct store *st)
+{
+	return sq_search_has(st, "text_index");
+}
+
+int sq_search_upgrading(struct store *st)
+{
+	return sq_search_has(st, "blob_text");
+}
+
+/* Creates search.db's tables (a connection of its own: the store's
+ * attaches it read-only). In a search.db of the first format, beside its
+ * blob_text, which the indexer then converts (sqlite-index.c). */
 static enum store_result sq_search_setup(struct store *st, const char *path, char *err,
 					 size_t err_size)
 {
@@ -877,8 +890,9 @@ static enum store_result sq_search_setup(struct store *st, const char *path, cha
 	return STORE_OK;
 }
 
-/* Attaches search.db as "search", creating it with its table first when
- * missing: only then (a new store, or a crash during that set-up), since
+/* Attaches search.db as "search", creating its tables first when
+ * missing: only then (a new store, a first-format index, or a crash
+ * during that set-up), since
  * a server reopens a user's store after every idle pause (mail-user.c)
  * and the set-up costs a connection of its own. */
 static enum store_result sq_search_attach(struct store *st, char *err, size_t err_size)
@@ -1068,6 +1082,9 @@ enum store_result store_open(const char *data_dir, const char *user, unsigned in
 		st->index_backlog = (unsigned int)(sqlite3_column_int64(s, 0) +
 						   sqlite3_column_int64(s, 1));
 	sqlite3_reset(s);
+	/* A first-format index to convert: the indexer's work too. */
+	if (sq_search_upgrading(st) == 1)
+		st->index_backlog += SQ_INDEX_BATCH;
 	*store_r = st;
 	return STORE_OK;
 fail:

@@ -1,7 +1,8 @@
 /* The indexer: moves delivered search text from store.db's text_pending
- * into search.db's FTS5 table, and drops the rows of deleted blobs
- * (text_gone), on a connection of its own so it runs beside the user's
- * store jobs. Trigram indexing costs more CPU than the rest of a delivery
+ * into search.db (text_store, packed, and the FTS5 text_index), and drops
+ * the rows of deleted blobs (text_gone), and converts a first-format
+ * search.db before anything else, on a connection of its own so it runs
+ * beside the user's store jobs. Trigram indexing costs more CPU than the rest of a delivery
  * (about 0.5 ms for a 3 KB message); done inside delivery it halved the
  * APPEND rate, done here it uses another core.
  *

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sqlite3.h>
+#include <zstd.h>
 
 #include "core/log.h"
 #include "store/store.h"
@@ -190,6 +191,90 @@ static void test_format(void)
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Packed values of text_store's header column: how many, and how many
+ * name a dictionary. */
+static void count_packed(int64_t *packed_r, int64_t *with_dict_r)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	*packed_r = *with_dict_r = 0;
+	if (sqlite3_open_v2(search_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT header FROM text_store WHERE typeof(header) = 'blob'",
+			       -1, &s, NULL) == SQLITE_OK) {
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			(*packed_r)++;
+			*with_dict_r += ZSTD_getDictID_fromFrame(sqlite3_column_blob(s, 0),
+					(size_t)sqlite3_column_bytes(s, 0)) != 0;
+		}
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+}
+
+/* Once 1,000 messages are stored, the indexer trains a zstd dictionary on
+ * them, packs them again with it and everything after. */
+static void test_dictionary(void)
+{
+	enum { BATCH = 100, MESSAGES = 1100 };
+	struct store *st = open_store();
+	int64_t packed, with_dict;
+	bool more;
+
+	if (st == NULL)
+		return;
+	for (int done = 0; done < MESSAGES; done += BATCH) {
+		struct store_append a[BATCH];
+		uint32_t uids[BATCH], uidv;
+
+		for (int i = 0; i < BATCH; i++) {
+			char msg[1024];
+			int n = done + i;
+
+			snprintf(msg, sizeof(msg), "Received: from relay%d.example.org (relay%d"
+				 " [192.0.2.%d]) by mx.example.net with ESMTPS id %x\r\n"
+				 "From: Sender %d <sender%d@example.org>\r\nTo: list@example.net\r\n"
+				 "Subject: weekly report %d\r\nList-Id: <reports.example.net>\r\n\r\n"
+				 "The weekly report number %d is attached; %s.\r\n", n % 7, n % 7,
+				 n % 250, n * 2654435761u, n % 13, n % 13, n, n,
+				 n == 1050 ? "the numbat moved" : "nothing moved");
+			struct store_blob *b = NULL;
+
+			if (store_blob_begin(st, strlen(msg), &b) != STORE_OK ||
+			    store_blob_write(b, msg, strlen(msg)) != STORE_OK ||
+			    store_blob_finish(b) != STORE_OK)
+				printf("blob failed\n");
+			a[i] = (struct store_append){ .blob = b, .internaldate = 1700000000 };
+		}
+		CHECK_INT(store_messages_append(st, "INBOX", a, BATCH, &uidv, uids), STORE_OK);
+		for (int i = 0; i < BATCH; i++)
+			store_blob_free(&a[i].blob);
+	}
+	CHECK_INT(store_index_text(data_dir, "bob", 0, NULL, &more), STORE_OK);
+	CHECK_INT(db_int(search_path, "SELECT count(*) FROM text_dict"), 1);
+	count_packed(&packed, &with_dict);
+	CHECK_INT(packed, MESSAGES);
+	CHECK_INT(with_dict, MESSAGES);
+	CHECK_STR(search(st, STORE_TEXT_BODY, NULL, "numbat moved"), "1051");
+	CHECK_STR(search(st, STORE_TEXT_TEXT, NULL, "relay3 [192.0.2.10]"), "11");
+	uint32_t *uids = NULL, count = 0;
+
+	CHECK_INT(store_mailbox_search_text(st, "INBOX", uidvalidity(st), STORE_TEXT_HEADER,
+					    "list-id", "reports", &uids, &count), STORE_OK);
+	CHECK_INT(count, MESSAGES);
+	free(uids);
+	expunge(st, 1051);
+	CHECK_INT(store_index_text(data_dir, "bob", 0, NULL, &more), STORE_OK);
+	CHECK_STR(search(st, STORE_TEXT_BODY, NULL, "numbat"), "");
+	CHECK_INT(db_int(search_path, "INSERT INTO text_index (text_index)"
+			 " VALUES ('integrity-check')"), -1);
+	store_close(&st);
+	char dir[4200];
+
+	snprintf(dir, sizeof(dir), "%s/users", data_dir);
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void test_upgrade(void)
 {
 	static const char *const early[] = {
@@ -301,6 +386,7 @@ int main(void)
 	snprintf(db_path, sizeof(db_path), "%s/users/bob/store.db", data_dir);
 	snprintf(search_path, sizeof(search_path), "%s/users/bob/search.db", data_dir);
 	test_format();
+	test_dictionary();
 	test_upgrade();
 	nftw(data_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return unit_finish("store-search");

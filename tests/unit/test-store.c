@@ -102,13 +102,15 @@ static void db_exec(const char *sql)
 static void db_exec_text(const char *sql)
 {
 	struct sq_unpacker u = { 0 };
+	struct sq_packer pk = { 0 };
 	sqlite3 *db;
 
 	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-	    !sq_text_functions(db, &u) || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+	    !sq_text_functions(db, &u, &pk) || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		printf("sql error: %s: %s\n", sql, sqlite3_errmsg(db));
 	sqlite3_close(db);
 	sq_unpacker_free(&u);
+	sq_packer_free(&pk);
 }
 
 static int count_files(const char *dir)
@@ -947,11 +949,11 @@ static void test_read_search(struct store *st)
 	{
 		char sql[8300];
 
-		snprintf(sql, sizeof(sql), "ATTACH '%s' AS s; INSERT INTO text_pending SELECT"
+		snprintf(sql, sizeof(sql), "ATTACH '%s' AS search; INSERT INTO text_pending SELECT"
 			 " blob_id, petrel_text_unpack(subject), petrel_text_unpack(hfrom),"
 			 " petrel_text_unpack(hto), petrel_text_unpack(hcc),"
 			 " petrel_text_unpack(hbcc), petrel_text_unpack(header),"
-			 " petrel_text_unpack(mime), petrel_text_unpack(body) FROM s.text_store"
+			 " petrel_text_unpack(mime), petrel_text_unpack(body) FROM search.text_store"
 			 " WHERE petrel_text_unpack(body) LIKE '%%needleword%%'", search_path);
 		db_exec_text(sql);
 	}

@@ -100,6 +100,8 @@ struct indexer {
 	const char *user;
 	sqlite3_stmt *stmts[IX_ALL];
 	struct sq_unpacker unpacker;  /* petrel_text_unpack()'s */
+	struct sq_packer packer;      /* petrel_text_pack()'s */
+	bool dict_tried;              /* sq_text_dict() trained in this run */
 	bool upgrading;               /* blob_text exists: IX_UPGRADE_* prepared */
 	int64_t gone[SQ_INDEX_BATCH], pending[SQ_INDEX_BATCH];
 	unsigned int gone_count, pending_count;
@@ -232,7 +234,7 @@ static enum store_result ix_open(struct indexer *ix, const char *data_dir, const
 	sqlite3_busy_timeout(ix->db, SQ_BUSY_MS);
 	if (stop != NULL)
 		sqlite3_progress_handler(ix->db, 1000, ix_progress, (void *)stop);
-	if (!sq_text_functions(ix->db, &ix->unpacker))
+	if (!sq_text_functions(ix->db, &ix->unpacker, &ix->packer))
 		return ix_fail(ix, sqlite3_errcode(ix->db), "text functions");
 	snprintf(path, sizeof(path), "%s/" SQ_SEARCH_DB, dir);
 	if (!sq_uri(uri, sizeof(uri), path, "mode=rw"))
@@ -265,6 +267,7 @@ static void ix_close(struct indexer *ix)
 	ix_finalize(ix, 0, IX_ALL);
 	sqlite3_close_v2(ix->db);
 	sq_unpacker_free(&ix->unpacker);
+	sq_packer_free(&ix->packer);
 }
 
 /* Forgets one blob's text: its index entries (the 'delete' command with
@@ -289,6 +292,26 @@ static bool ix_vacuum_due(struct indexer *ix)
 	return due;
 }
 
+/* The packer's dictionary, trained when there is text enough (once a
+ * run: training costs a second, and failing says there is not enough). */
+static enum store_result ix_dict(struct indexer *ix)
+{
+	enum store_result r;
+	bool trained = false;
+
+	if (ix->packer.cdict != NULL || ix->dict_tried)
+		return STORE_OK;
+	r = ix_exec(ix, "BEGIN");
+	if (r != STORE_OK)
+		return r;
+	r = sq_text_dict(ix->db, &ix->unpacker, &ix->packer, &trained);
+	if (r != STORE_OK)
+		log_error("store %s: indexer: cannot make the text dictionary: %s", ix->user,
+			  sqlite3_errmsg(ix->db));
+	ix->dict_tried = trained;
+	return ix_exec(ix, r == STORE_OK ? "COMMIT" : "ROLLBACK") == STORE_OK ? r : STORE_ERROR;
+}
+
 /* One step of converting a first-format index (IX_UPGRADE_STATEMENTS):
  * a batch of rows copied, or blob_text dropped once all are, or search.db
  * vacuumed after that. *did_r: there was such work. */
@@ -311,7 +334,8 @@ static enum store_result ix_upgrade(struct indexer *ix, bool *did_r)
 		*did_r = r == STORE_OK;
 		return r;
 	}
-	r = ix_exec(ix, "BEGIN IMMEDIATE");
+	/* Deferred: BEGIN IMMEDIATE would take store.db's write lock too. */
+	r = ix_exec(ix, "BEGIN");
 	if (r != STORE_OK)
 		return r;
 	s = ix_stmt(ix, IX_UP_HIGH);
@@ -411,7 +435,9 @@ enum store_result store_index_text(const char *data_dir, const char *user,
 			r = STORE_BUSY;
 			break;
 		}
-		r = ix_upgrade(ix, &did);
+		r = ix_dict(ix);
+		if (r == STORE_OK)
+			r = ix_upgrade(ix, &did);
 		if (r == STORE_OK && !did)
 			r = ix_batch(ix, max_batches == 0, &did);
 		batches += did;

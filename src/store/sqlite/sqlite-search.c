@@ -55,7 +55,10 @@ static const char *sq_text_columns(enum store_text_field field)
 	case STORE_TEXT_BCC: return "hbcc";
 	case STORE_TEXT_HEADER: return "header";
 	case STORE_TEXT_BODY: return "body";
-	case STORE_TEXT_TEXT: return "header mime body";
+	/* Verified in this order, stopping at the first that holds the
+	 * needle: the body first, where words usually are, since the header
+	 * (Received chains, DKIM) is the larger text to unpack. */
+	case STORE_TEXT_TEXT: return "body header mime";
 	}
 	return NULL;
 }
@@ -366,7 +369,8 @@ static enum store_result sq_search(struct store *st, const char *name, uint32_t 
 	}
 
 	struct sq_query q = { .st = st, .field = field, .header_name = header_name,
-			      .needle = needle, .needle_len = strlen(needle) };
+			      .needle = needle, .needle_len = strlen(needle),
+			      .unpacker = { .db = st->db } };
 	struct buf glob, match, match_old, sub, sel, sql;
 
 	buf_init(&glob, SQ_FTS_QUERY_MAX);

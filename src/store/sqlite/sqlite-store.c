@@ -859,9 +859,10 @@ static int sq_search_has(struct store *st, const char *name)
 	return n;
 }
 
+/* Its newest table there: an older search.db gets the tables it lacks. */
 static int sq_search_ready(struct store *st)
 {
-	return sq_search_has(st, "text_index");
+	return sq_search_has(st, "text_dict");
 }
 
 int sq_search_upgrading(struct store *st)

@@ -44,18 +44,21 @@
  * (another worker, another core) instead of holding store.db's write lock:
  *   text_store(blob_id, the columns of text_pending): each message's
  *       search text, once, each value zstd-packed when that makes it
- *       smaller (sqlite-text.c)
+ *       smaller, with text_dict's dictionary once the store has 1,000
+ *       messages to train it on (sqlite-text.c)
  *   text_index(rowid = blob id, the same columns): FTS5, contentless
  *       (content=''), without positions (detail=none), with the trigram
  *       tokenizer over text petrel has already case-folded (utf8proc full
  *       folding: FTS5's own folding is ASCII and simple folding only).
  *       It names candidates: messages holding every trigram of a needle
  *       of 3+ characters, anywhere; SEARCH verifies each against
- *       text_store (sqlite-search.c). jwz's 2,403 messages: 1.2x the mail
- *       where the first format (blob_text: the text inside FTS5, with
- *       positions) took 4.8x.
+ *       text_store (sqlite-search.c). search.db over jwz's 2,403
+ *       messages: 0.93x the mail, where the first format (blob_text: the
+ *       text inside FTS5, with positions) took 4.8x; 0.79x at 100,000.
  *   text_meta(key, value): 'upgrade_high' while a first-format blob_text
- *       is converted, 'vacuum_due' after (sqlite-index.c)
+ *       is converted, 'vacuum_due' after that or a dictionary's training
+ *       (sqlite-index.c)
+ *   text_dict(id = zstd dictionary id, dict)
  *       The store's connection attaches search.db read-only (an IMMEDIATE
  *       transaction on store.db then never locks it), memory-mapped.
  *   messages(mailbox_id, uid, blob_id, flags, keywords, internaldate,

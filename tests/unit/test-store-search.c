@@ -175,6 +175,14 @@ static void test_format(void)
 	CHECK_STR(search(st, STORE_TEXT_BODY, NULL, "at"), "1");
 	CHECK_STR(search(st, STORE_TEXT_BODY, NULL, "line 59 of"), "1");
 	CHECK_STR(search(st, STORE_TEXT_BODY, NULL, "line 60 of"), "");
+	/* A long needle: a sample of its trigrams asks the index, the text
+	 * decides (one character off anywhere: not found). */
+	CHECK_STR(search(st, STORE_TEXT_BODY, NULL, "line 10 of a text that repeats\nline 11 of"
+			 " a text that repeats\nline 12 of a text that repeats\nline 13"), "1");
+	CHECK_STR(search(st, STORE_TEXT_BODY, NULL, "line 10 of a text that repeats\nline 11 of"
+			 " a text that repeatz\nline 12 of a text that repeats\nline 13"), "");
+	CHECK_STR(search(st, STORE_TEXT_BODY, NULL, "line 10 of a text that repeats\nline 11 of"
+			 " a text that repeats\nline 12 of a text that repeats\nline 14"), "");
 	expunge(st, 1);
 	CHECK_INT(store_index_text(data_dir, "bob", 0, NULL, &more), STORE_OK);
 	/* Its text and its index entries are gone (the 'delete' command with

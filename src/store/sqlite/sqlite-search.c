@@ -304,11 +304,21 @@ static enum store_result sq_search_scan(struct sq_query *q, const char *sql, int
  * of its own ('"' doubled), all required (AND): the only form detail=none
  * takes, true for every message that contains the needle and for a few
  * that do not (the trigrams elsewhere), which verification drops. */
+/* Trigrams asked for at most: a long needle's candidates are few after
+ * that many, and verification settles the rest; the query stays small
+ * (a 60 KB needle would otherwise be a 600 KB query of 60,000 terms). */
+#define SQ_TRIGRAMS_MAX 32
+
 static void sq_trigram_query(struct buf *match, const char *needle)
 {
 	const char *p = needle;
+	size_t trigrams = sq_utf8_chars(needle) - 2, step, i = 0;
 
-	while (*p != '\0') {
+	/* Every step-th trigram and the last. */
+	step = (trigrams + SQ_TRIGRAMS_MAX - 2) / (SQ_TRIGRAMS_MAX - 1);
+	if (step == 0)
+		step = 1;
+	for (; *p != '\0'; i++) {
 		const char *end = p;
 		int chars = 0;
 
@@ -321,6 +331,8 @@ static void sq_trigram_query(struct buf *match, const char *needle)
 		}
 		if (chars < 3)
 			break;
+		if (i % step != 0 && i != trigrams - 1)
+			goto next;
 		if (match->len > 0)
 			buf_append_str(match, " AND ");
 		buf_append_char(match, '"');
@@ -330,6 +342,7 @@ static void sq_trigram_query(struct buf *match, const char *needle)
 			buf_append_char(match, *c);
 		}
 		buf_append_char(match, '"');
+next:
 		/* Next code point. */
 		p++;
 		while (((unsigned char)*p & 0xc0) == 0x80)
@@ -374,7 +387,7 @@ static enum store_result sq_search(struct store *st, const char *name, uint32_t 
 	struct buf glob, match, match_old, sub, sel, sql;
 
 	buf_init(&glob, SQ_FTS_QUERY_MAX);
-	buf_init(&match, 8 * SQ_FTS_QUERY_MAX);
+	buf_init(&match, SQ_FTS_QUERY_MAX);
 	buf_init(&match_old, SQ_FTS_QUERY_MAX);
 	buf_init(&sub, 4096);
 	buf_init(&sel, 256);

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "mail/mail-summary.h"
 #include "store/store.h"
+#include "store/sqlite/sqlite-private.h"
 #include "unit.h"
 
 static char data_dir[] = "/tmp/petrel-test-store-XXXXXX";
@@ -96,6 +97,21 @@ static void db_exec(const char *sql)
 	    sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		printf("sql error: %s: %s\n", sql, sqlite3_errmsg(db));
 	sqlite3_close(db);
+}
+
+/* db_exec() with search.db's petrel_text_pack() and petrel_text_unpack(). */
+static void db_exec_text(const char *sql)
+{
+	struct sq_unpacker u = { 0 };
+	struct sq_packer pk = { 0 };
+	sqlite3 *db;
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    !sq_text_functions(db, &u, &pk) || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		printf("sql error: %s: %s\n", sql, sqlite3_errmsg(db));
+	sqlite3_close(db);
+	sq_unpacker_free(&u);
+	sq_packer_free(&pk);
 }
 
 static int count_files(const char *dir)
@@ -947,17 +963,17 @@ static void test_read_search(struct store *st)
 	atomic_bool stop = true;
 	CHECK_INT(store_index_text(env, "alice", 0, &stop, &more), STORE_BUSY);
 	CHECK_INT(db_int("SELECT count(*) FROM text_pending"), texts);
-	CHECK_INT(search_int("SELECT count(*) FROM blob_text"), 0);
+	CHECK_INT(search_int("SELECT count(*) FROM text_store"), 0);
 	for (int stage = 0; stage < 3; stage++) {
 		if (stage == 1) {
 			/* One full batch; the 46 left are not a batch. */
 			CHECK_INT(store_index_text(env, "alice", 1, NULL, &more), STORE_OK);
 			CHECK(!more);
-			CHECK_INT(search_int("SELECT count(*) FROM blob_text"), 256);
+			CHECK_INT(search_int("SELECT count(*) FROM text_store"), 256);
 			CHECK_INT(db_int("SELECT count(*) FROM text_pending"), texts - 256);
 		} else if (stage == 2) {
 			CHECK_INT(store_index_text(env, "alice", 0, NULL, &more), STORE_OK);
-			CHECK_INT(search_int("SELECT count(*) FROM blob_text"), texts);
+			CHECK_INT(search_int("SELECT count(*) FROM text_store"), texts);
 			CHECK_INT(db_int("SELECT count(*) FROM text_pending"), 0);
 		}
 		CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "needleword"), "1,153");
@@ -979,17 +995,20 @@ static void test_read_search(struct store *st)
 	{
 		char sql[8300];
 
-		snprintf(sql, sizeof(sql), "ATTACH '%s' AS s; INSERT INTO text_pending SELECT rowid,"
-			 " subject, hfrom, hto, hcc, hbcc, header, mime, body FROM s.blob_text"
-			 " WHERE body LIKE '%%needleword%%'", search_path);
-		db_exec(sql);
+		snprintf(sql, sizeof(sql), "ATTACH '%s' AS search; INSERT INTO text_pending SELECT"
+			 " blob_id, petrel_text_unpack(subject), petrel_text_unpack(hfrom),"
+			 " petrel_text_unpack(hto), petrel_text_unpack(hcc),"
+			 " petrel_text_unpack(hbcc), petrel_text_unpack(header),"
+			 " petrel_text_unpack(mime), petrel_text_unpack(body) FROM search.text_store"
+			 " WHERE petrel_text_unpack(body) LIKE '%%needleword%%'", search_path);
+		db_exec_text(sql);
 	}
 	CHECK_INT(db_int("SELECT count(*) FROM text_pending"), 2);
 	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "needleword"), "1,153");
 	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "ed"), "1,153");
 	CHECK_INT(store_index_text(env, "alice", 0, NULL, &more), STORE_OK);
-	CHECK_INT(search_int("SELECT count(*) FROM blob_text"), texts);
-	CHECK_INT(search_int("SELECT count(*) FROM blob_text('needleword')"), 2);
+	CHECK_INT(search_int("SELECT count(*) FROM text_store"), texts);
+	CHECK_INT(search_int("SELECT count(*) FROM text_index('\"ewo\" AND \"wor\"')"), 2);
 	CHECK_INT(db_int("SELECT count(*) FROM text_pending"), 0);
 	CHECK_INT(store_index_text(env, "nobody", 0, NULL, &more), STORE_NOT_FOUND);
 	uint32_t gone[] = { 153 };
@@ -1006,12 +1025,12 @@ static void test_read_search(struct store *st)
 	free(exp);
 	/* Its index row waits for the indexer (text_gone) and matches nothing. */
 	CHECK_INT(db_int("SELECT count(*) FROM text_gone"), 1);
-	CHECK_INT(search_int("SELECT count(*) FROM blob_text"), texts);
+	CHECK_INT(search_int("SELECT count(*) FROM text_store"), texts);
 	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "needleword"), "1");
 	CHECK_INT(store_index_text(env, "alice", 1, NULL, &more), STORE_OK);
 	CHECK_INT(db_int("SELECT count(*) FROM text_gone"), 0);
-	CHECK_INT(search_int("SELECT count(*) FROM blob_text"), texts - 1);
-	CHECK_INT(search_int("SELECT count(*) FROM blob_text('needleword')"), 1);
+	CHECK_INT(search_int("SELECT count(*) FROM text_store"), texts - 1);
+	CHECK_INT(search_int("SELECT count(*) FROM text_index('\"ewo\" AND \"wor\"')"), 1);
 	CHECK_STR(search(st, "Reading", STORE_TEXT_BODY, NULL, "needleword"), "1");
 	/* Blob ids are never reused, even the highest one's. */
 	uint32_t last[] = { 302 };
@@ -1665,7 +1684,7 @@ static void test_upgrade(void)
 	CHECK_INT(store_index_text(env, "carol", 0, NULL, &more), STORE_OK);
 	CHECK_INT(db_int("SELECT count(*) FROM text_pending"), 0);
 	CHECK_STR(search(st, "INBOX", STORE_TEXT_BODY, NULL, "zebrafish"), want);
-	CHECK_INT(search_int("SELECT count(*) FROM blob_text('zebrafish')"), 1);
+	CHECK_INT(search_int("SELECT count(*) FROM text_index('\"zeb\" AND \"ish\"')"), 1);
 	store_close(&st);
 out:
 	memcpy(db_path, saved_db, sizeof(db_path));
@@ -1749,7 +1768,7 @@ static void test_check(struct store *st)
 	CHECK_INT(store_index_text(env, "alice", 0, NULL, &more), STORE_OK);
 	int64_t victim = db_int("SELECT max(id) FROM blobs WHERE summary IS NOT NULL");
 	char sql[200];
-	snprintf(sql, sizeof(sql), "DELETE FROM blob_text WHERE rowid = %lld", (long long)victim);
+	snprintf(sql, sizeof(sql), "DELETE FROM text_store WHERE blob_id = %lld", (long long)victim);
 	CHECK_INT(search_int(sql), -1);
 	memset(&p, 0, sizeof(p));
 	CHECK_INT(store_check(st, report_cb, &p), STORE_CORRUPT);

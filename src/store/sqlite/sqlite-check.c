@@ -388,15 +388,24 @@ static void sq_orphan_report(const char *name, uint64_t size, void *ctx)
 		   (unsigned long long)size);
 }
 
-/* Every message's search text is in the index (search.db) or waits for
- * the indexer (text_pending): never neither. */
+/* Every message's search text is in the index (search.db's text_store,
+ * or the first format's blob_text while it is converted) or waits for the
+ * indexer (text_pending): never neither. */
 static enum store_result sq_check_search_text(struct sq_check *c)
 {
-	sqlite3_stmt *s = sq_check_prepare(c, "SELECT count(*), min(b.id) FROM blobs b"
-					   " WHERE b.summary IS NOT NULL AND NOT EXISTS"
-					   " (SELECT 1 FROM text_pending p WHERE p.blob_id = b.id)"
-					   " AND NOT EXISTS (SELECT 1 FROM search.blob_text t"
-					   " WHERE t.rowid = b.id)");
+	int old = sq_search_upgrading(c->st);
+	sqlite3_stmt *s = old < 0 ? NULL :
+		sq_check_prepare(c, old ? "SELECT count(*), min(b.id) FROM blobs b"
+				 " WHERE b.summary IS NOT NULL AND NOT EXISTS"
+				 " (SELECT 1 FROM text_pending p WHERE p.blob_id = b.id)"
+				 " AND NOT EXISTS (SELECT 1 FROM search.text_store t"
+				 " WHERE t.blob_id = b.id) AND NOT EXISTS (SELECT 1 FROM"
+				 " search.blob_text o WHERE o.rowid = b.id)" :
+				 "SELECT count(*), min(b.id) FROM blobs b"
+				 " WHERE b.summary IS NOT NULL AND NOT EXISTS"
+				 " (SELECT 1 FROM text_pending p WHERE p.blob_id = b.id)"
+				 " AND NOT EXISTS (SELECT 1 FROM search.text_store t"
+				 " WHERE t.blob_id = b.id)");
 	int rc;
 
 	if (s == NULL)

@@ -270,9 +270,63 @@ enum store_result sq_blob_insert(struct sq_store *st, struct sq_blob *blob,
 /* The search index's file beside store.db, attached read-only to the
  * store's connection as "search" (sqlite-index.c writes it). */
 #define SQ_SEARCH_DB "search.db"
+/* search.db (sqlite-store.c's header says what each table is for):
+ * text_store keeps each message's search text once, packed
+ * (sqlite-text.c); text_index is a contentless trigram index without
+ * positions over the same columns, which gives candidates that SEARCH
+ * verifies against text_store (sqlite-search.c); text_meta holds
+ * 'upgrade_high' while an index of the first format (blob_text, the
+ * text inside FTS5 with positions) is converted (sqlite-index.c). */
 #define SQ_SEARCH_SCHEMA \
-	"CREATE VIRTUAL TABLE IF NOT EXISTS blob_text USING fts5(subject, hfrom, hto, hcc," \
-	" hbcc, header, mime, body, tokenize = 'trigram case_sensitive 1')"
+	"CREATE TABLE IF NOT EXISTS text_store (blob_id INTEGER PRIMARY KEY, subject, hfrom," \
+	" hto, hcc, hbcc, header, mime, body);" \
+	"CREATE VIRTUAL TABLE IF NOT EXISTS text_index USING fts5(subject, hfrom, hto, hcc," \
+	" hbcc, header, mime, body, content = '', detail = none," \
+	" tokenize = 'trigram case_sensitive 1');" \
+	"CREATE TABLE IF NOT EXISTS text_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);" \
+	"CREATE TABLE IF NOT EXISTS text_dict (id INTEGER PRIMARY KEY, dict BLOB NOT NULL)"
+/* The text columns of text_pending, text_store and text_index, in order. */
+#define SQ_TEXT_COLUMNS "subject, hfrom, hto, hcc, hbcc, header, mime, body"
+/* A packed text claiming more than this is damage: the extractor's limits
+ * (mail-text.h) keep every field far below it. */
+#define SQ_TEXT_UNPACK_MAX (64u * 1024 * 1024)
+
+/* Unpacks text_store values (sqlite-text.c), reusing its buffer, zstd
+ * context and dictionary: one per search or indexer. db: the connection
+ * that has search.db attached as "search" (its text_dict). */
+struct sq_unpacker {
+	sqlite3 *db;
+	void *dctx;                /* ZSTD_DCtx */
+	void *ddict;               /* ZSTD_DDict of dict_id, loaded when met */
+	uint32_t dict_id;
+	char *buf;
+	size_t alloc;
+};
+void sq_unpacker_free(struct sq_unpacker *u);
+/* The text of a stored value (packed: a BLOB), valid until the next call;
+ * NULL data is the empty text. STORE_CORRUPT for a damaged frame. */
+enum store_result sq_text_unpack(struct sq_unpacker *u, const void *data, size_t len,
+				 bool packed, const char **text_r, size_t *len_r);
+enum store_result sq_text_unpack_column(struct sq_unpacker *u, sqlite3_stmt *s, int col,
+					const char **text_r, size_t *len_r);
+/* Packs for the indexer: with search.db's dictionary once there is one. */
+struct sq_packer {
+	void *cctx;                /* ZSTD_CCtx */
+	void *cdict;               /* ZSTD_CDict, NULL: none yet */
+};
+void sq_packer_free(struct sq_packer *p);
+/* Gives p search.db's dictionary, training one first from text_store's
+ * oldest rows (and repacking those) when there is none and enough text
+ * to train on (*trained_r: it tried); nothing when it cannot yet. In the
+ * caller's write transaction on search.db. */
+enum store_result sq_text_dict(sqlite3 *db, struct sq_unpacker *u, struct sq_packer *p,
+			       bool *trained_r);
+/* Registers petrel_text_pack(text) and petrel_text_unpack(value) on db
+ * (u and p must outlive db's use of them). */
+bool sq_text_functions(sqlite3 *db, struct sq_unpacker *u, struct sq_packer *p);
+/* 1 while search.db still holds an index of the first format (blob_text)
+ * that the indexer has not finished converting, 0 if not, -1: cannot tell. */
+int sq_search_upgrading(struct sq_store *st);
 /* path as an SQLite URI ("file:" + percent-encoded path + query). */
 bool sq_uri(char *out, size_t size, const char *path, const char *query);
 

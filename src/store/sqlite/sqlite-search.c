@@ -1,11 +1,15 @@
-/* SEARCH's text keys over the blob_text index (search.db, sqlite-store.c):
- * with FTS5's trigram tokenizer, a needle of 3 or more characters is a
- * phrase of trigrams, which must be consecutive: an exact substring test
- * answered from the index alone, since the text and the needle were
+/* SEARCH's text keys over the search index (search.db, sqlite-store.c).
+ * Its text_index is a contentless FTS5 trigram index without positions
+ * (sqlite-index.c says what FTS5 allows on it): a needle of 3 or more
+ * characters asks for all its trigrams anywhere in the message, and each
+ * candidate in the mailbox is verified against its stored text
+ * (text_store, unpacked by sqlite-text.c) with memmem, on text and needle
  * case-folded by petrel the same way. Text not yet indexed (text_pending:
  * a few hundred rows, more while the indexer catches up after a burst of
- * deliveries) is matched with GLOB. Shorter needles and
- * HEADER's field-name condition read the stored text instead. */
+ * deliveries) is matched with GLOB; while a first-format index (blob_text,
+ * exact phrase queries) is being converted, its rows answer as before.
+ * Shorter needles and HEADER's field-name condition read the stored text
+ * instead. */
 #include "store/store.h"
 
 #include <stdio.h>
@@ -51,7 +55,10 @@ static const char *sq_text_columns(enum store_text_field field)
 	case STORE_TEXT_BCC: return "hbcc";
 	case STORE_TEXT_HEADER: return "header";
 	case STORE_TEXT_BODY: return "body";
-	case STORE_TEXT_TEXT: return "header mime body";
+	/* Verified in this order, stopping at the first that holds the
+	 * needle: the body first, where words usually are, since the header
+	 * (Received chains, DKIM) is the larger text to unpack. */
+	case STORE_TEXT_TEXT: return "body header mime";
 	}
 	return NULL;
 }
@@ -91,17 +98,68 @@ static bool sq_header_has(const char *text, size_t len, const char *header_name,
 	return false;
 }
 
-static bool sq_text_has(sqlite3_stmt *s, int col, enum store_text_field field,
-			const char *header_name, const char *needle)
-{
-	const char *text = (const char *)sqlite3_column_text(s, col);
-	size_t len = (size_t)sqlite3_column_bytes(s, col);
+/* What one search looks for, and how it reads stored text. */
+struct sq_query {
+	struct sq_store *st;
+	enum store_text_field field;
+	const char *header_name;   /* HEADER name value: only that field's lines */
+	const char *needle;
+	size_t needle_len;
+	struct sq_unpacker unpacker;
+	sqlite3_stmt *verify;      /* the field's columns of one text_store row */
+	int columns;               /* how many the field has */
+};
 
-	if (text == NULL)
-		return false;
-	if (field == STORE_TEXT_HEADER && header_name != NULL)
-		return sq_header_has(text, len, header_name, needle);
-	return memmem(text, len, needle, strlen(needle)) != NULL;
+/* Column col of s (plain or packed text) holds the needle. */
+static enum store_result sq_text_has(struct sq_query *q, sqlite3_stmt *s, int col, bool *hit_r)
+{
+	const char *text;
+	size_t len;
+	enum store_result r = sq_text_unpack_column(&q->unpacker, s, col, &text, &len);
+
+	*hit_r = false;
+	if (r != STORE_OK) {
+		log_error("store %s: search text of a message is damaged (run `petrel check`)",
+			  q->st->user);
+		return STORE_ERROR;
+	}
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return STORE_OK;
+	if (q->field == STORE_TEXT_HEADER && q->header_name != NULL)
+		*hit_r = sq_header_has(text, len, q->header_name, q->needle);
+	else
+		*hit_r = memmem(text, len, q->needle, q->needle_len) != NULL;
+	return STORE_OK;
+}
+
+/* Any of the columns first..first + q->columns - 1 of s holds the needle. */
+static enum store_result sq_row_has(struct sq_query *q, sqlite3_stmt *s, int first, bool *hit_r)
+{
+	enum store_result r = STORE_OK;
+
+	*hit_r = false;
+	for (int i = 0; r == STORE_OK && !*hit_r && i < q->columns; i++)
+		r = sq_text_has(q, s, first + i, hit_r);
+	return r;
+}
+
+/* A candidate of the index: does its stored text hold the needle? */
+static enum store_result sq_verify(struct sq_query *q, int64_t blob_id, bool *hit_r)
+{
+	sqlite3_stmt *s = q->verify;
+	enum store_result r = STORE_OK;
+	int rc;
+
+	*hit_r = false;
+	sqlite3_reset(s);
+	sqlite3_bind_int64(s, 1, blob_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		r = sq_row_has(q, s, 0, hit_r);
+	else if (rc != SQLITE_DONE)
+		r = sq_fail(q->st, rc, "search text");
+	sqlite3_reset(s);
+	return r;
 }
 
 /* Matching blobs past this many: one scan of the mailbox's (uid, blob)
@@ -130,20 +188,37 @@ static bool sq_i64_contains(const int64_t *a, size_t n, int64_t v)
 	return lo < n && a[lo] == v;
 }
 
-/* The index's answer (blob ids from blob_text and text_pending: sub_sql)
- * turned into the mailbox's UIDs in C, not by an IN (subquery) join, which
- * costs as much again as the index for a common word. */
+/* The mailbox's message (uid, blob) found: added, after verification of
+ * the stored text when q is given. */
+static enum store_result sq_found(struct sq_query *q, uint32_t uid, int64_t blob_id,
+				  struct sq_uid_set *out)
+{
+	bool hit = true;
+	enum store_result r = q != NULL ? sq_verify(q, blob_id, &hit) : STORE_OK;
+
+	if (r == STORE_OK && hit)
+		sq_uid_set_add(out, uid);
+	return r;
+}
+
+/* The index's answer (blob ids: sub_sql, binding ?2 to glob and ?3 to
+ * match) turned into the mailbox's UIDs in C, not by an IN (subquery)
+ * join, which costs as much again as the index for a common word. With
+ * verify, each of the mailbox's candidates is checked against its text. */
 static enum store_result sq_search_indexed(struct sq_store *st, int64_t mailbox_id,
 					   const char *sub_sql, const struct buf *glob,
-					   const struct buf *match, struct sq_uid_set *out)
+					   const struct buf *match, struct sq_query *verify,
+					   struct sq_uid_set *out)
 {
 	sqlite3_stmt *s = NULL;
 	int64_t *blobs = NULL;
 	size_t count = 0, alloc = 0;
+	enum store_result r = STORE_OK;
 	int rc = sqlite3_prepare_v2(st->db, sub_sql, -1, &s, NULL);
 
 	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(s, 2, glob->data, (int)glob->len, SQLITE_STATIC);
+		if (sqlite3_bind_parameter_count(s) >= 2)
+			sqlite3_bind_text(s, 2, glob->data, (int)glob->len, SQLITE_STATIC);
 		sqlite3_bind_text(s, 3, match->data, (int)match->len, SQLITE_STATIC);
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			if (count == alloc) {
@@ -163,12 +238,12 @@ static enum store_result sq_search_indexed(struct sq_store *st, int64_t mailbox_
 	if (count == 0) {
 		rc = SQLITE_DONE;
 	} else if (count <= SQ_SEARCH_LOOKUP_MAX) {
-		for (size_t i = 0; i < count; i++) {
+		for (size_t i = 0; r == STORE_OK && i < count; i++) {
 			s = sq_stmt(st, SQ_MSG_BY_BLOB);
 			sqlite3_bind_int64(s, 1, blobs[i]);
 			sqlite3_bind_int64(s, 2, mailbox_id);
-			while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-				sq_uid_set_add(out, (uint32_t)sqlite3_column_int64(s, 0));
+			while (r == STORE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+				r = sq_found(verify, (uint32_t)sqlite3_column_int64(s, 0), blobs[i], out);
 			sqlite3_reset(s);
 			if (rc != SQLITE_DONE)
 				break;
@@ -176,14 +251,103 @@ static enum store_result sq_search_indexed(struct sq_store *st, int64_t mailbox_
 	} else {
 		s = sq_stmt(st, SQ_MSG_UID_BLOB);
 		sqlite3_bind_int64(s, 1, mailbox_id);
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			if (sq_i64_contains(blobs, count, sqlite3_column_int64(s, 1)))
-				sq_uid_set_add(out, (uint32_t)sqlite3_column_int64(s, 0));
+		while (r == STORE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+			int64_t blob_id = sqlite3_column_int64(s, 1);
+
+			if (sq_i64_contains(blobs, count, blob_id))
+				r = sq_found(verify, (uint32_t)sqlite3_column_int64(s, 0), blob_id, out);
 		}
 		sqlite3_reset(s);
 	}
 	free(blobs);
+	if (r != STORE_OK)
+		return r;
 	return rc == SQLITE_DONE ? STORE_OK : sq_fail(st, rc, "search messages");
+}
+
+/* Reads every row of sql (uid, then q->columns text columns) and keeps the
+ * UIDs whose text holds the needle. */
+static enum store_result sq_search_scan(struct sq_query *q, const char *sql, int64_t mailbox_id,
+					const struct buf *glob, const struct buf *match,
+					const struct buf *match_old, struct sq_uid_set *out)
+{
+	sqlite3_stmt *s = NULL;
+	enum store_result r = STORE_OK;
+	int rc = sqlite3_prepare_v2(q->st->db, sql, -1, &s, NULL);
+
+	if (rc == SQLITE_OK) {
+		int params = sqlite3_bind_parameter_count(s);
+
+		sqlite3_bind_int64(s, 1, mailbox_id);
+		if (params >= 2)
+			sqlite3_bind_text(s, 2, glob->data, (int)glob->len, SQLITE_STATIC);
+		if (params >= 3)
+			sqlite3_bind_text(s, 3, match->data, (int)match->len, SQLITE_STATIC);
+		if (params >= 4)
+			sqlite3_bind_text(s, 4, match_old->data, (int)match_old->len,
+					  SQLITE_STATIC);
+		while (r == STORE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+			bool hit;
+
+			r = sq_row_has(q, s, 1, &hit);
+			if (r == STORE_OK && hit)
+				sq_uid_set_add(out, (uint32_t)sqlite3_column_int64(s, 0));
+		}
+	}
+	sqlite3_finalize(s);
+	if (r != STORE_OK)
+		return r;
+	return rc == SQLITE_DONE ? STORE_OK : sq_fail(q->st, rc, "search text");
+}
+
+/* The FTS5 query for the needle on text_index: each trigram as a string
+ * of its own ('"' doubled), all required (AND): the only form detail=none
+ * takes, true for every message that contains the needle and for a few
+ * that do not (the trigrams elsewhere), which verification drops. */
+/* Trigrams asked for at most: a long needle's candidates are few after
+ * that many, and verification settles the rest; the query stays small
+ * (a 60 KB needle would otherwise be a 600 KB query of 60,000 terms). */
+#define SQ_TRIGRAMS_MAX 32
+
+static void sq_trigram_query(struct buf *match, const char *needle)
+{
+	const char *p = needle;
+	size_t trigrams = sq_utf8_chars(needle) - 2, step, i = 0;
+
+	/* Every step-th trigram and the last. */
+	step = (trigrams + SQ_TRIGRAMS_MAX - 2) / (SQ_TRIGRAMS_MAX - 1);
+	if (step == 0)
+		step = 1;
+	for (; *p != '\0'; i++) {
+		const char *end = p;
+		int chars = 0;
+
+		/* Three code points from p, if there are three. */
+		while (*end != '\0' && chars < 3) {
+			end++;
+			while (((unsigned char)*end & 0xc0) == 0x80)
+				end++;
+			chars++;
+		}
+		if (chars < 3)
+			break;
+		if (i % step != 0 && i != trigrams - 1)
+			goto next;
+		if (match->len > 0)
+			buf_append_str(match, " AND ");
+		buf_append_char(match, '"');
+		for (const char *c = p; c < end; c++) {
+			if (*c == '"')
+				buf_append_char(match, '"');
+			buf_append_char(match, *c);
+		}
+		buf_append_char(match, '"');
+next:
+		/* Next code point. */
+		p++;
+		while (((unsigned char)*p & 0xc0) == 0x80)
+			p++;
+	}
 }
 
 static enum store_result sq_search(struct sq_store *st, const char *name, uint32_t uidvalidity,
@@ -195,12 +359,13 @@ static enum store_result sq_search(struct sq_store *st, const char *name, uint32
 	const char *cols = sq_text_columns(field);
 	bool indexed = sq_utf8_chars(needle) >= 3;
 	bool check = field == STORE_TEXT_HEADER && header_name != NULL;
-	struct buf sql, query, match;
-	sqlite3_stmt *s = NULL;
-	int rc;
+	int old;
 
 	if (r != STORE_OK)
 		return r;
+	old = sq_search_upgrading(st);
+	if (old < 0)
+		return sq_fail(st, sqlite3_errcode(st->db), "search index tables");
 	if (*needle == '\0' && field <= STORE_TEXT_BCC) {
 		/* SUBJECT "" and the like: messages that have the field at all
 		 * (a missing field holds no string, not even the empty one). */
@@ -215,103 +380,108 @@ static enum store_result sq_search(struct sq_store *st, const char *name, uint32
 		/* Every message contains the empty string. */
 		indexed = false;
 	}
-	buf_init(&sql, 1024);
-	buf_init(&query, SQ_FTS_QUERY_MAX);
+
+	struct sq_query q = { .st = st, .field = field, .header_name = header_name,
+			      .needle = needle, .needle_len = strlen(needle),
+			      .unpacker = { .db = st->db } };
+	struct buf glob, match, match_old, sub, sel, sql;
+
+	buf_init(&glob, SQ_FTS_QUERY_MAX);
 	buf_init(&match, SQ_FTS_QUERY_MAX);
+	buf_init(&match_old, SQ_FTS_QUERY_MAX);
+	buf_init(&sub, 4096);
+	buf_init(&sel, 256);
+	buf_init(&sql, 8192);
 	if (indexed) {
 		/* GLOB's metacharacters in the needle match themselves as
 		 * one-character classes: '*' -> "[*]", '?' -> "[?]", '[' -> "[[]". */
-		buf_append_char(&query, '*');
+		buf_append_char(&glob, '*');
 		for (const char *p = needle; *p != '\0'; p++) {
 			if (*p == '*' || *p == '?' || *p == '[')
-				buf_printf(&query, "[%c]", *p);
+				buf_printf(&glob, "[%c]", *p);
 			else
-				buf_append_char(&query, *p);
+				buf_append_char(&glob, *p);
 		}
-		buf_append_char(&query, '*');
-		/* The FTS5 query: the needle as one phrase, '"' doubled, in
-		 * the field's columns (consecutive trigrams: exact). */
-		buf_printf(&match, "{%s} : \"", cols);
+		buf_append_char(&glob, '*');
+		sq_trigram_query(&match, needle);
+		/* The first format's query: the needle as one phrase, '"'
+		 * doubled, in the field's columns (consecutive trigrams: exact). */
+		buf_printf(&match_old, "{%s} : \"", cols);
 		for (const char *p = needle; *p != '\0'; p++) {
 			if (*p == '"')
-				buf_append_char(&match, '"');
-			buf_append_char(&match, *p);
+				buf_append_char(&match_old, '"');
+			buf_append_char(&match_old, *p);
 		}
-		buf_append_char(&match, '"');
-		if (query.overflow || match.overflow) {
-			buf_free(&sql);
-			buf_free(&query);
-			buf_free(&match);
-			return STORE_INVALID;
-		}
+		buf_append_char(&match_old, '"');
 	}
-	/* The index answers first, once (a join would let the planner run
-	 * it once per message of the mailbox); its rows are then looked up
-	 * by blob. The pending rows: one GLOB per column, united; text not yet
-	 * indexed (text_pending, a few hundred rows at most) is read whole. */
-	struct buf sub, sel;
-
-	buf_init(&sub, 2048);
-	buf_init(&sel, 256);
-	buf_printf(&sub, "SELECT rowid FROM search.blob_text WHERE blob_text MATCH ?3");
+	/* The field's columns: t.a, t.b, ... and the pending rows' GLOBs. */
 	for (const char *c = cols; *c != '\0';) {
 		size_t n = strcspn(c, " ");
 
-		buf_printf(&sub, " UNION SELECT blob_id FROM text_pending WHERE %.*s GLOB ?2",
-			   (int)n, c);
-		buf_printf(&sel, ", t.%.*s", (int)n, c);
+		buf_printf(&sel, "%st.%.*s", q.columns > 0 ? ", " : "", (int)n, c);
+		buf_printf(&sub, "%sSELECT blob_id FROM text_pending WHERE %.*s GLOB ?2",
+			   q.columns > 0 ? " UNION " : "", (int)n, c);
+		q.columns++;
 		c += n;
 		while (*c == ' ')
 			c++;
 	}
-	if (indexed && !check) {
-		r = sq_search_indexed(st, mb.id, sub.data, &query, &match, out);
-		buf_free(&sub);
-		buf_free(&sel);
-		buf_free(&sql);
-		buf_free(&query);
-		buf_free(&match);
-		return r;
-	} else {
-		/* The stored text of the mailbox's messages, from both tables. */
-		const char *where = indexed ? " AND m.blob_id IN (" : "";
-
-		buf_printf(&sql, "SELECT m.uid%s FROM messages m JOIN search.blob_text t"
-			   " ON t.rowid = m.blob_id WHERE m.mailbox_id = ?1%s%s%s"
-			   " UNION ALL SELECT m.uid%s FROM messages m JOIN text_pending t"
-			   " ON t.blob_id = m.blob_id WHERE m.mailbox_id = ?1%s%s%s",
-			   sel.data, where, indexed ? sub.data : "", indexed ? ")" : "",
-			   sel.data, where, indexed ? sub.data : "", indexed ? ")" : "");
+	buf_printf(&sql, "SELECT %s FROM search.text_store t WHERE t.blob_id = ?1", sel.data);
+	if (glob.overflow || match.overflow || match_old.overflow || sub.overflow ||
+	    sel.overflow || sql.overflow) {
+		r = STORE_INVALID;
+		goto out;
 	}
+	int rc = sqlite3_prepare_v2(st->db, sql.data, -1, &q.verify, NULL);
+	if (rc != SQLITE_OK) {
+		r = sq_fail(st, rc, "search text");
+		goto out;
+	}
+	if (indexed && !check) {
+		/* Exact answers first: the pending rows' GLOB, and the first
+		 * format's phrase query while it is there. Each index answers
+		 * once (a join would let the planner run it once per message
+		 * of the mailbox); its rows are then looked up by blob. */
+		if (old) {
+			buf_clear(&sql);
+			buf_printf(&sql, "SELECT rowid FROM search.blob_text WHERE blob_text MATCH ?3"
+				   " UNION %s", sub.data);
+		}
+		r = sq_search_indexed(st, mb.id, old ? sql.data : sub.data, &glob, &match_old,
+				      NULL, out);
+		if (r == STORE_OK)
+			r = sq_search_indexed(st, mb.id, "SELECT rowid FROM search.text_index"
+					      " WHERE text_index MATCH ?3", &glob, &match, &q, out);
+		goto out;
+	}
+	/* The stored text of the mailbox's messages, from every table (only
+	 * the index's candidates, when there is a needle to ask it for). */
+	buf_clear(&sql);
+	buf_printf(&sql, "SELECT m.uid, %s FROM messages m JOIN search.text_store t"
+		   " ON t.blob_id = m.blob_id WHERE m.mailbox_id = ?1%s"
+		   " UNION ALL SELECT m.uid, %s FROM messages m JOIN text_pending t"
+		   " ON t.blob_id = m.blob_id WHERE m.mailbox_id = ?1%s%s",
+		   sel.data, indexed ? " AND m.blob_id IN (SELECT rowid FROM search.text_index"
+		   " WHERE text_index MATCH ?3)" : "",
+		   sel.data, indexed ? " AND m.blob_id IN (" : "", indexed ? sub.data : "");
+	if (indexed)
+		buf_append_char(&sql, ')');
+	if (old)
+		buf_printf(&sql, " UNION ALL SELECT m.uid, %s FROM messages m JOIN"
+			   " search.blob_text t ON t.rowid = m.blob_id WHERE m.mailbox_id = ?1%s",
+			   sel.data, indexed ? " AND m.blob_id IN (SELECT rowid FROM"
+			   " search.blob_text WHERE blob_text MATCH ?4)" : "");
+	r = sql.overflow ? STORE_INVALID :
+		sq_search_scan(&q, sql.data, mb.id, &glob, &match, &match_old, out);
+out:
+	sqlite3_finalize(q.verify);
+	sq_unpacker_free(&q.unpacker);
+	buf_free(&glob);
+	buf_free(&match);
+	buf_free(&match_old);
 	buf_free(&sub);
 	buf_free(&sel);
-	rc = sqlite3_prepare_v2(st->db, sql.data, -1, &s, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, mb.id);
-		if (indexed) {
-			sqlite3_bind_text(s, 2, query.data, (int)query.len, SQLITE_STATIC);
-			sqlite3_bind_text(s, 3, match.data, (int)match.len, SQLITE_STATIC);
-		}
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			uint32_t uid = (uint32_t)sqlite3_column_int64(s, 0);
-			bool hit;
-
-			if (field == STORE_TEXT_TEXT)
-				hit = sq_text_has(s, 1, field, NULL, needle) ||
-					sq_text_has(s, 2, field, NULL, needle) ||
-					sq_text_has(s, 3, field, NULL, needle);
-			else
-				hit = sq_text_has(s, 1, field, header_name, needle);
-			if (hit)
-				sq_uid_set_add(out, uid);
-		}
-	}
-	if (rc != SQLITE_DONE)
-		r = sq_fail(st, rc, "search text");
-	sqlite3_finalize(s);
 	buf_free(&sql);
-	buf_free(&query);
-	buf_free(&match);
 	return r;
 }
 

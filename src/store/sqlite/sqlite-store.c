@@ -45,16 +45,25 @@
  * search.db, the search index in a file of its own, so that indexing,
  * which costs more CPU than the rest of a delivery, runs beside delivery
  * (another worker, another core) instead of holding store.db's write lock:
- *   blob_text(rowid = blob id, the columns of text_pending)
- *       FTS5 with the trigram tokenizer over text petrel has already
- *       case-folded (utf8proc full folding: FTS5's own folding is ASCII and
- *       simple folding only), so any substring of 3+ characters is an
- *       index lookup (a phrase of trigrams, with positions: detail=none
- *       would be 2.5 times smaller and half the CPU to write, but then
- *       every candidate's stored text must be read to check it, which
- *       costs a second per common word at 100,000 messages); see
- *       sqlite-search.c. The store's connection attaches it read-only
- *       (an IMMEDIATE transaction on store.db then never locks it).
+ *   text_store(blob_id, the columns of text_pending): each message's
+ *       search text, once, each value zstd-packed when that makes it
+ *       smaller, with text_dict's dictionary once the store has 1,000
+ *       messages to train it on (sqlite-text.c)
+ *   text_index(rowid = blob id, the same columns): FTS5, contentless
+ *       (content=''), without positions (detail=none), with the trigram
+ *       tokenizer over text petrel has already case-folded (utf8proc full
+ *       folding: FTS5's own folding is ASCII and simple folding only).
+ *       It names candidates: messages holding every trigram of a needle
+ *       of 3+ characters, anywhere; SEARCH verifies each against
+ *       text_store (sqlite-search.c). search.db over jwz's 2,403
+ *       messages: 0.93x the mail, where the first format (blob_text: the
+ *       text inside FTS5, with positions) took 4.8x; 0.79x at 100,000.
+ *   text_meta(key, value): 'upgrade_high' while a first-format blob_text
+ *       is converted, 'vacuum_due' after that or a dictionary's training
+ *       (sqlite-index.c)
+ *   text_dict(id = zstd dictionary id, dict)
+ *       The store's connection attaches search.db read-only (an IMMEDIATE
+ *       transaction on store.db then never locks it), memory-mapped.
  *   messages(mailbox_id, uid, blob_id, flags, keywords, internaldate,
  *       internaldate_zone, savedate, modseq, PK(mailbox_id, uid))
  *       WITHOUT ROWID: clustered by UID, so SELECT reads one range;
@@ -851,14 +860,16 @@ bool sq_uri(char *out, size_t size, const char *path, const char *query)
 	return true;
 }
 
-/* True when the attached search.db has its table (-1: cannot tell). */
-static int sq_search_ready(struct sq_store *st)
+/* 1 when the attached search.db has the table `name`, 0 if not, -1:
+ * cannot tell. */
+static int sq_search_has(struct sq_store *st, const char *name)
 {
 	sqlite3_stmt *s;
 	int n = -1;
 
 	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM search.sqlite_master"
-			       " WHERE name = 'blob_text'", -1, &s, NULL) == SQLITE_OK) {
+			       " WHERE name = ?1", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 		if (sqlite3_step(s) == SQLITE_ROW)
 			n = sqlite3_column_int(s, 0) > 0;
 		sqlite3_finalize(s);
@@ -866,8 +877,20 @@ static int sq_search_ready(struct sq_store *st)
 	return n;
 }
 
-/* Creates search.db with its table (a connection of its own: the store's
- * attaches it read-only). */
+/* Its newest table there: an older search.db gets the tables it lacks. */
+static int sq_search_ready(struct sq_store *st)
+{
+	return sq_search_has(st, "text_dict");
+}
+
+int sq_search_upgrading(struct sq_store *st)
+{
+	return sq_search_has(st, "blob_text");
+}
+
+/* Creates search.db's tables (a connection of its own: the store's
+ * attaches it read-only). In a search.db of the first format, beside its
+ * blob_text, which the indexer then converts (sqlite-index.c). */
 static enum store_result sq_search_setup(struct sq_store *st, const char *path, char *err,
 					 size_t err_size)
 {
@@ -892,8 +915,22 @@ static enum store_result sq_search_setup(struct sq_store *st, const char *path, 
 	return STORE_OK;
 }
 
-/* Attaches search.db as "search", creating it with its table first when
- * missing: only then (a new store, or a crash during that set-up), since
+/* search.db read through a memory map: SEARCH verifies each candidate
+ * of the index against its stored text (sqlite-search.c), thousands of
+ * rows spread over the file for a common word, and a read() per page cost
+ * more than the verification itself. The map is address space, not heap:
+ * the pages are the kernel's page cache, shared and reclaimable. Larger
+ * than any search.db SQLite would map anyway (its own cap is 2 GB). */
+#define SQ_SEARCH_MMAP_BYTES 2000000000
+
+static enum store_result sq_search_map(struct sq_store *st)
+{
+	return sq_exec(st, "PRAGMA search.mmap_size=" SQ_STR(SQ_SEARCH_MMAP_BYTES));
+}
+
+/* Attaches search.db as "search", creating its tables first when
+ * missing: only then (a new store, a first-format index, or a crash
+ * during that set-up), since
  * a server reopens a user's store after every idle pause (mail-user.c)
  * and the set-up costs a connection of its own. */
 static enum store_result sq_search_attach(struct sq_store *st, char *err, size_t err_size)
@@ -916,7 +953,7 @@ static enum store_result sq_search_attach(struct sq_store *st, char *err, size_t
 	}
 	ready = sq_search_ready(st);
 	if (ready == 1)
-		return STORE_OK;
+		return sq_search_map(st);
 	if (sq_exec(st, "DETACH search") != STORE_OK) {
 		snprintf(err, err_size, "cannot detach %s (see log)", path);
 		return STORE_ERROR;
@@ -928,7 +965,7 @@ static enum store_result sq_search_attach(struct sq_store *st, char *err, size_t
 		snprintf(err, err_size, "cannot attach %s (see log)", path);
 		return STORE_ERROR;
 	}
-	return STORE_OK;
+	return sq_search_map(st);
 }
 
 /* The daily check at open (or the full one while marked damaged): a store
@@ -1085,6 +1122,9 @@ enum store_result sq_open(const struct store_env *env, const char *user, unsigne
 		st->index_backlog = (unsigned int)(sqlite3_column_int64(s, 0) +
 						   sqlite3_column_int64(s, 1));
 	sqlite3_reset(s);
+	/* A first-format index to convert: the indexer's work too. */
+	if (sq_search_upgrading(st) == 1)
+		st->index_backlog += SQ_INDEX_BATCH;
 	*store_r = &st->store;
 	return STORE_OK;
 fail:

@@ -182,11 +182,30 @@ static void test_flags_keywords(struct store *st)
 	if (snap.count == 1)
 		CT_CHECK(snap.messages[0].keywords == UINT64_MAX);
 	store_snapshot_free(&snap);
-	/* A keyword already known is not a new one. */
-	kw[0] = names[0];
+	/* A keyword already known is not a new one, whatever its case
+	 * (RFC 9051 §2.3.2: flags are case-insensitive). */
+	kw[0] = "k0";
 	fc.op = STORE_FLAGS_REMOVE;
 	CT_CHECK_INT(store_messages_set_flags(st, "K", v, &one, 1, &fc, &mod, &n), STORE_OK);
 	free(mod);
+	CT_CHECK_INT(store_mailbox_snapshot(st, "K", false, &snap), STORE_OK);
+	if (snap.count == 1)
+		CT_CHECK_INT(snap.messages[0].keywords, UINT64_MAX - 1);
+	store_snapshot_free(&snap);
+	/* Not an atom (RFC 9051 §9 flag-keyword), or longer than
+	 * STORE_KEYWORD_MAX: refused, before the limit is even looked at. */
+	char too_long[STORE_KEYWORD_MAX + 2];
+	memset(too_long, 'x', sizeof(too_long) - 1);
+	too_long[sizeof(too_long) - 1] = '\0';
+	const char *bad[] = { "", "two words", "\\Seen", "paren(", too_long };
+	fc.op = STORE_FLAGS_ADD;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		kw[0] = bad[i];
+		CT_CHECK_INT(store_messages_set_flags(st, "K", v, &one, 1, &fc, &mod, &n),
+			     STORE_INVALID);
+		free(mod);
+		mod = NULL;
+	}
 	/* SET replaces system flags and keywords alike. */
 	struct store_flag_change set = { .op = STORE_FLAGS_SET,
 					 .flags = STORE_FLAG_SEEN | STORE_FLAG_DRAFT };

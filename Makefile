@@ -64,10 +64,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpetrel.a $(NO_DEPFILE)
 
 # The store contract suite (tests/store-contract/): one program of several
 # files, against store.h only; run by tests/run-all as suite store-contract.
-CONTRACT_SRC := $(wildcard tests/store-contract/*.c)
-$(BUILD)/store-contract: $(CONTRACT_SRC) $(BUILD)/libpetrel.a $(NO_DEPFILE)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -MF $@.d -MT $@ -o $@ $(CONTRACT_SRC) $(BUILD)/libpetrel.a $(LDLIBS)
+CONTRACT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/store-contract/*.c))
+$(BUILD)/store-contract: $(CONTRACT_OBJ) $(BUILD)/libpetrel.a
+	$(CC) $(CFLAGS) -o $@ $(CONTRACT_OBJ) $(BUILD)/libpetrel.a $(LDLIBS)
 
 # The mixed-session load generator of the benchmark (bench/loadgen/loadgen.c):
 # libc only, not part of `all`.
@@ -122,5 +121,5 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(UNIT_BIN:%=%.d) $(BUILD)/loadgen.d \
-	$(BUILD)/store-contract.d
+	$(CONTRACT_OBJ:.o=.d)
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_SRC:%.c=build-fuzz/obj/%.d)

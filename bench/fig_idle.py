@@ -1,5 +1,5 @@
-"""Idle sessions (issue 5): 10,000 sessions (500 in QUICK) of 100 users
-(5), 100 each: the favourable case for memory per session, since a user's
+"""Idle sessions (issue 5): 10,000 sessions (300 in QUICK) of 100 users
+(3), 100 each: the favourable case for memory per session, since a user's
 sessions share its store (fig_users.py measures one session per user).
 For a server with a process per session at most ctx.idle_process_cap
 sessions (Dovecot: its cost per session is linear). Logged in with SCRAM-SHA-256 (the client's PBKDF2 computed

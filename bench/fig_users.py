@@ -1,5 +1,5 @@
 """Memory per connected user (issue 13): ctx.user_count distinct users
-(2,000; 50 in QUICK), each with ONE session over implicit TLS, logged in
+(2,000; 15 in QUICK), each with ONE session over implicit TLS, logged in
 with LOGIN (a yescrypt hash in both servers), INBOX of ctx.user_messages
 messages selected, in IDLE: what a real server holds, many users with one
 to three sessions each. fig_idle.py's 100 sessions per user share one

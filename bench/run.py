@@ -76,10 +76,10 @@ STEPS = [
 MODES = {
     #                  full      quick
     "messages":      (100_000, 2_000),
-    "load_chunks":   (10, 5),
+    "load_chunks":   (10, 10),
     # A server that caps its pipelined load (targets.DovecotTarget) APPENDs
     # at most this many one by one, the rest by MULTIAPPEND.
-    "pipelined_load_max": (20_000, 800),
+    "pipelined_load_max": (20_000, 400),
     "seq_reps":      (5, 3),
     "seq_count":     (1000, 50),
     "multi_reps":    (3, 2),
@@ -93,17 +93,17 @@ MODES = {
     "read_reps":     (5, 3),
     "search_reps":   (11, 3),
     "big_reps":      (7, 3),
-    "sess_count":    (500, 20),      # APPENDs per session, 4 sessions at once
+    "sess_count":    (500, 15),      # APPENDs per session, 4 sessions at once
     "sess_reps":     (3, 3),
     "idle_sessions": (10_000, 300),
     "idle_users":    (100, 3),
     # A server with a process per session (Dovecot) opens at most this many
     # idle sessions: its cost per session is linear (bench/README.md).
     "idle_process_cap": (1000, 30),
-    "user_count":    (2000, 20),     # distinct users, one TLS session each
+    "user_count":    (2000, 15),     # distinct users, one TLS session each
     "user_messages": (100, 100),     # each one's INBOX
-    "mix_users":     (10, 3),
-    "mix_mailbox":   (2000, 300),
+    "mix_users":     (10, 2),
+    "mix_mailbox":   (2000, 200),
     "mix_levels":    ((1, 10, 100), (1, 10)),
     "mix_seconds":   (15, 2),
     "mix_reps":      (3, 1),
@@ -173,14 +173,16 @@ def run_target(target, args):
               "loadavg_start": os.getloadavg()}
     started = time.perf_counter()
     try:
+        t0 = time.perf_counter()
         try:
             target.start()
         except Exception as e:
             result["errors"].append("start: %s" % e)
             return result
         result["version"] = target.version()
-        ctx.log("[%s] pid %d, port %d, data %s" % (target.name, target.pid, target.port,
-                                                   target.data_dir))
+        ctx.log("[%s] pid %d, port %d, data %s, started in %.1f s"
+                % (target.name, target.pid, target.port, target.data_dir,
+                   time.perf_counter() - t0))
         for name, step, needs_load in STEPS:
             if args.only and name not in args.only and name not in ("fsync", "load", "index"):
                 continue
@@ -198,7 +200,11 @@ def run_target(target, args):
                 ctx.log(traceback.format_exc())
             ctx.log("[%s] %s: %.1f s" % (target.name, name, time.perf_counter() - t0))
     finally:
+        t0 = time.perf_counter()
         problems = target.stop()
+        ctx.log("[%s] stopped in %.1f s (%s)"
+                % (target.name, time.perf_counter() - t0,
+                   ", ".join("%s %.1f s" % kv for kv in getattr(target, "stop_times", {}).items())))
         result["wall_s"] = round(time.perf_counter() - started, 1)
         result["loadavg_end"] = os.getloadavg()
     result["errors"].extend("stop: " + p for p in problems)

@@ -1,6 +1,7 @@
 /* The store contract suite's driver and helpers: picks the backend
- * (--backend NAME, default sqlite), runs every group against it, each on a
- * user of its own, and ends with "store-contract NAME: N passed, N failed". */
+ * (--backend NAME, default sqlite; tests/run-all passes
+ * $PETREL_STORE_BACKEND), runs every group against it, each on a user of
+ * its own, and ends with "store-contract NAME: N passed, N failed". */
 #include <stdlib.h>
 
 #include "contract.h"

@@ -57,7 +57,7 @@ def run(ctx):
     n_users, n_clients, secs = ctx.imaptest_users, ctx.imaptest_clients, ctx.imaptest_seconds
     # One yescrypt hash for all (targets.add_users_bulk), as the users step:
     # a `petrel user add` per user (fsync, ~0.25 s) made this step's setup
-    # 4 times longer than its run in QUICK mode.
+    # several times longer than its run in QUICK mode.
     target.add_users_bulk([USER_TEMPLATE % i for i in range(1, n_users + 1)], PASSWORD,
                           hashed=True)
     mbox = os.path.join(target.scratch_dir, "imaptest.mbox")

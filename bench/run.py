@@ -75,21 +75,21 @@ STEPS = [
 # what shows each figure's order of magnitude, never the full mode's.
 MODES = {
     #                  full      quick
-    "messages":      (100_000, 2_000),
-    "load_chunks":   (10, 10),
+    "messages":      (100_000, 1_000),
+    "load_chunks":   (10, 5),
     # A server that caps its pipelined load (targets.DovecotTarget) APPENDs
     # at most this many one by one, the rest by MULTIAPPEND.
     "pipelined_load_max": (20_000, 400),
     "seq_reps":      (5, 3),
     "seq_count":     (1000, 50),
     "multi_reps":    (3, 2),
-    "multi_count":   (1000, 200),
+    "multi_count":   (1000, 100),
     "open_reps":     (3, 3),
     "noop_reps":     (101, 51),
     "select_reps":   (7, 5),
     "status_reps":   (21, 11),
     "store_reps":    (5, 3),
-    "store_count":   (10_000, 1_000),
+    "store_count":   (10_000, 500),
     "read_reps":     (5, 3),
     "search_reps":   (11, 3),
     "big_reps":      (7, 3),
@@ -107,7 +107,7 @@ MODES = {
     "mix_levels":    ((1, 10, 100), (1, 10)),
     "mix_seconds":   (15, 2),
     "mix_reps":      (3, 1),
-    "imaptest_users":   (100, 100),
+    "imaptest_users":   (100, 20),
     "imaptest_clients": (50, 50),
     "imaptest_seconds": (30, 6),
     "imaptest_reps":    (3, 1),      # the figures are medians over the runs
@@ -342,7 +342,7 @@ def raise_fd_limit():
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="2,000 messages, fewer and shorter repetitions (under 2 minutes)")
+    p.add_argument("--quick", action="store_true", help="1,000 messages, fewer and shorter repetitions (under 2 minutes)")
     p.add_argument("--smoke", action="store_true",
                    help="tiny sizes, to check that every step runs (tests/bench): no figure"
                         " of a smoke run means anything")

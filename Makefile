@@ -27,7 +27,7 @@ UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all test test-unit test-asan fuzz run clean bench
-all: $(BUILD)/petrel $(UNIT_BIN)
+all: $(BUILD)/petrel $(UNIT_BIN) $(BUILD)/store-contract
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -61,6 +61,12 @@ FORCE:
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpetrel.a $(NO_DEPFILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -MMD -MP -MF $@.d -MT $@ -o $@ $< $(BUILD)/libpetrel.a $(LDLIBS)
+
+# The store contract suite (tests/store-contract/): one program of several
+# files, against store.h only; run by tests/run-all as suite store-contract.
+CONTRACT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/store-contract/*.c))
+$(BUILD)/store-contract: $(CONTRACT_OBJ) $(BUILD)/libpetrel.a
+	$(CC) $(CFLAGS) -o $@ $(CONTRACT_OBJ) $(BUILD)/libpetrel.a $(LDLIBS)
 
 # The mixed-session load generator of the benchmark (bench/loadgen/loadgen.c):
 # libc only, not part of `all`.
@@ -114,5 +120,6 @@ bench: $(BUILD)/petrel $(BUILD)/loadgen
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(UNIT_BIN:%=%.d) $(BUILD)/loadgen.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(UNIT_BIN:%=%.d) $(BUILD)/loadgen.d \
+	$(CONTRACT_OBJ:.o=.d)
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_SRC:%.c=build-fuzz/obj/%.d)

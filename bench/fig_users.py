@@ -1,5 +1,5 @@
 """Memory per connected user (issue 13): ctx.user_count distinct users
-(2,000; 100 in QUICK), each with ONE session over implicit TLS, logged in
+(2,000; 15 in QUICK), each with ONE session over implicit TLS, logged in
 with LOGIN (a yescrypt hash in both servers), INBOX of ctx.user_messages
 messages selected, in IDLE: what a real server holds, many users with one
 to three sessions each. fig_idle.py's 100 sessions per user share one
@@ -32,6 +32,7 @@ import imapc
 from figures import Figure, median
 
 MEMORY_TARGET = ("<=", 32.0)   # KiB per connected user (issue 13: <= 32, aim 16)
+MEMORY_AIM = 16.0
 PASSWORD = "user-secret-1"
 USER_TEMPLATE = "cu%d"         # apart from the other steps' users
 # Sessions opened at once: each LOGIN is a yescrypt hash (~33 ms of server
@@ -185,4 +186,4 @@ def run(ctx):
          "inbox_bytes_median": median(sizes), "pss_before_kib": before,
          "pss_after_kib": readings, "processes_before": processes_before,
          "processes_after": processes_after, "open_s": round(open_s, 1),
-         "seed_s": round(seed_s, 1), "users_added_s": round(added_s, 1)})]
+         "seed_s": round(seed_s, 1), "users_added_s": round(added_s, 1)}, aim=MEMORY_AIM)]

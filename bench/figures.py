@@ -12,11 +12,14 @@ class Figure:
     value   the reported number (the median when there are samples)
     unit    "msg/s", "ms", "MiB", "s", ...
     target  None (reported only) or (op, number) with op ">=", "<=" or "<"
+    aim     None, or the better number an issue aims at beyond its target
+            (printed beside the target; PASS/MISS is against the target)
     samples every repetition, in the unit of value
     detail  anything else worth keeping (dict, JSON-serializable)
     """
 
-    def __init__(self, id, label, value, unit, target=None, samples=None, detail=None):
+    def __init__(self, id, label, value, unit, target=None, samples=None, detail=None,
+                 aim=None):
         self.id = id
         self.label = label
         self.value = value
@@ -24,6 +27,7 @@ class Figure:
         self.target = target
         self.samples = list(samples or [])
         self.detail = dict(detail or {})
+        self.aim = aim
 
     @property
     def verdict(self):
@@ -39,7 +43,8 @@ class Figure:
             "id": self.id, "label": self.label, "value": self.value, "unit": self.unit,
             "target": None if self.target is None
             else {"op": self.target[0], "value": self.target[1]},
-            "verdict": self.verdict, "samples": self.samples, "detail": self.detail,
+            "aim": self.aim, "verdict": self.verdict, "samples": self.samples,
+            "detail": self.detail,
         }
 
 
@@ -57,14 +62,19 @@ def fmt(value, unit):
     return "%.3g" % value
 
 
-def target_text(target, unit):
-    """target as in results.json ({"op", "value"} or None) -> "< 50 ms"."""
+def _number(x):
+    text = "{:,}".format(x)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def target_text(target, unit, aim=None):
+    """target as in results.json ({"op", "value"} or None) -> "< 50 ms";
+    with an aim, "≤ 32 KiB (aim 16)"."""
     if target is None:
         return "-"
-    bound = "{:,}".format(target["value"])
-    if bound.endswith(".0"):
-        bound = bound[:-2]
-    return "%s %s %s" % ({">=": "≥", "<=": "≤"}.get(target["op"], "<"), bound, unit)
+    text = "%s %s %s" % ({">=": "≥", "<=": "≤"}.get(target["op"], "<"),
+                         _number(target["value"]), unit)
+    return text + (" (aim %s)" % _number(aim) if aim is not None else "")
 
 
 def median(xs):

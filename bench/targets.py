@@ -64,14 +64,18 @@ class Target:
 
     def stop(self):
         """Stops the server (self.server: a tests/lib server object) and
-        removes its directory; returns a list of problems."""
+        removes its directory; returns a list of problems. self.stop_times
+        says how long each took (seconds; where QUICK's time goes)."""
         problems = []
         if self.server is not None:
+            t0 = time.perf_counter()
             try:
                 problems = self.server.stop()
             finally:
+                t1 = time.perf_counter()
                 self.server.cleanup()
                 self.server = None
+                self.stop_times = {"stop": t1 - t0, "cleanup": time.perf_counter() - t1}
         return problems
 
     # -- /proc figures, common to every server process ---------------------

@@ -1,0 +1,97 @@
+/* The backends the contract runs against, chosen by name (--backend). Each
+ * says only how to get an empty place for stores and how to open one: the
+ * suite never looks inside a store. A backend is added here, nowhere else. */
+#include <ftw.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "contract.h"
+
+/* ---- sqlite: one store per user under a temporary data directory ---- */
+
+struct sqlite_env {
+	char data_dir[64];
+};
+
+static bool sqlite_setup(void **env_r)
+{
+	struct sqlite_env *env = calloc(1, sizeof(*env));
+
+	if (env == NULL)
+		return false;
+	snprintf(env->data_dir, sizeof(env->data_dir), "/tmp/petrel-contract-XXXXXX");
+	if (mkdtemp(env->data_dir) == NULL) {
+		perror("mkdtemp");
+		free(env);
+		return false;
+	}
+	*env_r = env;
+	return true;
+}
+
+/* The one call of store_open() in the suite: when store_open() changes its
+ * arguments (a store location instead of a data directory), only this
+ * function changes. */
+static enum store_result sqlite_open(void *env_p, const char *user, struct store **store_r)
+{
+	struct sqlite_env *env = env_p;
+	char err[256] = "";
+	enum store_result r = store_open(env->data_dir, user, STORE_OPEN_CREATE, store_r, err,
+					 sizeof(err));
+
+	if (r != STORE_OK)
+		printf("store_open %s: %s: %s\n", user, store_result_name(r), err);
+	return r;
+}
+
+static enum store_result sqlite_index(void *env_p, const char *user)
+{
+	struct sqlite_env *env = env_p;
+	bool more = false;
+
+	return store_index_text(env->data_dir, user, 0, NULL, &more);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void sqlite_teardown(void **env_p)
+{
+	struct sqlite_env *env = *env_p;
+
+	if (env == NULL)
+		return;
+	nftw(env->data_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(env);
+	*env_p = NULL;
+}
+
+static const struct contract_backend backends[] = {
+	{
+		.name = "sqlite",
+		.setup = sqlite_setup,
+		.open = sqlite_open,
+		.index = sqlite_index,
+		.teardown = sqlite_teardown,
+	},
+};
+
+const struct contract_backend *contract_backend_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		if (strcmp(backends[i].name, name) == 0)
+			return &backends[i];
+	}
+	return NULL;
+}
+
+void contract_backend_names(FILE *out)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		fprintf(out, "%s%s", i ? ", " : "", backends[i].name);
+}

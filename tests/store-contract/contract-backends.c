@@ -12,6 +12,7 @@
 
 struct sqlite_env {
 	char data_dir[64];
+	struct store_env *store;   /* the backend "sqlite" at data_dir */
 };
 
 static bool sqlite_setup(void **env_r)
@@ -26,18 +27,24 @@ static bool sqlite_setup(void **env_r)
 		free(env);
 		return false;
 	}
+	char err[256] = "";
+
+	if (store_env_open("sqlite", env->data_dir, &env->store, err, sizeof(err)) != STORE_OK) {
+		printf("store_env_open: %s\n", err);
+		rmdir(env->data_dir);
+		free(env);
+		return false;
+	}
 	*env_r = env;
 	return true;
 }
 
-/* The one call of store_open() in the suite: when store_open() changes its
- * arguments (a store location instead of a data directory), only this
- * function changes. */
+/* The one call of store_open() in the suite. */
 static enum store_result sqlite_open(void *env_p, const char *user, struct store **store_r)
 {
 	struct sqlite_env *env = env_p;
 	char err[256] = "";
-	enum store_result r = store_open(env->data_dir, user, STORE_OPEN_CREATE, store_r, err,
+	enum store_result r = store_open(env->store, user, STORE_OPEN_CREATE, store_r, err,
 					 sizeof(err));
 
 	if (r != STORE_OK)
@@ -50,7 +57,12 @@ static enum store_result sqlite_index(void *env_p, const char *user)
 	struct sqlite_env *env = env_p;
 	bool more = false;
 
-	return store_index_text(env->data_dir, user, 0, NULL, &more);
+	return store_index_text(env->store, user, 0, NULL, &more);
+}
+
+static const struct store_env *sqlite_store_env(void *env_p)
+{
+	return ((struct sqlite_env *)env_p)->store;
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -66,6 +78,7 @@ static void sqlite_teardown(void **env_p)
 
 	if (env == NULL)
 		return;
+	store_env_free(&env->store);
 	nftw(env->data_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(env);
 	*env_p = NULL;
@@ -78,6 +91,7 @@ static const struct contract_backend backends[] = {
 		.open = sqlite_open,
 		.index = sqlite_index,
 		.teardown = sqlite_teardown,
+		.store_env = sqlite_store_env,
 	},
 };
 

@@ -30,6 +30,11 @@ struct store *ct_open(const char *user)
 	return st;
 }
 
+const struct store_env *ct_store_env(void)
+{
+	return backend->store_env(backend_env);
+}
+
 void ct_index(const char *user)
 {
 	if (backend->index != NULL)

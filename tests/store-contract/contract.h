@@ -26,6 +26,8 @@ struct contract_backend {
 	 * and after. */
 	enum store_result (*index)(void *env, const char *user);
 	void (*teardown)(void **env);
+	/* The store environment the stores are opened from (APPENDLIMIT). */
+	const struct store_env *(*store_env)(void *env);
 };
 
 const struct contract_backend *contract_backend_find(const char *name);
@@ -53,6 +55,8 @@ void ct_fail(const char *file, int line, const char *what, long long got, long l
 struct store *ct_open(const char *user);
 /* Waiting search text into the index (no-op for a backend without). */
 void ct_index(const char *user);
+/* The run's store environment (store_append_limit()). */
+const struct store_env *ct_store_env(void);
 /* A finished blob holding body; NULL (and a failed check) on error. */
 struct store_blob *ct_blob(struct store *st, const char *body);
 /* Appends one message; its UID, or 0 (and a failed check). */

@@ -284,7 +284,11 @@ def full_disk():
         check("full disk: APPEND answered NO [OVERQUOTA] (after %d fitted)" % len(acked),
               t is not None and t.startswith(b"a%d NO [OVERQUOTA]" % len(acked)), t)
         for j in range(2):      # it stays full, and stays answered
-            t2, _ = append(c, b"r%d" % j, b"INBOX", b"Subject: retry\r\n\r\n" + b"z" * 300000)
+            # Bodies are stored compressed: a retry of 300 KB of one letter
+            # would fit in a few bytes. Twice the failed message's random
+            # hex stores at least twice what no longer fitted.
+            retry = os.urandom(192 << 10).hex().encode()
+            t2, _ = append(c, b"r%d" % j, b"INBOX", b"Subject: retry\r\n\r\n" + retry)
             check("full disk: a second APPEND, still full: NO [OVERQUOTA]",
                   t2 is not None and b"NO [OVERQUOTA]" in t2, t2)
         serves_another(srv, "full disk")

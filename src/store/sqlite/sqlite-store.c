@@ -1089,7 +1089,12 @@ enum store_result sq_open(const struct store_env *env, const char *user, unsigne
 			  SQ_LOOKASIDE_SLOTS);
 	/* WAL with synchronous=NORMAL may lose the last commits on power
 	 * loss; FULL syncs the WAL at every commit, as store.h promises. */
-	r = sq_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	/* auto_vacuum: a new store's free pages can be given back (the
+	 * indexer does, sqlite-index.c); on a store made before, where it is
+	 * NONE, it changes nothing (that would take a VACUUM) and its free
+	 * pages are reused by later writes. */
+	r = sq_exec(st, "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL;"
+		    " PRAGMA synchronous=FULL;"
 		    " PRAGMA foreign_keys=ON; PRAGMA main.cache_size=" SQ_STR(SQ_CACHE_KIB_NEG) ";");
 	if (r == STORE_OK)
 		r = sq_search_attach(st, err, err_size);

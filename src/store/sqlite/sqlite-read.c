@@ -171,47 +171,51 @@ static enum store_result sq_read(struct sq_store *st, int64_t mailbox_id, const 
 	return STORE_OK;
 }
 
+/* One read transaction over the mailbox named (box NULL) or box. */
+static enum store_result sq_read_txn(struct sq_store *st, const char *name, uint32_t uidvalidity,
+				     const struct sq_box *box, const uint32_t *uids,
+				     uint32_t uid_count, unsigned int fields,
+				     bool (*cb)(const struct store_message_info *info, void *ctx),
+				     void *ctx)
+{
+	struct sq_mailbox mb;
+	enum store_result r;
+
+	if ((uids == NULL && uid_count > 0) || cb == NULL || !sq_uids_ascending(uids, uid_count))
+		return STORE_INVALID;
+	r = sq_begin(st, false);
+	if (r != STORE_OK)
+		return r;
+	if (name != NULL) {
+		r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
+	} else {
+		r = sq_box_check(st, box);
+		mb.id = box != NULL ? box->id : 0;
+		name = box != NULL ? box->name : "";
+	}
+	if (r == STORE_OK)
+		r = sq_read(st, mb.id, name, uids, uid_count, fields, cb, ctx);
+	return sq_end(st, r);
+}
+
 enum store_result sq_messages_read(struct store *store, const char *name,
 				   uint32_t uidvalidity, const uint32_t *uids,
 				   uint32_t uid_count, unsigned int fields,
 				   bool (*cb)(const struct store_message_info *info, void *ctx),
 				   void *ctx)
 {
-	struct sq_store *st = sq_store(store);
-	enum store_result r;
-
-	if ((uids == NULL && uid_count > 0) || cb == NULL || !sq_uids_ascending(uids, uid_count))
-		return STORE_INVALID;
-	r = sq_begin(st, false);
-	if (r != STORE_OK)
-		return r;
-	struct sq_mailbox mb;
-
-	r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
-	if (r == STORE_OK)
-		r = sq_read(st, mb.id, name, uids, uid_count, fields, cb, ctx);
-	return sq_end(st, r);
+	return sq_read_txn(sq_store(store), name, uidvalidity, NULL, uids, uid_count, fields, cb,
+			   ctx);
 }
 
-enum store_result sq_messages_read_in(struct store *store, const struct store_mailbox *b,
+enum store_result sq_messages_read_in(struct store *store, const struct store_mailbox *box,
 				      const uint32_t *uids, uint32_t uid_count,
 				      unsigned int fields,
 				      bool (*cb)(const struct store_message_info *info, void *ctx),
 				      void *ctx)
 {
-	struct sq_store *st = sq_store(store);
-	const struct sq_box *box = sq_box(b);
-	enum store_result r;
-
-	if ((uids == NULL && uid_count > 0) || cb == NULL || !sq_uids_ascending(uids, uid_count))
-		return STORE_INVALID;
-	r = sq_begin(st, false);
-	if (r != STORE_OK)
-		return r;
-	r = sq_box_check(st, box);
-	if (r == STORE_OK)
-		r = sq_read(st, box->id, box->name, uids, uid_count, fields, cb, ctx);
-	return sq_end(st, r);
+	return sq_read_txn(sq_store(store), NULL, 0, sq_box(box), uids, uid_count, fields, cb,
+			   ctx);
 }
 
 /* ---- bodies ---- */

@@ -13,16 +13,10 @@
 #include "store/deliver.h"
 #include "store/store.h"
 #include "unit.h"
+#include "unit-store.h"
 
 static char data_dir[] = "/tmp/petrel-test-deliver-XXXXXX";
 static struct store_env *env;   /* the embedded store at data_dir */
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	remove(path);
-	return 0;
-}
 
 static int count_files(const char *dir)
 {
@@ -209,14 +203,8 @@ int main(void)
 	char err[256] = "", blob_dir[4096];
 
 	log_set_level(LOG_ERROR);
-	if (mkdtemp(data_dir) == NULL) {
-		perror("mkdtemp");
+	if (!unit_store_setup(data_dir, &env))
 		return 1;
-	}
-	if (store_env_open(NULL, data_dir, &env, NULL, 0) != STORE_OK) {
-		printf("FAIL store_env_open\n");
-		return 1;
-	}
 	CHECK_INT(store_open(env, "alice", STORE_OPEN_CREATE, &st, err, sizeof(err)),
 		  STORE_OK);
 	snprintf(blob_dir, sizeof(blob_dir), "%s/users/alice/blobs", data_dir);
@@ -226,7 +214,6 @@ int main(void)
 		test_queue(st);
 		store_close(&st);
 	}
-	store_env_free(&env);
-	nftw(data_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_store_teardown(data_dir, &env);
 	return unit_finish("store-deliver");
 }

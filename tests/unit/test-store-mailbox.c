@@ -10,16 +10,10 @@
 #include "core/log.h"
 #include "store/store.h"
 #include "unit.h"
+#include "unit-store.h"
 
 static char data_dir[] = "/tmp/petrel-test-store-mailbox-XXXXXX";
 static struct store_env *env;   /* the embedded store at data_dir */
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	remove(path);
-	return 0;
-}
 
 static struct store *open_store(const char *user)
 {
@@ -214,14 +208,8 @@ int main(void)
 	struct store *st;
 
 	log_set_level(LOG_ERROR);
-	if (mkdtemp(data_dir) == NULL) {
-		perror("mkdtemp");
+	if (!unit_store_setup(data_dir, &env))
 		return 1;
-	}
-	if (store_env_open(NULL, data_dir, &env, NULL, 0) != STORE_OK) {
-		printf("FAIL store_env_open\n");
-		return 1;
-	}
 	st = open_store("alice");
 	CHECK(st != NULL);
 	if (st != NULL) {
@@ -233,7 +221,6 @@ int main(void)
 			test_row_reused(st);
 		store_close(&st);
 	}
-	store_env_free(&env);
-	nftw(data_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_store_teardown(data_dir, &env);
 	return unit_finish("store-mailbox");
 }

@@ -12,19 +12,11 @@
 #include "core/log.h"
 #include "store/store.h"
 #include "unit.h"
+#include "unit-store.h"
 
 static char data_dir[] = "/tmp/petrel-test-store-search-XXXXXX";
 static struct store_env *env;   /* the embedded store at data_dir */
 static char db_path[4096], search_path[4096];
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
 
 /* The first column of the first row of sql on the database at path (-1:
  * no row or an error, printed). */
@@ -197,7 +189,7 @@ static void test_format(void)
 	char dir[4200];
 
 	snprintf(dir, sizeof(dir), "%s/users", data_dir);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_remove_tree(dir);
 }
 
 /* Packed values of text_store's header column: how many, and how many
@@ -281,7 +273,7 @@ static void test_dictionary(void)
 	char dir[4200];
 
 	snprintf(dir, sizeof(dir), "%s/users", data_dir);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_remove_tree(dir);
 }
 
 static void test_upgrade(void)
@@ -388,20 +380,13 @@ static void test_upgrade(void)
 int main(void)
 {
 	log_set_level(LOG_ERROR);
-	if (mkdtemp(data_dir) == NULL) {
-		perror("mkdtemp");
+	if (!unit_store_setup(data_dir, &env))
 		return 1;
-	}
-	if (store_env_open(NULL, data_dir, &env, NULL, 0) != STORE_OK) {
-		printf("FAIL store_env_open\n");
-		return 1;
-	}
 	snprintf(db_path, sizeof(db_path), "%s/users/bob/store.db", data_dir);
 	snprintf(search_path, sizeof(search_path), "%s/users/bob/search.db", data_dir);
 	test_format();
 	test_dictionary();
 	test_upgrade();
-	store_env_free(&env);
-	nftw(data_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_store_teardown(data_dir, &env);
 	return unit_finish("store-search");
 }

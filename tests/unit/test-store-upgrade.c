@@ -25,19 +25,13 @@
 #include "store/store.h"
 #include "store-v4-messages.h"
 #include "unit.h"
+#include "unit-store.h"
 
 #define FIXTURE "tests/unit/store-v4.sql"
 
 static char data_dir[] = "/tmp/petrel-test-upgrade-XXXXXX";
 static struct store_env *env;   /* the embedded store at data_dir */
 static char user_dir[4200], db_path[4300];
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	remove(path);
-	return 0;
-}
 
 static char *read_file(const char *path, size_t *len_r)
 {
@@ -440,19 +434,12 @@ out:
 int main(void)
 {
 	log_set_level(LOG_ALWAYS);
-	if (mkdtemp(data_dir) == NULL) {
-		perror("mkdtemp");
+	if (!unit_store_setup(data_dir, &env))
 		return 1;
-	}
-	if (store_env_open(NULL, data_dir, &env, NULL, 0) != STORE_OK) {
-		printf("FAIL store_env_open\n");
-		return 1;
-	}
 	snprintf(user_dir, sizeof(user_dir), "%s/users/vera", data_dir);
 	snprintf(db_path, sizeof(db_path), "%s/store.db", user_dir);
 	test_upgrade_v4();
 	test_damaged_frame();
-	store_env_free(&env);
-	nftw(data_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_store_teardown(data_dir, &env);
 	return unit_finish("store-upgrade");
 }

@@ -171,6 +171,27 @@ static enum store_result sq_read(struct sq_store *st, int64_t mailbox_id, const 
 	return STORE_OK;
 }
 
+/* Inside a read transaction: the row id of the mailbox named (checked
+ * against uidvalidity) or, with name NULL, of box (checked by its row);
+ * *name_r is the name for the log. */
+static enum store_result sq_target(struct sq_store *st, const char *name, uint32_t uidvalidity,
+				   const struct sq_box *box, int64_t *id_r, const char **name_r)
+{
+	struct sq_mailbox mb = { .id = 0 };
+	enum store_result r;
+
+	if (name != NULL) {
+		r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
+		*id_r = mb.id;
+		*name_r = name;
+		return r;
+	}
+	r = sq_box_check(st, box);
+	*id_r = box != NULL ? box->id : 0;
+	*name_r = box != NULL ? box->name : "";
+	return r;
+}
+
 /* One read transaction over the mailbox named (box NULL) or box. */
 static enum store_result sq_read_txn(struct sq_store *st, const char *name, uint32_t uidvalidity,
 				     const struct sq_box *box, const uint32_t *uids,
@@ -178,7 +199,7 @@ static enum store_result sq_read_txn(struct sq_store *st, const char *name, uint
 				     bool (*cb)(const struct store_message_info *info, void *ctx),
 				     void *ctx)
 {
-	struct sq_mailbox mb;
+	int64_t id;
 	enum store_result r;
 
 	if ((uids == NULL && uid_count > 0) || cb == NULL || !sq_uids_ascending(uids, uid_count))
@@ -186,15 +207,9 @@ static enum store_result sq_read_txn(struct sq_store *st, const char *name, uint
 	r = sq_begin(st, false);
 	if (r != STORE_OK)
 		return r;
-	if (name != NULL) {
-		r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
-	} else {
-		r = sq_box_check(st, box);
-		mb.id = box != NULL ? box->id : 0;
-		name = box != NULL ? box->name : "";
-	}
+	r = sq_target(st, name, uidvalidity, box, &id, &name);
 	if (r == STORE_OK)
-		r = sq_read(st, mb.id, name, uids, uid_count, fields, cb, ctx);
+		r = sq_read(st, id, name, uids, uid_count, fields, cb, ctx);
 	return sq_end(st, r);
 }
 
@@ -381,17 +396,11 @@ static enum store_result sq_body_open_txn(struct sq_store *st, const char *name,
 	body->fd = -1;
 	r = sq_begin(st, false);
 	if (r == STORE_OK) {
-		struct sq_mailbox mb;
+		int64_t id;
 
-		if (name != NULL) {
-			r = sq_mailbox_load_checked(st, name, uidvalidity, &mb);
-		} else {
-			r = sq_box_check(st, box);
-			mb.id = box != NULL ? box->id : 0;
-			name = box != NULL ? box->name : "";
-		}
+		r = sq_target(st, name, uidvalidity, box, &id, &name);
 		if (r == STORE_OK)
-			r = sq_body_open(st, mb.id, name, uid, body);
+			r = sq_body_open(st, id, name, uid, body);
 		r = sq_end(st, r);
 	}
 	if (r != STORE_OK) {

@@ -5,7 +5,7 @@
  * be stored now (the MTA retries); EX_NOUSER, EX_DATAERR (empty, or over
  * the store's size limit) and EX_USAGE otherwise. A --mailbox that does not
  * exist gets the message in INBOX instead (said on stderr): mail is never
- * refused for a folder name. Running servers are told (store_notify_touch()),
+ * refused for a folder name. Running servers are told (store_notify_changed()),
  * so their sessions in IDLE see the message at once. When a batch of search
  * text is waiting, it is indexed before exit, since no server may be
  * running to do it. */
@@ -20,7 +20,7 @@
 #include "auth/passdb.h"
 #include "cli/cli.h"
 #include "core/log.h"
-#include "imap/mail-user.h"
+#include "user/mail-user.h"
 #include "store/store.h"
 
 #define DELIVER_CHUNK (64 * 1024)
@@ -160,7 +160,7 @@ int cli_deliver_main(int argc, char **argv)
 	if (code == EX_OK) {
 		bool more;
 
-		store_notify_touch(data_dir, user);
+		store_notify_changed(data_dir, user);
 		if (store_index_due(store))
 			store_index_text(data_dir, user, 1, NULL, &more);
 	}

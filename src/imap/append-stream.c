@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/config.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "imap/imap-server.h"
-#include "imap/mail-user.h"
+#include "user/mail-user.h"
+#include "user/user-services.h"
 #include "imap/parser.h"
 #include "imap/session.h"
 #include "net/workers.h"
@@ -28,7 +28,6 @@ struct append_message {
 
 struct append_stream {
 	struct mail_user *mu;           /* the session's; valid while jobs run */
-	const char *data_dir;
 	struct append_message *messages;
 	unsigned int count;
 	uint64_t left;                  /* of the current literal */
@@ -76,7 +75,7 @@ static void append_job_run(void *arg)
 	if (st->result != STORE_OK)
 		return;   /* keep the first error; later chunks are dropped */
 	if (job->begin) {
-		struct store *store = mail_user_store(st->mu, st->data_dir, &r);
+		struct store *store = mail_user_store(st->mu, &r);
 
 		if (store != NULL)
 			r = store_blob_begin(store, m->size, &m->blob);
@@ -150,7 +149,6 @@ bool append_stream_begin(struct imap_session *s, uint64_t size)
 	if (st == NULL) {
 		st = xcalloc(1, sizeof(*st));
 		st->mu = s->mail_user;
-		st->data_dir = s->server->config->data_dir;
 		st->messages = xcalloc(APPEND_MESSAGES_MAX, sizeof(*st->messages));
 		s->append = st;
 	}
@@ -297,7 +295,7 @@ void append_stream_discard(struct imap_session *s, struct append_stream **stp)
 	struct append_job *job = xcalloc(1, sizeof(*job));
 	job->stream = st;
 	job->free_all = true;
-	if (!worker_pool_submit(s->server->workers, mail_user_key(st->mu), s->loop,
+	if (!worker_pool_submit(s->server->users->workers, mail_user_key(st->mu), s->loop,
 				append_job_run, append_job_done_detached, job)) {
 		log_warn("append stream dropped: worker queue full (orphan blobs are "
 			 "reported by petrel check)");

@@ -23,7 +23,8 @@
 #include "imap/append-stream.h"
 #include "imap/capability.h"
 #include "imap/imap-server.h"
-#include "imap/mail-user.h"
+#include "user/mail-user.h"
+#include "user/user-services.h"
 #include "imap/mailbox-view.h"
 #include "imap/parser.h"
 #include "net/conn-limits.h"
@@ -75,7 +76,7 @@ static void session_free(struct imap_session *s)
 	/* Before the release: the stream's cleanup job must be queued ahead of
 	 * the store's close. */
 	append_stream_discard(s, &s->append);
-	mail_user_release(&s->mail_user, s->server->workers, s->loop);
+	mail_user_release(&s->mail_user, s->loop);
 	free(s->user);
 	free(s);
 }
@@ -207,7 +208,7 @@ static void session_job_done(void *arg)
 bool imap_session_submit(struct imap_session *s, uint64_t key,
 			 void (*run)(void *ctx), void (*done)(void *ctx), void *ctx)
 {
-	return imap_session_submit_to(s, s->server->workers, key, run, done, ctx);
+	return imap_session_submit_to(s, s->server->users->workers, key, run, done, ctx);
 }
 
 bool imap_session_submit_to(struct imap_session *s, struct worker_pool *pool, uint64_t key,
@@ -571,7 +572,7 @@ static void session_on_shutdown(void *owner)
 {
 	/* The search indexer stops requeueing itself: shutdown waits only
 	 * for the batches already queued. */
-	mail_user_index_stop();
+	user_services_shutdown();
 	imap_session_bye(owner, "Server shutting down");
 }
 
@@ -605,7 +606,7 @@ void imap_session_logged_in(struct imap_session *s, const char *user)
 	s->state = IMAP_STATE_AUTH;
 	free(s->user);
 	s->user = xstrdup(user);
-	s->mail_user = mail_user_acquire(user);
+	s->mail_user = mail_user_acquire(s->server->users, user);
 	throttle_record_success(s->server->throttle, conn_peer(s->conn));
 }
 

@@ -19,16 +19,15 @@
 #include <unistd.h>
 
 #include "auth/passdb.h"
-#include "core/config.h"
 #include "core/log.h"
 #include "core/xalloc.h"
-#include "imap/imap-server.h"
-#include "imap/mail-user.h"
 #include "net/conn-limits.h"
 #include "net/conn.h"
 #include "net/loop.h"
 #include "net/workers.h"
 #include "store/store.h"
+#include "user/mail-user.h"
+#include "user/user-services.h"
 
 #define LMTP_LINE_MAX 4096         /* a command line (RFC 5321 asks >= 512) */
 #define LMTP_RCPT_MAX 100          /* RFC 5321 §4.5.3.1.8 asks >= 100 */
@@ -43,7 +42,7 @@ struct lmtp_rcpt {
 };
 
 struct lmtp_session {
-	struct imap_server *server;
+	struct lmtp_server *server;
 	struct loop *loop;
 	struct conn *conn;
 	struct event *timer;
@@ -94,7 +93,7 @@ static void lmtp_reset(struct lmtp_session *s)
 {
 	for (unsigned int i = 0; i < s->rcpt_count; i++) {
 		free(s->rcpts[i].address);
-		mail_user_release(&s->rcpts[i].mu, s->server->workers, s->loop);
+		mail_user_release(&s->rcpts[i].mu, s->loop);
 	}
 	s->rcpt_count = 0;
 	free(s->sender);
@@ -161,7 +160,7 @@ static void lmtp_job_finish(struct lmtp_session *s)
 static bool lmtp_submit(struct lmtp_session *s, uint64_t key, worker_run_fn *run,
 			worker_done_fn *done, struct lmtp_job *job)
 {
-	if (!worker_pool_submit(s->server->workers, key, s->loop, run, done, job))
+	if (!worker_pool_submit(s->server->users->workers, key, s->loop, run, done, job))
 		return false;
 	s->jobs++;
 	return true;
@@ -203,7 +202,7 @@ static void rcpt_lookup_done(void *arg)
 			struct lmtp_rcpt *r = &s->rcpts[s->rcpt_count++];
 
 			r->address = xstrdup(job->address);
-			r->mu = mail_user_acquire(job->user);
+			r->mu = mail_user_acquire(s->server->users, job->user);
 			lmtp_reply(s, "250 2.1.5 OK");
 		}
 	}
@@ -222,7 +221,7 @@ static void deliver_run(void *arg)
 	struct lmtp_rcpt *r = &s->rcpts[job->rcpt];
 	struct store_blob *blob = NULL;
 	enum store_result res;
-	struct store *store = mail_user_store(r->mu, s->server->config->data_dir, &res);
+	struct store *store = mail_user_store(r->mu, &res);
 
 	if (store == NULL) {
 		r->result = res;
@@ -277,8 +276,7 @@ static void deliver_done(void *arg)
 	struct lmtp_session *s = job->s;
 
 	if (job->index_due)
-		mail_user_index_kick(s->rcpts[job->rcpt].mu, s->server->workers,
-				     s->server->index_workers, s->loop, s->server->config->data_dir);
+		mail_user_index_kick(s->rcpts[job->rcpt].mu, s->loop);
 	free(job);
 	if (--s->deliveries_left == 0) {
 		lmtp_data_replies(s);
@@ -578,7 +576,7 @@ static const struct conn_handler lmtp_conn_handler = {
 void lmtp_server_accept(struct loop *loop, int fd, const struct sockaddr *peer,
 			socklen_t peer_len, bool implicit_tls, void *ctx)
 {
-	struct imap_server *server = ctx;
+	struct lmtp_server *server = ctx;
 	struct lmtp_session *s;
 
 	(void)implicit_tls;

@@ -1,14 +1,19 @@
-/* Logged-in users' stores, shared by all of a user's sessions in this
- * process. A session takes a reference at login and drops it at the end.
- * The store itself is opened by the first store job that needs it, and
- * closed by a job queued when no job has used it for a while (the closer:
- * a session in IDLE waits on its watch, not on an open store), when more
- * than a bounded number are open, and after the last reference is gone.
- * Since every job that touches a user's store, closing included, runs
- * under that user's worker key, no two ever overlap and the store needs no
- * lock of its own. */
-#ifndef PETREL_IMAP_MAIL_USER_H
-#define PETREL_IMAP_MAIL_USER_H
+/* Logged-in users' stores, shared by all of a user's sessions (IMAP) and
+ * deliveries (LMTP) in this process. A session takes a reference at login
+ * and drops it at the end. The store itself is opened by the first store
+ * job that needs it, and closed by a job queued when no job has used it for
+ * a while (the closer: a session in IDLE waits on its watch, not on an
+ * open store), when more than a bounded number are open, and after the
+ * last reference is gone. Since every job that touches a user's store,
+ * closing included, runs under that user's worker key, no two ever overlap
+ * and the store needs no lock of its own.
+ *
+ * user-registry.c  the entries (name, key, references)
+ * user-store.c     the store handle's lifetime and the closer
+ * user-index.c     the search indexer's scheduling
+ * user-watch.c     sessions waiting in IDLE, and other processes' changes */
+#ifndef PETREL_USER_MAIL_USER_H
+#define PETREL_USER_MAIL_USER_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,15 +21,15 @@
 #include "store/store.h"
 
 struct loop;
-struct worker_pool;
 struct mail_user;
+struct user_services;
 
-/* Loop thread: the user's shared entry, created on first use. */
-struct mail_user *mail_user_acquire(const char *user);
+/* Loop thread: the user's shared entry, created on first use; its jobs
+ * run in svc's pools (svc outlives every entry). */
+struct mail_user *mail_user_acquire(const struct user_services *svc, const char *user);
 /* Loop thread: drops a reference; the last one queues the store's close on
  * the user's worker key (owner: the loop that runs the job's completion). */
-void mail_user_release(struct mail_user **mu, struct worker_pool *workers,
-		       struct loop *owner);
+void mail_user_release(struct mail_user **mu, struct loop *owner);
 
 const char *mail_user_name(const struct mail_user *mu);
 /* The worker key under which every job touching this user's store runs. */
@@ -39,43 +44,28 @@ enum store_result mail_user_store_open(const char *data_dir, const char *user,
 /* Worker thread, inside a job queued under mail_user_key(): the open store,
  * opening it now if needed. NULL on failure (*result_r says why). Valid
  * until the job ends: a later job may get another handle. */
-struct store *mail_user_store(struct mail_user *mu, const char *data_dir,
-			      enum store_result *result_r);
-/* Loop thread: the pool the user's store jobs run in and a loop of the
- * server, where the closer queues the close of the user's idle store.
- * Until it is called for a user, only the last release closes its store. */
-void mail_user_jobs_at(struct mail_user *mu, struct worker_pool *workers, struct loop *owner);
+struct store *mail_user_store(struct mail_user *mu, enum store_result *result_r);
+/* Loop thread: a loop of the server, where the closer queues the close of
+ * the user's idle store. Until it is called for a user, only the last
+ * release closes its store. */
+void mail_user_jobs_at(struct mail_user *mu, struct loop *owner);
 
 /* Loop thread: queues the user's search indexer (store_index_text()) on
- * index_workers, a pool whose threads run at a lower CPU priority, beside
- * the user's store jobs (workers), unless it is queued already; it holds
- * a reference while queued and queues itself again while work is left.
- * data_dir must outlive the server's loops. */
-void mail_user_index_kick(struct mail_user *mu, struct worker_pool *workers,
-			  struct worker_pool *index_workers, struct loop *owner,
-			  const char *data_dir);
+ * the index workers, beside the user's store jobs, unless it is queued
+ * already; it holds a reference while queued and queues itself again
+ * while work is left. */
+void mail_user_index_kick(struct mail_user *mu, struct loop *owner);
+
 /* Sessions in IDLE watch their user's store for changes: by this process
  * (store jobs of other sessions call mail_user_notify()) and by others
- * (petrel deliver touches the store's notify file, watched with inotify
- * while the user has a watch). Loop thread: fn(ctx) runs on `loop` after
- * a change, coalesced (at most one call pending). */
+ * (store.h's watch, while the user has a watch). Loop thread: fn(ctx) runs
+ * on `loop` after a change, coalesced (at most one call pending). */
 struct mail_user_watch;
-struct mail_user_watch *mail_user_watch_add(struct mail_user *mu, const char *data_dir,
-					    struct loop *loop, void (*fn)(void *ctx), void *ctx);
+struct mail_user_watch *mail_user_watch_add(struct mail_user *mu, struct loop *loop,
+					    void (*fn)(void *ctx), void *ctx);
 /* On the watch's loop: after this, fn is never called again. */
 void mail_user_watch_remove(struct mail_user *mu, struct mail_user_watch **watch);
 /* Any thread: the user's store changed; wakes every watch. */
 void mail_user_notify(struct mail_user *mu);
-
-/* Server start and end: the thread that reads inotify events for other
- * processes' changes, and the closer's. Without inotify IDLE sees only
- * this process's changes; false then, after a warning. */
-bool mail_user_notify_start(void);
-void mail_user_notify_stop(void);
-
-/* Any thread: the server is shutting down; a running indexing job stops
- * (its batch is rolled back) and none queues a successor (the first store
- * job after the next start resumes); the closer queues no more closes. */
-void mail_user_index_stop(void);
 
 #endif

@@ -2,7 +2,7 @@
 """Memory per connected user (issue 13, "Memory per user"): many distinct
 users, each with one TLS connection in IDLE on an INBOX of 100 messages,
 cost the server a bounded amount each, because a user whose session only
-waits holds no open database (mail-user.c closes idle stores).
+waits holds no open database (src/user/user-store.c closes idle stores).
 
 - USERS users are added and given MESSAGES messages each (MULTIAPPEND);
   the server is then restarted, so what the filling freed does not count;
@@ -44,7 +44,7 @@ USERS = 120
 MESSAGES = 100
 PASSWORD = "pu-secret-1"
 WAIT_S = 30
-# Longer than mail-user.c's MAIL_USER_STORE_IDLE_MS (the time a store
+# Longer than user-store.c's MAIL_USER_STORE_IDLE_MS (the time a store
 # stays open after its user's last job) plus jemalloc's dirty_decay_ms (10 s:
 # memory freed is returned to the system over that time): the figures are
 # the steady state.

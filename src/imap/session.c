@@ -59,6 +59,10 @@ static const struct imap_parser_limits auth_limits = {
 
 /* A continuation line (SASL response) longer than this ends the session. */
 #define CONTINUATION_LINE_MAX (16 * 1024)
+/* The command arena's first block, which every session keeps: 512 bytes
+ * hold a command, its store job and IDLE's state; it was 1 KiB (issue 13:
+ * memory per connected user). */
+#define SESSION_CMD_ARENA_BLOCK 512
 
 static void session_process(struct imap_session *s);
 
@@ -635,7 +639,7 @@ void imap_server_accept(struct loop *loop, int fd, const struct sockaddr *peer,
 	s->out.ctx = s;
 	s->state = IMAP_STATE_NOT_AUTH;
 	s->parser = imap_parser_create(&preauth_limits);
-	s->cmd_arena = arena_create(1024);
+	s->cmd_arena = arena_create(SESSION_CMD_ARENA_BLOCK);
 	s->conn = conn_create(loop, fd, peer, peer_len, implicit_tls ? server->tls : NULL,
 			      &session_conn_handler, s);
 	s->idle_timer = evtimer_new(loop_base(loop), session_idle_timeout, s);

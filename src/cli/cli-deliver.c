@@ -5,7 +5,7 @@
  * be stored now (the MTA retries); EX_NOUSER, EX_DATAERR (empty, or over
  * the store's size limit) and EX_USAGE otherwise. A --mailbox that does not
  * exist gets the message in INBOX instead (said on stderr): mail is never
- * refused for a folder name. Running servers are told (store_notify_touch()),
+ * refused for a folder name. Running servers are told (store_notify_changed()),
  * so their sessions in IDLE see the message at once. When a batch of search
  * text is waiting, it is indexed before exit, since no server may be
  * running to do it. */
@@ -20,9 +20,9 @@
 #include "auth/passdb.h"
 #include "cli/cli.h"
 #include "core/log.h"
-#include "imap/mail-user.h"
 #include "store/deliver.h"
 #include "store/store.h"
+#include "user/mail-user.h"
 
 #define DELIVER_CHUNK (64 * 1024)
 
@@ -144,7 +144,7 @@ static int deliver_to(const struct store_env *env, const char *user, const char 
 	if (code == EX_OK) {
 		bool more;
 
-		store_notify_touch(env, user);
+		store_notify_changed(env, user);
 		if (store_index_due(store))
 			store_index_text(env, user, 1, NULL, &more);
 	}

@@ -16,7 +16,6 @@
 #include "core/log.h"
 #include "core/version.h"
 #include "imap/imap-server.h"
-#include "imap/mail-user.h"
 #include "lmtp/lmtp-server.h"
 #include "net/conn-limits.h"
 #include "net/listener.h"
@@ -24,6 +23,7 @@
 #include "net/tls.h"
 #include "net/workers.h"
 #include "store/store.h"
+#include "user/user-services.h"
 
 #define AUTH_FAILURE_WINDOW_S 600
 
@@ -157,6 +157,8 @@ int cli_serve_main(int argc, char **argv)
 {
 	struct petrel_config cfg;
 	struct imap_server server = { 0 };
+	struct user_services users = { 0 };
+	struct lmtp_server lmtp = { 0 };
 	struct listener *listeners[3] = { NULL, NULL, NULL };
 	char err[CONFIG_ERR_MAX];
 	int rc;
@@ -170,6 +172,7 @@ int cli_serve_main(int argc, char **argv)
 	}
 	log_set_level(parse_log_level(cfg.log_level));
 	server.config = &cfg;
+	server.users = &users;
 
 	struct store_env *store_env = NULL;
 
@@ -178,6 +181,7 @@ int cli_serve_main(int argc, char **argv)
 		return serve_fail(err);
 	}
 	server.store_env = store_env;
+	users.env = store_env;
 	if (mkdir(cfg.data_dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, sizeof(err), "cannot create data directory %s: %s",
 			 cfg.data_dir, strerror(errno));
@@ -222,7 +226,7 @@ int cli_serve_main(int argc, char **argv)
 		.max_delay_ms = cfg.auth_max_delay_ms,
 	};
 	server.throttle = throttle_create(&tc);
-	server.workers = worker_pool_create(cfg.workers);
+	users.workers = worker_pool_create(cfg.workers);
 	const struct worker_pool_limits auth_limits = {
 		.threads = cfg.auth_workers,
 		.queue_max = AUTH_QUEUE_MAX,
@@ -238,21 +242,25 @@ int cli_serve_main(int argc, char **argv)
 
 		loops = cores > 0 ? (unsigned int)cores : 1;
 	}
-	server.index_workers = worker_pool_create(loops);
-	mail_user_notify_start();
+	users.index_workers = worker_pool_create(loops);
+	lmtp.users = &users;
+	lmtp.passdb = server.passdb;
+	user_services_start(&users);
 	struct server *srv = server_create(loops);
 	for (int i = 0; i < 3; i++) {
 		if (listeners[i] != NULL) {
 			listener_announce(listeners[i]);
-			server_add_listener(srv, listeners[i],
-					    i == 2 ? lmtp_server_accept : imap_server_accept, &server);
+			if (i == 2)
+				server_add_listener(srv, listeners[i], lmtp_server_accept, &lmtp);
+			else
+				server_add_listener(srv, listeners[i], imap_server_accept, &server);
 		}
 	}
 	log_info("petrel %s serving %s with %u loops, %u workers and %u auth workers",
 		 PETREL_VERSION, cfg.data_dir, loops, cfg.workers, cfg.auth_workers);
 	rc = server_run(srv, serve_reload, &server);
 	/* The indexer stops too (sessions already told it, if there were any). */
-	mail_user_index_stop();
+	user_services_shutdown();
 	imap_server_auth_stop();
 
 	/* Finish queued work before anything is freed: jobs complete and post
@@ -260,14 +268,14 @@ int cli_serve_main(int argc, char **argv)
 	 * which queue more work (a user's store close, an APPEND's blobs).
 	 * Repeat until both are quiet. */
 	do {
-		worker_pool_wait_idle(server.index_workers);
+		worker_pool_wait_idle(users.index_workers);
 		worker_pool_wait_idle(server.auth_workers);
-		worker_pool_wait_idle(server.workers);
+		worker_pool_wait_idle(users.workers);
 	} while (server_run_leftovers(srv) > 0);
-	mail_user_notify_stop();
-	worker_pool_destroy(&server.index_workers);
+	user_services_stop();
+	worker_pool_destroy(&users.index_workers);
 	worker_pool_destroy(&server.auth_workers);
-	worker_pool_destroy(&server.workers);
+	worker_pool_destroy(&users.workers);
 	server_destroy(&srv);
 	throttle_destroy(&server.throttle);
 	passdb_close(&server.passdb);

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/config.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "imap/imap-server.h"
-#include "imap/mail-user.h"
+#include "user/mail-user.h"
+#include "user/user-services.h"
 #include "imap/parser.h"
 #include "imap/session.h"
 #include "net/workers.h"
@@ -94,7 +94,7 @@ static void append_job_run(void *arg)
 	}
 	if (job->check_mailbox != NULL) {
 		struct store_mailbox_status status;
-		struct store *store = mail_user_store(st->mu, st->env, &r);
+		struct store *store = mail_user_store(st->mu, &r);
 
 		if (store != NULL)
 			r = store_mailbox_status(store, job->check_mailbox, &status);
@@ -107,7 +107,7 @@ static void append_job_run(void *arg)
 	if (st->result != STORE_OK)
 		return;   /* keep the first error; later chunks are dropped */
 	if (job->begin) {
-		struct store *store = mail_user_store(st->mu, st->env, &r);
+		struct store *store = mail_user_store(st->mu, &r);
 
 		if (store != NULL)
 			r = store_blob_begin(store, m->size, &m->blob);
@@ -415,7 +415,7 @@ void append_stream_discard(struct imap_session *s, struct append_stream **stp)
 	struct append_job *job = xcalloc(1, sizeof(*job));
 	job->stream = st;
 	job->free_all = true;
-	if (!worker_pool_submit(s->server->workers, mail_user_key(st->mu), s->loop,
+	if (!worker_pool_submit(s->server->users->workers, mail_user_key(st->mu), s->loop,
 				append_job_run, append_job_done_detached, job)) {
 		log_warn("append stream dropped: worker queue full (orphan blobs are "
 			 "reported by petrel check)");

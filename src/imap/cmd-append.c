@@ -30,7 +30,7 @@
 #include "imap/flags.h"
 #include "imap/cmd-mailbox.h"
 #include "imap/imap-server.h"
-#include "imap/mail-user.h"
+#include "user/mail-user.h"
 #include "imap/mailbox-name.h"
 #include "imap/seqset.h"
 #include "imap/session.h"
@@ -51,7 +51,6 @@ struct append_op {
 	struct arena *arena;
 	struct imap_session *session;
 	struct mail_user *mu;
-	const struct store_env *env;
 	struct append_stream *stream;
 	struct store_delivery delivery;
 	struct imap_reply *reply;         /* reply owed (pipelined), or NULL */
@@ -263,7 +262,7 @@ static void append_owed_run(void *arg)
 	struct append_op *op = arg;
 	struct store_deliver_queue *queue = mail_user_deliveries(op->mu);
 	enum store_result r;
-	struct store *store = mail_user_store(op->mu, op->env, &r);
+	struct store *store = mail_user_store(op->mu, &r);
 
 	if (store == NULL) {
 		store_deliver_queue_cancel(queue, &op->delivery, r);
@@ -281,8 +280,7 @@ static void append_owed_done(void *arg)
 	struct buf text;
 
 	if (op->index_due)
-		mail_user_index_kick(op->mu, s->server->workers, s->server->index_workers,
-				     s->loop, op->env);
+		mail_user_index_kick(op->mu, s->loop);
 	s->append_ahead_bytes -= op->held;
 	buf_init(&text, 64 + 16 * APPEND_MESSAGES_MAX);
 	append_result(op, &status, &text);
@@ -402,7 +400,6 @@ enum cmd_step cmd_append(struct imap_cmd *cmd)
 	op->arena = arena;
 	op->session = s;
 	op->mu = s->mail_user;
-	op->env = s->server->store_env;
 	op->stream = append_stream_take(s);
 	cmd->state = op;
 	cmd->cleanup = append_cleanup;

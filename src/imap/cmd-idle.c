@@ -20,10 +20,8 @@
 #include <strings.h>
 
 #include "core/arena.h"
-#include "core/config.h"
 #include "core/log.h"
-#include "imap/imap-server.h"
-#include "imap/mail-user.h"
+#include "user/mail-user.h"
 #include "imap/session.h"
 #include "imap/store-job.h"
 #include "net/conn.h"
@@ -178,8 +176,7 @@ enum cmd_step cmd_idle(struct imap_cmd *cmd)
 	imap_session_send(s, "+ idling");
 	/* Watch first, then sync what changed since the last command: a
 	 * change committed in between wakes the watch, so none is missed. */
-	st->watch = mail_user_watch_add(s->mail_user, s->server->store_env, s->loop,
-					idle_wake, cmd);
+	st->watch = mail_user_watch_add(s->mail_user, s->loop, idle_wake, cmd);
 	st->mark = arena_mark(cmd->arena);
 	return idle_sync(cmd) ? CMD_STEP_WAIT : CMD_STEP_DONE;
 }

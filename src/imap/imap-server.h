@@ -13,6 +13,7 @@ struct petrel_config;
 struct store_env;
 struct throttle;
 struct tls_server;
+struct user_services;
 struct worker_pool;
 
 /* Password checks (LOGIN, AUTHENTICATE) run in auth_workers, a pool of
@@ -42,11 +43,9 @@ struct imap_server {
 	const struct store_env *store_env;
 	struct passdb *passdb;
 	struct tls_server *tls;          /* NULL: no TLS configured */
-	struct worker_pool *workers;
+	/* Users' stores, their jobs' pools, IDLE watches (src/user/). */
+	const struct user_services *users;
 	struct worker_pool *auth_workers;   /* password checks, see above */
-	/* The search indexer's threads, at a lower CPU priority (mail-user.c):
-	 * deliveries and commands come first, indexing takes what is left. */
-	struct worker_pool *index_workers;
 	struct throttle *throttle;
 };
 

@@ -12,8 +12,15 @@
 #include "core/buf.h"
 #include "core/xalloc.h"
 
-/* First arena block: a typical command (tag, name, a few args) fits in one. */
-#define PARSER_ARENA_BLOCK 4096
+/* First arena block, kept between commands: a typical command (tag, name,
+ * a few args) fits in one; a longer one takes more blocks, freed when it
+ * ends. Small, since every idle session keeps it: it was 4 KiB, a sixth of
+ * a connected user's memory (issue 13: <= 32 KiB per user). */
+#define PARSER_ARENA_BLOCK 512
+/* Open lists the stack has room for at first; it doubles up to max_depth
+ * as needed (64 after login: 1 KiB every session kept for the rare
+ * deeply nested SEARCH). */
+#define PARSER_STACK_INITIAL 4
 /* First size of a list's child array; doubled up to max_args as it fills. */
 #define PARSER_LIST_INITIAL 8
 /* '[' nesting inside one FETCH section. Real sections never nest; a few levels
@@ -62,6 +69,7 @@ struct imap_parser {
 	struct arena *arena;          /* tag, arg strings and arrays of one command */
 	struct buf tok;               /* bytes of the token being read (<= max_line) */
 	struct list_frame *stack;     /* [0] top level, [1..max_depth] open lists */
+	unsigned int stack_cap;       /* frames allocated, <= max_depth + 1 */
 	unsigned int depth;           /* open lists */
 	enum parser_state state;
 	bool reset_pending;           /* DONE/BAD returned: reset at next feed */
@@ -138,7 +146,9 @@ struct imap_parser *imap_parser_create(const struct imap_parser_limits *limits)
 	p->limits = *limits;
 	p->arena = arena_create(PARSER_ARENA_BLOCK);
 	buf_init(&p->tok, limits->max_line);
-	p->stack = xcalloc((size_t)limits->max_depth + 1, sizeof(*p->stack));
+	p->stack_cap = limits->max_depth < PARSER_STACK_INITIAL ?
+		limits->max_depth + 1 : PARSER_STACK_INITIAL + 1;
+	p->stack = xcalloc(p->stack_cap, sizeof(*p->stack));
 	parser_reset(p);
 	return p;
 }
@@ -346,6 +356,14 @@ static enum parser_step arg_start(struct imap_parser *p, unsigned char c)
 	case '(':
 		if (p->depth >= p->limits.max_depth)
 			return fail(p, "Too deeply nested", c);
+		if (p->depth + 1 >= p->stack_cap) {
+			unsigned int cap = p->stack_cap * 2;
+
+			if (cap > p->limits.max_depth + 1)
+				cap = p->limits.max_depth + 1;
+			p->stack = xrealloc(p->stack, cap * sizeof(*p->stack));
+			p->stack_cap = cap;
+		}
 		p->depth++;
 		memset(&p->stack[p->depth], 0, sizeof(p->stack[p->depth]));
 		p->state = PS_LIST_FIRST;

@@ -21,7 +21,8 @@
 #include "core/xalloc.h"
 #include "imap/capability.h"
 #include "imap/imap-server.h"
-#include "imap/mail-user.h"
+#include "user/mail-user.h"
+#include "user/user-services.h"
 #include "imap/mailbox-view.h"
 #include "imap/parser.h"
 #include "net/conn-limits.h"
@@ -56,6 +57,10 @@ static const struct imap_parser_limits auth_limits = {
 
 /* A continuation line (SASL response) longer than this ends the session. */
 #define CONTINUATION_LINE_MAX (16 * 1024)
+/* The command arena's first block, which every session keeps: 512 bytes
+ * hold a command, its store job and IDLE's state; it was 1 KiB (issue 13:
+ * memory per connected user). */
+#define SESSION_CMD_ARENA_BLOCK 512
 
 /* Commands that ended with their tagged reply owed (imap_cmd_reply_later(),
  * pipelined APPENDs waiting for their group commit): past this many the
@@ -95,7 +100,7 @@ static void session_free(struct imap_session *s)
 		free(r->line);
 		free(r);
 	}
-	mail_user_release(&s->mail_user, s->server->workers, s->loop);
+	mail_user_release(&s->mail_user, s->loop);
 	free(s->user);
 	free(s);
 }
@@ -228,7 +233,7 @@ static void session_job_done(void *arg)
 bool imap_session_submit(struct imap_session *s, uint64_t key,
 			 void (*run)(void *ctx), void (*done)(void *ctx), void *ctx)
 {
-	return imap_session_submit_to(s, s->server->workers, key, run, done, ctx);
+	return imap_session_submit_to(s, s->server->users->workers, key, run, done, ctx);
 }
 
 bool imap_session_submit_to(struct imap_session *s, struct worker_pool *pool, uint64_t key,
@@ -686,7 +691,7 @@ static void session_on_shutdown(void *owner)
 {
 	/* The search indexer stops requeueing itself: shutdown waits only
 	 * for the batches already queued. */
-	mail_user_index_stop();
+	user_services_shutdown();
 	imap_session_bye(owner, "Server shutting down");
 }
 
@@ -720,7 +725,7 @@ void imap_session_logged_in(struct imap_session *s, const char *user)
 	s->state = IMAP_STATE_AUTH;
 	free(s->user);
 	s->user = xstrdup(user);
-	s->mail_user = mail_user_acquire(user);
+	s->mail_user = mail_user_acquire(s->server->users, user);
 	throttle_record_success(s->server->throttle, conn_peer(s->conn));
 }
 
@@ -749,7 +754,7 @@ void imap_server_accept(struct loop *loop, int fd, const struct sockaddr *peer,
 	s->out.ctx = s;
 	s->state = IMAP_STATE_NOT_AUTH;
 	s->parser = imap_parser_create(&preauth_limits);
-	s->cmd_arena = arena_create(1024);
+	s->cmd_arena = arena_create(SESSION_CMD_ARENA_BLOCK);
 	s->conn = conn_create(loop, fd, peer, peer_len, implicit_tls ? server->tls : NULL,
 			      &session_conn_handler, s);
 	s->idle_timer = evtimer_new(loop_base(loop), session_idle_timeout, s);

@@ -5,11 +5,9 @@
 #include <stdlib.h>
 
 #include "core/arena.h"
-#include "core/config.h"
 #include "core/log.h"
 #include "imap/command.h"
-#include "imap/imap-server.h"
-#include "imap/mail-user.h"
+#include "user/mail-user.h"
 #include "imap/session.h"
 #include "net/conn.h"
 
@@ -34,7 +32,7 @@ static void claim_recent(struct store_job *job, struct store *store)
 static void store_job_run(void *arg)
 {
 	struct store_job *job = arg;
-	struct store *store = mail_user_store(job->mu, job->env, &job->result);
+	struct store *store = mail_user_store(job->mu, &job->result);
 
 	if (store == NULL)
 		return;
@@ -61,8 +59,7 @@ static void store_job_done(void *arg)
 	struct imap_session *s = cmd->session;
 
 	if (job->index_due)
-		mail_user_index_kick(job->mu, s->server->workers, s->server->index_workers,
-				     s->loop, job->env);
+		mail_user_index_kick(job->mu, s->loop);
 	if (s->closed) {
 		if (job->sync && job->sync_result == STORE_OK)
 			store_changes_free(&job->changes);
@@ -102,7 +99,6 @@ struct store_job *imap_store_job_submit(struct imap_cmd *cmd, store_job_run_fn *
 	job->run = run;
 	job->done = done;
 	job->mu = s->mail_user;
-	job->env = s->server->store_env;
 	if (apply != NULL)
 		job->apply = *apply;
 	else
@@ -117,7 +113,7 @@ struct store_job *imap_store_job_submit(struct imap_cmd *cmd, store_job_run_fn *
 		job->recent_lo = 1;
 		job->recent_hi = 0;
 	}
-	mail_user_jobs_at(s->mail_user, s->server->workers, s->loop);
+	mail_user_jobs_at(s->mail_user, s->loop);
 	if (!imap_session_submit(s, mail_user_key(s->mail_user), store_job_run,
 				 store_job_done, job)) {
 		imap_cmd_reply(cmd, "NO", "[UNAVAILABLE] Server busy, try again");

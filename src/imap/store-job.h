@@ -37,7 +37,6 @@ struct store_job {
 	store_job_run_fn *run;
 	store_job_done_fn *done;
 	struct mail_user *mu;
-	const struct store_env *env;
 	bool sync;
 	bool index_due;             /* the run left a batch for the indexer */
 	char *sync_name;

@@ -12,9 +12,16 @@
 #include <sys/socket.h>
 
 struct loop;
+struct passdb;
+struct user_services;
 
-/* listener_accept_fn; ctx is the struct imap_server (config, passdb,
- * workers). */
+/* What LMTP sessions share, set up at start and read-only afterwards. */
+struct lmtp_server {
+	const struct user_services *users;   /* users' stores and their jobs */
+	struct passdb *passdb;               /* RCPT TO's lookups */
+};
+
+/* listener_accept_fn; ctx is the struct lmtp_server. */
 void lmtp_server_accept(struct loop *loop, int fd, const struct sockaddr *peer,
 			socklen_t peer_len, bool implicit_tls, void *ctx);
 

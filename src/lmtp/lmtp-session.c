@@ -19,17 +19,16 @@
 #include <unistd.h>
 
 #include "auth/passdb.h"
-#include "core/config.h"
 #include "core/log.h"
 #include "core/xalloc.h"
-#include "imap/imap-server.h"
-#include "imap/mail-user.h"
 #include "net/conn-limits.h"
 #include "net/conn.h"
 #include "net/loop.h"
 #include "net/workers.h"
 #include "store/deliver.h"
 #include "store/store.h"
+#include "user/mail-user.h"
+#include "user/user-services.h"
 
 #define LMTP_LINE_MAX 4096         /* a command line (RFC 5321 asks >= 512) */
 #define LMTP_RCPT_MAX 100          /* RFC 5321 §4.5.3.1.8 asks >= 100 */
@@ -44,7 +43,7 @@ struct lmtp_rcpt {
 };
 
 struct lmtp_session {
-	struct imap_server *server;
+	struct lmtp_server *server;
 	struct loop *loop;
 	struct conn *conn;
 	struct event *timer;
@@ -95,7 +94,7 @@ static void lmtp_reset(struct lmtp_session *s)
 {
 	for (unsigned int i = 0; i < s->rcpt_count; i++) {
 		free(s->rcpts[i].address);
-		mail_user_release(&s->rcpts[i].mu, s->server->workers, s->loop);
+		mail_user_release(&s->rcpts[i].mu, s->loop);
 	}
 	s->rcpt_count = 0;
 	free(s->sender);
@@ -166,7 +165,7 @@ static void lmtp_job_finish(struct lmtp_session *s)
 static bool lmtp_submit(struct lmtp_session *s, uint64_t key, worker_run_fn *run,
 			worker_done_fn *done, struct lmtp_job *job)
 {
-	if (!worker_pool_submit(s->server->workers, key, s->loop, run, done, job))
+	if (!worker_pool_submit(s->server->users->workers, key, s->loop, run, done, job))
 		return false;
 	s->jobs++;
 	return true;
@@ -208,7 +207,7 @@ static void rcpt_lookup_done(void *arg)
 			struct lmtp_rcpt *r = &s->rcpts[s->rcpt_count++];
 
 			r->address = xstrdup(job->address);
-			r->mu = mail_user_acquire(job->user);
+			r->mu = mail_user_acquire(s->server->users, job->user);
 			lmtp_reply(s, "250 2.1.5 OK");
 		}
 	}
@@ -226,7 +225,7 @@ static void deliver_run(void *arg)
 	struct lmtp_session *s = job->s;
 	struct lmtp_rcpt *r = &s->rcpts[job->rcpt];
 	enum store_result res;
-	struct store *store = mail_user_store(r->mu, s->server->store_env, &res);
+	struct store *store = mail_user_store(r->mu, &res);
 
 	if (store == NULL) {
 		store_deliver_queue_cancel(mail_user_deliveries(r->mu), &job->delivery, res);
@@ -273,8 +272,7 @@ static void deliver_done(void *arg)
 	struct lmtp_session *s = job->s;
 
 	if (job->index_due)
-		mail_user_index_kick(s->rcpts[job->rcpt].mu, s->server->workers,
-				     s->server->index_workers, s->loop, s->server->store_env);
+		mail_user_index_kick(s->rcpts[job->rcpt].mu, s->loop);
 	free(job);
 	if (--s->deliveries_left == 0) {
 		lmtp_data_replies(s);
@@ -593,7 +591,7 @@ static const struct conn_handler lmtp_conn_handler = {
 void lmtp_server_accept(struct loop *loop, int fd, const struct sockaddr *peer,
 			socklen_t peer_len, bool implicit_tls, void *ctx)
 {
-	struct imap_server *server = ctx;
+	struct lmtp_server *server = ctx;
 	struct lmtp_session *s;
 
 	(void)implicit_tls;
@@ -609,7 +607,7 @@ void lmtp_server_accept(struct loop *loop, int fd, const struct sockaddr *peer,
 	s = xcalloc(1, sizeof(*s));
 	s->server = server;
 	s->loop = loop;
-	s->limit = store_append_limit(s->server->store_env);
+	s->limit = store_append_limit(s->server->users->env);
 	s->conn = conn_create(loop, fd, peer, peer_len, NULL, &lmtp_conn_handler, s);
 	s->timer = evtimer_new(loop_base(loop), lmtp_timeout, s);
 	lmtp_arm_timer(s);

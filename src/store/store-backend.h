@@ -30,6 +30,11 @@ struct store_body {
 	const struct store_backend *v;
 };
 
+/* A watch (store.h) is made from the env, not from a store handle. */
+struct store_watch {
+	const struct store_backend *v;
+};
+
 /* A configured backend and its location, made once at start
  * (store_env_open()) and shared read-only by every thread. */
 struct store_env {
@@ -157,9 +162,15 @@ struct store_backend {
 					bool *more_r);
 
 	/* ---- changes by other processes ---- */
-	void (*notify_touch)(const struct store_env *env, const char *user);
-	bool (*notify_path)(const struct store_env *env, const char *user, char *out,
-			    size_t size);
+	enum store_result (*watch_open)(const struct store_env *env,
+					struct store_watch **watch_r);
+	int (*watch_fd)(const struct store_watch *watch);
+	enum store_result (*watch_add)(struct store_watch *watch, const char *user, void *ctx,
+				       struct store_watch_user **wu_r);
+	void (*watch_remove)(struct store_watch *watch, struct store_watch_user *wu);
+	bool (*watch_drain)(struct store_watch *watch, void (*changed)(void *ctx));
+	void (*watch_close)(struct store_watch *watch);
+	void (*notify_changed)(const struct store_env *env, const char *user);
 
 	/* ---- the user database (store-users.h) ---- */
 	enum store_result (*users_open)(const struct store_env *env,

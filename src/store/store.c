@@ -337,12 +337,48 @@ enum store_result store_index_text(const struct store_env *env, const char *user
 
 /* ---- changes by other processes ---- */
 
-void store_notify_touch(const struct store_env *env, const char *user)
+enum store_result store_watch_open(const struct store_env *env, struct store_watch **watch_r)
 {
-	env->v->notify_touch(env, user);
+	return env->v->watch_open(env, watch_r);
 }
 
-bool store_notify_path(const struct store_env *env, const char *user, char *out, size_t size)
+int store_watch_fd(const struct store_watch *watch)
 {
-	return env->v->notify_path(env, user, out, size);
+	return watch->v->watch_fd(watch);
+}
+
+enum store_result store_watch_add(struct store_watch *watch, const char *user, void *ctx,
+				  struct store_watch_user **wu_r)
+{
+	return watch->v->watch_add(watch, user, ctx, wu_r);
+}
+
+void store_watch_remove(struct store_watch *watch, struct store_watch_user **wup)
+{
+	struct store_watch_user *wu = *wup;
+
+	if (wu == NULL)
+		return;
+	*wup = NULL;
+	watch->v->watch_remove(watch, wu);
+}
+
+bool store_watch_drain(struct store_watch *watch, void (*changed)(void *ctx))
+{
+	return watch->v->watch_drain(watch, changed);
+}
+
+void store_watch_close(struct store_watch **watchp)
+{
+	struct store_watch *watch = *watchp;
+
+	if (watch == NULL)
+		return;
+	*watchp = NULL;
+	watch->v->watch_close(watch);
+}
+
+void store_notify_changed(const struct store_env *env, const char *user)
+{
+	env->v->notify_changed(env, user);
 }

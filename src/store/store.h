@@ -525,13 +525,35 @@ enum store_result store_mailbox_search_text(struct store *store, const char *nam
 					    const char *header_name, const char *needle,
 					    uint32_t **uids_r, uint32_t *count_r);
 
-/* Changes by other processes. A process that changes a store without
- * being the server (petrel deliver) touches a file in it afterwards; a
- * server watches that file (inotify) to wake its sessions in IDLE. */
-void store_notify_touch(const struct store_env *env, const char *user);
-/* The file to watch, created if missing; false if the path is too long or
- * the file cannot be made. */
-bool store_notify_path(const struct store_env *env, const char *user, char *out, size_t size);
+/* ---- watching for other processes' changes ---- */
+
+/* A server learns of changes that other processes (petrel deliver) make
+ * to its users' stores through a watch: one descriptor to poll for any
+ * number of users, and a drain call that names the users whose stores
+ * changed (each backend its own way: SQLite, a file per user and one
+ * inotify instance, sqlite-watch.c; Linux allows 128 instances per uid by
+ * default, far fewer than a server's users). The server's own writes wake
+ * its sessions without it. Calls on one watch must not overlap (the
+ * caller serializes them); none blocks for long. */
+struct store_watch;
+/* One user's store being watched. */
+struct store_watch_user;
+enum store_result store_watch_open(const struct store_env *env, struct store_watch **watch_r);
+/* A descriptor that polls readable (POLLIN) when drain has news. */
+int store_watch_fd(const struct store_watch *watch);
+/* Starts watching user's store; drain passes ctx for it. A second add of
+ * the same user is allowed (each is removed on its own). */
+enum store_result store_watch_add(struct store_watch *watch, const char *user, void *ctx,
+				  struct store_watch_user **wu_r);
+void store_watch_remove(struct store_watch *watch, struct store_watch_user **wu);
+/* Consumes what is pending, without blocking: changed(ctx) once for each
+ * watched user whose store changed since the last drain. True if any. */
+bool store_watch_drain(struct store_watch *watch, void (*changed)(void *ctx));
+void store_watch_close(struct store_watch **watch);
+/* A process that changed user's store without being the server (petrel
+ * deliver) calls this afterwards, to wake the server's watches. Failure
+ * is logged: servers then learn of it at their sessions' next command. */
+void store_notify_changed(const struct store_env *env, const char *user);
 
 /* Write transactions this handle has committed that other sessions can
  * see: a mailbox's HIGHESTMODSEQ moved (messages added, flags, expunges)

@@ -52,8 +52,13 @@ const struct store_backend store_backend_sqlite = {
 	.index_due = sq_index_due,
 	.index_text = sq_index_text,
 
-	.notify_touch = sq_notify_touch,
-	.notify_path = sq_notify_path,
+	.watch_open = sq_watch_open,
+	.watch_fd = sq_watch_fd,
+	.watch_add = sq_watch_add,
+	.watch_remove = sq_watch_remove,
+	.watch_drain = sq_watch_drain,
+	.watch_close = sq_watch_close,
+	.notify_changed = sq_notify_changed,
 
 	.users_open = sq_users_open,
 	.users_close = sq_users_close,

@@ -383,8 +383,15 @@ void sq_close(struct store *store);
 bool sq_read_only(const struct store *store);
 unsigned int sq_blob_count(const struct store *store);
 uint64_t sq_change_count(const struct store *store);
-void sq_notify_touch(const struct store_env *env, const char *user);
-bool sq_notify_path(const struct store_env *env, const char *user, char *out, size_t size);
+/* sqlite-watch.c: store.h's watch and store_notify_changed(). */
+enum store_result sq_watch_open(const struct store_env *env, struct store_watch **watch_r);
+int sq_watch_fd(const struct store_watch *watch);
+enum store_result sq_watch_add(struct store_watch *watch, const char *user, void *ctx,
+			       struct store_watch_user **wu_r);
+void sq_watch_remove(struct store_watch *watch, struct store_watch_user *wu);
+bool sq_watch_drain(struct store_watch *watch, void (*changed)(void *ctx));
+void sq_watch_close(struct store_watch *watch);
+void sq_notify_changed(const struct store_env *env, const char *user);
 /* sqlite-check.c */
 enum store_result sq_store_check(struct store *store,
 				 void (*report)(const char *problem, void *ctx), void *ctx);

@@ -1155,42 +1155,6 @@ void sq_close(struct store *store)
 	free(st);
 }
 
-/* Opens (creating) users/USER/notify with flags and closes it again. */
-static bool sq_notify_open(const char *data_dir, const char *user, int flags, char *out,
-			   size_t size)
-{
-	int n, fd;
-
-	if (!sq_user_ok(user))
-		return false;
-	n = snprintf(out, size, "%s/users/%s/notify", data_dir, user);
-	if (n < 0 || (size_t)n >= size)
-		return false;
-	fd = open(out, flags | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
-}
-
-bool sq_notify_path(const struct store_env *env, const char *user, char *out, size_t size)
-{
-	/* Read-only: closing it must not be the very event watchers wait for
-	 * (every session entering IDLE would wake all the others). */
-	return sq_notify_open(env->location, user, O_RDONLY, out, size);
-}
-
-void sq_notify_touch(const struct store_env *env, const char *user)
-{
-	const char *data_dir = env->location;
-	char path[SQ_PATH_MAX];
-
-	/* Opening for writing and closing is the event (IN_CLOSE_WRITE). */
-	if (!sq_notify_open(data_dir, user, O_WRONLY, path, sizeof(path)))
-		log_warn("store %s: cannot touch %s/users/%s/notify: running servers learn of "
-			 "the change at their sessions' next command", user, data_dir, user);
-}
-
 unsigned int sq_blob_count(const struct store *store)
 {
 	return sq_store_const(store)->blob_count;

@@ -17,7 +17,7 @@ ASAN_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 FUZZ_TIME ?= 60
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fno-sanitize-recover=all -Isrc \
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fno-sanitize-recover=all $(WARN) -Isrc \
 	$(shell pkg-config --cflags $(PKGS))
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*/*.c src/*/*/*.c))

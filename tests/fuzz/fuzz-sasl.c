@@ -15,6 +15,7 @@
 #include "auth/sasl.h"
 #include "core/base64.h"
 #include "core/buf.h"
+#include "store/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -25,11 +26,15 @@ static struct passdb *db;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char dir[] = "/tmp/petrel-fuzz-sasl-XXXXXX", err[256];
+	static char dir[] = "/tmp/petrel-fuzz-sasl-XXXXXX";
+	static struct store_env *env;   /* the default backend at dir, for the run */
+	char err[256];
 
 	(void)argc;
 	(void)argv;
-	if (mkdtemp(dir) == NULL || passdb_open(dir, &db, err, sizeof(err)) < 0 ||
+	if (mkdtemp(dir) == NULL ||
+	    store_env_open(NULL, dir, &env, err, sizeof(err)) != STORE_OK ||
+	    passdb_open(env, &db, err, sizeof(err)) < 0 ||
 	    passdb_user_add(db, "alice", "alice-secret") != PASSDB_OK) {
 		fprintf(stderr, "fuzz-sasl: cannot set up a password database\n");
 		abort();

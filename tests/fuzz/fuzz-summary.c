@@ -25,6 +25,8 @@ static bool read_back(void *ctx, uint64_t offset, void *buf, size_t len)
 	return true;
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size };

@@ -244,7 +244,8 @@ static enum store_result ix_open(struct indexer *ix, const char *data_dir, const
 	 * lets go of it: synchronous=FULL on both files. */
 	enum store_result r = ix_exec(ix, sql);
 	if (r == STORE_OK)
-		r = ix_exec(ix, "PRAGMA main.synchronous=FULL; PRAGMA search.synchronous=FULL");
+		r = ix_exec(ix, "PRAGMA main.synchronous=FULL; PRAGMA search.synchronous=FULL; "
+			    SQ_WAL_LIMITS("main") " " SQ_WAL_LIMITS("search"));
 	/* store_open() made search.db's tables (it runs before any indexer:
 	 * text waits only in a store that was opened). */
 	if (r == STORE_OK && ix_has_table(ix, "text_store") != 1) {
@@ -381,22 +382,30 @@ static enum store_result ix_upgrade(struct indexer *ix, bool *did_r)
 /* The text just moved out of store.db's text_pending leaves its pages free:
  * a store that waited for the indexer through a big import would keep the
  * whole import's text as free pages (43 % of a 100,000-message store.db).
- * Past this many free pages (1 MiB at 4 KiB), they go back to the file
- * system (auto_vacuum=INCREMENTAL, set when the store is made; a no-op on
- * stores made before it). Below it they are left for the next deliveries,
- * which would take them again at once. */
-#define IX_FREE_PAGES_KEEP 256
+ * Past this many bytes of free pages, they go back to the file system
+ * (auto_vacuum=INCREMENTAL, set when the store is made; a no-op on stores
+ * made before it). Below it they are left for the next deliveries, which
+ * would take them again at once. */
+#define IX_FREE_BYTES_KEEP (1024 * 1024)
+
+static int64_t ix_pragma_int(struct indexer *ix, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t v = 0;
+
+	if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
 
 static void ix_give_back(struct indexer *ix)
 {
-	sqlite3_stmt *s = NULL;
-	int64_t free_pages = 0;
+	int64_t free_pages = ix_pragma_int(ix, "PRAGMA main.freelist_count");
 
-	if (sqlite3_prepare_v2(ix->db, "PRAGMA main.freelist_count", -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		free_pages = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (free_pages > IX_FREE_PAGES_KEEP)
+	if (free_pages > 0 &&
+	    free_pages * ix_pragma_int(ix, "PRAGMA main.page_size") > IX_FREE_BYTES_KEEP)
 		(void)ix_exec(ix, "PRAGMA main.incremental_vacuum");   /* logged if it fails */
 }
 

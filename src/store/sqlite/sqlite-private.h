@@ -267,6 +267,20 @@ enum store_result sq_blob_insert(struct sq_store *st, struct sq_blob *blob,
 /* Delivered text waits in text_pending until this many rows are there,
  * then goes into the FTS index in one transaction (sqlite-index.c). */
 #define SQ_INDEX_BATCH 256
+/* The WALs' size: a checkpoint every SQ_WAL_CHECKPOINT_PAGES pages
+ * written (SQLite's default, 1,000 pages, was 4 MB at its default page
+ * size; sqlite-store.c's SQ_PAGE_BYTES makes it 16 MB), and a WAL longer
+ * than SQ_WAL_KEEP_BYTES cut back to it after a checkpoint (SQLite keeps a
+ * WAL at its longest otherwise: disk held for nothing). wal_autocheckpoint
+ * is the connection's, journal_size_limit each attached file's. */
+#define SQ_WAL_CHECKPOINT_PAGES 256
+#define SQ_WAL_KEEP_BYTES 4194304   /* 4 MiB, a literal for SQL */
+#define SQ_STR_(x) #x
+#define SQ_STR(x) SQ_STR_(x)
+#define SQ_WAL_LIMITS(schema) \
+	"PRAGMA wal_autocheckpoint=" SQ_STR(SQ_WAL_CHECKPOINT_PAGES) ";" \
+	" PRAGMA " schema ".journal_size_limit=" SQ_STR(SQ_WAL_KEEP_BYTES) ";"
+
 /* The search index's file beside store.db, attached read-only to the
  * store's connection as "search" (sqlite-index.c writes it). */
 #define SQ_SEARCH_DB "search.db"

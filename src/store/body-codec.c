@@ -16,6 +16,11 @@
 #include "core/xalloc.h"
 
 #define BODY_MAGIC "PZF1"
+#define BODY_MAGIC_DICT "PZF2"
+/* Bytes after the last frame besides the table, without and with a
+ * dictionary id. */
+#define BODY_TRAILER_SIZE 16
+#define BODY_TRAILER_DICT_SIZE 20
 #define BODY_RAW_BIT 0x80000000u
 /* A recorded frame size outside these bounds is damage (this build
  * writes BODY_FRAME_SIZE; a later one may pick another within them). */
@@ -154,6 +159,7 @@ bool body_codec_known(int codec)
 
 struct body_codec_writer {
 	int level;
+	struct store_dict *dict;   /* a reference; NULL: none */
 	unsigned char *frame;      /* the frame being filled, uncompressed */
 	size_t frame_len, frame_alloc;
 	unsigned char *out;        /* its compressed form */
@@ -162,14 +168,16 @@ struct body_codec_writer {
 	size_t count, alloc;
 	uint64_t stored;
 	bool any_compressed;       /* else the stored bytes are the body */
+	bool dict_used;            /* a compressed frame names dict */
 	bool failed;
 };
 
-struct body_codec_writer *body_codec_writer_create(int level)
+struct body_codec_writer *body_codec_writer_create(int level, struct store_dict *dict)
 {
 	struct body_codec_writer *w = xcalloc(1, sizeof(*w));
 
 	w->level = level;
+	w->dict = store_dict_ref(dict);
 	return w;
 }
 
@@ -189,6 +197,19 @@ static size_t body_compress(struct body_codec_writer *w)
 	if (ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, w->level)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1)))
 		return 0;
+	if (w->dict != NULL) {
+		const ZSTD_CDict *cd = store_dict_cdict(w->dict, w->level);
+
+		/* Without its digested form (out of memory): no dictionary for
+		 * this body, or, once a frame used it, this frame kept raw (the
+		 * trailer names one dictionary for all frames). */
+		if (cd == NULL && w->dict_used)
+			return 0;
+		if (cd == NULL)
+			store_dict_unref(&w->dict);
+		else if (ZSTD_isError(ZSTD_CCtx_refCDict(c, cd)))
+			return 0;
+	}
 	n = ZSTD_compress2(c, w->out, w->out_alloc, w->frame, w->frame_len);
 	if (ZSTD_isError(n) || n > w->frame_len - (w->frame_len >> BODY_SAVE_MIN_SHIFT))
 		return 0;
@@ -214,6 +235,7 @@ static enum store_result body_flush(struct body_codec_writer *w, body_codec_sink
 	w->table[w->count++] = entry;
 	w->stored += n > 0 ? n : w->frame_len;
 	w->any_compressed |= n > 0;
+	w->dict_used |= n > 0 && w->dict != NULL;
 	w->frame_len = 0;
 	return STORE_OK;
 }
@@ -258,7 +280,8 @@ enum store_result body_codec_writer_finish(struct body_codec_writer *w, body_cod
 					   uint64_t *stored_size_r)
 {
 	enum store_result r = STORE_OK;
-	unsigned char trailer[BODY_TRAILER_SIZE];
+	unsigned char trailer[BODY_TRAILER_DICT_SIZE];
+	size_t trailer_len;
 	unsigned char *table;
 	uLong crc;
 
@@ -277,6 +300,7 @@ enum store_result body_codec_writer_finish(struct body_codec_writer *w, body_cod
 		*stored_size_r = w->stored;
 		return STORE_OK;
 	}
+	trailer_len = w->dict_used ? BODY_TRAILER_DICT_SIZE : BODY_TRAILER_SIZE;
 	table = xmalloc(w->count * 4);
 	for (size_t i = 0; i < w->count; i++)
 		put_le32(table + i * 4, w->table[i]);
@@ -284,17 +308,22 @@ enum store_result body_codec_writer_finish(struct body_codec_writer *w, body_cod
 	put_le32(trailer, (uint32_t)w->count);
 	put_le32(trailer + 4, BODY_FRAME_SIZE);
 	put_le32(trailer + 8, (uint32_t)crc);
-	memcpy(trailer + 12, BODY_MAGIC, 4);
+	if (w->dict_used) {
+		put_le32(trailer + 12, store_dict_id(w->dict));
+		memcpy(trailer + 16, BODY_MAGIC_DICT, 4);
+	} else {
+		memcpy(trailer + 12, BODY_MAGIC, 4);
+	}
 	r = sink(ctx, table, w->count * 4);
 	if (r == STORE_OK)
-		r = sink(ctx, trailer, sizeof(trailer));
+		r = sink(ctx, trailer, trailer_len);
 	free(table);
 	if (r != STORE_OK) {
 		w->failed = true;
 		return r;
 	}
 	*codec_r = BODY_CODEC_ZSTD_FRAMES;
-	*stored_size_r = w->stored + w->count * 4 + sizeof(trailer);
+	*stored_size_r = w->stored + w->count * 4 + trailer_len;
 	return STORE_OK;
 }
 
@@ -308,6 +337,7 @@ void body_codec_writer_destroy(struct body_codec_writer **wp)
 	free(w->frame);
 	free(w->out);
 	free(w->table);
+	store_dict_unref(&w->dict);
 	free(w);
 }
 
@@ -325,6 +355,7 @@ struct body_codec_reader {
 	uint64_t *offsets;         /* count + 1 stored offsets */
 	bool *raw;
 	uint64_t id;               /* names its frame in body_thread_bufs */
+	struct store_dict *dict;   /* the frames' dictionary (a reference), or NULL */
 };
 
 static enum store_result body_corrupt(struct body_codec_reader *r, const char *what, int64_t i)
@@ -350,29 +381,64 @@ static enum store_result body_stored_read(struct body_codec_reader *r, uint64_t 
 	return r->pread(r->ctx, offset, buf, len);
 }
 
-static enum store_result body_table_load(struct body_codec_reader *r)
+/* The trailer (either layout) into r: *trailer_r points at its first
+ * byte in tail, *size_r is its length. */
+static enum store_result body_trailer_load(struct body_codec_reader *r, store_dict_find *find,
+					   void *find_ctx,
+					   unsigned char tail[BODY_TRAILER_DICT_SIZE],
+					   const unsigned char **trailer_r, size_t *size_r)
 {
-	unsigned char trailer[BODY_TRAILER_SIZE];
-	unsigned char *table;
-	uint64_t want, sum = 0, frames_end;
+	size_t tlen = r->stored_size >= BODY_TRAILER_DICT_SIZE ? BODY_TRAILER_DICT_SIZE :
+		BODY_TRAILER_SIZE;
 	enum store_result res;
 
 	if (r->stored_size < BODY_TRAILER_SIZE)
 		return body_corrupt(r, "shorter than its trailer", -1);
-	res = body_stored_read(r, r->stored_size - BODY_TRAILER_SIZE, trailer, sizeof(trailer));
+	res = body_stored_read(r, r->stored_size - tlen, tail, tlen);
 	if (res != STORE_OK)
 		return res;
-	if (memcmp(trailer + 12, BODY_MAGIC, 4) != 0)
+	if (memcmp(tail + tlen - 4, BODY_MAGIC, 4) == 0) {
+		*trailer_r = tail + tlen - BODY_TRAILER_SIZE;
+		*size_r = BODY_TRAILER_SIZE;
+		return STORE_OK;
+	}
+	if (tlen != BODY_TRAILER_DICT_SIZE || memcmp(tail + tlen - 4, BODY_MAGIC_DICT, 4) != 0)
 		return body_corrupt(r, "no frame table", -1);
+	*trailer_r = tail;
+	*size_r = BODY_TRAILER_DICT_SIZE;
+	uint32_t id = get_le32(tail + 12);
+
+	r->dict = find != NULL ? find(find_ctx, id) : NULL;
+	if (r->dict == NULL) {
+		log_error("store %s: body: made with dictionary %u, which the store does not have",
+			  r->who, id);
+		return STORE_CORRUPT;
+	}
+	return STORE_OK;
+}
+
+static enum store_result body_table_load(struct body_codec_reader *r, store_dict_find *find,
+					 void *find_ctx)
+{
+	unsigned char tail[BODY_TRAILER_DICT_SIZE];
+	const unsigned char *trailer = NULL;
+	size_t trailer_size = 0;
+	unsigned char *table;
+	uint64_t want, sum = 0, frames_end;
+	enum store_result res = body_trailer_load(r, find, find_ctx, tail, &trailer,
+						  &trailer_size);
+
+	if (res != STORE_OK)
+		return res;
 	r->count = get_le32(trailer);
 	r->frame_size = get_le32(trailer + 4);
 	if (r->frame_size < BODY_FRAME_MIN || r->frame_size > BODY_FRAME_MAX)
 		return body_corrupt(r, "frame size out of range", -1);
 	want = (r->size + r->frame_size - 1) / r->frame_size;
 	if (r->count != want || r->count == 0 || r->count > BODY_FRAMES_MAX ||
-	    (uint64_t)r->count * 4 > r->stored_size - BODY_TRAILER_SIZE)
+	    (uint64_t)r->count * 4 > r->stored_size - trailer_size)
 		return body_corrupt(r, "frame count does not match the size", -1);
-	frames_end = r->stored_size - BODY_TRAILER_SIZE - (uint64_t)r->count * 4;
+	frames_end = r->stored_size - trailer_size - (uint64_t)r->count * 4;
 	table = xmalloc((size_t)r->count * 4);
 	res = body_stored_read(r, frames_end, table, (size_t)r->count * 4);
 	if (res == STORE_OK && (uint32_t)crc32(crc32(0L, Z_NULL, 0), table,
@@ -405,7 +471,8 @@ static enum store_result body_table_load(struct body_codec_reader *r)
 
 enum store_result body_codec_reader_open(enum body_codec codec, uint64_t size,
 					 uint64_t stored_size, const void *mem,
-					 body_codec_pread *pread, void *ctx, const char *who,
+					 body_codec_pread *pread, void *ctx,
+					 store_dict_find *find, void *find_ctx, const char *who,
 					 struct body_codec_reader **reader_r)
 {
 	struct body_codec_reader *r = xcalloc(1, sizeof(*r));
@@ -426,7 +493,7 @@ enum store_result body_codec_reader_open(enum body_codec codec, uint64_t size,
 		if (stored_size != size)
 			res = body_corrupt(r, "stored size differs from its size", -1);
 	} else if (codec == BODY_CODEC_ZSTD_FRAMES) {
-		res = body_table_load(r);
+		res = body_table_load(r, find, find_ctx);
 	} else {
 		res = body_corrupt(r, "unknown codec", -1);
 	}
@@ -468,7 +535,15 @@ static enum store_result body_frame_decode(struct body_codec_reader *r, uint32_t
 			return res;
 		src = b->cbuf;
 	}
-	n = ZSTD_decompressDCtx(d, dst, plain, src, clen);
+	if (r->dict != NULL) {
+		const ZSTD_DDict *dd = store_dict_ddict(r->dict);
+
+		if (dd == NULL)
+			return STORE_ERROR;
+		n = ZSTD_decompress_usingDDict(d, dst, plain, src, clen, dd);
+	} else {
+		n = ZSTD_decompressDCtx(d, dst, plain, src, clen);
+	}
 	if (ZSTD_isError(n))
 		return body_corrupt(r, ZSTD_getErrorName(n), i);
 	if (n != plain)
@@ -538,5 +613,6 @@ void body_codec_reader_free(struct body_codec_reader **rp)
 	free(r->offsets);
 	free(r->raw);
 	free(r->who);
+	store_dict_unref(&r->dict);
 	free(r);
 }

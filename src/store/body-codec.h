@@ -14,6 +14,10 @@
  *                          bit 31 set for a raw frame
  *   trailer (16 bytes)     u32 n, u32 frame size, u32 CRC-32 of the table,
  *                          "PZF1"
+ *   or (20 bytes)          u32 n, u32 frame size, u32 CRC-32 of the table,
+ *                          u32 dictionary id, "PZF2": the frames were made
+ *                          with the store's dictionary of that id
+ *                          (store/store-dict.h)
  * n is the body's size divided by the frame size, rounded up; the body's
  * size itself is kept by the backend (it is RFC822.SIZE). A body whose
  * frames all stay raw is stored plain (BODY_CODEC_PLAIN): the same bytes
@@ -25,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/store-dict.h"
 #include "store/store.h"
 
 /* The value a backend records with each body (SQLite: blobs.codec). */
@@ -53,8 +58,6 @@ enum body_codec {
  * ~65 MB/s. One point of disk is not worth a quarter more CPU on every
  * delivery. */
 #define BODY_ZSTD_LEVEL 1
-/* Bytes after the last frame besides the table. */
-#define BODY_TRAILER_SIZE 16
 
 /* Where the stored bytes go as they are made (STORE_OK, or the failure). */
 typedef enum store_result body_codec_sink(void *ctx, const void *data, size_t len);
@@ -64,7 +67,9 @@ typedef enum store_result body_codec_pread(void *ctx, uint64_t offset, void *buf
 
 struct body_codec_writer;
 
-struct body_codec_writer *body_codec_writer_create(int level);
+/* dict: the store's body dictionary (NULL: none yet); the writer holds a
+ * reference while it lives. */
+struct body_codec_writer *body_codec_writer_create(int level, struct store_dict *dict);
 /* Uncompressed bytes; each completed frame goes to sink. */
 enum store_result body_codec_writer_feed(struct body_codec_writer *w, const void *data,
 					 size_t len, body_codec_sink *sink, void *ctx);
@@ -80,10 +85,13 @@ struct body_codec_reader;
 /* A reader of a body of size bytes kept as stored_size bytes in codec,
  * either in memory (mem, which must outlive the reader) or through pread.
  * Reads and checks the table: STORE_CORRUPT when it does not describe a
- * body of this size (logged with who, e.g. the user). */
+ * body of this size, or names a dictionary find does not give (logged with
+ * who, e.g. the user). The reader keeps its dictionary: it may outlive
+ * find's store. */
 enum store_result body_codec_reader_open(enum body_codec codec, uint64_t size,
 					 uint64_t stored_size, const void *mem,
-					 body_codec_pread *pread, void *ctx, const char *who,
+					 body_codec_pread *pread, void *ctx,
+					 store_dict_find *find, void *find_ctx, const char *who,
 					 struct body_codec_reader **reader_r);
 /* len bytes of the body at offset. STORE_CORRUPT (logged) when a frame
  * fails its checksum or does not decompress to its size. */

@@ -26,20 +26,30 @@ struct message_in {
 	/* Parses the body as it is written (mail/mail-summary.h). */
 	struct mail_summary_builder *summary;
 	bool summary_ok;
+	struct store_dict *summary_dict;   /* a reference, or NULL */
+	struct store_dict *body_dict;      /* the codec's, for reading back */
+	struct buf packed;                 /* the summary packed */
+	const struct buf *stored_summary;  /* packed, or the builder's encoding */
 	EVP_MD_CTX *digest_ctx;    /* while writing; NULL if OpenSSL failed */
 	unsigned char digest[MESSAGE_IN_DIGEST_LEN];
 	bool digest_ok;
 };
 
 struct message_in *message_in_create(const struct message_in_sink *sink, uint64_t max_size,
-				     const char *who)
+				     const char *who, const struct message_in_dicts *dicts)
 {
 	struct message_in *m = xcalloc(1, sizeof(*m));
 
 	m->sink = *sink;
 	m->max_size = max_size;
 	m->who = xstrdup(who);
-	m->codec = body_codec_writer_create(BODY_ZSTD_LEVEL);
+	if (dicts != NULL) {
+		m->body_dict = store_dict_ref(dicts->body);
+		m->summary_dict = store_dict_ref(dicts->summary);
+	}
+	/* 4 bytes of magic over zstd's bound for the largest summary. */
+	buf_init(&m->packed, MAIL_SUMMARY_MAX + MAIL_SUMMARY_MAX / 128 + 1024);
+	m->codec = body_codec_writer_create(BODY_ZSTD_LEVEL, m->body_dict);
 	m->summary = mail_summary_builder_create();
 	m->digest_ctx = EVP_MD_CTX_new();
 	if (m->digest_ctx != NULL && EVP_DigestInit_ex(m->digest_ctx, EVP_sha256(), NULL) != 1) {
@@ -130,6 +140,15 @@ struct message_in_readback {
 	struct body_codec_reader *reader;
 };
 
+/* store_dict_find for reading back: the writer's own dictionary. */
+static struct store_dict *message_in_own_dict(void *ctx, uint32_t id)
+{
+	struct message_in *m = ctx;
+
+	return m->body_dict != NULL && store_dict_id(m->body_dict) == id ?
+		store_dict_ref(m->body_dict) : NULL;
+}
+
 /* mail_read_func over the stored bytes, through the codec. */
 static bool message_in_read_back(void *ctx, uint64_t offset, void *buf, size_t len)
 {
@@ -164,12 +183,15 @@ enum store_result message_in_finish(struct message_in *m)
 	/* The text parts are read back from what was just stored (the page
 	 * cache, or memory for a small body), one frame at a time. */
 	r = body_codec_reader_open(m->codec_used, m->size, m->stored_size, NULL, m->sink.read,
-				   m->sink.ctx, m->who, &rb.reader);
+				   m->sink.ctx, message_in_own_dict, m, m->who, &rb.reader);
 	m->summary_ok = r == STORE_OK &&
 		mail_summary_builder_finish(m->summary, message_in_read_back, &rb);
 	body_codec_reader_free(&rb.reader);
 	if (!m->summary_ok)
 		log_warn("store %s: cannot summarize a new message (read back failed)", m->who);
+	else
+		m->stored_summary = store_summary_pack(mail_summary_builder_encoded(m->summary),
+						       m->summary_dict, &m->packed);
 	return STORE_OK;
 }
 
@@ -183,6 +205,9 @@ void message_in_destroy(struct message_in **mp)
 	body_codec_writer_destroy(&m->codec);
 	mail_summary_builder_destroy(&m->summary);
 	EVP_MD_CTX_free(m->digest_ctx);
+	store_dict_unref(&m->body_dict);
+	store_dict_unref(&m->summary_dict);
+	buf_free(&m->packed);
 	free(m->who);
 	free(m);
 }
@@ -204,8 +229,7 @@ const unsigned char *message_in_digest(const struct message_in *m)
 
 const struct buf *message_in_summary(const struct message_in *m)
 {
-	return m->summary_ok && m->summary != NULL ? mail_summary_builder_encoded(m->summary) :
-		NULL;
+	return m->summary_ok && m->summary != NULL ? m->stored_summary : NULL;
 }
 
 const char *message_in_message_id(const struct message_in *m)
@@ -229,6 +253,8 @@ const struct mail_text *message_in_text(const struct message_in *m, bool *partia
 void message_in_drop_summary(struct message_in *m)
 {
 	mail_summary_builder_destroy(&m->summary);
+	m->stored_summary = NULL;
+	buf_free(&m->packed);
 }
 
 enum store_result message_in_thread_of(const struct mail_summary_builder *summary,

@@ -16,6 +16,7 @@
 #include "mail/mail-summary.h"
 #include "mail/mail-text.h"
 #include "store/body-codec.h"
+#include "store/store-dict.h"
 #include "store/store.h"
 
 /* SHA-256, kept with each body so `petrel check` can verify it. */
@@ -31,10 +32,17 @@ struct message_in_sink {
 
 struct message_in;
 
+/* The store's dictionaries to write with (store/store-dict.h): either or
+ * both NULL while it has none yet. message_in holds references. */
+struct message_in_dicts {
+	struct store_dict *body;
+	struct store_dict *summary;
+};
+
 /* max_size: the largest body accepted (after normalization); who names
- * the store in the log. */
+ * the store in the log; dicts may be NULL. */
 struct message_in *message_in_create(const struct message_in_sink *sink, uint64_t max_size,
-				     const char *who);
+				     const char *who, const struct message_in_dicts *dicts);
 /* Before the first write: the bytes are stored exactly as written (see
  * store_blob_keep_bytes()). */
 void message_in_keep_bytes(struct message_in *m);
@@ -56,7 +64,8 @@ enum body_codec message_in_codec(const struct message_in *m);
 uint64_t message_in_stored_size(const struct message_in *m);
 /* The SHA-256 of the body, NULL if OpenSSL could not make it. */
 const unsigned char *message_in_digest(const struct message_in *m);
-/* The encoded summary, NULL if it could not be made. */
+/* The summary as stored (store_summary_pack(): packed when that is
+ * smaller), NULL if it could not be made. */
 const struct buf *message_in_summary(const struct message_in *m);
 /* The Message-ID ("<a@b>"), NULL if none or no summary. */
 const char *message_in_message_id(const struct message_in *m);

@@ -818,10 +818,18 @@ class Crash:
         if data is None:
             with open(os.path.join(self.srv.data, "users", user.name, "blobs", fname), "rb") as f:
                 data = f.read()
-        try:
-            return petrel_body.decode(data, size, codec)
-        except ValueError:
-            return bytes(data)
+        # The store's dictionaries, read again when a body names one not
+        # seen yet (they are only ever added).
+        cache = self.__dict__.setdefault("_dicts", {})
+        for attempt in range(2):
+            if attempt == 1 or user.name not in cache:
+                cache[user.name] = petrel_body.load_dicts(
+                    os.path.join(self.srv.data, "users", user.name, "store.db"))
+            try:
+                return petrel_body.decode(data, size, codec, cache[user.name])
+            except ValueError:
+                pass
+        return bytes(data)
 
     def verify(self, user, round_no):
         """Checks one user's store against the ledger; returns
@@ -1194,6 +1202,7 @@ def pipelined_append_kills(rng):
                   not errors, errors)
             check("pipelined %d: no sanitizer report" % round_no, not marks, marks)
             path = os.path.join(srv.data, "users", "alice", "store.db")
+            dicts = petrel_body.load_dicts(path)
             db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
             try:
                 rows = dict(((uv, uid), (data, fname, size, codec))
@@ -1214,7 +1223,7 @@ def pipelined_append_kills(rng):
                     with open(os.path.join(srv.data, "users", "alice", "blobs", fname), "rb") as fh:
                         data = fh.read()
                 try:
-                    data = petrel_body.decode(data, size, codec)
+                    data = petrel_body.decode(data, size, codec, dicts)
                 except ValueError:
                     pass    # damaged: compared as stored, so it shows as other bytes
                 if hashlib.sha256(bytes(data)).hexdigest() != sha:

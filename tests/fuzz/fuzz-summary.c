@@ -1,14 +1,16 @@
 /* libFuzzer: a whole message through what delivery computes
  * (mail/mail-summary.c: the MIME parser, ENVELOPE, BODYSTRUCTURE, search
  * text, preview, dates, ids), fed in chunks; the encoded summary must
- * decode, its part table must rebuild, and every section lookup must stay
- * inside the message. */
+ * decode, its part table must rebuild, every section lookup must stay
+ * inside the message, and it must unpack as packed for the store; any
+ * bytes given as a stored summary are refused or unpacked, safely. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/arena.h"
 #include "mail/mail-summary.h"
+#include "store/store-dict.h"
 
 struct input {
 	const uint8_t *data;
@@ -60,6 +62,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			(void)mail_summary_decode(enc->data, enc->len / 2, &t);
 		}
+		/* Packed as stored (store/store-dict.h): unpacks to the same
+		 * bytes; cut short, it is refused. */
+		struct buf packed, unpacked;
+		const struct buf *stored;
+		const void *plain;
+		size_t plain_len;
+
+		buf_init(&packed, MAIL_SUMMARY_MAX + MAIL_SUMMARY_MAX / 128 + 1024);
+		buf_init(&unpacked, MAIL_SUMMARY_MAX);
+		stored = store_summary_pack(enc, NULL, &packed);
+		if (store_summary_unpack(stored->data, stored->len, NULL, NULL, &unpacked, &plain,
+					 &plain_len) != STORE_OK || plain_len != enc->len ||
+		    memcmp(plain, enc->data, enc->len) != 0)
+			abort();
+		if (stored == &packed && packed.len > 5 &&
+		    store_summary_unpack(packed.data, packed.len - 1, NULL, NULL, &unpacked, &plain,
+					 &plain_len) == STORE_OK)
+			abort();
+		buf_free(&packed);
+		buf_free(&unpacked);
+	}
+	/* Any bytes as a stored summary: refused or unpacked, never a
+	 * read or a write outside. */
+	if (size > 4) {
+		struct buf unpacked;
+		const void *plain;
+		size_t plain_len;
+
+		buf_init(&unpacked, MAIL_SUMMARY_MAX);
+		(void)store_summary_unpack(data, size, NULL, NULL, &unpacked, &plain, &plain_len);
+		buf_free(&unpacked);
 	}
 	mail_summary_builder_destroy(&b);
 	return 0;

@@ -4,12 +4,17 @@
  * truncation, hostile tables) answer STORE_CORRUPT, never wrong bytes from
  * a compressed frame and never a crash (run it under ASan too). */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "store/body-codec.h"
+#include "store/store-dict.h"
 #include "unit.h"
+
+/* body-codec.h's layout: the trailer without a dictionary id. */
+#define BODY_TRAILER_SIZE 16
 
 struct out {
 	unsigned char *data;
@@ -59,10 +64,21 @@ static void fill(unsigned char *p, size_t n, bool noise, uint32_t *s)
 	}
 }
 
+/* The dictionary encode() writes with (NULL: none), and the one
+ * check_reads() finds by id. */
+static struct store_dict *encode_dict, *known_dict;
+
+static struct store_dict *find_dict(void *ctx, uint32_t id)
+{
+	(void)ctx;
+	return known_dict != NULL && store_dict_id(known_dict) == id ? store_dict_ref(known_dict) :
+		NULL;
+}
+
 static enum store_result encode(const unsigned char *body, size_t size, size_t piece,
 				struct out *o, enum body_codec *codec_r)
 {
-	struct body_codec_writer *w = body_codec_writer_create(BODY_ZSTD_LEVEL);
+	struct body_codec_writer *w = body_codec_writer_create(BODY_ZSTD_LEVEL, encode_dict);
 	enum store_result r = STORE_OK;
 	uint64_t stored = 0;
 
@@ -100,7 +116,7 @@ static void check_reads(const unsigned char *body, size_t size, struct out *o,
 		uint32_t s = 99;
 
 		CHECK_INT(body_codec_reader_open(codec, size, o->len, via == 0 ? o->data : NULL,
-						 out_pread, o, "test", &r), STORE_OK);
+						 out_pread, o, find_dict, NULL, "test", &r), STORE_OK);
 		if (r == NULL) {
 			free(got);
 			continue;
@@ -217,7 +233,7 @@ static void test_flipped_bytes(void)
 		enum store_result res;
 
 		o.data[at] ^= mask;
-		res = body_codec_reader_open(codec, size, o.len, o.data, NULL, NULL, "test", &r);
+		res = body_codec_reader_open(codec, size, o.len, o.data, NULL, NULL, NULL, NULL, "test", &r);
 		if (res == STORE_OK) {
 			res = body_codec_read(r, 0, got, size);
 			if (res == STORE_OK && memcmp(got, body, size) != 0)
@@ -234,7 +250,7 @@ static void test_flipped_bytes(void)
 	/* Cut short anywhere: STORE_CORRUPT. */
 	for (size_t cut = 0; cut < o.len; cut += o.len / 97 + 1) {
 		struct body_codec_reader *r = NULL;
-		enum store_result res = body_codec_reader_open(codec, size, cut, o.data, NULL, NULL,
+		enum store_result res = body_codec_reader_open(codec, size, cut, o.data, NULL, NULL, NULL, NULL,
 							       "test", &r);
 
 		if (res == STORE_OK)
@@ -247,14 +263,14 @@ static void test_flipped_bytes(void)
 		struct body_codec_reader *r = NULL;
 
 		CHECK_INT(body_codec_reader_open(codec, size + BODY_FRAME_SIZE, o.len, o.data, NULL,
-						 NULL, "test", &r), STORE_CORRUPT);
+						 NULL, NULL, NULL, "test", &r), STORE_CORRUPT);
 		CHECK(r == NULL);
-		CHECK_INT(body_codec_reader_open(codec, size - 1, o.len, o.data, NULL, NULL, "test",
+		CHECK_INT(body_codec_reader_open(codec, size - 1, o.len, o.data, NULL, NULL, NULL, NULL, "test",
 						 &r), STORE_OK);
 		if (r != NULL)
 			CHECK_INT(body_codec_read(r, 0, got, size - 1), STORE_CORRUPT);
 		body_codec_reader_free(&r);
-		CHECK_INT(body_codec_reader_open(7, size, o.len, o.data, NULL, NULL, "test", &r),
+		CHECK_INT(body_codec_reader_open(7, size, o.len, o.data, NULL, NULL, NULL, NULL, "test", &r),
 			  STORE_CORRUPT);
 	}
 	free(o.data);
@@ -276,16 +292,88 @@ static void test_hostile_trailer(void)
 	t[sizeof(t) - 13] = 0x7f;
 	t[sizeof(t) - 11] = 0x02;   /* frame size 128 KiB */
 	CHECK_INT(body_codec_reader_open(BODY_CODEC_ZSTD_FRAMES, (uint64_t)1 << 62, sizeof(t), t,
-					 NULL, NULL, "test", &r), STORE_CORRUPT);
+					 NULL, NULL, NULL, NULL, "test", &r), STORE_CORRUPT);
 	t[sizeof(t) - 11] = 0;
 	t[sizeof(t) - 9] = 0x80;    /* frame size 2 GiB */
-	CHECK_INT(body_codec_reader_open(BODY_CODEC_ZSTD_FRAMES, 100, sizeof(t), t, NULL, NULL,
+	CHECK_INT(body_codec_reader_open(BODY_CODEC_ZSTD_FRAMES, 100, sizeof(t), t, NULL, NULL, NULL, NULL,
 					 "test", &r), STORE_CORRUPT);
-	CHECK_INT(body_codec_reader_open(BODY_CODEC_ZSTD_FRAMES, 100, 3, t, NULL, NULL, "test",
+	CHECK_INT(body_codec_reader_open(BODY_CODEC_ZSTD_FRAMES, 100, 3, t, NULL, NULL, NULL, NULL, "test",
 					 &r), STORE_CORRUPT);
 	CHECK(r == NULL);
 	CHECK(body_codec_known(0) && body_codec_known(1) && !body_codec_known(2) &&
 	      !body_codec_known(-1));
+}
+
+/* A message like those the dictionary learnt from: headers of a list. */
+static size_t mail_like(unsigned char *p, size_t cap, unsigned int i, uint32_t *s)
+{
+	int n = snprintf((char *)p, cap,
+			 "Received: from mx%u.lists.example.org (mx%u.lists.example.org"
+			 " [192.0.2.%u])\r\n\tby mail.example.net with ESMTPS id %08x\r\n"
+			 "List-Id: <petrel-users.lists.example.org>\r\n"
+			 "List-Unsubscribe: <mailto:petrel-users-leave@lists.example.org>\r\n"
+			 "Subject: [petrel-users] question %u about frames\r\n"
+			 "Content-Type: text/plain; charset=us-ascii\r\n\r\n",
+			 i % 7, i % 7, i % 250, (unsigned int)rnd(s), i);
+
+	fill(p + n, 600, false, s);
+	return (size_t)n + 600;
+}
+
+/* A body made with the store's dictionary: its trailer names it (PZF2,
+ * the id), it is smaller than without, it reads back byte for byte, and a
+ * reader without that dictionary answers STORE_CORRUPT (data the store
+ * cannot read is reported, never guessed). */
+static void test_dictionary(void)
+{
+	enum { SAMPLES = 400, SAMPLE_MAX = 1200 };
+	unsigned char *samples = malloc(SAMPLES * SAMPLE_MAX), body[SAMPLE_MAX];
+	size_t sizes[SAMPLES], used = 0, size, len = 0;
+	uint32_t s = 5;
+	void *dict = NULL;
+	struct out plain, with;
+	enum body_codec codec;
+	struct body_codec_reader *r = NULL;
+
+	for (unsigned int i = 0; i < SAMPLES; i++) {
+		sizes[i] = mail_like(samples + used, SAMPLE_MAX, i, &s);
+		used += sizes[i];
+	}
+	store_dict_train(samples, sizes, SAMPLES, 16384, &dict, &len);
+	free(samples);
+	CHECK(dict != NULL);
+	if (dict == NULL)
+		return;
+	uint32_t id = store_dict_bytes_id(dict, len);
+
+	CHECK(id != 0);
+	CHECK(store_dict_create(id + 1, STORE_DICT_BODY, dict, len) == NULL);
+	known_dict = store_dict_create(id, STORE_DICT_BODY, dict, len);
+	free(dict);
+	CHECK(known_dict != NULL);
+	size = mail_like(body, sizeof(body), 9999, &s);
+	CHECK_INT(encode(body, size, 100, &plain, &codec), STORE_OK);
+	encode_dict = known_dict;
+	CHECK_INT(encode(body, size, 100, &with, &codec), STORE_OK);
+	encode_dict = NULL;
+	CHECK_INT(codec, BODY_CODEC_ZSTD_FRAMES);
+	CHECK(with.len >= 20 && memcmp(with.data + with.len - 4, "PZF2", 4) == 0);
+	CHECK_INT(le32(with.data + with.len - 8), id);
+	CHECK(with.len < plain.len);
+	printf("# %zu-byte message: %zu bytes without the dictionary, %zu with\n", size,
+	       plain.len, with.len);
+	check_reads(body, size, &with, codec);
+	/* Without the dictionary: damage, at open. */
+	struct store_dict *keep = known_dict;
+
+	known_dict = NULL;
+	CHECK_INT(body_codec_reader_open(codec, size, with.len, with.data, NULL, NULL, find_dict,
+					 NULL, "test", &r), STORE_CORRUPT);
+	CHECK(r == NULL);
+	known_dict = keep;
+	store_dict_unref(&known_dict);
+	free(plain.data);
+	free(with.data);
 }
 
 int main(void)
@@ -294,5 +382,6 @@ int main(void)
 	test_round_trips();
 	test_flipped_bytes();
 	test_hostile_trailer();
+	test_dictionary();
 	return unit_finish("body-codec");
 }

@@ -23,8 +23,9 @@
  * 100-message INBOX. It was 405 KiB with every statement prepared
  * at open, SQLite's default lookaside (117 KiB) and its bulk page-cache
  * allocation; what is left is the pages read, the two schemas (store.db
- * and search.db) and the few statements used. */
-#define STORE_OPEN_BYTES_MAX (128 * 1024)
+ * and search.db) and the few statements used: 114 KB in 4 KiB pages, 163
+ * KB in the 8 KiB pages new stores have had since (SQ_PAGE_BYTES says why). */
+#define STORE_OPEN_BYTES_MAX (192 * 1024)
 
 static char data_dir[] = "/tmp/petrel-test-store-memory-XXXXXX";
 static struct store_env *env;   /* the embedded store at data_dir */

@@ -22,6 +22,7 @@
 #include "imap/fetch-section.h"
 #include "mail/mail-summary.h"
 #include "store/body-codec.h"
+#include "store/store-dict.h"
 #include "store/store.h"
 #include "store-v4-messages.h"
 #include "unit.h"
@@ -126,6 +127,9 @@ static bool fetch(struct store *st, const char *mailbox, uint32_t uid,
 	struct fetch_source src;
 	struct mail_summary sum;
 	char *summary = NULL;
+	struct buf unpacked = { 0 };
+	const void *plain;
+	size_t plain_len;
 	uint8_t *ctes = NULL;
 	bool ok = false, done = false;
 	uint32_t uidvalidity = 0;
@@ -151,7 +155,10 @@ static bool fetch(struct store *st, const char *mailbox, uint32_t uid,
 		}
 		free(summary);
 		summary = (char *)raw;
-		if (!mail_summary_decode(raw, n, &sum))
+		/* Stored packed (store-dict.h) when that is smaller. */
+		buf_init(&unpacked, MAIL_SUMMARY_MAX);
+		if (store_summary_unpack(raw, n, NULL, NULL, &unpacked, &plain, &plain_len) !=
+		    STORE_OK || !mail_summary_decode(plain, plain_len, &sum))
 			goto out;
 	}
 	struct message_part *tree = mail_summary_tree(&sum, arena, &ctes);
@@ -166,6 +173,7 @@ static bool fetch(struct store *st, const char *mailbox, uint32_t uid,
 out:
 	store_body_close(&body);
 	free(summary);
+	buf_free(&unpacked);
 	arena_destroy(&arena);
 	return ok;
 }
@@ -266,7 +274,7 @@ static void test_upgrade_v4(void)
 	CHECK(st != NULL);
 	if (st == NULL)
 		return;
-	CHECK_INT(db_int("PRAGMA user_version"), 5);
+	CHECK_INT(db_int("PRAGMA user_version"), 6);
 	CHECK_INT(db_int("SELECT count(*) FROM blobs WHERE codec = 0"), 5);
 	check_all(st, big, big_len);
 	CHECK_INT(store_check(st, report_cb, &p), STORE_OK);

@@ -222,6 +222,7 @@ enum store_result sq_blob_begin(struct store *base, uint64_t expected_size,
 	struct sq_store *store = sq_store(base);
 	struct sq_blob *b;
 	struct message_in_sink sink = { .write = sq_blob_store_bytes, .read = sq_blob_read_back };
+	struct message_in_dicts dicts;
 
 	*blob_r = NULL;
 	if (store->read_only)
@@ -235,7 +236,8 @@ enum store_result sq_blob_begin(struct store *base, uint64_t expected_size,
 	b->fd = -1;
 	b->state = BLOB_WRITING;
 	sink.ctx = b;
-	b->in = message_in_create(&sink, SQ_APPEND_LIMIT, store->user);
+	sq_dicts_for_writing(store, &dicts);
+	b->in = message_in_create(&sink, SQ_APPEND_LIMIT, store->user, &dicts);
 	/* expected_size is a hint (0: unknown) that sizes the buffer of a
 	 * small body; the stored (compressed) bytes decide memory or file. */
 	if (expected_size > 0 && expected_size <= SQ_INLINE_MAX) {

@@ -284,7 +284,7 @@ static void sq_check_body(struct sq_check *c, sqlite3_stmt *s, int64_t id, int c
 		return;   /* stored before digests were kept: not known */
 	snprintf(who, sizeof(who), "%s (check)", c->st->user);
 	r = body_codec_reader_open((enum body_codec)codec, (uint64_t)size, stored, mem,
-				   sq_check_pread, &fd, who, &reader);
+				   sq_check_pread, &fd, sq_dict_find, c->st, who, &reader);
 	if (r == STORE_OK) {
 		r = message_in_digest_body(reader, (uint64_t)size, got);
 		body_codec_reader_free(&reader);
@@ -297,16 +297,60 @@ static void sq_check_body(struct sq_check *c, sqlite3_stmt *s, int64_t id, int c
 		sq_body_problem(c, id, "checksum mismatch");
 }
 
-static enum store_result sq_check_blobs(struct sq_check *c)
+/* A blob's summary (column col of s), unpacked and decoded. */
+static void sq_check_summary(struct sq_check *c, sqlite3_stmt *s, int col, long long id,
+			     struct buf *unpacked)
 {
-	sqlite3_stmt *s = sq_check_prepare(c,
-		"SELECT id, size, refcount, data IS NOT NULL, length(data), file,"
-		" (SELECT count(*) FROM messages m WHERE m.blob_id = b.id), digest, data, codec"
-		" FROM blobs b");
+	struct mail_summary sum;
+	const void *plain;
+	size_t len;
+
+	if (sqlite3_column_type(s, col) != SQLITE_BLOB)
+		return;
+	if (store_summary_unpack(sqlite3_column_blob(s, col), (size_t)sqlite3_column_bytes(s, col),
+				 sq_dict_find, c->st, unpacked, &plain, &len) != STORE_OK ||
+	    !mail_summary_decode(plain, len, &sum))
+		sq_problem(c, "blob %lld: its summary is damaged", id);
+}
+
+/* Every dictionary row is one (store/store-dict.h): bodies and summaries
+ * made with a damaged one cannot be read. */
+static enum store_result sq_check_dicts(struct sq_check *c)
+{
+	sqlite3_stmt *s = sq_check_prepare(c, "SELECT id, kind, dict FROM dicts");
 	int rc;
 
 	if (s == NULL)
 		return STORE_ERROR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+		int kind = sqlite3_column_int(s, 1);
+		struct store_dict *d = id > 0 && id <= UINT32_MAX &&
+			(kind == STORE_DICT_BODY || kind == STORE_DICT_SUMMARY) ?
+			store_dict_create((uint32_t)id, (enum store_dict_kind)kind,
+					  sqlite3_column_blob(s, 2),
+					  (size_t)sqlite3_column_bytes(s, 2)) : NULL;
+
+		if (d == NULL)
+			sq_problem(c, "dictionary %lld is damaged", (long long)id);
+		store_dict_unref(&d);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? STORE_OK : sq_fail(c->st, rc, "check dictionaries");
+}
+
+static enum store_result sq_check_blobs(struct sq_check *c)
+{
+	sqlite3_stmt *s = sq_check_prepare(c,
+		"SELECT id, size, refcount, data IS NOT NULL, length(data), file,"
+		" (SELECT count(*) FROM messages m WHERE m.blob_id = b.id), digest, data, codec,"
+		" summary FROM blobs b");
+	struct buf unpacked;
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	buf_init(&unpacked, MAIL_SUMMARY_MAX);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		long long id = sqlite3_column_int64(s, 0);
 		int64_t size = sqlite3_column_int64(s, 1);
@@ -320,6 +364,7 @@ static enum store_result sq_check_blobs(struct sq_check *c)
 		if (refs != users || refs < 1)
 			sq_problem(c, "blob %lld: refcount %lld but %lld messages use it", id,
 				   (long long)refs, (long long)users);
+		sq_check_summary(c, s, 10, id, &unpacked);
 		if (!body_codec_known(codec)) {
 			sq_problem(c, "blob %lld: unknown codec %d", id, codec);
 			continue;
@@ -357,6 +402,7 @@ static enum store_result sq_check_blobs(struct sq_check *c)
 		close(fd);
 	}
 	sqlite3_finalize(s);
+	buf_free(&unpacked);
 	if (rc != SQLITE_DONE)
 		return sq_fail(c->st, rc, "check blobs");
 	return STORE_OK;
@@ -434,6 +480,8 @@ enum store_result sq_store_check(struct store *store,
 		r = sq_check_pragma(&c, "PRAGMA foreign_key_check");
 	if (r == STORE_OK)
 		r = sq_check_mailboxes(&c);
+	if (r == STORE_OK)
+		r = sq_check_dicts(&c);
 	if (r == STORE_OK)
 		r = sq_check_blobs(&c);
 	if (r == STORE_OK)

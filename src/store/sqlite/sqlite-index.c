@@ -462,6 +462,11 @@ enum store_result sq_index_text(const struct store_env *env, const char *user,
 	bool did = true;
 
 	*more_r = false;
+	/* The store's dictionaries, once it has mail enough to learn from
+	 * (sqlite-dict.c): a failure leaves mail stored without them. */
+	if (r == STORE_OK && (stop == NULL || !atomic_load(stop)) &&
+	    sq_dicts_train(ix->db, user) != STORE_OK)
+		log_warn("store %s: dictionaries not trained (see above)", user);
 	while (r == STORE_OK && did && (max_batches == 0 || batches < max_batches)) {
 		if (stop != NULL && atomic_load(stop)) {
 			r = STORE_BUSY;

@@ -28,7 +28,33 @@ static const char *sq_column_str(sqlite3_stmt *s, int col)
 	return t != NULL ? (const char *)t : "";
 }
 
-static void sq_info_read(sqlite3_stmt *s, struct store_message_info *m)
+/* The row's summary, unpacked into unpacked when it is packed. One that
+ * cannot be unpacked is logged and read as none (FETCH then parses the
+ * body again; `petrel check` names it). */
+static void sq_info_summary(struct sq_store *st, sqlite3_stmt *s, int col,
+			    struct store_message_info *m, struct buf *unpacked)
+{
+	const void *plain;
+	size_t len;
+	enum store_result r;
+
+	m->summary = NULL;
+	m->summary_size = 0;
+	if (sqlite3_column_type(s, col) != SQLITE_BLOB)
+		return;
+	r = store_summary_unpack(sqlite3_column_blob(s, col), (size_t)sqlite3_column_bytes(s, col),
+				 sq_dict_find, st, unpacked, &plain, &len);
+	if (r != STORE_OK) {
+		log_error("store %s: message UID %" PRIu32 ": its summary cannot be read (%s)",
+			  st->user, m->uid, store_result_name(r));
+		return;
+	}
+	m->summary = plain;
+	m->summary_size = len;
+}
+
+static void sq_info_read(struct sq_store *st, sqlite3_stmt *s, struct store_message_info *m,
+			 struct buf *unpacked)
 {
 	m->uid = (uint32_t)sqlite3_column_int64(s, 0);
 	m->flags = (uint32_t)sqlite3_column_int64(s, 1);
@@ -40,13 +66,7 @@ static void sq_info_read(sqlite3_stmt *s, struct store_message_info *m)
 	m->size = (uint64_t)sqlite3_column_int64(s, 7);
 	m->emailid = sq_column_str(s, 8);
 	m->threadid = sq_column_str(s, 9);
-	if (sqlite3_column_type(s, 10) == SQLITE_BLOB) {
-		m->summary = sqlite3_column_blob(s, 10);
-		m->summary_size = (size_t)sqlite3_column_bytes(s, 10);
-	} else {
-		m->summary = NULL;
-		m->summary_size = 0;
-	}
+	sq_info_summary(st, s, 10, m, unpacked);
 }
 
 /* A mailbox handle (store_mailbox_open()): the mailbox's row, not its
@@ -126,8 +146,11 @@ static enum store_result sq_read(struct sq_store *st, int64_t mailbox_id, const 
 				 void *ctx)
 {
 	enum sq_stmt id = (fields & STORE_READ_SUMMARY) != 0 ? SQ_MSG_READ : SQ_MSG_READ_NOSUM;
+	struct buf unpacked;
+	enum store_result r = STORE_OK;
 
-	for (uint32_t i = 0; i < count;) {
+	buf_init(&unpacked, MAIL_SUMMARY_MAX);
+	for (uint32_t i = 0; r == STORE_OK && i < count;) {
 		uint32_t end = i + 1;
 		sqlite3_stmt *s;
 		bool stop = false;
@@ -150,25 +173,26 @@ static enum store_result sq_read(struct sq_store *st, int64_t mailbox_id, const 
 				log_error("store %s: message UID %" PRIu32 " of mailbox \"%s\""
 					  " names body %lld, which has no row", st->user, uid, name,
 					  (long long)sqlite3_column_int64(s, 12));
-				sqlite3_reset(s);
-				return STORE_CORRUPT;
+				r = STORE_CORRUPT;
+				break;
 			}
 			if (i < end && uids[i] == uid) {
 				struct store_message_info info;
 
-				sq_info_read(s, &info);
+				sq_info_read(st, s, &info, &unpacked);
 				stop = !cb(&info, ctx);
 				i++;
 			}
 		}
 		sqlite3_reset(s);
-		if (stop)
-			return STORE_OK;
+		if (r != STORE_OK || stop)
+			break;
 		if (rc != SQLITE_DONE)
-			return sq_fail(st, rc, "read messages");
+			r = sq_fail(st, rc, "read messages");
 		i = end;
 	}
-	return STORE_OK;
+	buf_free(&unpacked);
+	return r;
 }
 
 /* Inside a read transaction: the row id of the mailbox named (checked
@@ -271,14 +295,15 @@ static void sq_body_damaged(struct sq_body *body, const char *why)
 		sq_mark_damaged_dir(body->user, body->dir, why);
 }
 
-static enum store_result sq_body_reader(struct sq_body *body, int codec, uint64_t stored)
+static enum store_result sq_body_reader(struct sq_store *st, struct sq_body *body, int codec,
+				     uint64_t stored)
 {
 	enum store_result r;
 
 	body->codec = codec;
 	r = body_codec_reader_open((enum body_codec)codec, body->size, stored,
 				   body->fd < 0 ? body->data : NULL, sq_body_pread, body,
-				   body->user, &body->reader);
+				   sq_dict_find, st, body->user, &body->reader);
 	if (r == STORE_CORRUPT)
 		sq_body_damaged(body, "a body's frame table is damaged");
 	return r;
@@ -360,7 +385,7 @@ static enum store_result sq_body_open(struct sq_store *st, int64_t mailbox_id, c
 				  " fails its checksum", st->user, uid, name, (long long)blob_id);
 			return STORE_CORRUPT;
 		}
-		return sq_body_reader(body, codec, stored);
+		return sq_body_reader(st, body, codec, stored);
 	}
 	body->fd = openat(st->blob_dir_fd, sq_column_str(s, 3), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	sqlite3_reset(s);
@@ -377,8 +402,8 @@ static enum store_result sq_body_open(struct sq_store *st, int64_t mailbox_id, c
 	/* A plain file shorter than its size is found when read (as before):
 	 * a FETCH of its first bytes still works. */
 	if (codec == BODY_CODEC_PLAIN)
-		return sq_body_reader(body, codec, body->size);
-	return sq_body_reader(body, codec, (uint64_t)sb.st_size);
+		return sq_body_reader(st, body, codec, body->size);
+	return sq_body_reader(st, body, codec, (uint64_t)sb.st_size);
 }
 
 /* The body of uid in the mailbox named, or in box when name is NULL. */

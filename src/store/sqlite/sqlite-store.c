@@ -89,7 +89,7 @@
 #include "core/xalloc.h"
 #include "store/sqlite/sqlite-private.h"
 
-#define SQ_SCHEMA_VERSION 5
+#define SQ_SCHEMA_VERSION 6
 /* store_open() runs PRAGMA quick_check when the last one is older than this.
  * It reads the whole file (bodies up to 64 KiB live inside it: 0.5 s for
  * 10,000 messages of 8 KiB, a 164 MB file), too much for every login of a user
@@ -109,14 +109,6 @@
  * 256 bytes keep most of the speed-up for 16 KiB. */
 #define SQ_LOOKASIDE_SLOT 256
 #define SQ_LOOKASIDE_SLOTS 64
-/* Page size of a new store.db and search.db. A body row (compressed body
- * and summary, ~2-3 KB for ordinary mail) fits a page whole, and rows do
- * not span leaf pages: SQLite's default 4 KiB page holds one such row and
- * leaves a quarter of the file unused (measured on jwz's mail at 100,000
- * messages: 84 MB of 397 MB); 16 KiB pages leave ~8%. Larger pages cost
- * more bytes per commit in the WAL (a flag change rewrites a few 16 KiB
- * leaves), which group commit and the disk's fsync latency dwarf. */
-#define SQ_PAGE_BYTES 16384
 #define SQ_PATH_MAX 4096
 
 /* What version 2 added, also run on a version 1 store to upgrade it. */
@@ -146,6 +138,13 @@
 /* Version 5: compressed bodies; those stored before stay plain (0). */
 #define SQ_SCHEMA_V5 \
 	"ALTER TABLE blobs ADD COLUMN codec INTEGER NOT NULL DEFAULT 0;"
+
+/* Version 6: the store's zstd dictionaries (store/store-dict.h), trained
+ * by the indexer; id is the dictionary's own zstd id, which the bodies
+ * and summaries made with it name. A row is never changed or deleted. */
+#define SQ_SCHEMA_V6 \
+	"CREATE TABLE dicts (id INTEGER PRIMARY KEY, kind INTEGER NOT NULL," \
+	" dict BLOB NOT NULL);"
 
 static const char sq_schema[] =
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
@@ -183,7 +182,8 @@ static const char sq_schema[] =
 	"CREATE INDEX expunged_modseq ON expunged (mailbox_id, modseq);"
 	SQ_SCHEMA_V3
 	SQ_SCHEMA_V4
-	SQ_SCHEMA_V5;
+	SQ_SCHEMA_V5
+	SQ_SCHEMA_V6;
 
 /* What a new store holds (RFC 6154 attributes), all subscribed. */
 static const struct {
@@ -786,7 +786,7 @@ static enum store_result sq_setup(struct sq_store *st, bool create, char *err, s
 	if (r != STORE_OK)
 		return r;
 	version = sq_user_version(st);
-	if (version >= 1 && version <= 4) {
+	if (version >= 1 && version <= 5) {
 		log_info("store %s: upgrading the store from version %d to %d", st->user,
 			 version, SQ_SCHEMA_VERSION);
 		/* 2: summaries and search text for the messages already there. */
@@ -796,8 +796,10 @@ static enum store_result sq_setup(struct sq_store *st, bool create, char *err, s
 			r = sq_exec(st, SQ_SCHEMA_V3);
 		if (r == STORE_OK && version <= 3)
 			r = sq_exec(st, SQ_SCHEMA_V4);
+		if (r == STORE_OK && version <= 4)
+			r = sq_exec(st, SQ_SCHEMA_V5);
 		if (r == STORE_OK)
-			r = sq_exec(st, SQ_SCHEMA_V5 "PRAGMA user_version = " SQ_STR(SQ_SCHEMA_VERSION));
+			r = sq_exec(st, SQ_SCHEMA_V6 "PRAGMA user_version = " SQ_STR(SQ_SCHEMA_VERSION));
 		if (r == STORE_OK && version == 1)
 			r = sq_blob_summarize_all(st);
 		return sq_end(st, r);
@@ -1163,6 +1165,7 @@ void sq_close(struct store *store)
 	sq_unlink_forget(st);
 	free(st->unlink_names);
 	free(st->renamed);
+	sq_dicts_free(st);
 	free(st->user);
 	free(st->dir);
 	free(st);

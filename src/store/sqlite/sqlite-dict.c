@@ -81,16 +81,16 @@ struct store_dict *sq_dict_find(void *ctx, uint32_t id)
 
 void sq_dicts_for_writing(struct sq_store *st, struct message_in_dicts *out)
 {
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s = sq_stmt(st, SQ_DICT_COUNT);
 	int64_t rows = -1;
 
 	memset(out, 0, sizeof(*out));
 	/* One cheap count per message: the indexer may have trained them
 	 * since this handle looked. */
-	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM dicts", -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
+	if (s != NULL && sqlite3_step(s) == SQLITE_ROW)
 		rows = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	if (s != NULL)
+		sqlite3_reset(s);
 	if (rows > 0 && rows != st->dict_rows)
 		(void)sq_dicts_load(st);    /* failing, the message is stored without */
 	for (size_t i = 0; i < st->dict_count; i++) {

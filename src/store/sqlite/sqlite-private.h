@@ -38,6 +38,7 @@
 	X(MB_GET, "SELECT id, uidvalidity, uidnext, highestmodseq, recent_uid, special_use," \
 	  " noselect, messages, unseen, deleted, size, recent FROM mailboxes WHERE name = ?1") \
 	X(MB_CHECK, "SELECT uidvalidity, noselect FROM mailboxes WHERE id = ?1") \
+	X(DICT_COUNT, "SELECT count(*) FROM dicts") \
 	X(MB_SAVE, "UPDATE mailboxes SET uidnext = ?2, highestmodseq = ?3, recent_uid = ?4," \
 	  " messages = ?5, unseen = ?6, deleted = ?7, size = ?8, recent = ?9 WHERE id = ?1") \
 	X(MB_INSERT, "INSERT INTO mailboxes (name, uidvalidity, special_use) VALUES (?1, ?2, ?3)") \

@@ -11,6 +11,7 @@
  *   build/search-scale load DATA build/corpora/jwz-ham 100000
  *   build/search-scale index DATA        run the indexer to the end
  *   build/search-scale search DATA [LABEL-PREFIX]
+ *   build/search-scale read DATA         every summary, as FETCH ENVELOPE
  * search prints, per query, the UIDs found, wall and CPU medians of 5 runs
  * (after one), and a hash of the answer to compare builds by. */
 #include <dirent.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "mail/mail-summary.h"
 #include "store/store-dict.h"
 #include "store/store.h"
 
@@ -228,6 +230,60 @@ static void search(const char *data, const char *only)
 	store_close(&st);
 }
 
+struct read_count {
+	unsigned long long envelope_bytes;
+	unsigned int messages;
+};
+
+static bool read_cb(const struct store_message_info *info, void *ctx)
+{
+	struct read_count *c = ctx;
+	struct mail_summary sum;
+
+	if (info->summary != NULL && mail_summary_decode(info->summary, info->summary_size, &sum))
+		c->envelope_bytes += sum.envelope_len;
+	c->messages++;
+	return true;
+}
+
+/* What FETCH 1:* (ENVELOPE) asks of the store: every message's summary,
+ * unpacked and decoded; wall and CPU medians of 5 runs. */
+static void read_all(const char *data)
+{
+	struct store *st = open_st(data);
+	struct store_snapshot snap;
+	double wall[5], cpu[5];
+	struct read_count c = { 0 };
+
+	if (store_mailbox_snapshot(st, "INBOX", false, &snap) != STORE_OK) {
+		fprintf(stderr, "snapshot\n");
+		exit(1);
+	}
+	uint32_t *uids = malloc((snap.count + 1) * sizeof(*uids));
+
+	for (uint32_t i = 0; i < snap.count; i++)
+		uids[i] = snap.messages[i].uid;
+	for (int i = 0; i < 6; i++) {
+		double t = now_ms(), u = cpu_ms();
+
+		memset(&c, 0, sizeof(c));
+		store_messages_read(st, "INBOX", snap.uidvalidity, uids, snap.count,
+				    STORE_READ_SUMMARY, read_cb, &c);
+		if (i > 0) {
+			wall[i - 1] = now_ms() - t;
+			cpu[i - 1] = cpu_ms() - u;
+		}
+	}
+	qsort(wall, 5, sizeof(double), dbl_cmp);
+	qsort(cpu, 5, sizeof(double), dbl_cmp);
+	printf("read %u summaries (%llu bytes of ENVELOPE): wall median %.1f ms, cpu %.1f ms"
+	       " (%.0f msg/s)\n", c.messages, c.envelope_bytes, wall[2], cpu[2],
+	       c.messages / (wall[2] / 1e3));
+	free(uids);
+	store_snapshot_free(&snap);
+	store_close(&st);
+}
+
 int main(int argc, char **argv)
 {
 	log_set_level(LOG_WARN);
@@ -237,6 +293,8 @@ int main(int argc, char **argv)
 		index_all(argv[2]);
 	else if (argc >= 3 && strcmp(argv[1], "search") == 0)
 		search(argv[2], argc >= 4 ? argv[3] : NULL);
+	else if (argc >= 3 && strcmp(argv[1], "read") == 0)
+		read_all(argv[2]);
 	else
 		return 2;
 	return 0;

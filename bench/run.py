@@ -75,7 +75,7 @@ STEPS = [
 # what shows each figure's order of magnitude, never the full mode's.
 MODES = {
     #                  full      quick
-    "messages":      (100_000, 1_000),
+    "messages":      (100_000, 3_000),
     "load_chunks":   (10, 5),
     # A server that caps its pipelined load (targets.DovecotTarget) APPENDs
     # at most this many one by one, the rest by MULTIAPPEND.
@@ -100,7 +100,7 @@ MODES = {
     # A server with a process per session (Dovecot) opens at most this many
     # idle sessions: its cost per session is linear (bench/README.md).
     "idle_process_cap": (1000, 30),
-    "user_count":    (2000, 15),     # distinct users, one TLS session each
+    "user_count":    (2000, 50),     # distinct users, one TLS session each
     "user_messages": (100, 100),     # each one's INBOX
     "mix_users":     (10, 2),
     "mix_mailbox":   (2000, 200),
@@ -342,7 +342,7 @@ def raise_fd_limit():
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="1,000 messages, fewer and shorter repetitions (under 2 minutes)")
+    p.add_argument("--quick", action="store_true", help="3,000 messages, fewer and shorter repetitions (under 2 minutes)")
     p.add_argument("--smoke", action="store_true",
                    help="tiny sizes, to check that every step runs (tests/bench): no figure"
                         " of a smoke run means anything")

@@ -104,8 +104,8 @@ static bool sq_header_has(const char *text, size_t len, const char *header_name,
  * the index's answer, before the others are verified: enough to tell
  * which column holds the needle most often (on jwz's corpus "linux" is
  * in 77% of its candidates' headers and 67% of their bodies, "open
- * source" in 42% and 22%; the first candidates alone mislead, as mail of
- * one period is alike), few enough to cost nothing that shows. */
+ * source" in about 40% and 22%; the first candidates alone mislead, as
+ * mail of one period is alike), few enough to cost nothing that shows. */
 #define SQ_ORDER_SAMPLE 64
 /* What a column read costs besides unpacking it, in stored bytes: the
  * row's lookup and the zstd frame's set-up (about 1.5 us each, while a

@@ -280,7 +280,9 @@ static void test_dictionary(void)
  * the order a sample of the candidates makes cheapest, stopping at the
  * first that holds the needle: here the header, which holds it in all
  * but two messages. The two whose needle is only in the body or only in
- * a part's header are found all the same. */
+ * a part's header are found all the same. The candidates are most of the
+ * stored rows, so the first column is read by one scan of the rows: the
+ * row between them that is no candidate is stepped over. */
 static void test_column_order(void)
 {
 	enum { HEADER_HITS = 150 };
@@ -293,8 +295,8 @@ static void test_column_order(void)
 	for (int i = 0; i < HEADER_HITS; i++) {
 		char msg[256];
 
-		snprintf(msg, sizeof(msg), "Subject: wombat report %d\r\n\r\nnothing to see %d\r\n",
-			 i, i);
+		snprintf(msg, sizeof(msg), "Subject: %s report %d\r\n\r\nnothing to see %d\r\n",
+			 i == HEADER_HITS / 2 ? "monthly" : "wombat", i, i);
 		append(st, msg);
 	}
 	CHECK_INT(append(st, "Subject: other\r\n\r\nthe wombat is in the body\r\n"),
@@ -307,11 +309,13 @@ static void test_column_order(void)
 	CHECK_INT(store_index_text(env, "bob", 0, NULL, &more), STORE_OK);
 	CHECK_INT(store_mailbox_search_text(st, "INBOX", uidvalidity(st), STORE_TEXT_TEXT, NULL,
 					    "wombat", &uids, &count), STORE_OK);
-	CHECK_INT(count, HEADER_HITS + 2);
-	if (count == HEADER_HITS + 2) {
+	CHECK_INT(count, HEADER_HITS + 1);
+	if (count == HEADER_HITS + 1) {
 		CHECK_INT(uids[0], 1);
-		CHECK_INT(uids[HEADER_HITS], HEADER_HITS + 1);
-		CHECK_INT(uids[HEADER_HITS + 1], HEADER_HITS + 2);
+		CHECK_INT(uids[HEADER_HITS / 2 - 1], HEADER_HITS / 2);
+		CHECK_INT(uids[HEADER_HITS / 2], HEADER_HITS / 2 + 2);
+		CHECK_INT(uids[HEADER_HITS - 1], HEADER_HITS + 1);
+		CHECK_INT(uids[HEADER_HITS], HEADER_HITS + 2);
 	}
 	free(uids);
 	CHECK_STR(search(st, STORE_TEXT_BODY, NULL, "wombat"), "151");

@@ -276,16 +276,119 @@ static bool sq_i64_contains(const int64_t *a, size_t n, int64_t v)
 	return lo < n && a[lo] == v;
 }
 
-/* The mailbox's message (uid, blob) found: added, after verification of
- * the stored text when q is given. */
-static enum store_result sq_found(struct sq_query *q, uint32_t uid, int64_t blob_id,
-				  struct sq_uid_set *out)
-{
-	bool hit = true;
-	enum store_result r = q != NULL ? sq_verify(q, blob_id, &hit) : STORE_OK;
+/* One of the mailbox's messages among the index's candidates. */
+struct sq_pair {
+	int64_t blob_id;
+	uint32_t uid;
+};
 
-	if (r == STORE_OK && hit)
-		sq_uid_set_add(out, uid);
+struct sq_pair_set {
+	struct sq_pair *pairs;
+	size_t count, alloc;
+};
+
+static void sq_pair_add(struct sq_pair_set *set, int64_t blob_id, uint32_t uid)
+{
+	if (set->count == set->alloc) {
+		set->alloc = set->alloc == 0 ? 1024 : set->alloc * 2;
+		set->pairs = xrealloc(set->pairs, set->alloc * sizeof(*set->pairs));
+	}
+	set->pairs[set->count++] = (struct sq_pair){ .blob_id = blob_id, .uid = uid };
+}
+
+static int sq_pair_cmp(const void *a, const void *b)
+{
+	const struct sq_pair *x = a, *y = b;
+
+	return x->blob_id < y->blob_id ? -1 : x->blob_id > y->blob_id ? 1 :
+		x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+/* Candidates verified by one scan of text_store's rows between the first
+ * and the last, rather than a lookup each, when they are at least one in
+ * this many of those rows: a row stepped over costs about a third of a
+ * lookup (0.35 against 0.7-1 us on jwz's corpus at 100,000 messages). */
+#define SQ_SCAN_ROWS_PER_CANDIDATE 2
+
+/* The first *i pairs' blob matched (hit): their UIDs added; *i moved
+ * past the pairs of that blob. */
+static void sq_pairs_take(const struct sq_pair_set *set, size_t *i, bool hit,
+			  struct sq_uid_set *out)
+{
+	int64_t blob_id = set->pairs[*i].blob_id;
+
+	for (; *i < set->count && set->pairs[*i].blob_id == blob_id; (*i)++) {
+		if (hit)
+			sq_uid_set_add(out, set->pairs[*i].uid);
+	}
+}
+
+/* The candidates (sorted by blob) verified in q's column order, the
+ * first column read by one scan of text_store's rows in blob order. */
+static enum store_result sq_verify_scan(struct sq_query *q, const struct sq_pair_set *set,
+					struct sq_uid_set *out)
+{
+	sqlite3_stmt *s = NULL;
+	char sql[128];
+	int first = q->order[0], rc;
+	size_t i = 0;
+	enum store_result r = STORE_OK;
+	const char *col = sq_text_columns(q->field);
+
+	/* The name of column `first` among the field's. */
+	for (int k = 0; k < first; k++)
+		col += strcspn(col, " ") + 1;
+	snprintf(sql, sizeof(sql), "SELECT blob_id, %.*s FROM search.text_store"
+		 " WHERE blob_id BETWEEN ?1 AND ?2", (int)strcspn(col, " "), col);
+	rc = sqlite3_prepare_v2(q->st->db, sql, -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, set->pairs[0].blob_id);
+		sqlite3_bind_int64(s, 2, set->pairs[set->count - 1].blob_id);
+	}
+	while (rc == SQLITE_OK && r == STORE_OK && i < set->count &&
+	       (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t blob_id = sqlite3_column_int64(s, 0);
+		bool hit = false, row = true;
+
+		rc = SQLITE_OK;
+		/* Candidates without a row hold nothing. */
+		while (i < set->count && set->pairs[i].blob_id < blob_id)
+			sq_pairs_take(set, &i, false, out);
+		if (i == set->count || set->pairs[i].blob_id != blob_id)
+			continue;
+		r = sq_text_has(q, s, 1, &hit);
+		q->stats[first].reads++;
+		q->stats[first].hits += hit;
+		for (int k = 1; r == STORE_OK && row && !hit && k < q->columns; k++)
+			r = sq_verify_column(q, q->order[k], blob_id, &hit, &row);
+		sq_pairs_take(set, &i, hit, out);
+	}
+	sqlite3_finalize(s);
+	if (r != STORE_OK)
+		return r;
+	return rc == SQLITE_OK || rc == SQLITE_DONE ? STORE_OK : sq_fail(q->st, rc, "search text");
+}
+
+/* The mailbox's candidates (set) verified: the UIDs whose text holds the
+ * needle added to out. */
+static enum store_result sq_verify_pairs(struct sq_query *q, struct sq_pair_set *set,
+					 struct sq_uid_set *out)
+{
+	enum store_result r = STORE_OK;
+	size_t i = 0;
+
+	if (set->count == 0)
+		return STORE_OK;
+	qsort(set->pairs, set->count, sizeof(*set->pairs), sq_pair_cmp);
+	if ((uint64_t)(set->pairs[set->count - 1].blob_id - set->pairs[0].blob_id) <
+	    (uint64_t)set->count * SQ_SCAN_ROWS_PER_CANDIDATE)
+		return sq_verify_scan(q, set, out);
+	while (r == STORE_OK && i < set->count) {
+		bool hit;
+
+		r = sq_verify(q, set->pairs[i].blob_id, &hit);
+		sq_pairs_take(set, &i, hit, out);
+	}
 	return r;
 }
 
@@ -301,6 +404,7 @@ static enum store_result sq_search_indexed(struct sq_store *st, int64_t mailbox_
 	sqlite3_stmt *s = NULL;
 	int64_t *blobs = NULL;
 	size_t count = 0, alloc = 0;
+	struct sq_pair_set found = { 0 };
 	enum store_result r = STORE_OK;
 	int rc = sqlite3_prepare_v2(st->db, sub_sql, -1, &s, NULL);
 
@@ -332,8 +436,8 @@ static enum store_result sq_search_indexed(struct sq_store *st, int64_t mailbox_
 			s = sq_stmt(st, SQ_MSG_BY_BLOB);
 			sqlite3_bind_int64(s, 1, blobs[i]);
 			sqlite3_bind_int64(s, 2, mailbox_id);
-			while (r == STORE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
-				r = sq_found(verify, (uint32_t)sqlite3_column_int64(s, 0), blobs[i], out);
+			while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+				sq_pair_add(&found, blobs[i], (uint32_t)sqlite3_column_int64(s, 0));
 			sqlite3_reset(s);
 			if (rc != SQLITE_DONE)
 				break;
@@ -341,18 +445,25 @@ static enum store_result sq_search_indexed(struct sq_store *st, int64_t mailbox_
 	} else {
 		s = sq_stmt(st, SQ_MSG_UID_BLOB);
 		sqlite3_bind_int64(s, 1, mailbox_id);
-		while (r == STORE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			int64_t blob_id = sqlite3_column_int64(s, 1);
 
 			if (sq_i64_contains(blobs, count, blob_id))
-				r = sq_found(verify, (uint32_t)sqlite3_column_int64(s, 0), blob_id, out);
+				sq_pair_add(&found, blob_id, (uint32_t)sqlite3_column_int64(s, 0));
 		}
 		sqlite3_reset(s);
 	}
 	free(blobs);
-	if (r != STORE_OK)
-		return r;
-	return rc == SQLITE_DONE ? STORE_OK : sq_fail(st, rc, "search messages");
+	if (r == STORE_OK && rc != SQLITE_DONE)
+		r = sq_fail(st, rc, "search messages");
+	if (r == STORE_OK && verify != NULL) {
+		r = sq_verify_pairs(verify, &found, out);
+	} else if (r == STORE_OK) {
+		for (size_t i = 0; i < found.count; i++)
+			sq_uid_set_add(out, found.pairs[i].uid);
+	}
+	free(found.pairs);
+	return r;
 }
 
 /* Reads every row of sql (uid, then q->columns text columns) and keeps the

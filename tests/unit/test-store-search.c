@@ -276,6 +276,56 @@ static void test_dictionary(void)
 	unit_remove_tree(dir);
 }
 
+/* TEXT reads a candidate's columns (body, header, MIME part headers) in
+ * the order a sample of the candidates makes cheapest, stopping at the
+ * first that holds the needle: here the header, which holds it in all
+ * but two messages. The two whose needle is only in the body or only in
+ * a part's header are found all the same. The candidates are most of the
+ * stored rows, so the first column is read by one scan of the rows: the
+ * row between them that is no candidate is stepped over. */
+static void test_column_order(void)
+{
+	enum { HEADER_HITS = 150 };
+	struct store *st = open_store();
+	uint32_t *uids = NULL, count = 0;
+	bool more;
+
+	if (st == NULL)
+		return;
+	for (int i = 0; i < HEADER_HITS; i++) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "Subject: %s report %d\r\n\r\nnothing to see %d\r\n",
+			 i == HEADER_HITS / 2 ? "monthly" : "wombat", i, i);
+		append(st, msg);
+	}
+	CHECK_INT(append(st, "Subject: other\r\n\r\nthe wombat is in the body\r\n"),
+		  HEADER_HITS + 1);
+	CHECK_INT(append(st, "Subject: other\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed;"
+			 " boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n"
+			 "Content-Description: wombat notes\r\n\r\nno animal here\r\n--b--\r\n"),
+		  HEADER_HITS + 2);
+	CHECK_INT(append(st, "Subject: other\r\n\r\nno animal in this one\r\n"), HEADER_HITS + 3);
+	CHECK_INT(store_index_text(env, "bob", 0, NULL, &more), STORE_OK);
+	CHECK_INT(store_mailbox_search_text(st, "INBOX", uidvalidity(st), STORE_TEXT_TEXT, NULL,
+					    "wombat", &uids, &count), STORE_OK);
+	CHECK_INT(count, HEADER_HITS + 1);
+	if (count == HEADER_HITS + 1) {
+		CHECK_INT(uids[0], 1);
+		CHECK_INT(uids[HEADER_HITS / 2 - 1], HEADER_HITS / 2);
+		CHECK_INT(uids[HEADER_HITS / 2], HEADER_HITS / 2 + 2);
+		CHECK_INT(uids[HEADER_HITS - 1], HEADER_HITS + 1);
+		CHECK_INT(uids[HEADER_HITS], HEADER_HITS + 2);
+	}
+	free(uids);
+	CHECK_STR(search(st, STORE_TEXT_BODY, NULL, "wombat"), "151");
+	store_close(&st);
+	char dir[4200];
+
+	snprintf(dir, sizeof(dir), "%s/users", data_dir);
+	unit_remove_tree(dir);
+}
+
 static void test_upgrade(void)
 {
 	static const char *const early[] = {
@@ -386,6 +436,7 @@ int main(void)
 	snprintf(search_path, sizeof(search_path), "%s/users/bob/search.db", data_dir);
 	test_format();
 	test_dictionary();
+	test_column_order();
 	test_upgrade();
 	unit_store_teardown(data_dir, &env);
 	return unit_finish("store-search");

@@ -14,6 +14,7 @@ from figures import Figure
 
 BATCH = 256            # SQ_INDEX_BATCH: the indexer leaves less than this
 LIMIT_S = 300          # bounded: a stuck indexer is reported, not waited for
+STILL_S = 1.0          # wait_idle(): this long without change is idle
 
 
 def _pending(path):
@@ -22,6 +23,40 @@ def _pending(path):
         return db.execute("SELECT count(*) FROM text_pending").fetchone()[0]
     finally:
         db.close()
+
+
+def _left(path):
+    """(text waiting to be added, texts waiting to be dropped)."""
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+    try:
+        return (db.execute("SELECT count(*) FROM text_pending").fetchone()[0],
+                db.execute("SELECT count(*) FROM text_gone").fetchone()[0])
+    finally:
+        db.close()
+
+
+def wait_idle(target, user):
+    """Waits (bounded) until user's indexer has nothing left but less than
+    a batch to add: also the index entries of expunged messages dropped.
+    The steps before the searches append and expunge scratch messages, and
+    an indexer dropping them beside a timed SEARCH doubled its time (its
+    commits also make SEARCH's connection drop its cached pages of
+    search.db): the figure is meant for a mailbox at rest. Drops fewer
+    than a batch wait for the next delivery's indexer run: once nothing
+    has changed for STILL_S, the indexer is idle. Returns the seconds
+    waited; 0 for a server without petrel's store."""
+    path = os.path.join(target.data_dir, "users", user, "store.db")
+    if not os.path.exists(path):
+        return 0.0
+    start = still = time.perf_counter()
+    left = _left(path)
+    while ((left[0] >= BATCH or left[1] > 0) and time.perf_counter() - still < STILL_S
+           and time.perf_counter() - start < LIMIT_S):
+        time.sleep(0.05)
+        now = _left(path)
+        if now != left:
+            left, still = now, time.perf_counter()
+    return time.perf_counter() - start
 
 
 def wait_caught_up(target, user):

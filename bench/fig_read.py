@@ -12,6 +12,7 @@ the bottleneck and the figure is a lower bound.
 import resource
 import time
 
+import fig_index
 import imapc
 from figures import Figure, median
 
@@ -67,6 +68,9 @@ def run(ctx):
                               {"bytes": runs[0][1],
                                "client_cpu_s": [round(x, 3) for _, _, x in runs],
                                "wall_s": [round(s, 3) for s, _, _ in runs]}))
+        waited = fig_index.wait_idle(ctx.target, ctx.target.user)
+        if waited > 0.5:
+            ctx.log("  searches: waited %.1f s for the indexer to finish" % waited)
         for key, query in ctx.corpus.queries:
             c.command(query)                 # warm the pages once
             times = [c.command(query)[0] * 1000 for _ in range(ctx.search_reps)]

@@ -114,8 +114,8 @@ static bool envelope_cb(const struct store_message_info *info, void *ctx)
 
 static const char *envelope_of(struct store *st, uint32_t uid, struct envelopes *e)
 {
-	CHECK_INT(store_messages_read(st, "INBOX", inbox_uidvalidity, &uid, 1, STORE_READ_SUMMARY, envelope_cb, e),
-		  STORE_OK);
+	CHECK_INT(store_messages_read(st, "INBOX", inbox_uidvalidity, &uid, 1, STORE_READ_SUMMARY,
+				      envelope_cb, e), STORE_OK);
 	return e->envelope;
 }
 

@@ -248,7 +248,8 @@ enum store_result sq_fail(struct sq_store *st, int rc, const char *what)
 	if (r == STORE_OK)
 		r = STORE_ERROR;
 	log_msg(r == STORE_BUSY || r == STORE_NO_SPACE ? LOG_WARN : LOG_ERROR,
-		"store %s: %s: %s (%d)", st->user, what, st->db != NULL ? sqlite3_errmsg(st->db) : "no database", rc);
+		"store %s: %s: %s (%d)", st->user, what,
+		st->db != NULL ? sqlite3_errmsg(st->db) : "no database", rc);
 	/* Whenever SQLite finds damage, not only at open's check. Not for the
 	 * search index (an FTS5 table in search.db, derived data that SEARCH
 	 * can do without): mail must not stop for it. */

@@ -63,6 +63,7 @@ def _level(ctx, n_clients, users, messages_file, seconds, rep):
             "--password", MIX_PASSWORD, "--messages", messages_file,
             "--seed", str(ctx.seed * 100003 + rep * 1009 + n_clients),
             "--sources", str(MIX_SOURCES)]
+    target.wait_quiet()
     cpu0 = target.cpu_seconds()
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=seconds + 120)

@@ -950,12 +950,13 @@ static enum store_result sq_search_attach(struct sq_store *st, char *err, size_t
 	snprintf(path, sizeof(path), "%s/" SQ_SEARCH_DB, st->dir);
 	if (!sq_create_file(path, err, err_size))
 		return STORE_ERROR;
-	/* Read-write, though this connection only reads it: SQLite
-	 * checkpoints a WAL and removes it when the last connection to its
-	 * database closes, and only a connection that may write can do that.
-	 * Attached read-only, a stopped server left search.db's WAL behind
-	 * (its size on disk, until the next start). */
-	if (!sq_uri(uri, sizeof(uri), path, "mode=rw")) {
+	/* Read-only: this connection only reads it, and so never removes
+	 * search.db's WAL and -shm at its last close: a store opened again on
+	 * a full disk needs no new file for search.db (attached read-write,
+	 * the two files were removed at every close and made again at every
+	 * open, and on a full disk SELECT failed). The indexer empties the
+	 * WAL once it has nothing left to do (sqlite-index.c). */
+	if (!sq_uri(uri, sizeof(uri), path, "mode=ro")) {
 		snprintf(err, err_size, "data directory path too long");
 		return STORE_INVALID;
 	}
@@ -1097,6 +1098,13 @@ enum store_result sq_open(const struct store_env *env, const char *user, unsigne
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
+	/* The WAL and -shm stay in place at the last close (the WAL emptied:
+	 * journal_size_limit is set), so opening the store again needs no new
+	 * file: on a full disk a user whose store had closed could not log in
+	 * and read mail, since making the -shm needs 32 KiB. */
+	int persist = 1;
+
+	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	sqlite3_busy_timeout(st->db, SQ_BUSY_MS);
 	/* Before the first statement, while no lookaside slot is in use. */
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, SQ_LOOKASIDE_SLOT,

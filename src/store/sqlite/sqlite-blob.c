@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -216,6 +217,24 @@ static enum store_result sq_blob_read_back(void *ctx, uint64_t offset, void *buf
 	return sq_read_range(b->buf, b->fd, b->stored, offset, buf, len);
 }
 
+/* Space a new message must leave free on the data directory's file
+ * system. Without it a full disk stopped reading too: a user whose store
+ * had closed could not open it again (SQLite makes a 32 KiB -shm at the
+ * first open, and any flag change writes a few pages), so another user's
+ * SELECT answered NO [OVERQUOTA] once APPENDs had taken the last bytes. */
+#define SQ_DISK_RESERVE (2 * 1024 * 1024)
+
+/* Room for size more bytes and the reserve; true when it cannot tell
+ * (the write itself then finds out). */
+static bool sq_room_for(const struct sq_store *st, uint64_t size)
+{
+	struct statvfs vfs;
+
+	if (fstatvfs(st->blob_dir_fd, &vfs) != 0)
+		return true;
+	return (uint64_t)vfs.f_bavail * vfs.f_frsize >= size + SQ_DISK_RESERVE;
+}
+
 enum store_result sq_blob_begin(struct store *base, uint64_t expected_size,
 				struct store_blob **blob_r)
 {
@@ -229,6 +248,11 @@ enum store_result sq_blob_begin(struct store *base, uint64_t expected_size,
 		return STORE_READ_ONLY;   /* before the client sends the bytes */
 	if (expected_size > SQ_APPEND_LIMIT)
 		return STORE_TOO_BIG;
+	if (!sq_room_for(store, expected_size)) {
+		log_warn("store %s: under %d MiB free on the data directory's file system:"
+			 " new mail refused", store->user, SQ_DISK_RESERVE >> 20);
+		return STORE_NO_SPACE;
+	}
 	b = xcalloc(1, sizeof(*b));
 	b->blob.v = &store_backend_sqlite;
 	b->store = store;

@@ -258,11 +258,23 @@ enum store_result sq_mailbox_snapshot(struct store *store, const char *name,
 	if (st->read_only)
 		claim_recent = false;
 	r = sq_begin(st, claim_recent);
-	if (r != STORE_OK)
-		return r;
-	r = sq_end(st, sq_snapshot(st, name, claim_recent, snapshot_r));
-	if (r != STORE_OK)
-		store_snapshot_free(snapshot_r);
+	if (r == STORE_OK) {
+		r = sq_end(st, sq_snapshot(st, name, claim_recent, snapshot_r));
+		if (r != STORE_OK)
+			store_snapshot_free(snapshot_r);
+	}
+	/* A full disk: the claim is a write and cannot commit. SELECT still
+	 * works, as on a damaged store, claiming nothing (another session
+	 * may claim the messages once there is room). */
+	if (r == STORE_NO_SPACE && claim_recent) {
+		log_warn("store %s: disk full: \\Recent not claimed for a SELECT of \"%s\"",
+			 st->user, name);
+		r = sq_begin(st, false);
+		if (r == STORE_OK)
+			r = sq_end(st, sq_snapshot(st, name, false, snapshot_r));
+		if (r != STORE_OK)
+			store_snapshot_free(snapshot_r);
+	}
 	return r;
 }
 

@@ -83,7 +83,8 @@ def load(ctx):
     ctx.loaded = n
     ctx.load_end = time.perf_counter()
     pipelined = min(n, cap)
-    ctx.load_stats = {"messages": n, "wall_s": wall_total + bulk_wall, "server_cpu_s": server_cpu,
+    ctx.load_stats = {"messages": n, "pipelined": pipelined,
+                      "wall_s": wall_total + bulk_wall, "server_cpu_s": server_cpu,
                       "client_cpu_s": client_cpu, "bytes": nbytes}
     detail = {
         "messages": n, "message_bytes": nbytes, "chunks": chunks,

@@ -78,13 +78,27 @@ def catch_up(ctx):
     path = os.path.join(ctx.target.data_dir, "users", ctx.target.user, "store.db")
     if not os.path.exists(path):
         return []
-    start = time.perf_counter()
+    start, cpu0 = time.perf_counter(), ctx.target.cpu_seconds()
     at_start, pending = wait_caught_up(ctx.target, ctx.target.user)
-    waited = time.perf_counter() - start
+    waited, cpu = time.perf_counter() - start, ctx.target.cpu_seconds() - cpu0
     since_load = time.perf_counter() - ctx.load_end if ctx.load_end else waited
     ctx.log("  index: %d messages waiting after the load, under one batch %.1f s later"
             % (at_start, since_load))
-    return [Figure("index.catch_up", "search index caught up, after the load's last APPEND",
-                   round(since_load, 2) if pending < BATCH else None, "s", None, [],
-                   {"waiting_at_step_start": at_start, "waiting_at_end": pending,
-                    "waited_s": round(waited, 2)})]
+    figures = [Figure("index.catch_up", "search index caught up, after the load's last APPEND",
+                      round(since_load, 2) if pending < BATCH else None, "s", None, [],
+                      {"waiting_at_step_start": at_start, "waiting_at_end": pending,
+                       "waited_s": round(waited, 2), "server_cpu_s": round(cpu, 3)})]
+    # The indexer steps aside while a user's deliveries go on
+    # (user-index.c): its CPU comes after the load, and belongs to the
+    # cost of a delivered message as much as the load's does.
+    load = getattr(ctx, "load_stats", None)
+    if load and load["pipelined"] == load["messages"] and pending < BATCH and at_start >= BATCH:
+        figures.append(Figure(
+            "index.cpu_per_1000", "server CPU per 1,000 messages indexed after the load",
+            cpu / at_start * 1000, "s", None, [], {"messages": at_start, "server_cpu_s": cpu}))
+        figures.append(Figure(
+            "append.cpu_per_1000_indexed",
+            "server CPU per 1,000 APPENDs, load and its indexing",
+            (load["server_cpu_s"] + cpu) / load["messages"] * 1000, "s", None, [],
+            {"load_server_cpu_s": load["server_cpu_s"], "index_server_cpu_s": cpu}))
+    return figures

@@ -226,13 +226,14 @@ int cli_serve_main(int argc, char **argv)
 		.max_delay_ms = cfg.auth_max_delay_ms,
 	};
 	server.throttle = throttle_create(&tc);
-	users.workers = worker_pool_create(cfg.workers);
+	users.workers = worker_pool_create(cfg.workers, "petrel-store");
 	const struct worker_pool_limits auth_limits = {
 		.threads = cfg.auth_workers,
 		.queue_max = AUTH_QUEUE_MAX,
 		.key_queue_max = AUTH_QUEUE_PER_ADDR,
 		.key_parallel = AUTH_PARALLEL_PER_ADDR,
 		.nice = AUTH_NICE,
+		.name = "petrel-auth",
 	};
 	server.auth_workers = worker_pool_create_limited(&auth_limits);
 
@@ -242,7 +243,16 @@ int cli_serve_main(int argc, char **argv)
 
 		loops = cores > 0 ? (unsigned int)cores : 1;
 	}
-	users.index_workers = worker_pool_create(loops);
+	const struct worker_pool_limits index_limits = {
+		.threads = loops,
+		.queue_max = WORKER_QUEUE_MAX,
+		.key_queue_max = WORKER_QUEUE_MAX,
+		.key_parallel = 1,
+		.nice = USER_INDEX_NICE,
+		.name = "petrel-index",
+	};
+	users.index_workers = worker_pool_create_limited(&index_limits);
+	users.index_delay_max_ms = (int64_t)cfg.index_delay_max_s * 1000;
 	lmtp.users = &users;
 	lmtp.passdb = server.passdb;
 	user_services_start(&users);

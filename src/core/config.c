@@ -67,6 +67,8 @@ static const struct config_key config_keys[] = {
 	  "seconds a verified password is remembered (a MAC in memory); 0: off" },
 	{ "auth_cache_size", KEY_UINT, OFF(auth_cache_size), 0, 1000000, "8192",
 	  "users the verified-password cache holds (about 140 bytes each); 0: off" },
+	{ "index_delay_max", KEY_UINT, OFF(index_delay_max_s), 0, 3600, "60",
+	  "seconds the search indexer may step aside for a user's deliveries; 0: never" },
 	{ "auth_test_delay_ms", KEY_UINT, OFF(auth_test_delay_ms), 0, 600000, "0",
 	  "testing only: every password check sleeps this long on its worker" },
 	{ "treat_loopback_as_insecure", KEY_BOOL, OFF(treat_loopback_as_insecure), 0, 0, "no",

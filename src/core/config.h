@@ -32,6 +32,7 @@ struct petrel_config {
 	unsigned int auth_max_delay_ms;
 	unsigned int auth_cache_ttl_s;         /* verified-password cache; 0 = off */
 	unsigned int auth_cache_size;
+	unsigned int index_delay_max_s;        /* indexer steps aside for deliveries this long */
 	unsigned int auth_test_delay_ms;       /* testing only */
 	bool treat_loopback_as_insecure;       /* testing only */
 	char *log_level;

@@ -115,6 +115,7 @@ static void *loop_thread_main(void *arg)
 	struct loop *loop = arg;
 
 	current_loop = loop;
+	(void)pthread_setname_np(pthread_self(), "petrel-loop");
 	event_base_loop(loop->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	current_loop = NULL;
 	return NULL;

@@ -104,6 +104,9 @@ static void *worker_main(void *arg)
 	if (pool->limits.nice != 0 &&
 	    setpriority(PRIO_PROCESS, (id_t)gettid(), pool->limits.nice) < 0)
 		log_warn("worker thread: setpriority: %m");
+	/* Only for people watching: a name too long is refused, harmlessly. */
+	if (pool->limits.name != NULL)
+		(void)pthread_setname_np(pthread_self(), pool->limits.name);
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
 		struct key_queue *q;
@@ -143,10 +146,11 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-struct worker_pool *worker_pool_create(unsigned int threads)
+struct worker_pool *worker_pool_create(unsigned int threads, const char *name)
 {
 	const struct worker_pool_limits limits = {
 		.threads = threads,
+		.name = name,
 		.queue_max = WORKER_QUEUE_MAX,
 		.key_queue_max = WORKER_QUEUE_MAX,
 		.key_parallel = 1,

@@ -27,10 +27,11 @@ struct worker_pool_limits {
 	unsigned int key_queue_max;   /* pending jobs of one key */
 	unsigned int key_parallel;    /* jobs of one key running at once, >= 1 */
 	int nice;                     /* the threads' nice value (Linux); 0: unchanged */
+	const char *name;             /* the threads' name (top -H, perf), <= 15 bytes; NULL: none */
 };
 
 /* threads, WORKER_QUEUE_MAX, no per-key bound, one job per key at a time. */
-struct worker_pool *worker_pool_create(unsigned int threads);
+struct worker_pool *worker_pool_create(unsigned int threads, const char *name);
 struct worker_pool *worker_pool_create_limited(const struct worker_pool_limits *limits);
 /* Finishes queued jobs (their done callbacks are posted to their loops, which
  * must still exist), then joins the threads. */

@@ -6,13 +6,24 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/xalloc.h"
 
 struct store_deliver_queue {
 	pthread_mutex_t lock;
 	struct store_delivery *head, *tail;
+	unsigned int batches_running;   /* store_deliver_many() under way */
+	int64_t last_end_ms;            /* when the last batch ended (CLOCK_MONOTONIC) */
 };
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 enum store_result store_deliver_body(struct store *store, const void *data, size_t len,
 				     bool keep_bytes, struct store_blob **blob_r)
@@ -225,12 +236,30 @@ void store_deliver_queue_run(struct store_deliver_queue *q, struct store *store,
 		messages += x->count;
 		bytes += delivery_bytes(x);
 	}
+	q->batches_running++;
 	pthread_mutex_unlock(&q->lock);
 	store_deliver_many(store, batch, n);
 	pthread_mutex_lock(&q->lock);
+	q->batches_running--;
+	q->last_end_ms = monotonic_ms();
 	for (unsigned int i = 0; i < n; i++)
 		batch[i]->done = true;
 	pthread_mutex_unlock(&q->lock);
+}
+
+int64_t store_deliver_queue_idle_ms(struct store_deliver_queue *q)
+{
+	int64_t idle;
+
+	pthread_mutex_lock(&q->lock);
+	if (q->head != NULL || q->batches_running > 0)
+		idle = 0;
+	else if (q->last_end_ms == 0)
+		idle = INT64_MAX;
+	else
+		idle = monotonic_ms() - q->last_end_ms;
+	pthread_mutex_unlock(&q->lock);
+	return idle;
 }
 
 void store_deliver_queue_cancel(struct store_deliver_queue *q, struct store_delivery *d,

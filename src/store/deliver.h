@@ -79,6 +79,10 @@ bool store_deliver_queue_push(struct store_deliver_queue *queue, struct store_de
  * earlier job already did. d may be freed once its job is done. */
 void store_deliver_queue_run(struct store_deliver_queue *queue, struct store *store,
 			     struct store_delivery *d);
+/* Any thread: milliseconds since the queue last had a delivery queued or
+ * being written; 0 while it has, INT64_MAX if it never had (the search
+ * indexer steps aside for a user's deliveries: user-index.c). */
+int64_t store_deliver_queue_idle_ms(struct store_deliver_queue *queue);
 /* Worker, in d's job when the store cannot be had: takes d out of the
  * queue unless a batch already took it, and answers it r. */
 void store_deliver_queue_cancel(struct store_deliver_queue *queue, struct store_delivery *d,

@@ -22,6 +22,9 @@ struct mail_user {
 	unsigned int refs;               /* sessions and queued jobs; under the lock */
 	bool close_queued;               /* the final close; under the lock */
 	bool index_queued;               /* under the lock */
+	bool index_waiting;              /* stepped aside for deliveries; under the lock, */
+	struct loop *index_owner;        /* with the loop of its job's completion */
+	int64_t index_aside_since_ms;    /* only in index jobs (one at a time); 0: not aside */
 	struct store *store;             /* only inside jobs under `key` */
 	/* For the closer (user-store.c), under the lock: */
 	bool store_open;                 /* store != NULL */
@@ -48,6 +51,8 @@ extern atomic_bool user_stopping;
  * holds one until its completion releases it). */
 void user_ref_locked(struct mail_user *mu);
 
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t user_now_ms(void);
 /* user-store.c: in the final close job, the store's last close. */
 void user_store_forget(struct mail_user *mu);
 /* user-registry.c: under user_registry_lock, queues the entry's end (the
@@ -58,6 +63,12 @@ void user_final_close_queue_locked(struct mail_user *mu, struct loop *owner);
 bool user_store_closer_running_locked(void);
 bool user_store_closer_start(void);
 void user_store_closer_stop(void);
+
+/* user-index.c, under user_registry_lock: the closer's tick queues the
+ * indexers that stepped aside for deliveries now over; an entry that
+ * ends forgets that its indexer waits. */
+void user_index_resume_locked(void);
+void user_index_forget_locked(struct mail_user *mu);
 
 /* user-watch.c: the watch's thread. */
 bool user_watch_start(const struct user_services *svc);

@@ -68,6 +68,7 @@ static void close_run(void *arg)
 		while (*pp != mu)
 			pp = &(*pp)->next;
 		*pp = mu->next;
+		user_index_forget_locked(mu);
 	}
 	pthread_mutex_unlock(&user_registry_lock);
 	if (!last)

@@ -7,6 +7,7 @@
 #define PETREL_USER_SERVICES_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct store_env;
 struct worker_pool;
@@ -16,10 +17,20 @@ struct user_services {
 	/* Every job touching a user's store runs here, under the user's key
 	 * (mail_user_key()): jobs of one user never overlap. */
 	struct worker_pool *workers;
-	/* The search indexer's threads, at a lower CPU priority (user-index.c):
-	 * deliveries and commands come first, indexing takes what is left. */
+	/* The search indexer's threads, at nice USER_INDEX_NICE: deliveries
+	 * and commands come first, indexing takes what is left. */
 	struct worker_pool *index_workers;
+	/* The indexer steps aside for a user's deliveries at most this long
+	 * (config index_delay_max; 0: never): user-index.c. */
+	int64_t index_delay_max_ms;
 };
+
+/* The index pool's nice value (Linux: per thread), so a delivery's or a
+ * command's thread gets the CPU first when both want it: indexing a 3 KB
+ * message costs about twice the rest of its delivery, and at equal
+ * priority it halved APPEND throughput on two cores. Idle CPU still goes
+ * to the indexer in full. */
+#define USER_INDEX_NICE 10
 
 /* Server start: the closer's thread (user-store.c) and the watch's
  * (user-watch.c). Without the watch IDLE sees only this process's changes:

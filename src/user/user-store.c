@@ -2,7 +2,8 @@
  * the closer (a thread that queues the close of stores no job has used for
  * a while, and of the least recently used beyond a bound) and by the
  * entry's end. Never opens or closes a store outside a job under the
- * user's key. */
+ * user's key. The closer's tick also queues the search indexers that
+ * stepped aside for deliveries now over (user-index.c). */
 #include "user/user-private.h"
 
 #include <stdio.h>
@@ -33,7 +34,7 @@
 
 static unsigned int open_stores;    /* under user_registry_lock */
 
-static int64_t now_ms(void)
+int64_t user_now_ms(void)
 {
 	struct timespec ts;
 
@@ -70,7 +71,7 @@ static void store_used(struct mail_user *mu, bool opened)
 {
 	pthread_mutex_lock(&user_registry_lock);
 	mu->uses++;
-	mu->last_used_ms = now_ms();
+	mu->last_used_ms = user_now_ms();
 	if (opened) {
 		mu->store_open = true;
 		open_stores++;
@@ -191,7 +192,7 @@ static int by_last_use(const void *a, const void *b)
  * the least recently used beyond MAIL_USER_OPEN_STORES_MAX. */
 static void closer_scan_locked(void)
 {
-	int64_t now = now_ms();
+	int64_t now = user_now_ms();
 	struct mail_user **open;
 	size_t n = 0, excess;
 
@@ -225,6 +226,7 @@ static void closer_scan_locked(void)
 static void *closer_main(void *arg)
 {
 	(void)arg;
+	(void)pthread_setname_np(pthread_self(), "petrel-closer");
 	pthread_mutex_lock(&user_registry_lock);
 	while (!closer_stop) {
 		struct timespec until;
@@ -234,8 +236,10 @@ static void *closer_main(void *arg)
 		until.tv_sec += until.tv_nsec / 1000000000L;
 		until.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&closer_cond, &user_registry_lock, &until);
-		if (!closer_stop)
+		if (!closer_stop) {
 			closer_scan_locked();
+			user_index_resume_locked();
+		}
 	}
 	pthread_mutex_unlock(&user_registry_lock);
 	return NULL;

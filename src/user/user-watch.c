@@ -88,6 +88,7 @@ static void *watch_main(void *arg)
 	int fd = store_watch_fd(store_watch);
 
 	(void)arg;
+	(void)pthread_setname_np(pthread_self(), "petrel-watch");
 	for (;;) {
 		struct pollfd fds[2] = { { fd, POLLIN, 0 }, { stop_pipe[0], POLLIN, 0 } };
 

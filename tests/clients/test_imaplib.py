@@ -15,6 +15,7 @@ import os
 import sqlite3
 import ssl
 import sys
+import threading
 import time
 import unittest
 
@@ -364,6 +365,105 @@ class MailboxTest(ServerTestCase):
         db.close()
         self.assertGreaterEqual(indexed, 428 - 256 // 7 - 1)
         self.assertEqual(m.close()[0], "OK")
+        m.logout()
+
+
+class IndexStepsAsideTest(ServerTestCase):
+    """The search indexer steps aside while a user's deliveries are under
+    way (user-index.c), at most index_delay_max seconds, and catches up by
+    itself once they end, with SEARCH exact all along. The flood is one
+    session's pipelined LITERAL+ APPENDs, sent faster than the server
+    stores them, for FLOOD_S seconds."""
+    FLOOD_S = 3.0
+    config = dict(FAST_FAILURES, index_delay_max="60")
+
+    def login(self):
+        m = self.imap()
+        self.assertEqual(m.login("alice", "alice-secret")[0], "OK")
+        return m
+
+    def flood(self, m, mailbox):
+        """Pipelined APPENDs for FLOOD_S seconds (a writer thread; this
+        one reads the answers); returns how many, all answered OK, and the
+        rows search.db's text_store held when the last OK came."""
+        chunk = b"".join(b"%s APPEND %s {%d+}\r\n%s\r\n" % (
+            b"F%d" % i, mailbox, len(msg), msg) for i, msg in enumerate(
+                b"Subject: flood %d\r\n\r\nbody %s\r\n" % (
+                    i, b"quokka" if i % 5 == 0 else b"plain") for i in range(100)))
+        sent = []
+
+        def writer():
+            deadline = time.monotonic() + self.FLOOD_S
+            while time.monotonic() < deadline:
+                m.sock.sendall(chunk)
+                sent.append(100)
+        thread = threading.Thread(target=writer)
+        thread.start()
+        done = 0
+        while thread.is_alive() or done < 100 * len(sent):
+            line = m.readline()
+            self.assertTrue(line, "connection closed")
+            if line.startswith(b"F"):
+                self.assertIn(b" OK ", line)
+                done += 1
+        thread.join()
+        self.assertEqual(done, 100 * len(sent))
+        return done, self.text_rows()
+
+    def text_rows(self):
+        path = os.path.join(self.server.data, "users", "alice", "search.db")
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        try:
+            return db.execute("SELECT count(*) FROM text_store").fetchone()[0]
+        finally:
+            db.close()
+
+    def pending_rows(self):
+        path = os.path.join(self.server.data, "users", "alice", "store.db")
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        try:
+            return db.execute("SELECT count(*) FROM text_pending").fetchone()[0]
+        finally:
+            db.close()
+
+    def catch_up(self, m, count):
+        """SEARCH is exact while the text waits, and the indexer brings
+        text_pending under one batch with no further command."""
+        self.assertEqual(m.select("Flood"), ("OK", [b"%d" % count]))
+        want = [b" ".join(b"%d" % (i + 1) for i in range(count) if i % 100 % 5 == 0)]
+        self.assertEqual(m.search(None, "BODY", "quokka"), ("OK", want))
+        self.assertEqual(m.close()[0], "OK")
+        deadline = time.monotonic() + 120
+        while self.pending_rows() >= 256:
+            self.assertLess(time.monotonic(), deadline, "indexer did not resume")
+            time.sleep(0.2)
+        self.assertEqual(m.select("Flood"), ("OK", [b"%d" % count]))
+        self.assertEqual(m.search(None, "BODY", "quokka"), ("OK", want))
+
+    def test_indexer_waits_for_the_flood_then_catches_up(self):
+        m = self.login()
+        self.assertEqual(m.create("Flood")[0], "OK")
+        before = self.text_rows()
+        count, indexed = self.flood(m, b"Flood")
+        self.assertGreater(count, 1000)
+        # At most a batch slipped in (a job queued before the first delivery).
+        self.assertLessEqual(indexed - before, 256, "indexer ran beside the deliveries")
+        self.catch_up(m, count)
+        m.logout()
+
+
+class IndexDelayBoundTest(IndexStepsAsideTest):
+    """index_delay_max bounds the wait: past it, the indexer runs beside a
+    flood that goes on."""
+    config = dict(FAST_FAILURES, index_delay_max="1")
+
+    def test_indexer_waits_for_the_flood_then_catches_up(self):
+        m = self.login()
+        self.assertEqual(m.create("Flood")[0], "OK")
+        before = self.text_rows()
+        count, indexed = self.flood(m, b"Flood")
+        self.assertGreaterEqual(indexed - before, 256, "indexer waited past index_delay_max")
+        self.catch_up(m, count)
         m.logout()
 
 

@@ -141,7 +141,7 @@ static void test_limited_pool(void)
 int main(void)
 {
 	static struct job_ctx jobs[KEYS * JOBS_PER_KEY];
-	struct worker_pool *pool = worker_pool_create(4);
+	struct worker_pool *pool = worker_pool_create(4, "test-workers");
 
 	test_loop = loop_create(0);
 	for (unsigned int i = 0; i < JOBS_PER_KEY; i++) {

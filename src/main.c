@@ -27,7 +27,9 @@ static void usage(FILE *out)
 		"  user del NAME --data DIR\n"
 		"  user list --data DIR\n"
 		"  check --data DIR [USER]         verify the mail stores\n"
-		"  deliver USER [--mailbox NAME] --data DIR   one message on stdin\n"
+		"  deliver USER [--mailbox NAME] --data DIR [--config FILE]   one message on stdin\n"
+		"  quota get USER --data DIR [--config FILE]\n"
+		"  quota set USER RESOURCE=VALUE... --data DIR [--config FILE]\n"
 		"  help [COMMAND]\n"
 		"  --version\n");
 }
@@ -52,6 +54,10 @@ static int help(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "deliver") == 0) {
 		cli_deliver_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "quota") == 0) {
+		cli_quota_usage(stdout);
 		return 0;
 	}
 	if (strcmp(argv[1], "help") == 0) {
@@ -84,6 +90,8 @@ int main(int argc, char **argv)
 		return cli_check_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "deliver") == 0)
 		return cli_deliver_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "quota") == 0)
+		return cli_quota_main(argc - 1, argv + 1);
 	fprintf(stderr, "petrel: unknown command '%.60s' (see petrel help)\n", cmd);
 	return 2;
 }

@@ -1,9 +1,12 @@
-/* `petrel deliver USER [--mailbox NAME] --data DIR`: one message on stdin
+/* `petrel deliver USER [--mailbox NAME] --data DIR [--config FILE]`: one
+ * message on stdin
  * into a user's mailbox, for an MTA or procmail-style use. The exit status
  * follows sysexits(3), as MTAs expect of a delivery agent: 0 only once the
  * message is on disk (committed with fsync); EX_TEMPFAIL when it could not
  * be stored now (the MTA retries); EX_NOUSER, EX_DATAERR (empty, or over
- * the store's size limit) and EX_USAGE otherwise. A --mailbox that does not
+ * the store's size limit), EX_CANTCREAT over quota (EX_TEMPFAIL with the
+ * config's quota_full_tempfail) and EX_USAGE otherwise. The config file
+ * gives the default quota (and may give the data directory). A --mailbox that does not
  * exist gets the message in INBOX instead (said on stderr): mail is never
  * refused for a folder name. Running servers are told (store_notify_changed()),
  * so their sessions in IDLE see the message at once. When a batch of search
@@ -19,6 +22,7 @@
 
 #include "auth/passdb.h"
 #include "cli/cli.h"
+#include "core/config.h"
 #include "core/log.h"
 #include "store/deliver.h"
 #include "store/store.h"
@@ -28,11 +32,13 @@
 
 void cli_deliver_usage(FILE *out)
 {
-	fprintf(out, "usage: petrel deliver USER [--mailbox NAME] --data DIR\n"
+	fprintf(out, "usage: petrel deliver USER [--mailbox NAME] --data DIR [--config FILE]\n"
 		"Stores one message read from stdin in USER's mailbox (default INBOX;\n"
 		"a mailbox that does not exist means INBOX). Exits 0 once it is on disk;\n"
 		"otherwise a sysexits(3) code: 64 usage, 65 empty or too big, 67 no such\n"
-		"user, 74 cannot read stdin, 75 try again later.\n");
+		"user, 73 over quota, 74 cannot read stdin, 75 try again later (also over\n"
+		"quota with quota_full_tempfail = yes). --config: the server's config file,\n"
+		"for its quota_* keys (and data, when --data is not given).\n");
 }
 
 /* Whether the user exists in users.db: EX_OK, EX_NOUSER or EX_TEMPFAIL. */
@@ -57,11 +63,16 @@ static int deliver_user_known(const struct store_env *env, const char *user)
 	return EX_TEMPFAIL;
 }
 
+/* config quota_full_tempfail */
+static bool over_quota_tempfail;
+
 static int deliver_exit(enum store_result r)
 {
 	switch (r) {
 	case STORE_OK:
 		return EX_OK;
+	case STORE_OVER_QUOTA:
+		return over_quota_tempfail ? EX_TEMPFAIL : EX_CANTCREAT;
 	case STORE_TOO_BIG:
 	case STORE_INVALID:
 		return EX_DATAERR;
@@ -154,35 +165,52 @@ static int deliver_to(const struct store_env *env, const char *user, const char 
 
 int cli_deliver_main(int argc, char **argv)
 {
-	const char *user = NULL, *data_dir = NULL, *mailbox = "INBOX";
+	const char *user = NULL, *data_dir = NULL, *mailbox = "INBOX", *config_file = NULL;
+	struct petrel_config cfg;
 	struct store_env *env;
-	char err[256];
+	char err[CONFIG_ERR_MAX];
 	int code;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
 			data_dir = argv[++i];
+		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config_file = argv[++i];
 		else if (strcmp(argv[i], "--mailbox") == 0 && i + 1 < argc)
 			mailbox = argv[++i];
 		else if (argv[i][0] != '-' && user == NULL)
 			user = argv[i];
 		else
-			user = data_dir = NULL, i = argc;   /* usage error below */
+			user = NULL, i = argc;   /* usage error below */
 	}
-	if (user == NULL || data_dir == NULL) {
-		cli_deliver_usage(stderr);
+	config_init_defaults(&cfg);
+	if (config_file != NULL && !config_load_file(&cfg, config_file, err, sizeof(err))) {
+		fprintf(stderr, "petrel: %s\n", err);
+		config_free(&cfg);
 		return EX_USAGE;
 	}
+	if (data_dir == NULL)
+		data_dir = cfg.data_dir;
+	if (user == NULL || data_dir == NULL) {
+		cli_deliver_usage(stderr);
+		config_free(&cfg);
+		return EX_USAGE;
+	}
+	over_quota_tempfail = cfg.quota_full_tempfail;
 	log_set_level(LOG_WARN);
 	if (!passdb_valid_username(user)) {
 		fprintf(stderr, "petrel: no such user\n");
+		config_free(&cfg);
 		return EX_NOUSER;
 	}
-	if (store_env_open(NULL, data_dir, &env, err, sizeof(err)) != STORE_OK) {
+	if (store_env_open(cfg.store, data_dir, &env, err, sizeof(err)) != STORE_OK) {
 		fprintf(stderr, "petrel: %s\n", err);
+		config_free(&cfg);
 		return EX_USAGE;
 	}
+	cli_store_env_quota(env, &cfg);
 	code = deliver_to(env, user, mailbox);
 	store_env_free(&env);
+	config_free(&cfg);
 	return code;
 }

@@ -180,6 +180,7 @@ int cli_serve_main(int argc, char **argv)
 		config_free(&cfg);
 		return serve_fail(err);
 	}
+	cli_store_env_quota(store_env, &cfg);
 	server.store_env = store_env;
 	users.env = store_env;
 	if (mkdir(cfg.data_dir, 0700) < 0 && errno != EEXIST) {
@@ -255,6 +256,7 @@ int cli_serve_main(int argc, char **argv)
 	users.index_delay_max_ms = (int64_t)cfg.index_delay_max_s * 1000;
 	lmtp.users = &users;
 	lmtp.passdb = server.passdb;
+	lmtp.quota_full_tempfail = cfg.quota_full_tempfail;
 	user_services_start(&users);
 	struct server *srv = server_create(loops);
 	for (int i = 0; i < 3; i++) {

@@ -19,6 +19,13 @@ void cli_check_usage(FILE *out);
  * agent), unlike the other subcommands. */
 int cli_deliver_main(int argc, char **argv);
 void cli_deliver_usage(FILE *out);
+/* argv[0] is "quota": petrel quota get|set USER ... --data DIR [--config FILE]. */
+int cli_quota_main(int argc, char **argv);
+void cli_quota_usage(FILE *out);
+/* The config's default quota limits into env (serve, deliver, quota). */
+struct store_env;
+struct petrel_config;
+void cli_store_env_quota(struct store_env *env, const struct petrel_config *cfg);
 /* argv[0] is "serve". */
 int cli_serve_main(int argc, char **argv);
 /* The text of `petrel help serve`, including every config key. */

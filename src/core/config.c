@@ -2,6 +2,7 @@
  * only list of keys: config_set() dispatches on it and the README mirrors it. */
 #include "core/config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -12,7 +13,13 @@
 
 #include "core/xalloc.h"
 
-enum key_type { KEY_STR, KEY_BOOL, KEY_UINT };
+enum key_type {
+	KEY_STR,
+	KEY_BOOL,
+	KEY_UINT,
+	KEY_LIMIT,       /* uint64_t: config_parse_limit(), a count */
+	KEY_LIMIT_KIB,   /* uint64_t: config_parse_limit(), a size */
+};
 
 struct config_key {
 	const char *key;
@@ -67,6 +74,14 @@ static const struct config_key config_keys[] = {
 	  "seconds a verified password is remembered (a MAC in memory); 0: off" },
 	{ "auth_cache_size", KEY_UINT, OFF(auth_cache_size), 0, 1000000, "8192",
 	  "users the verified-password cache holds (about 140 bytes each); 0: off" },
+	{ "quota_storage", KEY_LIMIT_KIB, OFF(quota_storage_kib), 0, 0, "none",
+	  "STORAGE limit of a user without one of their own: a size (K, M, G, T) or none" },
+	{ "quota_messages", KEY_LIMIT, OFF(quota_messages), 0, 0, "none",
+	  "MESSAGE limit of a user without one of their own, or none" },
+	{ "quota_mailboxes", KEY_LIMIT, OFF(quota_mailboxes), 0, 0, "none",
+	  "MAILBOX limit of a user without one of their own, or none" },
+	{ "quota_full_tempfail", KEY_BOOL, OFF(quota_full_tempfail), 0, 0, "no",
+	  "a delivery over quota fails for now (LMTP 452, deliver 75), not for good (552, 73)" },
 	{ "index_delay_max", KEY_UINT, OFF(index_delay_max_s), 0, 3600, "60",
 	  "seconds the search indexer may step aside for a user's deliveries; 0: never" },
 	{ "auth_test_delay_ms", KEY_UINT, OFF(auth_test_delay_ms), 0, 600000, "0",
@@ -110,6 +125,38 @@ void config_free(struct petrel_config *cfg)
 			*p = NULL;
 		}
 	}
+}
+
+bool config_parse_limit(const char *v, bool size, uint64_t *limit_r)
+{
+	static const char units[] = "KMGT";
+	uint64_t n = 0;
+	const char *p = v;
+
+	if (strcasecmp(v, "none") == 0) {
+		*limit_r = CONFIG_LIMIT_NONE;
+		return true;
+	}
+	if (*p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (uint64_t)(*p - '0');
+		if (n > CONFIG_LIMIT_MAX)
+			return false;
+	}
+	if (*p != '\0') {
+		const char *u = size && p[1] == '\0' ? strchr(units, toupper((unsigned char)*p)) : NULL;
+
+		if (u == NULL || *p == '\0')
+			return false;
+		for (long i = 0; i < u - units; i++) {
+			if (n > CONFIG_LIMIT_MAX / 1024)
+				return false;
+			n *= 1024;
+		}
+	}
+	*limit_r = n;
+	return true;
 }
 
 static bool parse_bool(const char *v, bool *b_r)
@@ -163,6 +210,15 @@ bool config_set(struct petrel_config *cfg, const char *key, const char *value,
 			*(unsigned int *)field = (unsigned int)n;
 			return true;
 		}
+		case KEY_LIMIT:
+		case KEY_LIMIT_KIB:
+			if (!config_parse_limit(value, k->type == KEY_LIMIT_KIB, field)) {
+				snprintf(err, err_size, "%s: expected none or a %s, got '%.40s'", key,
+					 k->type == KEY_LIMIT_KIB ? "size (K, M, G, T)" : "number",
+					 value);
+				return false;
+			}
+			return true;
 		}
 	}
 	snprintf(err, err_size, "unknown configuration key '%.60s'", key);

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define CONFIG_ERR_MAX 256
@@ -33,10 +34,23 @@ struct petrel_config {
 	unsigned int auth_cache_ttl_s;         /* verified-password cache; 0 = off */
 	unsigned int auth_cache_size;
 	unsigned int index_delay_max_s;        /* indexer steps aside for deliveries this long */
+	/* Default quota limits (CONFIG_LIMIT_NONE: none); storage in KiB. */
+	uint64_t quota_storage_kib;
+	uint64_t quota_messages;
+	uint64_t quota_mailboxes;
+	bool quota_full_tempfail;              /* over quota: LMTP 452 / exit 75, not 552 / 73 */
 	unsigned int auth_test_delay_ms;       /* testing only */
 	bool treat_loopback_as_insecure;       /* testing only */
 	char *log_level;
 };
+
+/* A limit that is "none". */
+#define CONFIG_LIMIT_NONE UINT64_MAX
+/* The largest limit a key or `petrel quota set` takes (2^52). */
+#define CONFIG_LIMIT_MAX (UINT64_C(1) << 52)
+/* A limit: "none", or a number up to CONFIG_LIMIT_MAX; with size, KiB, or
+ * with a suffix K, M, G or T (KiB, MiB, GiB, TiB; any case). */
+bool config_parse_limit(const char *v, bool size, uint64_t *limit_r);
 
 /* The documentation of every key with its default, one line each. */
 void config_print_keys(FILE *out);

@@ -88,6 +88,7 @@ static const char *const status_item_names[CMD_STATUS_ITEM_COUNT] = {
 	[CMD_STATUS_RECENT] = "RECENT",
 	[CMD_STATUS_HIGHESTMODSEQ] = "HIGHESTMODSEQ",
 	[CMD_STATUS_APPENDLIMIT] = "APPENDLIMIT",
+	[CMD_STATUS_DELETED_STORAGE] = "DELETED-STORAGE",
 };
 
 bool cmd_status_items_has(const struct cmd_status_items *items, enum cmd_status_item item)
@@ -169,6 +170,11 @@ void cmd_status_items_format(const struct cmd_status_items *items,
 				buf_printf(out, "%s%s NIL", sep, name);
 			else
 				buf_printf(out, "%s%s %llu", sep, name, (unsigned long long)append_limit);
+			break;
+		case CMD_STATUS_DELETED_STORAGE:
+			/* In KiB, as the STORAGE resource (RFC 9208 §4.2). */
+			buf_printf(out, "%s%s %llu", sep, name,
+				   (unsigned long long)store_quota_kib(st->deleted_size));
 			break;
 		case CMD_STATUS_ITEM_COUNT:
 			break;

@@ -31,6 +31,11 @@ static const struct imap_command_def commands[] = {
 	{ .name = "LSUB", .run = cmd_lsub, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },   /* RFC 3501 */
 	{ .name = "NAMESPACE", .run = cmd_namespace, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED }, /* RFC 2342 */
 	{ .name = "STATUS", .run = cmd_status, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	/* cmd-quota.c rows (RFC 9208) */
+	{ .name = "GETQUOTAROOT", .run = cmd_getquotaroot,
+	  .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	{ .name = "GETQUOTA", .run = cmd_getquota, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	{ .name = "SETQUOTA", .run = cmd_setquota, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
 	/* cmd-select.c rows */
 	{ .name = "SELECT", .run = cmd_select, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
 	{ .name = "EXAMINE", .run = cmd_examine, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },

@@ -100,6 +100,10 @@ enum cmd_step cmd_list(struct imap_cmd *cmd);
 enum cmd_step cmd_lsub(struct imap_cmd *cmd);
 enum cmd_step cmd_namespace(struct imap_cmd *cmd);
 enum cmd_step cmd_status(struct imap_cmd *cmd);
+/* cmd-quota.c */
+enum cmd_step cmd_getquotaroot(struct imap_cmd *cmd);
+enum cmd_step cmd_getquota(struct imap_cmd *cmd);
+enum cmd_step cmd_setquota(struct imap_cmd *cmd);
 /* cmd-select.c */
 enum cmd_step cmd_select(struct imap_cmd *cmd);
 enum cmd_step cmd_examine(struct imap_cmd *cmd);

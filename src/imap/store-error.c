@@ -25,6 +25,8 @@ const char *imap_store_error_text(enum store_result result)
 		return "[OVERQUOTA] Not enough disk space";
 	case STORE_BUSY:
 		return "[UNAVAILABLE] Mailbox is busy, try again";
+	case STORE_OVER_QUOTA:
+		return "[OVERQUOTA] Quota exceeded";
 	case STORE_MISSING:
 		/* RFC 5530 SERVERBUG, not UNAVAILABLE: the server lost data it
 		 * had; trying again cannot help until an administrator restores

@@ -19,6 +19,7 @@ struct user_services;
 struct lmtp_server {
 	const struct user_services *users;   /* users' stores and their jobs */
 	struct passdb *passdb;               /* RCPT TO's lookups */
+	bool quota_full_tempfail;            /* over quota: 452 4.2.2, not 552 5.2.2 */
 };
 
 /* listener_accept_fn; ctx is the struct lmtp_server. */

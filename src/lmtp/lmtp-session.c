@@ -259,6 +259,13 @@ static void lmtp_data_replies(struct lmtp_session *s)
 		case STORE_TOO_BIG:
 			lmtp_reply(s, "552 5.3.4 <%s> Message too big", r->address);
 			break;
+		case STORE_OVER_QUOTA:
+			/* RFC 3463 X.2.2: mailbox full. */
+			if (s->server->quota_full_tempfail)
+				lmtp_reply(s, "452 4.2.2 <%s> Mailbox full: over quota", r->address);
+			else
+				lmtp_reply(s, "552 5.2.2 <%s> Mailbox full: over quota", r->address);
+			break;
 		default:
 			lmtp_reply(s, "451 4.3.0 <%s> Temporary failure, try again", r->address);
 			break;

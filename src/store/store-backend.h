@@ -41,6 +41,8 @@ struct store_env {
 	const struct store_backend *v;
 	char *location;            /* sqlite: the data directory */
 	uint64_t append_limit;     /* v->append_limit, fixed at start */
+	/* Limits of users without their own (store_env_set_quota()). */
+	uint64_t quota[STORE_QUOTA_RESOURCES];
 };
 
 /* One entry per operation of store.h and store-users.h, with the same
@@ -59,6 +61,11 @@ struct store_backend {
 	uint64_t (*change_count)(const struct store *store);
 	enum store_result (*check)(struct store *store,
 				   void (*report)(const char *problem, void *ctx), void *ctx);
+
+	/* ---- quota ---- */
+	enum store_result (*quota_get)(struct store *store, struct store_quota *quota_r);
+	enum store_result (*quota_set)(struct store *store,
+				       const uint64_t own[STORE_QUOTA_RESOURCES]);
 
 	/* ---- mailboxes ---- */
 	enum store_result (*mailbox_list)(struct store *store,

@@ -44,6 +44,8 @@ enum store_result store_env_open(const char *spec, const char *location,
 	env->v = v;
 	env->location = xstrdup(location);
 	env->append_limit = v->append_limit;
+	for (int i = 0; i < STORE_QUOTA_RESOURCES; i++)
+		env->quota[i] = STORE_QUOTA_NONE;
 	*env_r = env;
 	return STORE_OK;
 }
@@ -67,4 +69,10 @@ const char *store_env_backend(const struct store_env *env)
 uint64_t store_append_limit(const struct store_env *env)
 {
 	return env->append_limit;
+}
+
+void store_env_set_quota(struct store_env *env, const uint64_t limit[STORE_QUOTA_RESOURCES])
+{
+	for (int i = 0; i < STORE_QUOTA_RESOURCES; i++)
+		env->quota[i] = limit[i] > STORE_QUOTA_LIMIT_MAX ? STORE_QUOTA_NONE : limit[i];
 }

@@ -25,8 +25,38 @@ const char *store_result_name(enum store_result r)
 	case STORE_ERROR: return "error";
 	case STORE_MISSING: return "missing";
 	case STORE_READ_ONLY: return "read-only";
+	case STORE_OVER_QUOTA: return "over quota";
 	}
 	return "unknown";
+}
+
+const char *store_quota_resource_name(enum store_quota_resource res)
+{
+	switch (res) {
+	case STORE_QUOTA_STORAGE: return "STORAGE";
+	case STORE_QUOTA_MESSAGE: return "MESSAGE";
+	case STORE_QUOTA_MAILBOX: return "MAILBOX";
+	case STORE_QUOTA_RESOURCES: break;
+	}
+	return "?";
+}
+
+/* ---- quota ---- */
+
+enum store_result store_quota_get(struct store *store, struct store_quota *quota_r)
+{
+	return store->v->quota_get(store, quota_r);
+}
+
+enum store_result store_quota_set(struct store *store,
+				  const uint64_t own[STORE_QUOTA_RESOURCES])
+{
+	for (int i = 0; i < STORE_QUOTA_RESOURCES; i++) {
+		if (own[i] > STORE_QUOTA_LIMIT_MAX && own[i] != STORE_QUOTA_NONE &&
+		    own[i] != STORE_QUOTA_DEFAULT)
+			return STORE_INVALID;
+	}
+	return store->v->quota_set(store, own);
 }
 
 /* ---- the store ---- */

@@ -87,6 +87,7 @@ enum store_result {
 	STORE_ERROR,         /* other I/O or database failure; details logged */
 	STORE_MISSING,       /* the user had a store and it is gone or empty */
 	STORE_READ_ONLY,     /* the store is damaged: reads only until repaired */
+	STORE_OVER_QUOTA,    /* the change would take the user past a quota limit */
 };
 
 const char *store_result_name(enum store_result r);
@@ -224,6 +225,7 @@ struct store_mailbox_status {
 	uint32_t unseen;          /* messages without \Seen */
 	uint32_t deleted;         /* messages with \Deleted */
 	uint64_t size;            /* sum of RFC822.SIZE */
+	uint64_t deleted_size;    /* sum of RFC822.SIZE of those with \Deleted */
 	uint32_t recent;          /* messages with UID >= the recent boundary */
 	uint32_t first_unseen_uid;/* 0 if none */
 };
@@ -563,6 +565,66 @@ void store_notify_changed(const struct store_env *env, const char *user);
  * other sessions of the same process); what changed is learnt by modseq,
  * as always. */
 uint64_t store_change_count(const struct store *store);
+
+/* ---- quota (RFC 9208) ----
+ *
+ * One quota root per user, over all of the user's mailboxes, with three
+ * resources: STORAGE (the sum of the messages' RFC822.SIZE, \Deleted ones
+ * included until expunged; limits in KiB, as the RFC counts), MESSAGE
+ * (messages) and MAILBOX (mailboxes that can hold messages; a \Noselect
+ * parent is not one). A change that would take a resource past its limit
+ * is refused whole, with STORE_OVER_QUOTA and nothing written: APPEND (each
+ * delivery of a group commit on its own), COPY, CREATE. A change that adds
+ * nothing to a resource (MOVE within the user's mailboxes, EXPUNGE, a
+ * RENAME) is never refused, so a user over a lowered limit can always
+ * clean up. Usage is read from the mailboxes' counters in the writing
+ * transaction itself, so it is exact under concurrent writers and after a
+ * crash (store_check() recounts the counters). The limits are the user's
+ * own (kept in the store, so a change is seen by the next transaction of
+ * every process) or else the env's defaults (store_env_set_quota()). */
+enum store_quota_resource {
+	STORE_QUOTA_STORAGE,
+	STORE_QUOTA_MESSAGE,
+	STORE_QUOTA_MAILBOX,
+	STORE_QUOTA_RESOURCES
+};
+
+#define STORE_QUOTA_NONE UINT64_MAX          /* no limit */
+#define STORE_QUOTA_DEFAULT (UINT64_MAX - 1) /* the user's own: the env's default */
+/* A limit above this is refused (STORE_INVALID): far past any disk, and
+ * the STORAGE limit in bytes still fits in 63 bits. */
+#define STORE_QUOTA_LIMIT_MAX (UINT64_C(1) << 52)
+
+/* Its name in IMAP (RFC 9208 §5): "STORAGE", "MESSAGE", "MAILBOX". */
+const char *store_quota_resource_name(enum store_quota_resource res);
+
+struct store_quota {
+	/* STORAGE in bytes (store_quota_kib() for IMAP), the others counts. */
+	uint64_t usage[STORE_QUOTA_RESOURCES];
+	/* In force: KiB for STORAGE; STORE_QUOTA_NONE where there is none. */
+	uint64_t limit[STORE_QUOTA_RESOURCES];
+	/* The user's own setting: a limit, STORE_QUOTA_NONE or STORE_QUOTA_DEFAULT. */
+	uint64_t own[STORE_QUOTA_RESOURCES];
+};
+
+/* At start, before any store is opened from env: the limits of users who
+ * have none of their own (STORE_QUOTA_NONE: none; KiB for STORAGE). */
+void store_env_set_quota(struct store_env *env, const uint64_t limit[STORE_QUOTA_RESOURCES]);
+
+/* STORAGE usage as IMAP shows it: KiB, rounded up (as Dovecot does, so a
+ * mailbox holding anything never shows 0). */
+static inline uint64_t store_quota_kib(uint64_t bytes)
+{
+	return bytes / 1024 + (bytes % 1024 != 0);
+}
+
+/* Usage and limits, read in one transaction. */
+enum store_result store_quota_get(struct store *store, struct store_quota *quota_r);
+/* Sets the user's own limits (each a limit up to STORE_QUOTA_LIMIT_MAX,
+ * STORE_QUOTA_NONE or STORE_QUOTA_DEFAULT), all in one transaction. A
+ * limit below the usage is allowed: the user can then only remove. */
+enum store_result store_quota_set(struct store *store,
+				  const uint64_t own[STORE_QUOTA_RESOURCES]);
 
 /* ---- the search index ---- */
 

@@ -732,6 +732,73 @@ def test_deliver(tmp):
 
 # -- the store's safety (issue 12 "Silent data loss") -------------------------------
 
+def test_quota(tmp):
+    """`petrel quota get|set USER ... --data DIR [--config FILE]`: the exact
+    lines (RESOURCE USAGE LIMIT SOURCE), the config's defaults, a user's own
+    limits, usage errors; a change seen by a running server at its next
+    delivery; `deliver` over quota exits 73, or 75 with quota_full_tempfail."""
+    data = os.path.join(tmp, "quota-data")
+    add_user(data, "alice", "alice-secret")
+    conf = write(os.path.join(tmp, "quota.conf"),
+                 "data = %s\nquota_storage = 1M\nquota_mailboxes = 10\n" % data)
+    rc, out, err = run(["quota"])
+    check("quota: no action exits 2 with the usage", rc == 2 and out == "" and
+          err.startswith("usage: petrel quota get USER"), (rc, out, err))
+    for name, args in (("set without a value", ["quota", "set", "alice", "--data", data]),
+                       ("an unknown action", ["quota", "show", "alice", "--data", data]),
+                       ("no user", ["quota", "get", "--data", data]),
+                       ("no --data", ["quota", "get", "alice"])):
+        rc, out, err = run(args)
+        check("quota: %s exits 2" % name, rc == 2 and out == "" and err.startswith("usage:"),
+              (rc, out, err))
+    expect("quota: an unknown user exits 1", ["quota", "get", "bob", "--data", data], 1,
+           stderr="petrel: no such user\n")
+    expect("quota: get, no config: no limits", ["quota", "get", "alice", "--data", data], 0,
+           "STORAGE 0 none default\nMESSAGE 0 none default\nMAILBOX 6 none default\n",
+           err_prefix=None)
+    expect("quota: get with --config: its defaults (and its data)",
+           ["quota", "get", "alice", "--config", conf], 0,
+           "STORAGE 0 1024 default\nMESSAGE 0 none default\nMAILBOX 6 10 default\n",
+           err_prefix=None)
+    expect("quota: set (names in any case, sizes with a suffix); the others kept",
+           ["quota", "set", "alice", "storage=2M", "MESSAGE=1", "--config", conf], 0,
+           "STORAGE 0 2048 own\nMESSAGE 0 1 own\nMAILBOX 6 10 default\n", err_prefix=None)
+    expect("quota: set none and default", ["quota", "set", "alice", "STORAGE=none",
+                                            "MAILBOX=default", "--config", conf], 0,
+           "STORAGE 0 none own\nMESSAGE 0 1 own\nMAILBOX 6 10 default\n", err_prefix=None)
+    expect("quota: an unknown resource exits 2", ["quota", "set", "alice", "FOO=1", "--data", data],
+           2, stderr="petrel: 'FOO=1': expected STORAGE=, MESSAGE= or MAILBOX=\n")
+    expect("quota: a bad value exits 2", ["quota", "set", "alice", "MESSAGE=1K", "--data", data],
+           2, stderr="petrel: 'MESSAGE=1K': expected a limit, none or default\n")
+    msg = b"Subject: q\n\nbody\n"
+    expect("quota: deliver under the limit exits 0", ["deliver", "alice", "--data", data], 0,
+           stdin=msg, err_prefix=None)
+    expect("quota: deliver over it exits 73 (EX_CANTCREAT)", ["deliver", "alice", "--data", data],
+           73, stdin=msg, stderr="petrel: cannot store the message: over quota\n")
+    tempfail = write(os.path.join(tmp, "tempfail.conf"), "quota_full_tempfail = yes\n")
+    expect("quota: with quota_full_tempfail, 75 (EX_TEMPFAIL)",
+           ["deliver", "alice", "--data", data, "--config", tempfail], 75, stdin=msg,
+           stderr="petrel: cannot store the message: over quota\n")
+    srv = Serve(tmp, ["--data", data, "--imap", "127.0.0.1:0"])
+    try:
+        port = srv.wait_listening(("imap",))["imap"]
+        append = "APPEND INBOX {2+}\r\nhi"
+        got = _imap_replies(port, [append])[1:]
+        check("quota: the server refuses an APPEND past the user's limit",
+              got == ["t0 NO [OVERQUOTA] Quota exceeded"], got)
+        expect("quota: set while the server runs", ["quota", "set", "alice", "MESSAGE=2",
+                                                    "--data", data], 0,
+               "STORAGE 1 none own\nMESSAGE 1 2 own\nMAILBOX 6 none default\n",
+               err_prefix=None)
+        got = _imap_replies(port, [append, append])[1:]
+        check("quota: its next APPEND obeys the new limit at once",
+              len(got) == 2 and got[0].startswith("t0 OK [APPENDUID ") and
+              got[1] == "t1 NO [OVERQUOTA] Quota exceeded", got)
+        check("quota: server exits 0", srv.stop() == 0, srv.stderr()[-400:])
+    finally:
+        srv.kill()
+
+
 def _imap_replies(port, commands):
     """Log in as alice, send each command, return each one's tagged reply."""
     c = Client(port)
@@ -958,7 +1025,7 @@ def main():
              lambda t: test_stop_signal(t, signal.SIGTERM, "SIGTERM"),
              lambda t: test_stop_signal(t, signal.SIGINT, "SIGINT"),
              test_early_sigterm, test_repeated_sigterm, test_sighup, test_deliver, test_password_change_running,
-             test_store_missing, test_store_damage]
+             test_store_missing, test_store_damage, test_quota]
     try:
         for test in tests:
             try:

@@ -119,7 +119,8 @@ class LoopbackTest(ServerTestCase):
             b"SPECIAL-USE", b"CREATE-SPECIAL-USE", b"MULTIAPPEND", b"APPENDLIMIT=67108864",
             b"STATUS=SIZE", b"BINARY", b"ESEARCH", b"SEARCHRES", b"SORT", b"SORT=DISPLAY",
             b"ESORT", b"THREAD=ORDEREDSUBJECT", b"THREAD=REFERENCES", b"WITHIN", b"PREVIEW",
-            b"SAVEDATE", b"OBJECTID", b"CONDSTORE", b"QRESYNC"])
+            b"SAVEDATE", b"OBJECTID", b"CONDSTORE", b"QRESYNC", b"QUOTA", b"QUOTA=RES-STORAGE",
+            b"QUOTA=RES-MESSAGE", b"QUOTA=RES-MAILBOX"])
         self.assertEqual(m.noop()[0], "OK")
         typ, data = m.logout()
         self.assertEqual(typ, "BYE")
@@ -365,6 +366,33 @@ class MailboxTest(ServerTestCase):
         db.close()
         self.assertGreaterEqual(indexed, 428 - 256 // 7 - 1)
         self.assertEqual(m.close()[0], "OK")
+        m.logout()
+
+
+class QuotaTest(ServerTestCase):
+    """QUOTA (RFC 9208) as imaplib drives it: getquotaroot() and getquota()
+    parse petrel's answers; an APPEND past the limit raises nothing but
+    returns NO with [OVERQUOTA]; setquota() is refused."""
+    config = dict(FAST_FAILURES, quota_messages="2", quota_storage="1M")
+
+    def test_quota(self):
+        m = self.imap()
+        self.assertEqual(m.login("alice", "alice-secret")[0], "OK")
+        caps = m.capability()[1][0].split()
+        self.assertIn(b"QUOTA", caps)
+        self.assertNotIn(b"QUOTASET", caps)
+        typ, data = m.getquotaroot("INBOX")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(data, [[b'INBOX ""'], [b'"" (STORAGE 0 1024 MESSAGE 0 2)']])
+        msg = b"Subject: q\r\n\r\n" + b"x" * 2048 + b"\r\n"
+        self.assertEqual(m.append("INBOX", None, None, msg)[0], "OK")
+        self.assertEqual(m.append("INBOX", None, None, msg)[0], "OK")
+        typ, data = m.append("INBOX", None, None, msg)
+        self.assertEqual((typ, data), ("NO", [b"[OVERQUOTA] Quota exceeded"]))
+        self.assertEqual(m.getquota('""'), ("OK", [b'"" (STORAGE 5 1024 MESSAGE 2 2)']))
+        typ, data = m.setquota('""', "(STORAGE 2048)")
+        self.assertEqual(typ, "NO")
+        self.assertTrue(data[0].startswith(b"[NOPERM]"), data)
         m.logout()
 
 

@@ -677,6 +677,29 @@ class Crash:
         for mark in petrel_server.SANITIZER_MARKS:
             if mark in run.stderr.decode(errors="replace"):
                 problems.append("petrel check stderr: %s" % mark)
+        return problems + self.quota_problems()
+
+    def quota_problems(self):
+        """The quota usage `petrel quota get` reports (RFC 9208: the counters
+        every transaction keeps) equals a recount of the store's rows."""
+        problems = []
+        for user in USERS:
+            run = subprocess.run([self.srv.binary, "quota", "get", user, "--data", self.srv.data],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            got = dict((l.split()[0], int(l.split()[1]))
+                       for l in run.stdout.decode(errors="replace").splitlines() if l.strip())
+            db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.srv.data, "users", user,
+                                                                   "store.db"), uri=True)
+            try:
+                size, count = db.execute("SELECT coalesce(sum(b.size), 0), count(*) FROM messages m"
+                                         " JOIN blobs b ON b.id = m.blob_id").fetchone()
+                boxes = db.execute("SELECT count(*) FROM mailboxes WHERE noselect = 0").fetchone()[0]
+            finally:
+                db.close()
+            want = {"STORAGE": (size + 1023) // 1024, "MESSAGE": count, "MAILBOX": boxes}
+            if run.returncode != 0 or got != want:
+                problems.append("%s: quota get says %r (exit %d), the rows %r"
+                                % (user, got, run.returncode, want))
         return problems
 
     def unnamed_files(self, user):

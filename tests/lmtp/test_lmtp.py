@@ -231,6 +231,45 @@ def test_unix_socket(tmp):
     check("unix socket: the socket file is removed at exit", not os.path.exists(sock))
 
 
+def test_over_quota(tempfail):
+    """A delivery over quota (RFC 9208's limits, here one message) is refused
+    with 552 5.2.2 (mailbox full), or 452 4.2.2 when the config says a full
+    mailbox is temporary; the recipient under quota still gets it, and
+    nothing is stored for the one over it."""
+    config = {"lmtp": "127.0.0.1:0", "quota_messages": "1"}
+    if tempfail:
+        config["quota_full_tempfail"] = "yes"
+    srv = petrel_server.PetrelServer(tls=False, config=config)
+    label = "over quota (%s)" % ("quota_full_tempfail" if tempfail else "default")
+    try:
+        srv.start()
+        port = int(re.search(r"listening lmtp 127\.0\.0\.1:(\d+)", srv.stderr()).group(1))
+        c = Raw(port)
+        c.line()
+        c.send(b"LHLO x\r\n")
+        while not c.line().startswith("250 "):
+            pass
+        for n, want in ((1, "250 2.0.0 <alice@example.org> Saved"),
+                        (2, "452 4.2.2 <alice@example.org> Mailbox full: over quota" if tempfail
+                         else "552 5.2.2 <alice@example.org> Mailbox full: over quota")):
+            c.send(b"MAIL FROM:<s@example.org>\r\nRCPT TO:<alice@example.org>\r\nDATA\r\n")
+            got = c.lines(3)
+            c.send(b"Subject: quota %d\r\n\r\nbody\r\n.\r\n" % n)
+            got.append(c.line())
+            check("%s: delivery %d answered %s" % (label, n, want.split()[0]),
+                  got[:2] == ["250 2.1.0 OK", "250 2.1.5 OK"] and got[3] == want, got)
+        c.send(b"QUIT\r\n")
+        c.line()
+        c.close()
+        stored = imap_fetch_all(srv.imap_port)
+        check("%s: only the first is stored" % label,
+              [uid for uid, _ in stored] == [1] and b"quota 1" in stored[0][1], stored)
+    finally:
+        problems = srv.stop()
+        check("%s: SIGTERM, exit 0, clean stderr" % label, not problems, problems)
+        srv.cleanup()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="petrel-lmtp-")
     srv = petrel_server.PetrelServer(tls=False, config={"lmtp": "127.0.0.1:0"})
@@ -242,6 +281,8 @@ def main():
             test_protocol(srv, port)
             test_smtplib_and_idle(srv, port)
         test_unix_socket(tmp)
+        test_over_quota(False)
+        test_over_quota(True)
     except (petrel_server.ServerError, OSError, smtplib.SMTPException) as e:
         check("ran to the end", False, repr(e))
     finally:

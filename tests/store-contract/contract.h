@@ -84,5 +84,6 @@ void contract_mailboxes(void);
 void contract_messages(void);
 void contract_concurrency(void);
 void contract_search(void);
+void contract_quota(void);
 
 #endif

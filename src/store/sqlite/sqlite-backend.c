@@ -14,6 +14,9 @@ const struct store_backend store_backend_sqlite = {
 	.change_count = sq_change_count,
 	.check = sq_store_check,
 
+	.quota_get = sq_quota_get,
+	.quota_set = sq_quota_set,
+
 	.mailbox_list = sq_mailbox_list,
 	.mailbox_create = sq_mailbox_create,
 	.mailbox_delete = sq_mailbox_delete,

@@ -335,6 +335,11 @@ void sq_blob_free(struct store_blob *blob)
 	free(b);
 }
 
+uint64_t sq_blob_size(const struct sq_blob *b)
+{
+	return b != NULL && b->state == BLOB_FINISHED ? message_in_size(b->in) : 0;
+}
+
 bool sq_blob_usable(const struct sq_store *st, const struct sq_blob *b)
 {
 	return b != NULL && b->store == st && b->state == BLOB_FINISHED && !b->used &&

@@ -123,6 +123,14 @@ enum store_result sq_mailbox_create(struct store *store, const char *name,
 	if (r != STORE_OK)
 		return r;
 	r = sq_mailbox_load(st, name, &mb);
+	/* Either way a mailbox that can hold messages is added. */
+	if ((r == STORE_OK && mb.noselect) || r == STORE_NOT_FOUND) {
+		const uint64_t add[STORE_QUOTA_RESOURCES] = { [STORE_QUOTA_MAILBOX] = 1 };
+		enum store_result q = sq_quota_allows(st, add);
+
+		if (q != STORE_OK)
+			return sq_end(st, q);
+	}
 	if (r == STORE_OK) {
 		r = mb.noselect ? sq_mailbox_reset(st, mb.id, false, special_use) : STORE_EXISTS;
 	} else if (r == STORE_NOT_FOUND) {
@@ -227,8 +235,12 @@ static enum store_result sq_rename_inbox(struct sq_store *st, const char *to)
 	struct sq_mailbox inbox, dest;
 	int64_t dest_id;
 	enum store_result r = sq_mailbox_load(st, "INBOX", &inbox);
+	const uint64_t add[STORE_QUOTA_RESOURCES] = { [STORE_QUOTA_MAILBOX] = 1 };
 	sqlite3_stmt *s;
 
+	/* INBOX stays: one mailbox more. */
+	if (r == STORE_OK)
+		r = sq_quota_allows(st, add);
 	if (r == STORE_OK)
 		r = sq_create_parents(st, to);
 	if (r == STORE_OK)
@@ -416,6 +428,19 @@ enum store_result sq_mailbox_status(struct store *store, const char *name,
 	status_r->deleted = mb.deleted;
 	status_r->size = mb.size;
 	status_r->recent = mb.recent;
+	if (mb.deleted > 0) {
+		/* RFC 9208 §4.2 DELETED-STORAGE: the partial index on \Deleted. */
+		s = sq_stmt(st, SQ_MSG_DELETED_SIZE);
+		sqlite3_bind_int64(s, 1, mb.id);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			status_r->deleted_size = (uint64_t)sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		if (rc != SQLITE_ROW) {
+			r = sq_fail(st, rc, "deleted size");
+			return sq_end(st, r);
+		}
+	}
 	if (mb.unseen > 0) {
 		/* The partial index on unseen messages answers at once. */
 		s = sq_stmt(st, SQ_MSG_FIRST_UNSEEN);

@@ -774,6 +774,16 @@ static enum store_result sq_copy(struct sq_store *st, struct sq_copy *c, const u
 		return STORE_OK;
 	if ((uint64_t)c->to->uidnext + c->count - 1 > STORE_UID_MAX)
 		return STORE_LIMIT;
+	if (!move) {
+		/* COPY adds messages (MOVE within the store adds none). */
+		uint64_t add[STORE_QUOTA_RESOURCES] = { [STORE_QUOTA_MESSAGE] = c->count };
+
+		for (uint32_t i = 0; i < c->count; i++)
+			add[STORE_QUOTA_STORAGE] += c->rows[i].size;
+		r = sq_quota_allows(st, add);
+		if (r != STORE_OK)
+			return r;
+	}
 	r = sq_keywords_load(st, c->from.id, &c->from_kw);
 	if (r != STORE_OK)
 		return r;
@@ -905,6 +915,13 @@ static enum store_result sq_append(struct sq_store *st, const char *name,
 		return STORE_NOT_ALLOWED;
 	if ((uint64_t)mb.uidnext + count - 1 > STORE_UID_MAX)
 		return STORE_LIMIT;
+	uint64_t add[STORE_QUOTA_RESOURCES] = { [STORE_QUOTA_MESSAGE] = count };
+
+	for (unsigned int i = 0; i < count; i++)
+		add[STORE_QUOTA_STORAGE] += sq_blob_size(sq_blob(msgs[i].blob));
+	r = sq_quota_allows(st, add);
+	if (r != STORE_OK)
+		return r;
 	r = sq_keywords_load(st, mb.id, &kw);
 	if (r != STORE_OK)
 		return r;

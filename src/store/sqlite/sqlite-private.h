@@ -61,6 +61,10 @@
 	  " ORDER BY 1") \
 	X(META_GET, "SELECT value FROM meta WHERE key = ?1") \
 	X(META_SET, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)") \
+	X(META_DELETE, "DELETE FROM meta WHERE key = ?1") \
+	/* store.h "quota": STORAGE, MESSAGE, MAILBOX in use. */ \
+	X(QUOTA_USAGE, "SELECT coalesce(sum(size), 0), coalesce(sum(messages), 0)," \
+	  " coalesce(sum(noselect = 0), 0) FROM mailboxes") \
 	X(SUB_ADD, "INSERT OR IGNORE INTO subscriptions (name) VALUES (?1)") \
 	X(SUB_DEL, "DELETE FROM subscriptions WHERE name = ?1") \
 	X(KW_LIST, "SELECT bit, name FROM keywords WHERE mailbox_id = ?1 ORDER BY bit") \
@@ -84,6 +88,9 @@
 	X(MSG_DELETED, "SELECT uid FROM messages INDEXED BY messages_deleted" \
 	  " WHERE mailbox_id = ?1 AND flags & 8 != 0" \
 	  " ORDER BY uid") \
+	X(MSG_DELETED_SIZE, "SELECT coalesce(sum(b.size), 0) FROM messages m INDEXED BY" \
+	  " messages_deleted JOIN blobs b ON b.id = m.blob_id" \
+	  " WHERE m.mailbox_id = ?1 AND m.flags & 8 != 0") \
 	X(MSG_FIRST_UNSEEN, "SELECT uid FROM messages INDEXED BY messages_unseen" \
 	  " WHERE mailbox_id = ?1 AND flags & 1 = 0" \
 	  " ORDER BY uid LIMIT 1") \
@@ -179,6 +186,8 @@ struct sq_store {
 	struct store_dict **dicts;
 	size_t dict_count;
 	int64_t dict_rows;
+	/* The env's quota limits for users without their own (store.h). */
+	uint64_t quota_default[STORE_QUOTA_RESOURCES];
 };
 
 /* The SQLite handle behind a struct store of this backend. */
@@ -269,6 +278,8 @@ enum store_result sq_mailbox_insert(struct sq_store *st, const char *name,
 enum store_result sq_blob_unref(struct sq_store *st, int64_t blob_id);
 /* A finished blob of this store not yet given to an append. */
 bool sq_blob_usable(const struct sq_store *st, const struct sq_blob *blob);
+/* A finished blob's RFC822.SIZE (0 for NULL or one not finished). */
+uint64_t sq_blob_size(const struct sq_blob *blob);
 /* Inserts the blob's row (refcount 1) in the current transaction. The blob
  * stays the caller's until sq_blob_committed() says the row is durable. */
 enum store_result sq_blob_insert(struct sq_store *st, struct sq_blob *blob,
@@ -440,6 +451,12 @@ void sq_watch_remove(struct store_watch *watch, struct store_watch_user *wu);
 bool sq_watch_drain(struct store_watch *watch, void (*changed)(void *ctx));
 void sq_watch_close(struct store_watch *watch);
 void sq_notify_changed(const struct store_env *env, const char *user);
+/* sqlite-quota.c */
+enum store_result sq_quota_get(struct store *store, struct store_quota *quota_r);
+enum store_result sq_quota_set(struct store *store, const uint64_t own[STORE_QUOTA_RESOURCES]);
+/* In a write transaction: STORE_OVER_QUOTA when adding add[] (bytes for
+ * STORAGE) would take a resource past its limit. */
+enum store_result sq_quota_allows(struct sq_store *st, const uint64_t add[STORE_QUOTA_RESOURCES]);
 /* sqlite-check.c */
 enum store_result sq_store_check(struct store *store,
 				 void (*report)(const char *problem, void *ctx), void *ctx);

@@ -36,6 +36,11 @@ static const struct imap_command_def commands[] = {
 	  .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
 	{ .name = "GETQUOTA", .run = cmd_getquota, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
 	{ .name = "SETQUOTA", .run = cmd_setquota, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	/* cmd-metadata.c rows (RFC 5464) */
+	{ .name = "GETMETADATA", .run = cmd_getmetadata,
+	  .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	{ .name = "SETMETADATA", .run = cmd_setmetadata,
+	  .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
 	/* cmd-select.c rows */
 	{ .name = "SELECT", .run = cmd_select, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
 	{ .name = "EXAMINE", .run = cmd_examine, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },

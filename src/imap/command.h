@@ -104,6 +104,9 @@ enum cmd_step cmd_status(struct imap_cmd *cmd);
 enum cmd_step cmd_getquotaroot(struct imap_cmd *cmd);
 enum cmd_step cmd_getquota(struct imap_cmd *cmd);
 enum cmd_step cmd_setquota(struct imap_cmd *cmd);
+/* cmd-metadata.c */
+enum cmd_step cmd_getmetadata(struct imap_cmd *cmd);
+enum cmd_step cmd_setmetadata(struct imap_cmd *cmd);
 /* cmd-select.c */
 enum cmd_step cmd_select(struct imap_cmd *cmd);
 enum cmd_step cmd_examine(struct imap_cmd *cmd);

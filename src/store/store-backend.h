@@ -67,6 +67,17 @@ struct store_backend {
 	enum store_result (*quota_set)(struct store *store,
 				       const uint64_t own[STORE_QUOTA_RESOURCES]);
 
+	/* ---- METADATA ---- */
+	enum store_result (*metadata_get)(struct store *store, const char *mailbox,
+					  const char *user, const char *const *names,
+					  unsigned int count, enum store_metadata_depth depth,
+					  struct store_metadata_entry **entries_r,
+					  unsigned int *count_r);
+	enum store_result (*metadata_set)(struct store *store, const char *mailbox,
+					  const char *user,
+					  const struct store_metadata_entry *entries,
+					  unsigned int count);
+
 	/* ---- mailboxes ---- */
 	enum store_result (*mailbox_list)(struct store *store,
 					  bool (*cb)(const struct store_mailbox_info *info,

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store/store-backend.h"
 
@@ -39,6 +40,69 @@ const char *store_quota_resource_name(enum store_quota_resource res)
 	case STORE_QUOTA_RESOURCES: break;
 	}
 	return "?";
+}
+
+/* ---- METADATA ---- */
+
+bool store_metadata_name_valid(const char *name, size_t len)
+{
+	size_t scope;
+
+	if (len > STORE_METADATA_NAME_MAX)
+		return false;
+	if (len > 9 && strncasecmp(name, "/private/", 9) == 0)
+		scope = 8;
+	else if (len > 8 && strncasecmp(name, "/shared/", 8) == 0)
+		scope = 7;
+	else
+		return false;
+	for (size_t i = scope; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c <= 0x20 || c >= 0x7f || c == '*' || c == '%')
+			return false;
+		if (c == '/' && (i + 1 == len || name[i + 1] == '/'))
+			return false;
+	}
+	return true;
+}
+
+enum store_result store_metadata_get(struct store *store, const char *mailbox, const char *user,
+				     const char *const *names, unsigned int count,
+				     enum store_metadata_depth depth,
+				     struct store_metadata_entry **entries_r,
+				     unsigned int *count_r)
+{
+	*entries_r = NULL;
+	*count_r = 0;
+	for (unsigned int i = 0; i < count; i++) {
+		if (!store_metadata_name_valid(names[i], strlen(names[i])))
+			return STORE_INVALID;
+	}
+	return store->v->metadata_get(store, mailbox, user, names, count, depth, entries_r,
+				      count_r);
+}
+
+void store_metadata_free(struct store_metadata_entry *entries, unsigned int count)
+{
+	for (unsigned int i = 0; i < count; i++) {
+		free(entries[i].name);
+		free(entries[i].value);
+	}
+	free(entries);
+}
+
+enum store_result store_metadata_set(struct store *store, const char *mailbox, const char *user,
+				     const struct store_metadata_entry *entries,
+				     unsigned int count)
+{
+	for (unsigned int i = 0; i < count; i++) {
+		if (!store_metadata_name_valid(entries[i].name, strlen(entries[i].name)))
+			return STORE_INVALID;
+		if (entries[i].value != NULL && entries[i].len > STORE_METADATA_VALUE_MAX)
+			return STORE_TOO_BIG;
+	}
+	return store->v->metadata_set(store, mailbox, user, entries, count);
 }
 
 /* ---- quota ---- */

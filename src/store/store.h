@@ -626,6 +626,60 @@ enum store_result store_quota_get(struct store *store, struct store_quota *quota
 enum store_result store_quota_set(struct store *store,
 				  const uint64_t own[STORE_QUOTA_RESOURCES]);
 
+/* ---- METADATA (RFC 5464) ----
+ *
+ * Entries of a mailbox, or of the server (mailbox NULL), each named by a
+ * path under /shared (one value for everyone who sees the mailbox) or
+ * /private (one per user: `user` is whose). Names are valid per
+ * store_metadata_name_valid() and kept in lower case (RFC 5464 §3.2:
+ * compared without regard to case). A mailbox's entries go with it
+ * (RENAME keeps them, DELETE drops them). Bounded: a value of at most
+ * STORE_METADATA_VALUE_MAX bytes, STORE_METADATA_ENTRIES_MAX entries on a
+ * mailbox (or the server) for all users together, STORE_METADATA_BYTES_MAX
+ * bytes of values in a store. */
+#define STORE_METADATA_NAME_MAX 256
+#define STORE_METADATA_VALUE_MAX (16u * 1024)
+#define STORE_METADATA_ENTRIES_MAX 128
+#define STORE_METADATA_BYTES_MAX (1024u * 1024)
+
+/* RFC 5464 §3.2: "/private/..." or "/shared/..." with at least one more
+ * component, printable ASCII without '*' and '%', no "//", no trailing '/',
+ * at most STORE_METADATA_NAME_MAX bytes. Any case. */
+bool store_metadata_name_valid(const char *name, size_t len);
+
+struct store_metadata_entry {
+	char *name;              /* lower case */
+	unsigned char *value;    /* NULL: no such entry (get), remove it (set) */
+	size_t len;
+};
+
+/* How deep store_metadata_get() looks under each name asked for
+ * (RFC 5464 §4.2.2): the name only, its children too, or every
+ * descendant. */
+enum store_metadata_depth {
+	STORE_METADATA_DEPTH_0,
+	STORE_METADATA_DEPTH_1,
+	STORE_METADATA_DEPTH_INFINITY,
+};
+
+/* Each name asked for (valid, any case), in order: its entry (value NULL
+ * when there is none), then, with depth, the entries that exist under it,
+ * in name order. *entries_r is freed with store_metadata_free().
+ * STORE_NOT_FOUND when the mailbox does not exist. */
+enum store_result store_metadata_get(struct store *store, const char *mailbox, const char *user,
+				     const char *const *names, unsigned int count,
+				     enum store_metadata_depth depth,
+				     struct store_metadata_entry **entries_r,
+				     unsigned int *count_r);
+void store_metadata_free(struct store_metadata_entry *entries, unsigned int count);
+/* Sets (value) or removes (value NULL) each entry, all in one transaction
+ * or none: STORE_NOT_FOUND no such mailbox, STORE_INVALID a name,
+ * STORE_TOO_BIG a value over STORE_METADATA_VALUE_MAX, STORE_LIMIT past
+ * STORE_METADATA_ENTRIES_MAX or STORE_METADATA_BYTES_MAX. */
+enum store_result store_metadata_set(struct store *store, const char *mailbox, const char *user,
+				     const struct store_metadata_entry *entries,
+				     unsigned int count);
+
 /* ---- the search index ---- */
 
 /* Delivery leaves each message's search text for an indexer, which puts

@@ -120,7 +120,7 @@ class LoopbackTest(ServerTestCase):
             b"STATUS=SIZE", b"BINARY", b"ESEARCH", b"SEARCHRES", b"SORT", b"SORT=DISPLAY",
             b"ESORT", b"THREAD=ORDEREDSUBJECT", b"THREAD=REFERENCES", b"WITHIN", b"PREVIEW",
             b"SAVEDATE", b"OBJECTID", b"CONDSTORE", b"QRESYNC", b"QUOTA", b"QUOTA=RES-STORAGE",
-            b"QUOTA=RES-MESSAGE", b"QUOTA=RES-MAILBOX"])
+            b"QUOTA=RES-MESSAGE", b"QUOTA=RES-MAILBOX", b"METADATA"])
         self.assertEqual(m.noop()[0], "OK")
         typ, data = m.logout()
         self.assertEqual(typ, "BYE")
@@ -396,6 +396,42 @@ class QuotaTest(ServerTestCase):
         m.logout()
 
 
+class MetadataTest(ServerTestCase):
+    """METADATA (RFC 5464) with bytes imaplib sends as they are: a binary
+    value set by literal8 comes back as a literal8, byte for byte; a value
+    with CR LF as a literal; a session's /private entries are its user's."""
+
+    def command(self, m, data):
+        """Sends one command (bytes, CRLF added); [untagged lines], tagged line."""
+        tag = m._new_tag()
+        m.send(tag + b" " + data + b"\r\n")
+        untagged = []
+        while True:
+            line = m.readline()
+            if line.startswith(tag + b" "):
+                return untagged, line.rstrip(b"\r\n")
+            untagged.append(line)
+
+    def test_values(self):
+        m = self.imap()
+        self.assertEqual(m.login("alice", "alice-secret")[0], "OK")
+        binary = bytes(range(256))
+        _, tagged = self.command(m, b"SETMETADATA INBOX (/private/vendor/t/bin ~{256+}\r\n" +
+                                 binary + b" /shared/vendor/t/lines {8+}\r\none\r\ntwo)")
+        self.assertIn(b" OK ", tagged)
+        untagged, tagged = self.command(
+            m, b"GETMETADATA INBOX (/private/vendor/t/bin /shared/vendor/t/lines)")
+        self.assertIn(b" OK ", tagged)
+        self.assertEqual(b"".join(untagged),
+                         b"* METADATA INBOX (/private/vendor/t/bin ~{256}\r\n" + binary +
+                         b" /shared/vendor/t/lines {8}\r\none\r\ntwo)\r\n")
+        # ENABLE METADATA: nothing to enable (RFC 5464 defines no ENABLE).
+        untagged, tagged = self.command(m, b"ENABLE METADATA")
+        self.assertEqual(untagged, [b"* ENABLED\r\n"])
+        self.assertIn(b" OK ", tagged)
+        m.logout()
+
+
 class IndexStepsAsideTest(ServerTestCase):
     """The search indexer steps aside while a user's deliveries are under
     way (user-index.c), at most index_delay_max seconds, and catches up by
@@ -438,21 +474,19 @@ class IndexStepsAsideTest(ServerTestCase):
         self.assertEqual(done, 100 * len(sent))
         return done, self.text_rows()
 
-    def text_rows(self):
-        path = os.path.join(self.server.data, "users", "alice", "search.db")
+    def rows(self, db_file, table):
+        path = os.path.join(self.server.data, "users", "alice", db_file)
         db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
         try:
-            return db.execute("SELECT count(*) FROM text_store").fetchone()[0]
+            return db.execute("SELECT count(*) FROM %s" % table).fetchone()[0]
         finally:
             db.close()
 
+    def text_rows(self):
+        return self.rows("search.db", "text_store")
+
     def pending_rows(self):
-        path = os.path.join(self.server.data, "users", "alice", "store.db")
-        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
-        try:
-            return db.execute("SELECT count(*) FROM text_pending").fetchone()[0]
-        finally:
-            db.close()
+        return self.rows("store.db", "text_pending")
 
     def catch_up(self, m, count):
         """SEARCH is exact while the text waits, and the indexer brings

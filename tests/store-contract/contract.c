@@ -188,6 +188,7 @@ int main(int argc, char **argv)
 	contract_concurrency();
 	contract_search();
 	contract_quota();
+	contract_metadata();
 	backend->teardown(&backend_env);
 	printf("store-contract %s: %u passed, %u failed\n", name, (unsigned int)ct_passed,
 	       (unsigned int)ct_failed);

@@ -85,5 +85,6 @@ void contract_messages(void);
 void contract_concurrency(void);
 void contract_search(void);
 void contract_quota(void);
+void contract_metadata(void);
 
 #endif

@@ -17,6 +17,9 @@ const struct store_backend store_backend_sqlite = {
 	.quota_get = sq_quota_get,
 	.quota_set = sq_quota_set,
 
+	.metadata_get = sq_metadata_get,
+	.metadata_set = sq_metadata_set,
+
 	.mailbox_list = sq_mailbox_list,
 	.mailbox_create = sq_mailbox_create,
 	.mailbox_delete = sq_mailbox_delete,

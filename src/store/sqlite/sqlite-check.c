@@ -339,6 +339,39 @@ static enum store_result sq_check_dicts(struct sq_check *c)
 	return rc == SQLITE_DONE ? STORE_OK : sq_fail(c->st, rc, "check dictionaries");
 }
 
+/* METADATA rows name a mailbox that exists (or the server, 0), with a
+ * valid name in lower case, an owner that fits its scope, and a value
+ * within the bounds. */
+static enum store_result sq_check_metadata(struct sq_check *c)
+{
+	sqlite3_stmt *s = sq_check_prepare(c,
+		"SELECT d.mailbox_id, d.owner, d.name, length(d.value),"
+		" d.mailbox_id = 0 OR m.id IS NOT NULL, lower(d.name) = d.name"
+		" FROM metadata d LEFT JOIN mailboxes m ON m.id = d.mailbox_id");
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		long long box = sqlite3_column_int64(s, 0);
+		const char *owner = (const char *)sqlite3_column_text(s, 1);
+		const char *name = (const char *)sqlite3_column_text(s, 2);
+		bool private = name != NULL && strncmp(name, "/private/", 9) == 0;
+
+		if (name == NULL || owner == NULL ||
+		    !store_metadata_name_valid(name, strlen(name)) || !sqlite3_column_int(s, 5) ||
+		    private == (owner[0] == '\0') ||
+		    sqlite3_column_int64(s, 3) > STORE_METADATA_VALUE_MAX)
+			sq_problem(c, "metadata entry %.80s of mailbox %lld is damaged",
+				   name != NULL ? name : "(null)", box);
+		else if (!sqlite3_column_int(s, 4))
+			sq_problem(c, "metadata entry %.80s names mailbox %lld, which does not exist",
+				   name, box);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? STORE_OK : sq_fail(c->st, rc, "check metadata");
+}
+
 static enum store_result sq_check_blobs(struct sq_check *c)
 {
 	sqlite3_stmt *s = sq_check_prepare(c,
@@ -482,6 +515,8 @@ enum store_result sq_store_check(struct store *store,
 		r = sq_check_mailboxes(&c);
 	if (r == STORE_OK)
 		r = sq_check_dicts(&c);
+	if (r == STORE_OK)
+		r = sq_check_metadata(&c);
 	if (r == STORE_OK)
 		r = sq_check_blobs(&c);
 	if (r == STORE_OK)

@@ -142,7 +142,7 @@ enum store_result sq_mailbox_create(struct store *store, const char *name,
 }
 
 /* Removes every message of a mailbox (dropping blob references), its
- * expunge records and its keywords. */
+ * expunge records, its keywords and its METADATA entries. */
 static enum store_result sq_mailbox_empty(struct sq_store *st, int64_t id)
 {
 	sqlite3_stmt *s = sq_stmt(st, SQ_MSG_BLOBS);
@@ -179,6 +179,11 @@ static enum store_result sq_mailbox_empty(struct sq_store *st, int64_t id)
 		s = sq_stmt(st, SQ_KW_CLEAR);
 		sqlite3_bind_int64(s, 1, id);
 		r = sq_run(st, s, "delete keywords");
+	}
+	if (r == STORE_OK) {
+		s = sq_stmt(st, SQ_MD_DROP_BOX);
+		sqlite3_bind_int64(s, 1, id);
+		r = sq_run(st, s, "delete metadata");
 	}
 	return r;
 }
@@ -400,14 +405,26 @@ enum store_result sq_mailbox_subscribe(struct store *store, const char *name, bo
 	return r;
 }
 
+/* The first column of stmt's first row for mailbox id; 0 with no row. */
+static enum store_result sq_mailbox_value(struct sq_store *st, enum sq_stmt id, int64_t box,
+					  uint64_t *value_r, const char *what)
+{
+	sqlite3_stmt *s = sq_stmt(st, id);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, box);
+	rc = sqlite3_step(s);
+	*value_r = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : sq_fail(st, rc, what);
+}
+
 enum store_result sq_mailbox_status(struct store *store, const char *name,
 				    struct store_mailbox_status *status_r)
 {
 	struct sq_store *st = sq_store(store);
 	struct sq_mailbox mb;
-	sqlite3_stmt *s;
 	enum store_result r = sq_name_check(name);
-	int rc;
 
 	memset(status_r, 0, sizeof(*status_r));
 	if (r != STORE_OK)
@@ -428,29 +445,15 @@ enum store_result sq_mailbox_status(struct store *store, const char *name,
 	status_r->deleted = mb.deleted;
 	status_r->size = mb.size;
 	status_r->recent = mb.recent;
-	if (mb.deleted > 0) {
-		/* RFC 9208 §4.2 DELETED-STORAGE: the partial index on \Deleted. */
-		s = sq_stmt(st, SQ_MSG_DELETED_SIZE);
-		sqlite3_bind_int64(s, 1, mb.id);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			status_r->deleted_size = (uint64_t)sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-		if (rc != SQLITE_ROW) {
-			r = sq_fail(st, rc, "deleted size");
-			return sq_end(st, r);
-		}
-	}
-	if (mb.unseen > 0) {
-		/* The partial index on unseen messages answers at once. */
-		s = sq_stmt(st, SQ_MSG_FIRST_UNSEEN);
-		sqlite3_bind_int64(s, 1, mb.id);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			status_r->first_unseen_uid = (uint32_t)sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			r = sq_fail(st, rc, "first unseen");
+	/* Both over partial indexes (on \Deleted, on unseen): at once. */
+	if (mb.deleted > 0)    /* RFC 9208 §4.2 DELETED-STORAGE */
+		r = sq_mailbox_value(st, SQ_MSG_DELETED_SIZE, mb.id, &status_r->deleted_size,
+				     "deleted size");
+	if (r == STORE_OK && mb.unseen > 0) {
+		uint64_t uid = 0;
+
+		r = sq_mailbox_value(st, SQ_MSG_FIRST_UNSEEN, mb.id, &uid, "first unseen");
+		status_r->first_unseen_uid = (uint32_t)uid;
 	}
 	return sq_end(st, r);
 }

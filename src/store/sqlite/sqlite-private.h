@@ -62,6 +62,17 @@
 	X(META_GET, "SELECT value FROM meta WHERE key = ?1") \
 	X(META_SET, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)") \
 	X(META_DELETE, "DELETE FROM meta WHERE key = ?1") \
+	/* sqlite-metadata.c: ?1 mailbox id (0: server), ?2 owner, ?3 name. */ \
+	X(MD_GET, "SELECT value FROM metadata WHERE mailbox_id = ?1 AND owner = ?2 AND" \
+	  " name = ?3") \
+	X(MD_UNDER, "SELECT name, value FROM metadata WHERE mailbox_id = ?1 AND owner = ?2" \
+	  " AND name > ?3 || '/' AND name < ?3 || '0' ORDER BY name") \
+	X(MD_SET, "INSERT OR REPLACE INTO metadata (mailbox_id, owner, name, value)" \
+	  " VALUES (?1, ?2, ?3, ?4)") \
+	X(MD_DELETE, "DELETE FROM metadata WHERE mailbox_id = ?1 AND owner = ?2 AND name = ?3") \
+	X(MD_COUNT, "SELECT count(*) FROM metadata WHERE mailbox_id = ?1") \
+	X(MD_BYTES, "SELECT coalesce(sum(length(value)), 0) FROM metadata") \
+	X(MD_DROP_BOX, "DELETE FROM metadata WHERE mailbox_id = ?1") \
 	/* store.h "quota": STORAGE, MESSAGE, MAILBOX in use. */ \
 	X(QUOTA_USAGE, "SELECT coalesce(sum(size), 0), coalesce(sum(messages), 0)," \
 	  " coalesce(sum(noselect = 0), 0) FROM mailboxes") \
@@ -451,6 +462,13 @@ void sq_watch_remove(struct store_watch *watch, struct store_watch_user *wu);
 bool sq_watch_drain(struct store_watch *watch, void (*changed)(void *ctx));
 void sq_watch_close(struct store_watch *watch);
 void sq_notify_changed(const struct store_env *env, const char *user);
+/* sqlite-metadata.c */
+enum store_result sq_metadata_get(struct store *store, const char *mailbox, const char *user,
+				  const char *const *names, unsigned int count,
+				  enum store_metadata_depth depth,
+				  struct store_metadata_entry **entries_r, unsigned int *count_r);
+enum store_result sq_metadata_set(struct store *store, const char *mailbox, const char *user,
+				  const struct store_metadata_entry *entries, unsigned int count);
 /* sqlite-quota.c */
 enum store_result sq_quota_get(struct store *store, struct store_quota *quota_r);
 enum store_result sq_quota_set(struct store *store, const uint64_t own[STORE_QUOTA_RESOURCES]);

@@ -3,7 +3,7 @@
  * closes it, owns the schema, the prepared statements and transactions. It
  * never leaves a transaction open between calls.
  *
- * Schema (user_version 5; versions 1-4 are upgraded at open):
+ * Schema (user_version 7; versions 1-6 are upgraded at open):
  *
  *   meta(key PRIMARY KEY, value)       'last_uidvalidity': UIDVALIDITY is
  *       max(now, last + 1), so a re-created mailbox never reuses one
@@ -72,6 +72,9 @@
  *       STATUS's first unseen and EXPUNGE
  *   expunged(mailbox_id, uid, modseq, PK(mailbox_id, uid)) + (mailbox_id,
  *       modseq): kept for QRESYNC (RFC 7162 §3.2.5.1) until the mailbox goes
+ *   metadata(mailbox_id, owner, name, value): METADATA entries (RFC 5464),
+ *       0 for the server's; owner '' for /shared, else the user's whose
+ *       /private entry it is; removed with their mailbox (version 7)
  */
 #include "store/store.h"
 
@@ -89,7 +92,7 @@
 #include "core/xalloc.h"
 #include "store/sqlite/sqlite-private.h"
 
-#define SQ_SCHEMA_VERSION 6
+#define SQ_SCHEMA_VERSION 7
 /* store_open() runs PRAGMA quick_check when the last one is older than this.
  * It reads the whole file (bodies up to 64 KiB live inside it: 0.5 s for
  * 10,000 messages of 8 KiB, a 164 MB file), too much for every login of a user
@@ -146,6 +149,14 @@
 	"CREATE TABLE dicts (id INTEGER PRIMARY KEY, kind INTEGER NOT NULL," \
 	" dict BLOB NOT NULL);"
 
+/* Version 7: METADATA (RFC 5464, sqlite-metadata.c): mailbox_id 0 for the
+ * server's entries, owner '' for /shared ones and the user who set them
+ * for /private ones, name in lower case. */
+#define SQ_SCHEMA_V7 \
+	"CREATE TABLE metadata (mailbox_id INTEGER NOT NULL, owner TEXT NOT NULL," \
+	" name TEXT NOT NULL, value BLOB NOT NULL," \
+	" PRIMARY KEY (mailbox_id, owner, name)) WITHOUT ROWID;"
+
 static const char sq_schema[] =
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	"CREATE TABLE mailboxes ("
@@ -183,7 +194,8 @@ static const char sq_schema[] =
 	SQ_SCHEMA_V3
 	SQ_SCHEMA_V4
 	SQ_SCHEMA_V5
-	SQ_SCHEMA_V6;
+	SQ_SCHEMA_V6
+	SQ_SCHEMA_V7;
 
 /* What a new store holds (RFC 6154 attributes), all subscribed. */
 static const struct {
@@ -787,7 +799,7 @@ static enum store_result sq_setup(struct sq_store *st, bool create, char *err, s
 	if (r != STORE_OK)
 		return r;
 	version = sq_user_version(st);
-	if (version >= 1 && version <= 5) {
+	if (version >= 1 && version <= 6) {
 		log_info("store %s: upgrading the store from version %d to %d", st->user,
 			 version, SQ_SCHEMA_VERSION);
 		/* 2: summaries and search text for the messages already there. */
@@ -799,8 +811,10 @@ static enum store_result sq_setup(struct sq_store *st, bool create, char *err, s
 			r = sq_exec(st, SQ_SCHEMA_V4);
 		if (r == STORE_OK && version <= 4)
 			r = sq_exec(st, SQ_SCHEMA_V5);
+		if (r == STORE_OK && version <= 5)
+			r = sq_exec(st, SQ_SCHEMA_V6);
 		if (r == STORE_OK)
-			r = sq_exec(st, SQ_SCHEMA_V6 "PRAGMA user_version = " SQ_STR(SQ_SCHEMA_VERSION));
+			r = sq_exec(st, SQ_SCHEMA_V7 "PRAGMA user_version = " SQ_STR(SQ_SCHEMA_VERSION));
 		if (r == STORE_OK && version == 1)
 			r = sq_blob_summarize_all(st);
 		return sq_end(st, r);

@@ -178,6 +178,8 @@ struct store_backend {
 	enum store_result (*index_text)(const struct store_env *env, const char *user,
 					unsigned int max_batches, const atomic_bool *stop,
 					bool *more_r);
+	enum store_result (*train_dicts)(const struct store_env *env, const char *user,
+					 bool *settled_r);
 
 	/* ---- changes by other processes ---- */
 	enum store_result (*watch_open)(const struct store_env *env,

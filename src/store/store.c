@@ -429,6 +429,13 @@ enum store_result store_index_text(const struct store_env *env, const char *user
 	return env->v->index_text(env, user, max_batches, stop, more_r);
 }
 
+enum store_result store_train_dicts(const struct store_env *env, const char *user,
+				    bool *settled_r)
+{
+	*settled_r = false;
+	return env->v->train_dicts(env, user, settled_r);
+}
+
 /* ---- changes by other processes ---- */
 
 enum store_result store_watch_open(const struct store_env *env, struct store_watch **watch_r)

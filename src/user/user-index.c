@@ -15,7 +15,10 @@
  * stays exact meanwhile (it reads the text where it waits), only slower.
  * This is bounded: once the user's indexer has stepped aside for
  * index_delay_max_ms, it runs beside the deliveries until it has caught
- * up, as it would without this. */
+ * up, as it would without this. A job that steps aside still has the
+ * store's compression dictionaries trained once they are due (a second
+ * of CPU, once per store): without them, the 100,000 messages of an
+ * import stored meanwhile took 0.26x the raw mail more disk. */
 #include "user/user-private.h"
 
 #include <stdlib.h>
@@ -76,6 +79,14 @@ static void index_run(void *arg)
 	if (index_steps_aside(job->mu)) {
 		job->aside = true;
 		job->result = STORE_OK;
+		/* Not the dictionaries, though: mail stored before them is
+		 * compressed without them (store_train_dicts()). */
+		if (!job->mu->dicts_settled &&
+		    store_train_dicts(job->mu->svc->env, job->mu->name,
+				      &job->mu->dicts_settled) != STORE_OK &&
+		    !atomic_load(&user_stopping))
+			log_warn("user %s: compression dictionaries not trained (see above)",
+				 job->mu->name);
 		return;
 	}
 	job->result = store_index_text(job->mu->svc->env, job->mu->name,

@@ -25,6 +25,7 @@ struct mail_user {
 	bool index_waiting;              /* stepped aside for deliveries; under the lock, */
 	struct loop *index_owner;        /* with the loop of its job's completion */
 	int64_t index_aside_since_ms;    /* only in index jobs (one at a time); 0: not aside */
+	bool dicts_settled;              /* only in index jobs: store_train_dicts() is done */
 	struct store *store;             /* only inside jobs under `key` */
 	/* For the closer (user-store.c), under the lock: */
 	bool store_open;                 /* store != NULL */

@@ -510,6 +510,10 @@ class IndexStepsAsideTest(ServerTestCase):
         self.assertGreater(count, 1000)
         # At most a batch slipped in (a job queued before the first delivery).
         self.assertLessEqual(indexed - before, 256, "indexer ran beside the deliveries")
+        # But the compression dictionaries were made (or found impossible)
+        # once 1,000 messages were there, not after the flood.
+        self.assertEqual(self.rows("store.db", "(SELECT kind FROM dicts UNION ALL SELECT key"
+                                   " FROM meta WHERE key LIKE 'dict_untrainable_%')"), 2)
         self.catch_up(m, count)
         m.logout()
 

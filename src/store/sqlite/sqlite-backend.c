@@ -57,6 +57,7 @@ const struct store_backend store_backend_sqlite = {
 	.mailbox_search_text = sq_mailbox_search_text,
 	.index_due = sq_index_due,
 	.index_text = sq_index_text,
+	.train_dicts = sq_train_dicts,
 
 	.watch_open = sq_watch_open,
 	.watch_fd = sq_watch_fd,

@@ -252,6 +252,20 @@ static enum store_result sq_dict_train_kind(struct sq_dict_db *dd, enum store_di
 	return STORE_OK;
 }
 
+enum store_result sq_dicts_settled(sqlite3 *db, bool *settled_r)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(db, "SELECT (SELECT count(DISTINCT kind) FROM dicts) +"
+				    " (SELECT count(*) FROM meta WHERE key LIKE 'dict_untrainable_%')",
+				    -1, &s, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	*settled_r = rc == SQLITE_ROW && sqlite3_column_int(s, 0) >= 2;
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? STORE_OK : STORE_ERROR;
+}
+
 enum store_result sq_dicts_train(sqlite3 *db, const char *who)
 {
 	static const enum store_dict_kind kinds[] = { STORE_DICT_BODY, STORE_DICT_SUMMARY };

@@ -512,6 +512,21 @@ enum store_result sq_index_text(const struct store_env *env, const char *user,
 	return r;
 }
 
+enum store_result sq_train_dicts(const struct store_env *env, const char *user,
+				 bool *settled_r)
+{
+	struct indexer *ix = xcalloc(1, sizeof(*ix));
+	enum store_result r = ix_open(ix, env->location, user, NULL);
+
+	if (r == STORE_OK)
+		r = sq_dicts_train(ix->db, user);
+	if (r == STORE_OK)
+		r = sq_dicts_settled(ix->db, settled_r);
+	ix_close(ix);
+	free(ix);
+	return r;
+}
+
 bool sq_index_due(struct store *store)
 {
 	struct sq_store *st = sq_store(store);

@@ -394,6 +394,8 @@ void sq_dicts_free(struct sq_store *st);
  * dictionary the store lacks, once it holds STORE_DICT_TRAIN_MESSAGES
  * messages; a kind zstd cannot train on them is not tried again. */
 enum store_result sq_dicts_train(sqlite3 *db, const char *who);
+/* Whether every kind of dictionary exists or is marked untrainable. */
+enum store_result sq_dicts_settled(sqlite3 *db, bool *settled_r);
 /* 1 while search.db still holds an index of the first format (blob_text)
  * that the indexer has not finished converting, 0 if not, -1: cannot tell. */
 int sq_search_upgrading(struct sq_store *st);
@@ -555,6 +557,8 @@ enum store_result sq_mailbox_search_text(struct store *store, const char *name,
 					 uint32_t **uids_r, uint32_t *count_r);
 /* sqlite-index.c */
 bool sq_index_due(struct store *store);
+enum store_result sq_train_dicts(const struct store_env *env, const char *user,
+				 bool *settled_r);
 enum store_result sq_index_text(const struct store_env *env, const char *user,
 				unsigned int max_batches, const atomic_bool *stop,
 				bool *more_r);

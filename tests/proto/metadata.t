@@ -104,3 +104,10 @@ S: g4 OK CREATE completed
 C: g5 GETMETADATA Kept /shared/comment
 S: * METADATA Kept (/shared/comment NIL)
 S: g5 OK GETMETADATA completed
+# At most 128 names in one GETMETADATA (METADATA_NAMES_MAX); a name asked
+# twice is answered once.
+C: h1 GETMETADATA Kept ($(/shared/x *127)/shared/y)
+S: * METADATA Kept (/shared/x NIL /shared/y NIL)
+S: h1 OK GETMETADATA completed
+C: h2 GETMETADATA Kept ($(/shared/x *128)/shared/y)
+S: h2 BAD *

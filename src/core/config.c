@@ -82,6 +82,9 @@ static const struct config_key config_keys[] = {
 	  "MAILBOX limit of a user without one of their own, or none" },
 	{ "quota_full_tempfail", KEY_BOOL, OFF(quota_full_tempfail), 0, 0, "no",
 	  "a delivery over quota fails for now (LMTP 452, deliver 75), not for good (552, 73)" },
+	{ "recipient_delimiter", KEY_STR, OFF(recipient_delimiter), 0, 0, "+",
+	  "LMTP: user+detail@domain delivers into the user's mailbox named detail (INBOX when it"
+	  " does not exist); several characters: any of them; empty: off" },
 	{ "index_delay_max", KEY_UINT, OFF(index_delay_max_s), 0, 3600, "60",
 	  "seconds the search indexer may step aside for a user's deliveries; 0: never" },
 	{ "auth_test_delay_ms", KEY_UINT, OFF(auth_test_delay_ms), 0, 600000, "0",
@@ -295,6 +298,14 @@ bool config_validate(const struct petrel_config *cfg, char *err, size_t err_size
 		snprintf(err, err_size, "no listener: use --imap ADDR:PORT, --imaps ADDR:PORT"
 			 " and/or --lmtp ADDR:PORT");
 		return false;
+	}
+	for (const char *d = cfg->recipient_delimiter; d != NULL && *d != '\0'; d++) {
+		if (*d == '@' || *d == '"' || *d == '\\' || (unsigned char)*d <= ' ' ||
+		    (unsigned char)*d >= 0x7f || d - cfg->recipient_delimiter >= 8) {
+			snprintf(err, err_size, "recipient_delimiter: at most 8 printable characters,"
+				 " none of them @, \\ or \"");
+			return false;
+		}
 	}
 	static const char *const levels[] = { "debug", "info", "warn", "error" };
 	for (size_t i = 0; i < 4; i++) {

@@ -33,6 +33,7 @@ struct petrel_config {
 	unsigned int auth_max_delay_ms;
 	unsigned int auth_cache_ttl_s;         /* verified-password cache; 0 = off */
 	unsigned int auth_cache_size;
+	char *recipient_delimiter;             /* LMTP user+detail; NULL: off */
 	unsigned int index_delay_max_s;        /* indexer steps aside for deliveries this long */
 	/* Default quota limits (CONFIG_LIMIT_NONE: none); storage in KiB. */
 	uint64_t quota_storage_kib;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +40,7 @@
 struct lmtp_rcpt {
 	char *address;                   /* as the client wrote it, for replies */
 	struct mail_user *mu;            /* the petrel user it maps to */
+	char *mailbox;                   /* user+detail: detail; NULL: INBOX */
 	enum store_result result;
 };
 
@@ -94,6 +96,7 @@ static void lmtp_reset(struct lmtp_session *s)
 {
 	for (unsigned int i = 0; i < s->rcpt_count; i++) {
 		free(s->rcpts[i].address);
+		free(s->rcpts[i].mailbox);
 		mail_user_release(&s->rcpts[i].mu, s->loop);
 	}
 	s->rcpt_count = 0;
@@ -148,6 +151,7 @@ struct lmtp_job {
 	unsigned int rcpt;               /* index, for deliveries */
 	char address[LMTP_PATH_MAX];
 	char user[LMTP_PATH_MAX];        /* the lookup's answer, "" if none */
+	char detail[LMTP_PATH_MAX];      /* user+detail: detail, else "" */
 	bool index_due;
 	/* A delivery: the message into the recipient's INBOX. */
 	struct store_delivery delivery;
@@ -171,27 +175,56 @@ static bool lmtp_submit(struct lmtp_session *s, uint64_t key, worker_run_fn *run
 	return true;
 }
 
+static bool rcpt_user_exists(const struct lmtp_job *job, const char *name)
+{
+	struct scram_creds creds;
+
+	return passdb_valid_username(name) &&
+	       passdb_scram_lookup(job->s->server->passdb, name, &creds) == PASSDB_OK;
+}
+
 /* A recipient is a petrel user by its whole address (user names may hold
- * '@'), else by its local part: any domain the MTA routes here. */
+ * '@'), else by its local part: any domain the MTA routes here. Failing
+ * both, local parts of the form user+detail (with any character of
+ * recipient_delimiter, the first one found, as Postfix splits them) are
+ * looked up as user, by whole address first, and detail names the mailbox. */
 static void rcpt_lookup_run(void *arg)
 {
 	struct lmtp_job *job = arg;
-	struct scram_creds creds;
-	char local[LMTP_PATH_MAX];
+	const char *delims = job->s->server->recipient_delimiter;
 	const char *at = strrchr(job->address, '@');
+	size_t local_len = at != NULL ? (size_t)(at - job->address) : strlen(job->address);
+	char name[LMTP_PATH_MAX];
 
-	job->user[0] = '\0';
-	if (passdb_valid_username(job->address) &&
-	    passdb_scram_lookup(job->s->server->passdb, job->address, &creds) == PASSDB_OK) {
+	job->user[0] = job->detail[0] = '\0';
+	if (rcpt_user_exists(job, job->address)) {
 		snprintf(job->user, sizeof(job->user), "%s", job->address);
 		return;
 	}
-	if (at == NULL || at == job->address)
+	if (at != NULL && local_len > 0) {
+		snprintf(name, sizeof(name), "%.*s", (int)local_len, job->address);
+		if (rcpt_user_exists(job, name)) {
+			snprintf(job->user, sizeof(job->user), "%s", name);
+			return;
+		}
+	}
+	if (delims == NULL)
 		return;
-	snprintf(local, sizeof(local), "%.*s", (int)(at - job->address), job->address);
-	if (passdb_valid_username(local) &&
-	    passdb_scram_lookup(job->s->server->passdb, local, &creds) == PASSDB_OK)
-		snprintf(job->user, sizeof(job->user), "%s", local);
+	size_t user_len = strcspn(job->address, delims);
+
+	if (user_len == 0 || user_len >= local_len)
+		return;
+	const char *detail = job->address + user_len + 1;
+	int detail_len = (int)(job->address + local_len - detail);
+
+	snprintf(name, sizeof(name), "%.*s%s", (int)user_len, job->address, at != NULL ? at : "");
+	if (!rcpt_user_exists(job, name)) {
+		snprintf(name, sizeof(name), "%.*s", (int)user_len, job->address);
+		if (at == NULL || !rcpt_user_exists(job, name))
+			return;
+	}
+	snprintf(job->user, sizeof(job->user), "%s", name);
+	snprintf(job->detail, sizeof(job->detail), "%.*s", detail_len, detail);
 }
 
 static void rcpt_lookup_done(void *arg)
@@ -207,6 +240,8 @@ static void rcpt_lookup_done(void *arg)
 			struct lmtp_rcpt *r = &s->rcpts[s->rcpt_count++];
 
 			r->address = xstrdup(job->address);
+			r->mailbox = job->detail[0] != '\0' && strcasecmp(job->detail, "INBOX") != 0
+					     ? xstrdup(job->detail) : NULL;
 			r->mu = mail_user_acquire(s->server->users, job->user);
 			lmtp_reply(s, "250 2.1.5 OK");
 		}
@@ -235,10 +270,18 @@ static void deliver_run(void *arg)
 	/* Group commit with the user's other deliveries (store/deliver.h). */
 	store_deliver_queue_run(mail_user_deliveries(r->mu), store, &job->delivery);
 	res = job->delivery.result;
+	if ((res == STORE_NOT_FOUND || res == STORE_INVALID) &&
+	    strcmp(job->delivery.mailbox, "INBOX") != 0) {
+		/* user+detail where detail is no mailbox of theirs: INBOX. The
+		 * batch checked the mailbox before writing, so nothing of this
+		 * message is on disk yet. */
+		job->delivery.mailbox = "INBOX";
+		res = store_deliver(store, &job->delivery);
+	}
 	if (res == STORE_OK) {
 		mail_user_notify(r->mu);
-		log_info("lmtp: delivered to user=%s uid=%" PRIu32 " size=%zu",
-			 mail_user_name(r->mu), job->uid, s->data.len);
+		log_info("lmtp: delivered to user=%s mailbox=%s uid=%" PRIu32 " size=%zu",
+			 mail_user_name(r->mu), job->delivery.mailbox, job->uid, s->data.len);
 	}
 	job->index_due = store_index_due(store);
 	r->result = res;
@@ -325,7 +368,8 @@ static void lmtp_deliver(struct lmtp_session *s)
 			.body = s->data.msg, .body_len = s->data.len,
 		};
 		job->delivery = (struct store_delivery){
-			.mailbox = "INBOX", .msgs = &job->msg, .count = 1, .uids = &job->uid,
+			.mailbox = s->rcpts[i].mailbox != NULL ? s->rcpts[i].mailbox : "INBOX",
+			.msgs = &job->msg, .count = 1, .uids = &job->uid,
 			.result = STORE_BUSY,
 		};
 		s->rcpts[i].result = STORE_BUSY;

@@ -7,8 +7,9 @@ Checks the greeting and LHLO's extensions, the command order rules, MAIL
 parameters (SIZE, BODY), a reply per recipient with unknown users refused
 (550 5.1.1) while the others get the mail, PIPELINING, dot-stuffing and
 bare-LF lines, the stored bytes (Return-Path added), 100 recipients at most,
-an over-long line, a session in IDLE woken by a delivery, QUIT, and the
-421 a connected client gets at shutdown.
+an over-long line, a session in IDLE woken by a delivery, QUIT, the
+421 a connected client gets at shutdown, and user+detail addresses
+delivered into the mailbox named detail.
 """
 
 import os
@@ -231,6 +232,111 @@ def test_unix_socket(tmp):
     check("unix socket: the socket file is removed at exit", not os.path.exists(sock))
 
 
+def imap_commands(port, commands):
+    """Runs IMAP commands as alice; the tagged replies, in order."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    f = s.makefile("rb")
+    f.readline()
+    out = []
+    for n, command in enumerate(["LOGIN alice alice-secret"] + commands + ["LOGOUT"]):
+        tag = b"t%d" % n
+        s.sendall(tag + b" " + command.encode() + b"\r\n")
+        while True:
+            line = f.readline()
+            if not line or line.startswith(tag + b" "):
+                out.append(line.decode().rstrip())
+                break
+    s.close()
+    return out[1:-1]
+
+
+def lmtp_send(port, rcpts, subject):
+    """One pipelined transaction; the RCPT replies and the DATA replies."""
+    c = Raw(port)
+    c.line()
+    c.send(b"LHLO x\r\n")
+    while not c.line().startswith("250 "):
+        pass
+    c.send(b"MAIL FROM:<s@example.org>\r\n" +
+           b"".join(b"RCPT TO:<%s>\r\n" % r.encode() for r in rcpts) +
+           b"DATA\r\n")
+    got = c.lines(len(rcpts) + 2)
+    accepted = sum(1 for line in got[1:-1] if line.startswith("250 "))
+    c.send(b"Subject: %s\r\n\r\nbody\r\n.\r\n" % subject.encode())
+    got += c.lines(accepted)
+    c.send(b"QUIT\r\n")
+    c.line()
+    c.close()
+    return got[1:1 + len(rcpts)], got[2 + len(rcpts):]
+
+
+def test_detail(srv, port):
+    """user+detail@domain (recipient_delimiter, "+" by default) delivers into
+    the user's mailbox named detail when it exists (hierarchy too), INBOX
+    when it does not or cannot; the user part is still a user that must
+    exist."""
+    check("detail: CREATE Lists and Lists/petrel",
+          imap_commands(srv.imap_port, ["CREATE Lists", "CREATE Lists/petrel"]) ==
+          ["t1 OK CREATE completed", "t2 OK CREATE completed"])
+    before = len(imap_fetch_all(srv.imap_port))
+    rcpts = ["alice+Lists@example.org", "alice+Nope@example.org", "alice+Lists/petrel@x",
+             "alice+inbox@x", "alice+lists@x", "alice+@x", "alice+Lists", "ghost+Lists@x",
+             "alice+&Jjo-@x"]
+    rcpt_replies, data_replies = lmtp_send(port, rcpts, "detail")
+    check("detail: RCPT replies", rcpt_replies == ["250 2.1.5 OK"] * 7 + [
+        "550 5.1.1 <ghost+Lists@x> User doesn't exist", "250 2.1.5 OK"], rcpt_replies)
+    accepted = [r for r in rcpts if not r.startswith("ghost")]
+    check("detail: one 250 Saved per accepted recipient",
+          data_replies == ["250 2.0.0 <%s> Saved" % r for r in accepted], data_replies)
+    lists = imap_fetch_all(srv.imap_port, "Lists")
+    check("detail: Lists holds the two for alice+Lists",
+          [uid for uid, _ in lists] == [1, 2] and all(b"Subject: detail" in m for _, m in lists),
+          lists)
+    check("detail: Lists/petrel holds one",
+          [uid for uid, _ in imap_fetch_all(srv.imap_port, "Lists/petrel")] == [1])
+    inbox = imap_fetch_all(srv.imap_port)[before:]
+    check("detail: the rest (no such mailbox, other case, empty, not mUTF-7 of a mailbox,"
+          " INBOX) in INBOX", len(inbox) == 5, len(inbox))
+
+
+def test_detail_config():
+    """recipient_delimiter = "-": alice-Lists is alice's Lists and "+" is no
+    longer special; empty: off."""
+    for delim in ("-", ""):
+        srv = petrel_server.PetrelServer(tls=False, config={"lmtp": "127.0.0.1:0",
+                                                            "recipient_delimiter": delim})
+        label = "recipient_delimiter = %r" % delim
+        try:
+            srv.start()
+            port = int(re.search(r"listening lmtp 127\.0\.0\.1:(\d+)", srv.stderr()).group(1))
+            imap_commands(srv.imap_port, ["CREATE Lists"])
+            rcpt_replies, data_replies = lmtp_send(port, ["alice-Lists@x", "alice+Lists@x"], "d")
+            if delim == "-":
+                want = ["250 2.1.5 OK", "550 5.1.1 <alice+Lists@x> User doesn't exist"]
+            else:
+                want = ["550 5.1.1 <alice-Lists@x> User doesn't exist",
+                        "550 5.1.1 <alice+Lists@x> User doesn't exist"]
+            check("%s: RCPT replies" % label, rcpt_replies == want, rcpt_replies)
+            check("%s: Lists holds %d" % (label, 1 if delim else 0),
+                  len(imap_fetch_all(srv.imap_port, "Lists")) == (1 if delim else 0))
+        finally:
+            problems = srv.stop()
+            check("%s: SIGTERM, exit 0, clean stderr" % label, not problems, problems)
+            srv.cleanup()
+    srv = petrel_server.PetrelServer(tls=False, config={"lmtp": "127.0.0.1:0",
+                                                        "recipient_delimiter": "+@"})
+    try:
+        srv.start()
+        check("recipient_delimiter with '@': refused at start", False, "it started")
+    except petrel_server.ServerError:
+        check("recipient_delimiter with '@': refused at start",
+              "recipient_delimiter: at most 8 printable characters" in srv.stderr(),
+              srv.stderr_tail())
+    finally:
+        srv.stop()
+        srv.cleanup()
+
+
 def test_over_quota(tempfail):
     """A delivery over quota (RFC 9208's limits, here one message) is refused
     with 552 5.2.2 (mailbox full), or 452 4.2.2 when the config says a full
@@ -280,9 +386,11 @@ def main():
             port = int(m.group(1))
             test_protocol(srv, port)
             test_smtplib_and_idle(srv, port)
+            test_detail(srv, port)
         test_unix_socket(tmp)
         test_over_quota(False)
         test_over_quota(True)
+        test_detail_config()
     except (petrel_server.ServerError, OSError, smtplib.SMTPException) as e:
         check("ran to the end", False, repr(e))
     finally:

@@ -78,6 +78,13 @@ struct store_backend {
 					  const struct store_metadata_entry *entries,
 					  unsigned int count);
 
+	/* ---- ACL ---- */
+	enum store_result (*acl_get)(struct store *store, const char *mailbox,
+				     struct acl_entry **entries_r, unsigned int *count_r);
+	enum store_result (*acl_update)(struct store *store, const char *mailbox,
+					const char *identifier, enum store_acl_mode mode,
+					acl_rights rights, acl_rights *rights_r);
+
 	/* ---- mailboxes ---- */
 	enum store_result (*mailbox_list)(struct store *store,
 					  bool (*cb)(const struct store_mailbox_info *info,

@@ -105,6 +105,25 @@ enum store_result store_metadata_set(struct store *store, const char *mailbox, c
 	return store->v->metadata_set(store, mailbox, user, entries, count);
 }
 
+/* ---- ACL ---- */
+
+enum store_result store_acl_get(struct store *store, const char *mailbox,
+				struct acl_entry **entries_r, unsigned int *count_r)
+{
+	*entries_r = NULL;
+	*count_r = 0;
+	return store->v->acl_get(store, mailbox, entries_r, count_r);
+}
+
+enum store_result store_acl_update(struct store *store, const char *mailbox,
+				   const char *identifier, enum store_acl_mode mode,
+				   acl_rights rights, acl_rights *rights_r)
+{
+	if (!acl_identifier_valid(identifier) || (rights & ~ACL_ALL) != 0)
+		return STORE_INVALID;
+	return store->v->acl_update(store, mailbox, identifier, mode, rights, rights_r);
+}
+
 /* ---- quota ---- */
 
 enum store_result store_quota_get(struct store *store, struct store_quota *quota_r)

@@ -62,6 +62,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "store/acl.h"
+
 struct store;
 struct store_blob;
 struct store_env;
@@ -679,6 +681,31 @@ void store_metadata_free(struct store_metadata_entry *entries, unsigned int coun
 enum store_result store_metadata_set(struct store *store, const char *mailbox, const char *user,
 				     const struct store_metadata_entry *entries,
 				     unsigned int count);
+
+/* ---- ACL (RFC 4314) ----
+ *
+ * A mailbox's access control list (store/acl.h says what it means): its
+ * entries are kept by the store that holds the mailbox, named by the
+ * mailbox's id, so RENAME keeps them and DELETE drops them. At most
+ * ACL_ENTRIES_MAX entries per mailbox; identifiers as
+ * acl_identifier_valid(). An entry with no rights is no entry. */
+enum store_acl_mode {
+	STORE_ACL_REPLACE,   /* the identifier's rights become these */
+	STORE_ACL_ADD,       /* these are added to its rights */
+	STORE_ACL_REMOVE,    /* these are taken from its rights */
+};
+
+/* The mailbox's entries, in identifier order (byte order). *entries_r is
+ * freed with free(). STORE_NOT_FOUND when the mailbox does not exist. */
+enum store_result store_acl_get(struct store *store, const char *mailbox,
+				struct acl_entry **entries_r, unsigned int *count_r);
+/* Changes one entry in one transaction (read, change, write: two writers
+ * adding rights never lose one); *rights_r (may be NULL) the rights it
+ * has after. STORE_NOT_FOUND no such mailbox, STORE_INVALID a bad
+ * identifier, STORE_LIMIT a new entry past ACL_ENTRIES_MAX. */
+enum store_result store_acl_update(struct store *store, const char *mailbox,
+				   const char *identifier, enum store_acl_mode mode,
+				   acl_rights rights, acl_rights *rights_r);
 
 /* ---- the search index ---- */
 

@@ -189,6 +189,7 @@ int main(int argc, char **argv)
 	contract_search();
 	contract_quota();
 	contract_metadata();
+	contract_acl();
 	backend->teardown(&backend_env);
 	printf("store-contract %s: %u passed, %u failed\n", name, (unsigned int)ct_passed,
 	       (unsigned int)ct_failed);

@@ -86,5 +86,6 @@ void contract_concurrency(void);
 void contract_search(void);
 void contract_quota(void);
 void contract_metadata(void);
+void contract_acl(void);
 
 #endif

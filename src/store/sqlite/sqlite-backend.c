@@ -19,6 +19,8 @@ const struct store_backend store_backend_sqlite = {
 
 	.metadata_get = sq_metadata_get,
 	.metadata_set = sq_metadata_set,
+	.acl_get = sq_acl_get,
+	.acl_update = sq_acl_update,
 
 	.mailbox_list = sq_mailbox_list,
 	.mailbox_create = sq_mailbox_create,

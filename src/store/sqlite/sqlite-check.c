@@ -372,6 +372,37 @@ static enum store_result sq_check_metadata(struct sq_check *c)
 	return rc == SQLITE_DONE ? STORE_OK : sq_fail(c->st, rc, "check metadata");
 }
 
+/* ACL rows name a mailbox that exists, with a valid identifier and
+ * rights in their stored form (canonical letters, not none). */
+static enum store_result sq_check_acl(struct sq_check *c)
+{
+	sqlite3_stmt *s = sq_check_prepare(c,
+		"SELECT a.mailbox_id, a.identifier, a.rights, m.id IS NOT NULL"
+		" FROM acl a LEFT JOIN mailboxes m ON m.id = a.mailbox_id");
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		long long box = sqlite3_column_int64(s, 0);
+		const char *id = (const char *)sqlite3_column_text(s, 1);
+		const char *letters = (const char *)sqlite3_column_text(s, 2);
+		char canonical[ACL_RIGHTS_STR_MAX];
+		acl_rights rights = 0;
+
+		if (id == NULL || letters == NULL || !acl_identifier_valid(id) ||
+		    !acl_rights_parse(letters, &rights) || rights == 0 ||
+		    strcmp(acl_rights_store_format(rights, canonical), letters) != 0)
+			sq_problem(c, "acl entry %.80s of mailbox %lld is damaged",
+				   id != NULL ? id : "(null)", box);
+		else if (!sqlite3_column_int(s, 3))
+			sq_problem(c, "acl entry %.80s names mailbox %lld, which does not exist",
+				   id, box);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? STORE_OK : sq_fail(c->st, rc, "check acl");
+}
+
 static enum store_result sq_check_blobs(struct sq_check *c)
 {
 	sqlite3_stmt *s = sq_check_prepare(c,
@@ -517,6 +548,8 @@ enum store_result sq_store_check(struct store *store,
 		r = sq_check_dicts(&c);
 	if (r == STORE_OK)
 		r = sq_check_metadata(&c);
+	if (r == STORE_OK)
+		r = sq_check_acl(&c);
 	if (r == STORE_OK)
 		r = sq_check_blobs(&c);
 	if (r == STORE_OK)

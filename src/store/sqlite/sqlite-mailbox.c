@@ -185,6 +185,11 @@ static enum store_result sq_mailbox_empty(struct sq_store *st, int64_t id)
 		sqlite3_bind_int64(s, 1, id);
 		r = sq_run(st, s, "delete metadata");
 	}
+	if (r == STORE_OK) {
+		s = sq_stmt(st, SQ_ACL_DROP_BOX);
+		sqlite3_bind_int64(s, 1, id);
+		r = sq_run(st, s, "delete acl");
+	}
 	return r;
 }
 

@@ -73,6 +73,15 @@
 	X(MD_COUNT, "SELECT count(*) FROM metadata WHERE mailbox_id = ?1") \
 	X(MD_BYTES, "SELECT coalesce(sum(length(value)), 0) FROM metadata") \
 	X(MD_DROP_BOX, "DELETE FROM metadata WHERE mailbox_id = ?1") \
+	/* sqlite-acl.c: ?1 mailbox id, ?2 identifier, ?3 rights (letters). */ \
+	X(ACL_LIST, "SELECT identifier, rights FROM acl WHERE mailbox_id = ?1" \
+	  " ORDER BY identifier") \
+	X(ACL_GET, "SELECT rights FROM acl WHERE mailbox_id = ?1 AND identifier = ?2") \
+	X(ACL_SET, "INSERT OR REPLACE INTO acl (mailbox_id, identifier, rights)" \
+	  " VALUES (?1, ?2, ?3)") \
+	X(ACL_DELETE, "DELETE FROM acl WHERE mailbox_id = ?1 AND identifier = ?2") \
+	X(ACL_COUNT, "SELECT count(*) FROM acl WHERE mailbox_id = ?1") \
+	X(ACL_DROP_BOX, "DELETE FROM acl WHERE mailbox_id = ?1") \
 	/* store.h "quota": STORAGE, MESSAGE, MAILBOX in use. */ \
 	X(QUOTA_USAGE, "SELECT coalesce(sum(size), 0), coalesce(sum(messages), 0)," \
 	  " coalesce(sum(noselect = 0), 0) FROM mailboxes") \
@@ -464,6 +473,13 @@ void sq_watch_remove(struct store_watch *watch, struct store_watch_user *wu);
 bool sq_watch_drain(struct store_watch *watch, void (*changed)(void *ctx));
 void sq_watch_close(struct store_watch *watch);
 void sq_notify_changed(const struct store_env *env, const char *user);
+/* sqlite-acl.c */
+enum store_result sq_acl_get(struct store *store, const char *mailbox,
+			     struct acl_entry **entries_r, unsigned int *count_r);
+enum store_result sq_acl_update(struct store *store, const char *mailbox,
+				const char *identifier, enum store_acl_mode mode,
+				acl_rights rights, acl_rights *rights_r);
+
 /* sqlite-metadata.c */
 enum store_result sq_metadata_get(struct store *store, const char *mailbox, const char *user,
 				  const char *const *names, unsigned int count,

@@ -3,7 +3,7 @@
  * closes it, owns the schema, the prepared statements and transactions. It
  * never leaves a transaction open between calls.
  *
- * Schema (user_version 7; versions 1-6 are upgraded at open):
+ * Schema (user_version 8; versions 1-7 are upgraded at open):
  *
  *   meta(key PRIMARY KEY, value)       'last_uidvalidity': UIDVALIDITY is
  *       max(now, last + 1), so a re-created mailbox never reuses one
@@ -75,6 +75,8 @@
  *   metadata(mailbox_id, owner, name, value): METADATA entries (RFC 5464),
  *       0 for the server's; owner '' for /shared, else the user's whose
  *       /private entry it is; removed with their mailbox (version 7)
+ *   acl(mailbox_id, identifier, rights): ACL entries (RFC 4314), rights
+ *       as letters; removed with their mailbox (version 8)
  */
 #include "store/store.h"
 
@@ -92,7 +94,7 @@
 #include "core/xalloc.h"
 #include "store/sqlite/sqlite-private.h"
 
-#define SQ_SCHEMA_VERSION 7
+#define SQ_SCHEMA_VERSION 8
 /* store_open() runs PRAGMA quick_check when the last one is older than this.
  * It reads the whole file (bodies up to 64 KiB live inside it: 0.5 s for
  * 10,000 messages of 8 KiB, a 164 MB file), too much for every login of a user
@@ -157,6 +159,12 @@
 	" name TEXT NOT NULL, value BLOB NOT NULL," \
 	" PRIMARY KEY (mailbox_id, owner, name)) WITHOUT ROWID;"
 
+/* Version 8: ACL entries (RFC 4314, sqlite-acl.c), rights as their
+ * letters (store/acl.h acl_rights_store_format()). */
+#define SQ_SCHEMA_V8 \
+	"CREATE TABLE acl (mailbox_id INTEGER NOT NULL, identifier TEXT NOT NULL," \
+	" rights TEXT NOT NULL, PRIMARY KEY (mailbox_id, identifier)) WITHOUT ROWID;"
+
 static const char sq_schema[] =
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	"CREATE TABLE mailboxes ("
@@ -195,7 +203,8 @@ static const char sq_schema[] =
 	SQ_SCHEMA_V4
 	SQ_SCHEMA_V5
 	SQ_SCHEMA_V6
-	SQ_SCHEMA_V7;
+	SQ_SCHEMA_V7
+	SQ_SCHEMA_V8;
 
 /* What a new store holds (RFC 6154 attributes), all subscribed. */
 static const struct {
@@ -799,7 +808,7 @@ static enum store_result sq_setup(struct sq_store *st, bool create, char *err, s
 	if (r != STORE_OK)
 		return r;
 	version = sq_user_version(st);
-	if (version >= 1 && version <= 6) {
+	if (version >= 1 && version <= 7) {
 		log_info("store %s: upgrading the store from version %d to %d", st->user,
 			 version, SQ_SCHEMA_VERSION);
 		/* 2: summaries and search text for the messages already there. */
@@ -813,8 +822,10 @@ static enum store_result sq_setup(struct sq_store *st, bool create, char *err, s
 			r = sq_exec(st, SQ_SCHEMA_V5);
 		if (r == STORE_OK && version <= 5)
 			r = sq_exec(st, SQ_SCHEMA_V6);
+		if (r == STORE_OK && version <= 6)
+			r = sq_exec(st, SQ_SCHEMA_V7);
 		if (r == STORE_OK)
-			r = sq_exec(st, SQ_SCHEMA_V7 "PRAGMA user_version = " SQ_STR(SQ_SCHEMA_VERSION));
+			r = sq_exec(st, SQ_SCHEMA_V8 "PRAGMA user_version = " SQ_STR(SQ_SCHEMA_VERSION));
 		if (r == STORE_OK && version == 1)
 			r = sq_blob_summarize_all(st);
 		return sq_end(st, r);

@@ -216,6 +216,11 @@ struct store_backend {
 						 const char *name, bool *created_r);
 	enum store_result (*users_set_store_created)(const struct store_env *env,
 						     const char *name);
+	enum store_result (*users_share_set)(const struct store_env *env, const char *owner,
+					     const char *grantee, bool shares);
+	enum store_result (*users_sharing_with)(const struct store_env *env, const char *user,
+						void (*cb)(const char *owner, void *ctx),
+						void *ctx);
 };
 
 /* The user database handle's base, as struct store's. */

@@ -54,6 +54,18 @@ enum store_result store_users_store_created(const struct store_env *env, const c
 	return env->v->users_store_created(env, name, created_r);
 }
 
+enum store_result store_users_share_set(const struct store_env *env, const char *owner,
+					const char *grantee, bool shares)
+{
+	return env->v->users_share_set(env, owner, grantee, shares);
+}
+
+enum store_result store_users_sharing_with(const struct store_env *env, const char *user,
+					   void (*cb)(const char *owner, void *ctx), void *ctx)
+{
+	return env->v->users_sharing_with(env, user, cb, ctx);
+}
+
 enum store_result store_users_set_store_created(const struct store_env *env, const char *name)
 {
 	return env->v->users_set_store_created(env, name);

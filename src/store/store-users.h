@@ -69,4 +69,24 @@ enum store_result store_users_store_created(const struct store_env *env, const c
 enum store_result store_users_set_store_created(const struct store_env *env,
 						const char *name);
 
+/* ---- shares ----
+ *
+ * Who shares with whom: a row (owner, grantee) while some mailbox of
+ * owner's has an ACL entry granting grantee rights (a user name, "anyone"
+ * or "authenticated"; negative entries grant nothing). An index beside
+ * the entries, which are the truth (store.h "ACL"): a user's view of other
+ * users' mailboxes opens only the stores of owners that share with them.
+ * store_acl_update() keeps it, adding a row before the entry that needs
+ * it commits and removing it after the last such entry is gone, so a
+ * crash leaves at most a row too many (a store opened for nothing), never
+ * a share hidden; so does the DELETE of a mailbox with entries, until the
+ * owner's next change of that identifier. Both on connections of their
+ * own, from any thread. */
+enum store_result store_users_share_set(const struct store_env *env, const char *owner,
+					const char *grantee, bool shares);
+/* cb(owner) once for each owner other than user who shares with user by
+ * name, "anyone" or "authenticated", in byte order of the names. */
+enum store_result store_users_sharing_with(const struct store_env *env, const char *user,
+					   void (*cb)(const char *owner, void *ctx), void *ctx);
+
 #endif

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "contract.h"
+#include "store/store-users.h"
 
 /* ---- sqlite: one store per user under a temporary data directory ---- */
 
@@ -14,6 +15,13 @@ struct sqlite_env {
 	char data_dir[64];
 	struct store_env *store;   /* the backend "sqlite" at data_dir */
 };
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	remove(path);
+	return 0;
+}
 
 static bool sqlite_setup(void **env_r)
 {
@@ -35,6 +43,17 @@ static bool sqlite_setup(void **env_r)
 		free(env);
 		return false;
 	}
+	/* The user database, as a server's start makes it. */
+	struct store_users *users = NULL;
+
+	if (store_users_open(env->store, &users, err, sizeof(err)) != STORE_OK) {
+		printf("store_users_open: %s\n", err);
+		store_env_free(&env->store);
+		nftw(env->data_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		free(env);
+		return false;
+	}
+	store_users_close(&users);
 	*env_r = env;
 	return true;
 }
@@ -63,13 +82,6 @@ static enum store_result sqlite_index(void *env_p, const char *user)
 static const struct store_env *sqlite_store_env(void *env_p)
 {
 	return ((struct sqlite_env *)env_p)->store;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	remove(path);
-	return 0;
 }
 
 static void sqlite_teardown(void **env_p)

@@ -9,6 +9,7 @@
 #include "core/xalloc.h"
 #include "store/sqlite/sqlite-private.h"
 #include "store/store-names.h"
+#include "store/store-users.h"
 
 static enum store_result sq_acl_box(struct sq_store *st, const char *mailbox, int64_t *id_r)
 {
@@ -132,11 +133,29 @@ static enum store_result sq_acl_change(struct sq_store *st, int64_t box, const c
 	return sq_run(st, s, "set acl");
 }
 
+/* Whether identifier still has rights on any mailbox of the store. */
+static enum store_result sq_acl_grants(struct sq_store *st, const char *identifier, bool *any_r)
+{
+	sqlite3_stmt *s = sq_stmt(st, SQ_ACL_GRANTS);
+	int rc;
+
+	sqlite3_bind_text(s, 1, identifier, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	*any_r = rc == SQLITE_ROW;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : sq_fail(st, rc, "acl grants");
+}
+
+/* The shares index (store-users.h) is added to before the entry that
+ * needs it commits, and taken from after the last one is gone: a crash
+ * in between leaves a row too many, never one missing. */
 enum store_result sq_acl_update(struct store *store, const char *mailbox,
 				const char *identifier, enum store_acl_mode mode,
 				acl_rights rights, acl_rights *rights_r)
 {
 	struct sq_store *st = sq_store(store);
+	bool grants = !acl_identifier_negative(identifier), any = true;
+	acl_rights now = 0;
 	int64_t box = 0;
 	enum store_result r = sq_begin(st, true);
 
@@ -144,6 +163,15 @@ enum store_result sq_acl_update(struct store *store, const char *mailbox,
 		return r;
 	r = sq_acl_box(st, mailbox, &box);
 	if (r == STORE_OK)
-		r = sq_acl_change(st, box, identifier, mode, rights, rights_r);
-	return sq_end(st, r);
+		r = sq_acl_change(st, box, identifier, mode, rights, &now);
+	if (r == STORE_OK && grants && now != 0)
+		r = store_users_share_set(st->env, st->user, identifier, true);
+	if (r == STORE_OK && grants && now == 0)
+		r = sq_acl_grants(st, identifier, &any);
+	r = sq_end(st, r);
+	if (r == STORE_OK && !any)
+		r = store_users_share_set(st->env, st->user, identifier, false);
+	if (rights_r != NULL)
+		*rights_r = now;
+	return r;
 }

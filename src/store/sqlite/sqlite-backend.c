@@ -78,4 +78,6 @@ const struct store_backend store_backend_sqlite = {
 	.users_get = sq_users_get,
 	.users_store_created = sq_users_store_created,
 	.users_set_store_created = sq_users_set_store_created,
+	.users_share_set = sq_users_share_set,
+	.users_sharing_with = sq_users_sharing_with,
 };

@@ -82,6 +82,7 @@
 	X(ACL_DELETE, "DELETE FROM acl WHERE mailbox_id = ?1 AND identifier = ?2") \
 	X(ACL_COUNT, "SELECT count(*) FROM acl WHERE mailbox_id = ?1") \
 	X(ACL_DROP_BOX, "DELETE FROM acl WHERE mailbox_id = ?1") \
+	X(ACL_GRANTS, "SELECT 1 FROM acl WHERE identifier = ?1 LIMIT 1") \
 	/* store.h "quota": STORAGE, MESSAGE, MAILBOX in use. */ \
 	X(QUOTA_USAGE, "SELECT coalesce(sum(size), 0), coalesce(sum(messages), 0)," \
 	  " coalesce(sum(noselect = 0), 0) FROM mailboxes") \
@@ -208,6 +209,7 @@ struct sq_store {
 	int64_t dict_rows;
 	/* The env's quota limits for users without their own (store.h). */
 	uint64_t quota_default[STORE_QUOTA_RESOURCES];
+	const struct store_env *env;   /* opened from; outlives the handle */
 };
 
 /* The SQLite handle behind a struct store of this backend. */
@@ -593,5 +595,9 @@ enum store_result sq_users_get(struct store_users *users, const char *name,
 enum store_result sq_users_store_created(const struct store_env *env, const char *name,
 					 bool *created_r);
 enum store_result sq_users_set_store_created(const struct store_env *env, const char *name);
+enum store_result sq_users_share_set(const struct store_env *env, const char *owner,
+				     const char *grantee, bool shares);
+enum store_result sq_users_sharing_with(const struct store_env *env, const char *user,
+					void (*cb)(const char *owner, void *ctx), void *ctx);
 
 #endif

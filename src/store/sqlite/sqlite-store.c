@@ -1095,6 +1095,7 @@ enum store_result sq_open(const struct store_env *env, const char *user, unsigne
 	st = xcalloc(1, sizeof(*st));
 	st->store.v = &store_backend_sqlite;
 	memcpy(st->quota_default, env->quota, sizeof(st->quota_default));
+	st->env = env;
 	st->user = xstrdup(user);
 	st->dir = xstrdup(path);
 	st->blob_dir_fd = -1;

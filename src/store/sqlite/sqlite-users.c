@@ -34,12 +34,20 @@ struct sq_users {
 	unsigned char secret[STORE_USERS_SECRET_LEN];
 };
 
+/* Who shares with whom (store-users.h "shares"): added in place to a
+ * users.db made before it. */
+#define SQ_USERS_SHARES_SCHEMA \
+	"CREATE TABLE IF NOT EXISTS shares (owner TEXT NOT NULL, grantee TEXT NOT NULL," \
+	" PRIMARY KEY (owner, grantee)) WITHOUT ROWID;" \
+	"CREATE INDEX IF NOT EXISTS shares_grantee ON shares (grantee, owner);"
+
 static const char sq_users_schema[] =
 	"CREATE TABLE IF NOT EXISTS users ("
 	" name TEXT PRIMARY KEY, hash TEXT NOT NULL, scram_salt BLOB,"
 	" scram_iter INTEGER, scram_stored BLOB, scram_server BLOB,"
 	" created INTEGER);"
-	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);";
+	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);"
+	SQ_USERS_SHARES_SCHEMA;
 
 static struct sq_users *sq_users(struct store_users *users)
 {
@@ -348,14 +356,17 @@ static bool sq_users_migrate(sqlite3 *db, const char *data_dir)
 {
 	static const char has_column[] = "SELECT count(*) FROM pragma_table_info('users')"
 		" WHERE name = 'store_created'";
+	static const char has_all[] = "SELECT (SELECT count(*) FROM pragma_table_info('users')"
+		" WHERE name = 'store_created') + (SELECT count(*) FROM sqlite_schema"
+		" WHERE name = 'shares')";
 	sqlite3_stmt *st = NULL, *upd = NULL;
 	unsigned int marked = 0;
 	bool ok = false;
 	int rc;
 
 	/* Done already (the usual case): no write lock. */
-	if (sqlite3_prepare_v2(db, has_column, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0) {
+	if (sqlite3_prepare_v2(db, has_all, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 2) {
 		sqlite3_finalize(st);
 		return true;
 	}
@@ -365,6 +376,8 @@ static bool sq_users_migrate(sqlite3 *db, const char *data_dir)
 		log_error("passdb: begin: %s", sqlite3_errmsg(db));
 		return false;
 	}
+	if (sqlite3_exec(db, SQ_USERS_SHARES_SCHEMA, NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
 	if (sqlite3_prepare_v2(db, has_column, -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW)
 		goto out;
@@ -494,5 +507,78 @@ enum store_result sq_users_set_store_created(const struct store_env *env, const 
 		log_error("passdb: recording the store of %s: %s", name, sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	sqlite3_close_v2(db);
+	return ret;
+}
+
+/* ---- who shares with whom ---- */
+
+enum store_result sq_users_share_set(const struct store_env *env, const char *owner,
+				     const char *grantee, bool shares)
+{
+	enum store_result ret;
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+
+	ret = sq_users_db(env->location, &db);
+	if (ret != STORE_OK)
+		return ret;
+	ret = STORE_ERROR;
+	if (sqlite3_prepare_v2(db, shares ? "INSERT OR IGNORE INTO shares (owner, grantee)"
+			       " VALUES (?1, ?2)" : "DELETE FROM shares WHERE owner = ?1"
+			       " AND grantee = ?2", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, grantee, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_DONE)
+			ret = STORE_OK;
+	}
+	if (ret == STORE_ERROR)
+		log_error("passdb: shares of %s: %s", owner, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_close_v2(db);
+	return ret;
+}
+
+/* The owners are read first and cb called after, with the database
+ * closed: cb may take its time (or open users.db itself). */
+enum store_result sq_users_sharing_with(const struct store_env *env, const char *user,
+					void (*cb)(const char *owner, void *ctx), void *ctx)
+{
+	enum store_result ret;
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+	char **owners = NULL;
+	size_t count = 0, alloc = 0;
+	int rc = SQLITE_ERROR;
+
+	ret = sq_users_db(env->location, &db);
+	if (ret != STORE_OK)
+		return ret;
+	if (sqlite3_prepare_v2(db, "SELECT DISTINCT owner FROM shares WHERE grantee IN"
+			       " (?1, 'anyone', 'authenticated') AND owner != ?1 ORDER BY owner",
+			       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *owner = (const char *)sqlite3_column_text(st, 0);
+
+			if (owner == NULL)
+				continue;
+			if (count == alloc) {
+				alloc = alloc == 0 ? 8 : alloc * 2;
+				owners = xrealloc(owners, alloc * sizeof(*owners));
+			}
+			owners[count++] = xstrdup(owner);
+		}
+	}
+	ret = rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+	if (ret == STORE_ERROR)
+		log_error("passdb: shares with %s: %s", user, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_close_v2(db);
+	for (size_t i = 0; i < count; i++) {
+		if (ret == STORE_OK)
+			cb(owners[i], ctx);
+		free(owners[i]);
+	}
+	free(owners);
 	return ret;
 }

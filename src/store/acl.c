@@ -92,23 +92,3 @@ acl_rights acl_rights_of(const struct acl_entry *entries, unsigned int count, co
 	}
 	return granted & (acl_rights)~denied;
 }
-
-acl_rights acl_owner_rights(const struct acl_entry *entries, unsigned int count,
-			    const char *owner)
-{
-	bool own_entry = false;
-	acl_rights denied = 0;
-
-	for (unsigned int i = 0; i < count; i++) {
-		if (acl_identifier_negative(entries[i].identifier)) {
-			if (acl_entry_names(&entries[i], owner))
-				denied |= entries[i].rights;
-		} else if (strcmp(entries[i].identifier, owner) == 0) {
-			own_entry = true;
-		}
-	}
-	acl_rights rights = own_entry ? acl_rights_of(entries, count, owner)
-				      : (acl_rights)(ACL_ALL & ~denied);
-
-	return rights | ACL_LOOKUP | ACL_ADMIN;
-}

@@ -126,19 +126,6 @@ static void evaluation(void)
 	struct acl_entry no_one[] = { entry("-anyone", "r"), entry("anyone", "lrs") };
 
 	CHECK_INT(acl_rights_of(no_one, 2, "bob"), parse("ls"));
-
-	/* The owner: every right without an entry of their own; their entry's
-	 * with one; l and a always. */
-	CHECK_INT(acl_owner_rights(list, n, "alice"), ACL_ALL);
-	CHECK_INT(acl_owner_rights(list, 0, "alice"), ACL_ALL);
-	CHECK_INT(acl_owner_rights(list, n, "bob"), parse("lrsipa"));
-	CHECK_INT(acl_owner_rights(list, n, "carol"), parse("lswipkxtea"));
-
-	struct acl_entry lockout[] = { entry("-alice", "lrswipkxtea"), entry("alice", "r") };
-
-	CHECK_INT(acl_owner_rights(lockout, 1, "alice"), parse("la"));
-	CHECK_INT(acl_owner_rights(lockout, 2, "alice"), parse("la"));
-	CHECK_INT(acl_owner_rights(&lockout[1], 1, "alice"), parse("lra"));
 }
 
 int main(void)

@@ -106,7 +106,7 @@ static bool idle_sync(struct imap_cmd *cmd)
 	if (cmd->session->selected == NULL)
 		return true;   /* nothing to announce in the authenticated state */
 	st->syncing = true;
-	if (imap_store_job_submit(cmd, NULL, idle_sync_done, st, true, NULL) != NULL)
+	if (imap_store_job_submit_selected(cmd, 0, NULL, idle_sync_done, st, true, NULL) != NULL)
 		return true;
 	st->syncing = false;
 	mail_user_watch_remove(cmd->session->mail_user, &st->watch);

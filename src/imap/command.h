@@ -47,6 +47,10 @@ struct imap_cmd {
 	void (*output_drained)(struct imap_cmd *cmd);
 	void *state;
 	bool done;
+	/* Other users' entries the command's mailboxes are in (mailbox-ref.h),
+	 * released when the command ends. */
+	struct mail_user *held[2];
+	unsigned int held_count;
 };
 
 struct imap_command_def {

@@ -27,6 +27,7 @@ const char *store_result_name(enum store_result r)
 	case STORE_MISSING: return "missing";
 	case STORE_READ_ONLY: return "read-only";
 	case STORE_OVER_QUOTA: return "over quota";
+	case STORE_NO_RIGHTS: return "no rights";
 	}
 	return "unknown";
 }

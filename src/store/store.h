@@ -90,6 +90,7 @@ enum store_result {
 	STORE_MISSING,       /* the user had a store and it is gone or empty */
 	STORE_READ_ONLY,     /* the store is damaged: reads only until repaired */
 	STORE_OVER_QUOTA,    /* the change would take the user past a quota limit */
+	STORE_NO_RIGHTS,     /* another user's mailbox: the ACL does not allow it */
 };
 
 const char *store_result_name(enum store_result r);

@@ -1,7 +1,8 @@
 /* ACL (RFC 4314): SETACL, DELETEACL, GETACL, LISTRIGHTS, MYRIGHTS, on a
  * mailbox's entries (store.h "ACL", store/acl.h for what they mean).
  * GETACL, SETACL, DELETEACL and LISTRIGHTS need the a right; MYRIGHTS
- * needs any right. A mailbox the user may not see (no l, and not the
+ * needs any right. Another user's mailboxes are named through the Other
+ * Users namespace (mailbox-ref.h). A mailbox the user may not see (no l, and not the
  * owner) is answered as if it did not exist, NO [NONEXISTENT] (RFC 4314
  * §4): nothing tells it from one that is not there. Rights are shown with
  * the obsolete c and d beside k x and t e (store/acl.h), as Dovecot
@@ -15,6 +16,7 @@
 #include "core/buf.h"
 #include "imap/cmd-mailbox.h"
 #include "imap/mailbox-name.h"
+#include "imap/mailbox-ref.h"
 #include "imap/parser.h"
 #include "imap/session.h"
 #include "imap/store-error.h"
@@ -26,7 +28,8 @@ enum acl_cmd { ACL_CMD_GET, ACL_CMD_SET, ACL_CMD_DELETE, ACL_CMD_LISTRIGHTS, ACL
 
 struct acl_op {
 	enum acl_cmd kind;
-	const char *mailbox;             /* the store's name */
+	struct mailbox_ref ref;
+	const char *mailbox;             /* the name in ref's store */
 	const char *identifier;          /* SETACL, DELETEACL, LISTRIGHTS */
 	enum store_acl_mode mode;        /* SETACL */
 	acl_rights rights;               /* SETACL's; MYRIGHTS' answer */
@@ -67,7 +70,7 @@ static void acl_run(struct store_job *job, struct store *store)
 		job->result = store_mailbox_status(store, op->mailbox, &status);
 		if (job->result == STORE_NOT_ALLOWED)
 			job->result = STORE_OK;
-		op->rights = ACL_OWNER_RIGHTS;
+		op->rights = job->rights;   /* ACL_OWNER_RIGHTS on one's own */
 		break;
 	}
 }
@@ -79,7 +82,7 @@ static bool acl_line_start(struct imap_cmd *cmd, const char *what, struct buf *l
 	struct acl_op *op = cmd->state;
 
 	buf_printf(line, "* %s ", what);
-	return cmd_mailbox_append_name(cmd->session, op->mailbox, line);
+	return cmd_mailbox_append_name(cmd->session, op->ref.full, line);
 }
 
 /* Identifiers and rights are astrings (an atom where they can be, as
@@ -125,7 +128,7 @@ static bool acl_done(struct store_job *job)
 			break;
 		buf_append_char(&line, ' ');
 		mailbox_name_quote(op->identifier, &line);
-		if (strcmp(op->identifier, cmd->session->user) == 0)
+		if (strcmp(op->identifier, op->ref.owner_name) == 0)
 			buf_append_str(&line, " lrswipkxteacd");
 		else
 			buf_append_str(&line, " \"\" l r s w i p k x t e a c d");
@@ -164,9 +167,9 @@ static struct acl_op *acl_op_begin(struct imap_cmd *cmd, enum acl_cmd kind,
 		}
 	}
 	op->kind = kind;
-	op->mailbox = cmd_mailbox_arg(cmd, &cmd->args[0], false);
-	if (op->mailbox == NULL)
+	if (!cmd_mailbox_ref_arg(cmd, &cmd->args[0], false, &op->ref))
 		return NULL;
+	op->mailbox = op->ref.name;
 	if (args >= 2) {
 		op->identifier = arena_strdup(cmd->arena, imap_arg_astring(&cmd->args[1]));
 		if (!acl_identifier_valid(op->identifier)) {
@@ -179,9 +182,13 @@ static struct acl_op *acl_op_begin(struct imap_cmd *cmd, enum acl_cmd kind,
 	return op;
 }
 
+/* MYRIGHTS needs some right on the mailbox; the others the a right
+ * (RFC 4314 §4). */
 static enum cmd_step acl_submit(struct imap_cmd *cmd, struct acl_op *op)
 {
-	if (!imap_store_job_submit(cmd, acl_run, acl_done, op, true, NULL))
+	acl_rights need = op->kind == ACL_CMD_MY ? 0 : ACL_ADMIN;
+
+	if (!imap_store_job_submit_ref(cmd, &op->ref, need, acl_run, acl_done, op, true, NULL))
 		return CMD_STEP_DONE;
 	return CMD_STEP_WAIT;
 }

@@ -301,6 +301,10 @@ static enum cmd_step mailbox_op_submit(struct imap_cmd *cmd, struct mailbox_op *
 		/* k on the parent; none at the top of another user's names. */
 		ref.name = mailbox_op_parent(cmd, op->name);
 		need = ACL_CREATE;
+		if (ref.name == NULL) {
+			imap_cmd_store_error(cmd, STORE_NO_RIGHTS);
+			return CMD_STEP_DONE;
+		}
 	}
 	if (!imap_store_job_submit_ref(cmd, &ref, need, mailbox_op_run, mailbox_op_done, op, sync,
 				       NULL))

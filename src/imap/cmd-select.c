@@ -64,9 +64,15 @@ static void select_run(struct store_job *job, struct store *store)
 	struct select_state *st = job->ctx;
 	struct store_snapshot snap;
 
+	/* Another user's mailbox is read-only to whom its ACL gives no right
+	 * to change anything in it (RFC 4314 §4). */
+	bool readonly = st->examine ||
+		(job->rights & (ACL_SEEN | ACL_WRITE | ACL_DELETE_MESSAGES | ACL_INSERT |
+				ACL_EXPUNGE)) == 0;
+
 	/* RFC 3501 §2.3.2: a read-write SELECT by an IMAP4rev1 client takes the
 	 * \Recent messages; EXAMINE and IMAP4rev2 sessions leave them. */
-	job->result = store_mailbox_snapshot(store, st->name, !st->examine && st->rev1, &snap);
+	job->result = store_mailbox_snapshot(store, st->name, !readonly && st->rev1, &snap);
 	if (job->result != STORE_OK)
 		return;
 	for (uint32_t i = 0; i < snap.count; i++) {
@@ -82,12 +88,7 @@ static void select_run(struct store_job *job, struct store *store)
 				  &st->qr_changes) == STORE_OK)
 		st->have_qr_changes = true;
 	/* Pure data, so it is built here and the loop never walks a large
-	 * mailbox's message list. Another user's mailbox is read-only to whom
-	 * its ACL gives no right to change anything in it (RFC 4314 §4). */
-	bool readonly = st->examine ||
-		(job->rights & (ACL_SEEN | ACL_WRITE | ACL_DELETE_MESSAGES | ACL_INSERT |
-				ACL_EXPUNGE)) == 0;
-
+	 * mailbox's message list. */
 	st->view = mailbox_view_create(st->name, readonly, st->rev1, &snap);
 	store_snapshot_free(&snap);
 }

@@ -27,6 +27,15 @@ struct mailbox_ref {
 	bool other;                /* another user's: rights from the ACL */
 };
 
+/* The pure part of the resolution: whether full is another user's
+ * (*other_r), their name into owner (owner_size >= 258) and the name in
+ * their store (*name_r, in arena; NULL for a namespace node). False when
+ * it names no user that could share (the session user themselves, or not
+ * a user name). */
+struct arena;
+bool mailbox_ref_split(struct arena *arena, const char *full, const char *session_user,
+		       char *owner, size_t owner_size, const char **name_r, bool *other_r);
+
 /* The ref of an internal name (mailbox_name_from_client()'s form), in
  * cmd's arena; another user's entry is held until the command ends
  * (imap_cmd's release). False (after answering NO [NONEXISTENT]) for a

@@ -515,9 +515,10 @@ enum cmd_step cmd_namespace(struct imap_cmd *cmd)
 		imap_cmd_reply(cmd, "BAD", "Unexpected arguments");
 		return CMD_STEP_DONE;
 	}
-	/* One personal namespace without a prefix; no other users' or
-	 * shared ones (yet). */
-	imap_session_send(cmd->session, "* NAMESPACE ((\"\" \"/\")) NIL NIL");
+	/* The personal namespace without a prefix, and the other users'
+	 * (mailbox-ref.h); no shared one (yet). */
+	imap_session_send(cmd->session, "* NAMESPACE ((\"\" \"/\")) ((\"" MAILBOX_REF_OTHERS_PREFIX
+			  "\" \"/\")) NIL");
 	imap_cmd_reply(cmd, "OK", "NAMESPACE completed");
 	return CMD_STEP_DONE;
 }

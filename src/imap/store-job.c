@@ -195,6 +195,13 @@ struct store_job *imap_store_job_submit_ref(struct imap_cmd *cmd, const struct m
 				sync, apply);
 }
 
+struct store_job *imap_store_job_submit_owner(struct imap_cmd *cmd, struct mail_user *owner,
+					      store_job_run_fn *run, store_job_done_fn *done,
+					      void *ctx)
+{
+	return store_job_submit(cmd, owner, false, NULL, 0, run, done, ctx, false, NULL);
+}
+
 struct store_job *imap_store_job_submit_selected(struct imap_cmd *cmd, acl_rights need,
 						 store_job_run_fn *run, store_job_done_fn *done,
 						 void *ctx, bool sync,

@@ -86,6 +86,13 @@ struct store_job *imap_store_job_submit_ref(struct imap_cmd *cmd, const struct m
 bool imap_store_job_allows(struct store_job *job, struct store *store, const char *mailbox,
 			   acl_rights need);
 
+/* A job on another user's store as a whole (LIST): no sync, and no check
+ * of rights, which run makes itself for each mailbox it reads. */
+struct mail_user;
+struct store_job *imap_store_job_submit_owner(struct imap_cmd *cmd, struct mail_user *owner,
+					      store_job_run_fn *run, store_job_done_fn *done,
+					      void *ctx);
+
 /* The same on the selected mailbox's store, needing `need` on it. */
 struct store_job *imap_store_job_submit_selected(struct imap_cmd *cmd, acl_rights need,
 						 store_job_run_fn *run, store_job_done_fn *done,

@@ -687,7 +687,9 @@ enum store_result store_metadata_set(struct store *store, const char *mailbox, c
  *
  * A mailbox's access control list (store/acl.h says what it means): its
  * entries are kept by the store that holds the mailbox, named by the
- * mailbox's id, so RENAME keeps them and DELETE drops them. At most
+ * mailbox's id, so RENAME keeps them and DELETE drops them. A mailbox
+ * created under a parent starts with its parent's entries (as Cyrus's:
+ * a folder made in a shared folder is shared alike). At most
  * ACL_ENTRIES_MAX entries per mailbox; identifiers as
  * acl_identifier_valid(). An entry with no rights is no entry. */
 enum store_acl_mode {

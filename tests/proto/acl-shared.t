@@ -126,6 +126,25 @@ C: d8 CREATE "Other Users/alice/Team/Sub"
 S: d8 OK CREATE completed
 C: d9 CREATE "Other Users/alice/Top"
 S: d9 NO [NOPERM] Permission denied
+# LIST finds what bob may see (l): the namespace, alice, her Team and
+# Team/Sub; not Private. Its \HasChildren counts only what he sees.
+C: e3 LIST "" "Other Users/*"
+S: * LIST (\Noselect \HasChildren) "/" "Other Users/alice"
+S: * LIST (\HasChildren) "/" "Other Users/alice/Team"
+S: * LIST (\HasNoChildren) "/" "Other Users/alice/Team/Sub"
+S: e3 OK LIST completed
+C: e4 LIST "" %
+S: * LIST (\HasNoChildren) "/" INBOX
+S: * LIST (\HasNoChildren \Archive) "/" Archive
+S: * LIST (\HasNoChildren \Drafts) "/" Drafts
+S: * LIST (\HasNoChildren \Junk) "/" Junk
+S: * LIST (\HasNoChildren \Sent) "/" Sent
+S: * LIST (\HasNoChildren \Trash) "/" Trash
+S: * LIST (\Noselect \HasChildren) "/" "Other Users"
+S: e4 OK LIST completed
+C: e5 NAMESPACE
+S: * NAMESPACE (("" "/")) (("Other Users/" "/")) NIL
+S: e5 OK NAMESPACE completed
 C: e1 LOGOUT
 S: * BYE *
 S: e1 OK *

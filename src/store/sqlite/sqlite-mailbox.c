@@ -79,8 +79,13 @@ static enum store_result sq_create_parents(struct sq_store *st, const char *name
 			continue;
 		buf[i] = '\0';
 		r = sq_mailbox_load(st, buf, &mb);
-		if (r == STORE_NOT_FOUND)
-			r = sq_mailbox_insert(st, buf, 0, NULL);
+		if (r == STORE_NOT_FOUND) {
+			int64_t id = 0;
+
+			r = sq_mailbox_insert(st, buf, 0, &id);
+			if (r == STORE_OK)
+				r = sq_acl_inherit(st, buf, id);
+		}
 		buf[i] = '/';
 		if (r != STORE_OK)
 			return r;
@@ -134,9 +139,13 @@ enum store_result sq_mailbox_create(struct store *store, const char *name,
 	if (r == STORE_OK) {
 		r = mb.noselect ? sq_mailbox_reset(st, mb.id, false, special_use) : STORE_EXISTS;
 	} else if (r == STORE_NOT_FOUND) {
+		int64_t id = 0;
+
 		r = sq_create_parents(st, name);
 		if (r == STORE_OK)
-			r = sq_mailbox_insert(st, name, special_use, NULL);
+			r = sq_mailbox_insert(st, name, special_use, &id);
+		if (r == STORE_OK)
+			r = sq_acl_inherit(st, name, id);
 	}
 	return sq_end(st, r);
 }

@@ -83,6 +83,9 @@
 	X(ACL_COUNT, "SELECT count(*) FROM acl WHERE mailbox_id = ?1") \
 	X(ACL_DROP_BOX, "DELETE FROM acl WHERE mailbox_id = ?1") \
 	X(ACL_GRANTS, "SELECT 1 FROM acl WHERE identifier = ?1 LIMIT 1") \
+	X(ACL_INHERIT, "INSERT OR IGNORE INTO acl (mailbox_id, identifier, rights)" \
+	  " SELECT ?1, identifier, rights FROM acl WHERE mailbox_id =" \
+	  " (SELECT id FROM mailboxes WHERE name = ?2)") \
 	/* store.h "quota": STORAGE, MESSAGE, MAILBOX in use. */ \
 	X(QUOTA_USAGE, "SELECT coalesce(sum(size), 0), coalesce(sum(messages), 0)," \
 	  " coalesce(sum(noselect = 0), 0) FROM mailboxes") \
@@ -476,6 +479,9 @@ bool sq_watch_drain(struct store_watch *watch, void (*changed)(void *ctx));
 void sq_watch_close(struct store_watch *watch);
 void sq_notify_changed(const struct store_env *env, const char *user);
 /* sqlite-acl.c */
+/* Inside a write transaction: a new mailbox (name, row id) takes the ACL
+ * entries of its parent, as Cyrus's do (store.h "ACL"). */
+enum store_result sq_acl_inherit(struct sq_store *st, const char *name, int64_t id);
 enum store_result sq_acl_get(struct store *store, const char *mailbox,
 			     struct acl_entry **entries_r, unsigned int *count_r);
 enum store_result sq_acl_update(struct store *store, const char *mailbox,

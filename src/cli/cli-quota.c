@@ -82,8 +82,7 @@ static void quota_print(const struct store_quota *q)
 	}
 }
 
-/* The user's store, only for a user users.db knows. */
-static int quota_open(const struct store_env *env, const char *user, struct store **store_r)
+int cli_user_store_open(const struct store_env *env, const char *user, struct store **store_r)
 {
 	struct passdb *db;
 	struct scram_creds creds;
@@ -118,7 +117,7 @@ static int quota_run(const struct store_env *env, bool set, const char *user,
 	struct store *store = NULL;
 	struct store_quota q;
 	enum store_result r;
-	int code = quota_open(env, user, &store);
+	int code = cli_user_store_open(env, user, &store);
 
 	if (code != 0)
 		return code;

@@ -22,6 +22,14 @@ void cli_deliver_usage(FILE *out);
 /* argv[0] is "quota": petrel quota get|set USER ... --data DIR [--config FILE]. */
 int cli_quota_main(int argc, char **argv);
 void cli_quota_usage(FILE *out);
+/* argv[0] is "acl": petrel acl get|set|delete USER MAILBOX [IDENTIFIER [RIGHTS]]. */
+int cli_acl_main(int argc, char **argv);
+void cli_acl_usage(FILE *out);
+/* The store of a user users.db knows (quota, acl): 0, else the exit
+ * status after saying why on stderr. */
+struct store;
+struct store_env;
+int cli_user_store_open(const struct store_env *env, const char *user, struct store **store_r);
 /* The config's default quota limits into env (serve, deliver, quota). */
 struct store_env;
 struct petrel_config;

@@ -485,7 +485,9 @@ enum cmd_step cmd_append(struct imap_cmd *cmd)
 	/* A message streamed to a blob may still have chunks queued (up to
 	 * APPEND_CHUNKS_IN_FLIGHT): such an APPEND waits, so that only one
 	 * stream's chunks are ever in flight. */
-	if (s->selected == NULL && !op->delivery.own_job_only &&
+	/* Into another user's mailbox: alone, in a store job that sets whose
+	 * \Seen it is (never in a group commit with the owner's own). */
+	if (s->selected == NULL && !op->delivery.own_job_only && !op->other &&
 	    s->append_ahead_bytes + op->held <= APPEND_AHEAD_BYTES) {
 		/* The reply is owed: the session reads on while the delivery
 		 * waits for its group commit. */

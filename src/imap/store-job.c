@@ -81,6 +81,9 @@ static void store_job_run(void *arg)
 	}
 	if (job->other && !store_job_allowed(job, store))
 		return;
+	/* In another user's mailbox \Seen is the session user's own. */
+	if (job->other)
+		store_view_as(store, job->acl_user);
 	uint64_t changes = store_change_count(store);
 	if (job->run != NULL)
 		job->run(job, store);
@@ -94,6 +97,8 @@ static void store_job_run(void *arg)
 		if (job->sync_result == STORE_OK && job->claim_recent)
 			claim_recent(job, store);
 	}
+	if (job->other)
+		store_view_as(store, NULL);
 	job->index_due = store_index_due(store);
 }
 

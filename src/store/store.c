@@ -106,6 +106,13 @@ enum store_result store_metadata_set(struct store *store, const char *mailbox, c
 	return store->v->metadata_set(store, mailbox, user, entries, count);
 }
 
+/* ---- whose \Seen ---- */
+
+void store_view_as(struct store *store, const char *viewer)
+{
+	store->v->view_as(store, viewer);
+}
+
 /* ---- ACL ---- */
 
 enum store_result store_acl_get(struct store *store, const char *mailbox,

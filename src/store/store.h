@@ -683,6 +683,19 @@ enum store_result store_metadata_set(struct store *store, const char *mailbox, c
 				     const struct store_metadata_entry *entries,
 				     unsigned int count);
 
+/* ---- whose \Seen ----
+ *
+ * In a mailbox shared with others, \Seen is kept per user (as Cyrus
+ * does): a team mailbox shows each member their own read state, while
+ * the other flags are shared. Until the handle is given another viewer,
+ * \Seen is the owner's. With a viewer, every read of flags (snapshots,
+ * changes, FETCH, SEARCH, STATUS UNSEEN) gives that user's \Seen, and
+ * every write of \Seen (STORE, APPEND, COPY) sets theirs, bumping the
+ * message's modseq (a change the others see as one that changed nothing
+ * of theirs, which RFC 7162 allows). A job that serves another user sets
+ * it and clears it (NULL) when done. */
+void store_view_as(struct store *store, const char *viewer);
+
 /* ---- ACL (RFC 4314) ----
  *
  * A mailbox's access control list (store/acl.h says what it means): its

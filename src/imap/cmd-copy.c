@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "imap/cmd-mailbox.h"
 #include "imap/command.h"
+#include "imap/copy-across.h"
 #include "imap/mailbox-name.h"
 #include "imap/mailbox-ref.h"
 #include "imap/mailbox-view.h"
@@ -142,9 +143,8 @@ static enum cmd_step copy_or_move(struct imap_cmd *cmd, bool move)
 		return CMD_STEP_DONE;
 	if (!cmd_mailbox_ref_arg(cmd, &cmd->args[1], false, &to))
 		return CMD_STEP_DONE;
-	if (to.owner != s->selected_owner || to.name == NULL) {
-		imap_cmd_reply(cmd, "NO", "[CANNOT] Copying between users' mailboxes is not"
-			       " possible");
+	if (to.name == NULL) {
+		imap_cmd_reply(cmd, "NO", "[NONEXISTENT] No such mailbox");
 		return CMD_STEP_DONE;
 	}
 	if (move && s->selected->readonly) {
@@ -152,6 +152,8 @@ static enum cmd_step copy_or_move(struct imap_cmd *cmd, bool move)
 		imap_cmd_reply(cmd, "NO", "[READ-ONLY] Mailbox is read-only");
 		return CMD_STEP_DONE;
 	}
+	if (to.owner != s->selected_owner)
+		return copy_across(cmd, move, uid_mode, uids, count, &to);
 	struct copy_state *st = arena_alloc(cmd->arena, sizeof(*st));
 	st->move = move;
 	st->uid_mode = uid_mode;

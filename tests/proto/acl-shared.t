@@ -120,8 +120,40 @@ C: d6 COPY 1 "Other Users/alice/Team"
 S: * 3 EXISTS
 S: * 3 RECENT
 S: d6 OK [COPYUID $team 1 4] COPY completed
+# Between users' stores: the bytes are copied, COPYUID as within one.
 C: d7 COPY 1 INBOX
-S: d7 NO [CANNOT] *
+S: d7 OK [COPYUID $binbox 1 1] COPY completed
+C: f1 STATUS INBOX (MESSAGES)
+S: * STATUS INBOX (MESSAGES 1)
+S: f1 OK STATUS completed
+C: f2 SELECT INBOX
+S: * 1 EXISTS
+S: * 1 RECENT
+S: * FLAGS (*
+S: * OK [PERMANENTFLAGS (*
+S: * OK [UNSEEN 1] First unseen
+S: * OK [UIDVALIDITY $binbox] UIDs valid
+S: * OK [UIDNEXT 2] Predicted next UID
+S: f2 OK [READ-WRITE] SELECT completed
+C: f3 FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]
+S: * 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {22}
+S: Subject: hello bob
+S: 
+S: )
+S: f3 OK FETCH completed
+C: f4 MOVE 1 "Other Users/alice/Team"
+S: * OK [COPYUID $team 1 5] Moved
+S: * 1 EXPUNGE
+S: f4 OK MOVE completed
+C: f5 SELECT "Other Users/alice/Team"
+S: * 4 EXISTS
+S: * 1 RECENT
+S: * FLAGS (*
+S: * OK [PERMANENTFLAGS (*
+S: * OK [UNSEEN 1] First unseen
+S: * OK [UIDVALIDITY $team] UIDs valid
+S: * OK [UIDNEXT 6] Predicted next UID
+S: f5 OK [READ-WRITE] SELECT completed
 C: d8 CREATE "Other Users/alice/Team/Sub"
 S: d8 OK CREATE completed
 C: d9 CREATE "Other Users/alice/Top"
@@ -150,7 +182,7 @@ S: * BYE *
 S: e1 OK *
 use a
 C: a7 STATUS Team (MESSAGES)
-S: * STATUS Team (MESSAGES 3)
+S: * STATUS Team (MESSAGES 4)
 S: a7 OK STATUS completed
 C: a8 LIST Team *
 S: * LIST (\HasChildren) "/" Team

@@ -58,6 +58,7 @@ struct list_entry {
 	bool child_unmatched;      /* ... and one such matches no pattern */
 	bool status_ok;
 	struct store_mailbox_status status;
+	acl_rights rights;         /* the session user's (LIST-MYRIGHTS) */
 };
 
 struct list_state {
@@ -67,6 +68,7 @@ struct list_state {
 	bool recursive;            /* RECURSIVEMATCH */
 	bool ret_subscribed;
 	bool ret_status;
+	bool ret_myrights;         /* RFC 8440 RETURN (MYRIGHTS) */
 	bool lsub_percent;         /* LSUB's pattern ends with '%' */
 	struct cmd_status_items status_items;
 	struct list_pattern **patterns;
@@ -203,6 +205,7 @@ static bool list_collect(const struct store_mailbox_info *info, void *ctx)
 		return true;
 	struct list_entry *e = entry_add(st, xstrdup(info->name));
 
+	e->rights = ACL_OWNER_RIGHTS;
 	e->special_use = info->special_use;
 	e->subscribed = info->subscribed;
 	e->noselect = info->noselect;
@@ -393,6 +396,16 @@ static void list_send_entry(struct imap_cmd *cmd, const struct list_state *st,
 	if (line->overflow)
 		return;
 	imap_session_send(s, "%s", line->data);
+	if (st->ret_myrights && !e->nonexistent && e->rights != 0) {
+		/* RFC 8440 §2: the MYRIGHTS of each listed mailbox. */
+		char letters[ACL_RIGHTS_STR_MAX];
+
+		buf_clear(line);
+		buf_printf(line, "* MYRIGHTS %s ", name->data);
+		mailbox_name_quote(acl_rights_format(e->rights, letters), line);
+		if (!line->overflow)
+			imap_session_send(s, "%s", line->data);
+	}
 	if (!e->status_ok)
 		return;
 	/* RFC 5819 §2: the STATUS right after its LIST line, same name. */
@@ -528,6 +541,7 @@ static void list_owner_run(struct store_job *job, struct store *store)
 
 		if (e != NULL) {
 			e->noselect = true;
+			e->rights = 0;   /* no mailbox: no MYRIGHTS */
 			e->has_children = true;
 			list_other_returned(st, e);
 		}
@@ -538,6 +552,7 @@ static void list_owner_run(struct store_job *job, struct store *store)
 		struct list_entry *e = list_other_entry(st, full);
 
 		if (e != NULL) {
+			e->rights = rd.v[i].rights;
 			e->noselect = rd.v[i].noselect;
 			e->has_children = rd.v[i].has_children;
 			e->special_use = 0;   /* another user's Sent is not theirs */
@@ -651,6 +666,8 @@ static bool parse_return(struct imap_cmd *cmd, const struct imap_arg *list, stru
 
 		if (imap_arg_is_atom(opt, "SUBSCRIBED")) {
 			st->ret_subscribed = true;
+		} else if (imap_arg_is_atom(opt, "MYRIGHTS")) {
+			st->ret_myrights = true;   /* RFC 8440 */
 		} else if (imap_arg_is_atom(opt, "CHILDREN") || imap_arg_is_atom(opt, "SPECIAL-USE")) {
 			/* Sent always (see the top of this file). */
 		} else if (imap_arg_is_atom(opt, "STATUS")) {

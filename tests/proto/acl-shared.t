@@ -174,6 +174,18 @@ S: * LIST (\HasNoChildren \Sent) "/" Sent
 S: * LIST (\HasNoChildren \Trash) "/" Trash
 S: * LIST (\Noselect \HasChildren) "/" "Other Users"
 S: e4 OK LIST completed
+C: e6 LIST "" "Other Users/alice/%" RETURN (MYRIGHTS)
+S: * LIST (\HasChildren) "/" "Other Users/alice/Team"
+S: * MYRIGHTS "Other Users/alice/Team" lrswikxtecd
+S: e6 OK LIST completed
+C: e7 GETQUOTAROOT "Other Users/alice/Team"
+S: * QUOTAROOT "Other Users/alice/Team"
+S: e7 OK GETQUOTAROOT completed
+C: e8 SETMETADATA "Other Users/alice/Team" (/private/comment "mine")
+S: e8 OK SETMETADATA completed
+C: e9 GETMETADATA "Other Users/alice/Team" (/private/comment /shared/comment)
+S: * METADATA "Other Users/alice/Team" (/private/comment "mine" /shared/comment NIL)
+S: e9 OK GETMETADATA completed
 C: e5 NAMESPACE
 S: * NAMESPACE (("" "/")) (("Other Users/" "/")) NIL
 S: e5 OK NAMESPACE completed
@@ -181,6 +193,9 @@ C: e1 LOGOUT
 S: * BYE *
 S: e1 OK *
 use a
+C: a6b GETMETADATA Team (/private/comment)
+S: * METADATA Team (/private/comment NIL)
+S: a6b OK GETMETADATA completed
 C: a7 STATUS Team (MESSAGES)
 S: * STATUS Team (MESSAGES 4)
 S: a7 OK STATUS completed

@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/passdb.h"
 #include "core/arena.h"
 #include "core/buf.h"
 #include "imap/cmd-mailbox.h"
+#include "imap/imap-server.h"
 #include "imap/mailbox-name.h"
 #include "imap/mailbox-ref.h"
 #include "imap/parser.h"
@@ -35,6 +37,7 @@ struct acl_op {
 	acl_rights rights;               /* SETACL's; MYRIGHTS' answer */
 	struct acl_entry *entries;       /* GETACL's, freed by the cleanup */
 	unsigned int entry_count;
+	bool unknown;                    /* SETACL's identifier names no user */
 };
 
 static void acl_cleanup(struct imap_cmd *cmd)
@@ -47,6 +50,17 @@ static void acl_cleanup(struct imap_cmd *cmd)
 	}
 }
 
+/* Worker: "anyone", "authenticated", or a user's name users.db knows. */
+static bool acl_identifier_known(struct imap_session *s, const char *identifier)
+{
+	const char *name = identifier + acl_identifier_negative(identifier);
+	struct scram_creds creds;
+
+	return strcmp(name, "anyone") == 0 || strcmp(name, "authenticated") == 0 ||
+	       (passdb_valid_username(name) &&
+		passdb_scram_lookup(s->server->passdb, name, &creds) == PASSDB_OK);
+}
+
 static void acl_run(struct store_job *job, struct store *store)
 {
 	struct acl_op *op = job->ctx;
@@ -57,6 +71,13 @@ static void acl_run(struct store_job *job, struct store *store)
 		job->result = store_acl_get(store, op->mailbox, &op->entries, &op->entry_count);
 		break;
 	case ACL_CMD_SET:
+		/* Rights go to users that exist (or everyone): names of no user
+		 * would grow the shares index without bound. */
+		if (!acl_identifier_known(job->cmd->session, op->identifier)) {
+			op->unknown = true;
+			job->result = STORE_INVALID;
+			break;
+		}
 		job->result = store_acl_update(store, op->mailbox, op->identifier, op->mode,
 					       op->rights, NULL);
 		break;
@@ -101,7 +122,9 @@ static bool acl_done(struct store_job *job)
 	struct buf line;
 
 	if (job->result != STORE_OK) {
-		if (job->result == STORE_LIMIT)
+		if (op->unknown)
+			imap_cmd_reply(cmd, "NO", "[CANNOT] No such user: %s", op->identifier);
+		else if (job->result == STORE_LIMIT)
 			imap_cmd_reply(cmd, "NO", "[LIMIT] At most %u identifiers per mailbox",
 				       ACL_ENTRIES_MAX);
 		else

@@ -4,7 +4,11 @@
 # Dovecot does); negative identifiers are entries of their own; the
 # obsolete c and d set what they stand for. The owner has every right
 # (MYRIGHTS, LISTRIGHTS). A mailbox that does not exist is NONEXISTENT; an
-# unknown right or an empty identifier is BAD.
+# unknown right or an empty identifier is BAD; rights go only to users that
+# exist (or anyone, authenticated).
+user bob bob-secret
+user carol carol-secret
+user dave dave-secret
 login alice
 C: a1 GETACL INBOX
 S: * ACL INBOX
@@ -91,6 +95,13 @@ C: e1 DELETEACL INBOX
 S: e1 BAD DELETEACL needs a mailbox name and an identifier
 C: e2 SETACL INBOX --bob l
 S: e2 BAD Invalid identifier
+C: e3 SETACL INBOX ghost l
+S: e3 NO [CANNOT] No such user: ghost
+C: e4 SETACL INBOX -ghost l
+S: e4 NO [CANNOT] No such user: -ghost
+C: e5 GETACL INBOX
+S: * ACL INBOX bob lsi carol kxtecd dave ktcd
+S: e5 OK GETACL completed
 C: z LOGOUT
 S: * BYE *
 S: z OK *

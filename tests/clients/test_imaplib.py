@@ -121,7 +121,8 @@ class LoopbackTest(ServerTestCase):
             b"STATUS=SIZE", b"BINARY", b"ESEARCH", b"SEARCHRES", b"SORT", b"SORT=DISPLAY",
             b"ESORT", b"THREAD=ORDEREDSUBJECT", b"THREAD=REFERENCES", b"WITHIN", b"PREVIEW",
             b"SAVEDATE", b"OBJECTID", b"CONDSTORE", b"QRESYNC", b"QUOTA", b"QUOTA=RES-STORAGE",
-            b"QUOTA=RES-MESSAGE", b"QUOTA=RES-MAILBOX", b"METADATA"])
+            b"QUOTA=RES-MESSAGE", b"QUOTA=RES-MAILBOX", b"METADATA", b"ACL", b"RIGHTS=texk",
+            b"LIST-MYRIGHTS"])
         self.assertEqual(m.noop()[0], "OK")
         typ, data = m.logout()
         self.assertEqual(typ, "BYE")

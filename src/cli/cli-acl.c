@@ -105,7 +105,6 @@ int cli_acl_main(int argc, char **argv)
 	int verb = -1, arg_count = 0;
 	struct petrel_config cfg;
 	struct store_env *env;
-	char err[CONFIG_ERR_MAX];
 	bool usage = false;
 
 	for (int v = 0; argc >= 2 && v < 3; v++) {
@@ -125,27 +124,11 @@ int cli_acl_main(int argc, char **argv)
 	}
 	if (!usage && arg_count != arg_counts[verb])
 		usage = true;
-	config_init_defaults(&cfg);
-	if (!usage && config_file != NULL &&
-	    !config_load_file(&cfg, config_file, err, sizeof(err))) {
-		fprintf(stderr, "petrel: %s\n", err);
-		config_free(&cfg);
-		return 2;
-	}
-	if (data_dir == NULL)
-		data_dir = cfg.data_dir;
-	if (usage || data_dir == NULL) {
-		cli_acl_usage(stderr);
-		config_free(&cfg);
-		return 2;
-	}
-	log_set_level(LOG_WARN);
-	if (store_env_open(cfg.store, data_dir, &env, err, sizeof(err)) != STORE_OK) {
-		fprintf(stderr, "petrel: %s\n", err);
-		config_free(&cfg);
-		return 2;
-	}
-	int code = acl_run(env, (enum acl_verb)verb, args);
+	int code = cli_env_open(config_file, data_dir, usage, cli_acl_usage, &cfg, &env);
+
+	if (code != 0)
+		return code;
+	code = acl_run(env, (enum acl_verb)verb, args);
 
 	store_env_free(&env);
 	config_free(&cfg);

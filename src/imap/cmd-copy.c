@@ -75,18 +75,8 @@ static void copy_run(struct store_job *job, struct store *store)
 /* "COPYUID uidvalidity src dst" into out; false when too long. */
 static bool format_copyuid(const struct store_copy_result *r, struct buf *out)
 {
-	struct buf src, dst;
-	bool ok;
-
-	buf_init(&src, COPYUID_SET_MAX);
-	buf_init(&dst, COPYUID_SET_MAX);
-	seqset_format_uids(r->src_uids, r->count, &src);
-	seqset_format_uids(r->dest_uids, r->count, &dst);
-	ok = !src.overflow && !dst.overflow &&
-		buf_printf(out, "COPYUID %" PRIu32 " %s %s", r->dest_uidvalidity, src.data, dst.data);
-	buf_free(&src);
-	buf_free(&dst);
-	return ok;
+	return seqset_format_copyuid(r->dest_uidvalidity, r->src_uids, r->dest_uids, r->count,
+				     COPYUID_SET_MAX, out);
 }
 
 /* Loop: the COPYUID code, once, before the sync's responses (for MOVE

@@ -248,18 +248,8 @@ static bool across_step_done(struct store_job *job);
 /* "COPYUID ..." (RFC 4315) into code; false when too long to send. */
 static bool across_copyuid(const struct across_state *st, struct buf *code)
 {
-	struct buf src, dst;
-	bool ok;
-
-	buf_init(&src, 30 * 1024);
-	buf_init(&dst, 30 * 1024);
-	seqset_format_uids(st->src, st->done_count, &src);
-	seqset_format_uids(st->dst, st->done_count, &dst);
-	ok = !src.overflow && !dst.overflow &&
-	     buf_printf(code, "COPYUID %" PRIu32 " %s %s", st->dest_uidvalidity, src.data, dst.data);
-	buf_free(&src);
-	buf_free(&dst);
-	return ok;
+	return seqset_format_copyuid(st->dest_uidvalidity, st->src, st->dst, st->done_count,
+				     30 * 1024, code);
 }
 
 /* Loop, MOVE: the untagged COPYUID before the EXPUNGEs (RFC 6851 §4.3). */

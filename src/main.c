@@ -30,6 +30,9 @@ static void usage(FILE *out)
 		"  deliver USER [--mailbox NAME] --data DIR [--config FILE]   one message on stdin\n"
 		"  quota get USER --data DIR [--config FILE]\n"
 		"  quota set USER RESOURCE=VALUE... --data DIR [--config FILE]\n"
+		"  acl get USER MAILBOX --data DIR [--config FILE]\n"
+		"  acl set USER MAILBOX IDENTIFIER [+|-]RIGHTS --data DIR [--config FILE]\n"
+		"  acl delete USER MAILBOX IDENTIFIER --data DIR [--config FILE]\n"
 		"  help [COMMAND]\n"
 		"  --version\n");
 }
@@ -58,6 +61,10 @@ static int help(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "quota") == 0) {
 		cli_quota_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "acl") == 0) {
+		cli_acl_usage(stdout);
 		return 0;
 	}
 	if (strcmp(argv[1], "help") == 0) {
@@ -92,6 +99,8 @@ int main(int argc, char **argv)
 		return cli_deliver_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "quota") == 0)
 		return cli_quota_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "acl") == 0)
+		return cli_acl_main(argc - 1, argv + 1);
 	fprintf(stderr, "petrel: unknown command '%.60s' (see petrel help)\n", cmd);
 	return 2;
 }

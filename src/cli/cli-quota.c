@@ -82,43 +82,13 @@ static void quota_print(const struct store_quota *q)
 	}
 }
 
-/* The user's store, only for a user users.db knows. */
-static int quota_open(const struct store_env *env, const char *user, struct store **store_r)
-{
-	struct passdb *db;
-	struct scram_creds creds;
-	char err[256];
-	enum passdb_result pr;
-
-	if (!passdb_valid_username(user)) {
-		fprintf(stderr, "petrel: no such user\n");
-		return 1;
-	}
-	if (passdb_open(env, &db, err, sizeof(err)) < 0) {
-		fprintf(stderr, "petrel: %s\n", err);
-		return 1;
-	}
-	pr = passdb_scram_lookup(db, user, &creds);
-	passdb_close(&db);
-	if (pr != PASSDB_OK) {
-		fprintf(stderr, "petrel: %s\n", pr == PASSDB_NO_USER ? "no such user" :
-			"cannot read the user database");
-		return 1;
-	}
-	if (mail_user_store_open(env, user, store_r, err, sizeof(err)) != STORE_OK) {
-		fprintf(stderr, "petrel: cannot open the store: %s\n", err);
-		return 1;
-	}
-	return 0;
-}
-
 static int quota_run(const struct store_env *env, bool set, const char *user,
 		     char **assignments, int assignment_count)
 {
 	struct store *store = NULL;
 	struct store_quota q;
 	enum store_result r;
-	int code = quota_open(env, user, &store);
+	int code = cli_user_store_open(env, user, &store);
 
 	if (code != 0)
 		return code;
@@ -154,7 +124,6 @@ int cli_quota_main(int argc, char **argv)
 	bool usage = argc < 2 || (!set && strcmp(argv[1], "get") != 0);
 	struct petrel_config cfg;
 	struct store_env *env;
-	char err[CONFIG_ERR_MAX];
 	int code;
 
 	for (int i = 2; !usage && i < argc; i++) {
@@ -173,26 +142,10 @@ int cli_quota_main(int argc, char **argv)
 	}
 	if (set && assignment_count == 0)
 		usage = true;
-	config_init_defaults(&cfg);
-	if (!usage && config_file != NULL &&
-	    !config_load_file(&cfg, config_file, err, sizeof(err))) {
-		fprintf(stderr, "petrel: %s\n", err);
-		config_free(&cfg);
-		return 2;
-	}
-	if (data_dir == NULL)
-		data_dir = cfg.data_dir;
-	if (usage || user == NULL || data_dir == NULL) {
-		cli_quota_usage(stderr);
-		config_free(&cfg);
-		return 2;
-	}
-	log_set_level(LOG_WARN);
-	if (store_env_open(cfg.store, data_dir, &env, err, sizeof(err)) != STORE_OK) {
-		fprintf(stderr, "petrel: %s\n", err);
-		config_free(&cfg);
-		return 2;
-	}
+	code = cli_env_open(config_file, data_dir, usage || user == NULL, cli_quota_usage, &cfg,
+			    &env);
+	if (code != 0)
+		return code;
 	cli_store_env_quota(env, &cfg);
 	code = quota_run(env, set, user, assignments, assignment_count);
 	store_env_free(&env);

@@ -5,7 +5,12 @@
 #ifndef PETREL_CLI_H
 #define PETREL_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
+
+struct petrel_config;
+struct store;
+struct store_env;
 
 /* argv[0] is "user"; argv[1] the action (add, passwd, del, list). */
 int cli_user_main(int argc, char **argv);
@@ -22,9 +27,19 @@ void cli_deliver_usage(FILE *out);
 /* argv[0] is "quota": petrel quota get|set USER ... --data DIR [--config FILE]. */
 int cli_quota_main(int argc, char **argv);
 void cli_quota_usage(FILE *out);
+/* argv[0] is "acl": petrel acl get|set|delete USER MAILBOX [IDENTIFIER [RIGHTS]]. */
+int cli_acl_main(int argc, char **argv);
+void cli_acl_usage(FILE *out);
+/* quota and acl: the config file (if any) into cfg and the store env at
+ * data_dir (the config's data when NULL). 0, else 2 after saying why
+ * (usage_fn's text when usage or no data directory); on 0 the caller
+ * frees env and cfg. */
+int cli_env_open(const char *config_file, const char *data_dir, bool usage,
+		 void (*usage_fn)(FILE *out), struct petrel_config *cfg, struct store_env **env_r);
+/* The store of a user users.db knows (quota, acl): 0, else the exit
+ * status after saying why on stderr. */
+int cli_user_store_open(const struct store_env *env, const char *user, struct store **store_r);
 /* The config's default quota limits into env (serve, deliver, quota). */
-struct store_env;
-struct petrel_config;
 void cli_store_env_quota(struct store_env *env, const struct petrel_config *cfg);
 /* argv[0] is "serve". */
 int cli_serve_main(int argc, char **argv);

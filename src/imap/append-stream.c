@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "store/acl.h"
 #include "imap/imap-server.h"
 #include "user/mail-user.h"
 #include "user/user-services.h"
@@ -27,7 +28,12 @@ struct append_message {
 };
 
 struct append_stream {
-	struct mail_user *mu;           /* the session's; valid while jobs run */
+	/* The target's owner: the session's user, or another (then held by
+	 * the stream, and the session user needs i there). */
+	struct mail_user *mu;
+	bool other;
+	char *user;                     /* the session's user, for the ACL */
+	struct loop *loop;
 	const struct store_env *env;
 	/* Each message apart, so that growing the array (loop) never moves
 	 * one a chunk job (worker) is writing. */
@@ -70,6 +76,9 @@ struct append_job {
 
 static void stream_free_now(struct append_stream *st)
 {
+	if (st->other)
+		mail_user_release(&st->mu, st->loop);
+	free(st->user);
 	for (unsigned int i = 0; i < st->count; i++) {
 		free(st->messages[i]->held);
 		free(st->messages[i]);
@@ -78,6 +87,31 @@ static void stream_free_now(struct append_stream *st)
 	free(st->chunk);
 	free(st->target);
 	free(st);
+}
+
+enum store_result append_stream_rights(struct store *store, const char *mailbox,
+				       const char *user, enum store_result r)
+{
+	struct acl_entry *entries = NULL;
+	unsigned int count = 0;
+	acl_rights rights = 0;
+
+	/* Nothing about another user's mailbox is told to whom may not see
+	 * it, not even that it cannot take messages (RFC 4314 §4). */
+	if (store != NULL && store_acl_get(store, mailbox, &entries, &count) == STORE_OK) {
+		rights = acl_rights_of(entries, count, user);
+		free(entries);
+	}
+	if ((rights & ACL_LOOKUP) == 0 && (rights & ACL_INSERT) == 0)
+		return STORE_NOT_FOUND;
+	if ((rights & ACL_INSERT) == 0)
+		return STORE_NO_RIGHTS;
+	return r;
+}
+
+bool append_stream_other(const struct append_stream *st)
+{
+	return st->other;
 }
 
 static void append_job_run(void *arg)
@@ -98,6 +132,8 @@ static void append_job_run(void *arg)
 
 		if (store != NULL)
 			r = store_mailbox_status(store, job->check_mailbox, &status);
+		if (st->other)
+			r = append_stream_rights(store, job->check_mailbox, st->user, r);
 		job->check_result = r;
 		job->limit = store_append_limit(st->env);
 		if (job->check_done == NULL && r != STORE_OK)
@@ -220,9 +256,20 @@ struct append_stream *append_stream_get(struct imap_session *s)
 		st = xcalloc(1, sizeof(*st));
 		st->mu = s->mail_user;
 		st->env = s->server->store_env;
+		st->loop = s->loop;
 		s->append = st;
 	}
 	return st;
+}
+
+void append_stream_set_owner(struct imap_session *s, struct append_stream *st,
+			     const char *owner)
+{
+	if (st->other || st->jobs > 0 || st->any_blob)
+		return;   /* decided once, before any job */
+	st->mu = mail_user_acquire(s->server->users, owner);
+	st->other = true;
+	st->user = xstrdup(s->user);
 }
 
 bool append_stream_begin(struct imap_session *s, uint64_t size, bool literal8, bool discard)

@@ -79,6 +79,19 @@ bool append_stream_check(struct imap_session *s, const char *mailbox, append_che
  * checked by their delivery before anything is written. */
 void append_stream_check_before_blob(struct append_stream *stream, const char *mailbox);
 
+/* Before the stream's first job: its messages go to another user's store
+ * (owner's), where the session user needs the i right on the target. */
+void append_stream_set_owner(struct imap_session *s, struct append_stream *stream,
+			     const char *owner);
+/* Worker: r (the target's check) as the session user may know it, given
+ * their rights on another user's mailbox: NOT_FOUND without l or i,
+ * NO_RIGHTS without i. */
+struct store;
+enum store_result append_stream_rights(struct store *store, const char *mailbox,
+				       const char *user, enum store_result r);
+
+bool append_stream_other(const struct append_stream *stream);
+
 /* Detaches the session's stream (the APPEND command takes it). */
 struct append_stream *append_stream_take(struct imap_session *s);
 /* Frees a stream: its blobs are freed by a job on the user's key, after any

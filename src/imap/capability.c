@@ -14,13 +14,15 @@ void imap_capability_list(const struct imap_session *s, struct buf *out)
 		/* RFC 4315, 6851, 3691, 2342, 3348, 5258, 5819, 6154, 3502,
 		 * 7889, 8438; RFC 3516, 4731, 5182, 5256, 5957, 5267, 5032,
 		 * 8970, 8514, 8474, 2177, 7162, 9208 (without QUOTASET: limits
-		 * are the administrator's), 5464: each backed by its commands. */
+		 * are the administrator's), 5464, 4314, 8440: each backed by its
+		 * commands. */
 		buf_printf(out, " LITERAL+ ID ENABLE IDLE UIDPLUS MOVE UNSELECT NAMESPACE CHILDREN"
 			   " LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE"
 			   " MULTIAPPEND APPENDLIMIT=%llu STATUS=SIZE BINARY ESEARCH SEARCHRES"
 			   " SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES"
 			   " WITHIN PREVIEW SAVEDATE OBJECTID CONDSTORE QRESYNC"
-			   " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE QUOTA=RES-MAILBOX METADATA",
+			   " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE QUOTA=RES-MAILBOX METADATA"
+			   " ACL RIGHTS=texk LIST-MYRIGHTS",
 			   (unsigned long long)store_append_limit(s->server->store_env));
 		return;
 	}

@@ -29,6 +29,7 @@
 #include "imap/datetime.h"
 #include "imap/flags.h"
 #include "imap/cmd-mailbox.h"
+#include "imap/mailbox-ref.h"
 #include "imap/imap-server.h"
 #include "user/mail-user.h"
 #include "imap/mailbox-name.h"
@@ -50,7 +51,8 @@
 struct append_op {
 	struct arena *arena;
 	struct imap_session *session;
-	struct mail_user *mu;
+	struct mail_user *mu;             /* the target's owner */
+	bool other;                       /* another user's: mu held by op */
 	struct append_stream *stream;
 	struct store_delivery delivery;
 	struct imap_reply *reply;         /* reply owed (pipelined), or NULL */
@@ -82,10 +84,12 @@ static const struct imap_literal_reader append_reader = {
 	.abort = reader_abort,
 };
 
-static const char *append_error_text(enum store_result r)
+static const char *append_error_text(enum store_result r, bool other)
 {
-	/* RFC 9051 §6.3.12: the client may CREATE and retry. */
-	return r == STORE_NOT_FOUND ? "[TRYCREATE] No such mailbox" : imap_store_error_text(r);
+	/* RFC 9051 §6.3.12: the client may CREATE and retry; not in another
+	 * user's mailboxes, where it would tell what the ACL hides. */
+	return r == STORE_NOT_FOUND && !other ? "[TRYCREATE] No such mailbox"
+					      : imap_store_error_text(r);
 }
 
 /* The APPEND already failed (its mailbox): a synchronizing literal is
@@ -96,10 +100,11 @@ static enum imap_literal_step append_refused_literal(struct imap_session *s,
 						     const struct imap_literal_info *lit)
 {
 	enum store_result r = append_stream_refused(s->append);
+	bool other = append_stream_other(s->append);
 
 	if (lit->sync || lit->size > s->append_limit) {
 		reader_abort(s);
-		imap_session_literal_refuse(s, "%s", append_error_text(r));
+		imap_session_literal_refuse(s, "%s", append_error_text(r, other));
 		return IMAP_LITERAL_DECIDED;
 	}
 	append_stream_begin(s, lit->size, false, true);
@@ -153,6 +158,33 @@ static char *append_mailbox(const struct imap_session *s, const struct imap_arg 
 	return copy;
 }
 
+/* Another user's mailbox (mailbox-ref.h): the stream goes to their store
+ * and *mailbox becomes the name there. False (and *mailbox NULL) for a
+ * name no store holds. */
+static bool append_target(struct imap_session *s, struct append_stream *st, char **mailbox)
+{
+	char owner[ACL_IDENTIFIER_MAX];
+	const char *name;
+	bool other;
+	struct arena *arena = arena_create(256);
+	bool ok = mailbox_ref_split(arena, *mailbox, s->user, owner, sizeof(owner), &name,
+				    &other);
+
+	if (ok && other && name != NULL && owner[0] != '\0') {
+		append_stream_set_owner(s, st, owner);
+		char *copy = xstrdup(name);
+
+		free(*mailbox);
+		*mailbox = copy;
+	} else if (!ok || other) {
+		free(*mailbox);
+		*mailbox = NULL;
+		ok = false;
+	}
+	arena_destroy(&arena);
+	return ok;
+}
+
 enum imap_literal_step cmd_append_literal(struct imap_session *s,
 					  const struct imap_literal_info *lit)
 {
@@ -172,6 +204,11 @@ enum imap_literal_step cmd_append_literal(struct imap_session *s,
 		bool ok = true;
 
 		append_stream_set_checked(st);
+		if (mailbox != NULL && !append_target(s, st, &mailbox)) {
+			append_stream_refuse(st, STORE_NOT_FOUND);
+			if (s->append_limit > 0)
+				return append_refused_literal(s, lit);
+		}
 		if (mailbox == NULL) {
 			append_stream_refuse(st, STORE_INVALID);
 			if (s->append_limit > 0)
@@ -209,6 +246,8 @@ static void append_op_free(struct imap_session *s, struct append_op **opp)
 		return;
 	*opp = NULL;
 	append_stream_discard(s, &op->stream);
+	if (op->other)
+		mail_user_release(&op->mu, s->loop);
 	struct arena *arena = op->arena;   /* op lives in it */
 	arena_destroy(&arena);
 }
@@ -222,6 +261,10 @@ static enum store_result append_deliver(struct append_op *op, struct store *stor
 	enum store_result r = append_stream_result(op->stream);
 	uint64_t changes = store_change_count(store);
 
+	/* Checked again here: a message held in memory had no check of its
+	 * own, and the ACL may have changed since. */
+	if (r == STORE_OK && op->other)
+		r = append_stream_rights(store, op->delivery.mailbox, op->session->user, STORE_OK);
 	if (r != STORE_OK) {
 		if (queue != NULL)
 			store_deliver_queue_cancel(queue, &op->delivery, r);
@@ -247,7 +290,7 @@ static void append_result(struct append_op *op, const char **status_r, struct bu
 
 	if (d->result != STORE_OK) {
 		*status_r = "NO";
-		buf_printf(text, "%s", append_error_text(d->result));
+		buf_printf(text, "%s", append_error_text(d->result, op->other));
 		return;
 	}
 	*status_r = "OK";
@@ -396,6 +439,7 @@ enum cmd_step cmd_append(struct imap_cmd *cmd)
 	struct append_op *op = arena_alloc(arena, sizeof(*op));
 	bool empty = false;
 	const char *mailbox;
+	struct mailbox_ref ref;
 
 	op->arena = arena;
 	op->session = s;
@@ -413,13 +457,25 @@ enum cmd_step cmd_append(struct imap_cmd *cmd)
 	}
 	if (append_stream_refused(op->stream) != STORE_OK) {
 		/* Its literals were read and dropped (non-synchronizing). */
-		imap_cmd_reply(cmd, "NO", "%s", append_error_text(append_stream_refused(op->stream)));
+		imap_cmd_reply(cmd, "NO", "%s", append_error_text(append_stream_refused(op->stream),
+								  append_stream_other(op->stream)));
 		return CMD_STEP_DONE;
 	}
 	if (!append_parse(cmd, op, &empty))
 		return CMD_STEP_DONE;
-	if ((mailbox = cmd_mailbox_arg(cmd, &cmd->args[0], false)) == NULL)
+	if (!cmd_mailbox_ref_arg(cmd, &cmd->args[0], false, &ref))
 		return CMD_STEP_DONE;
+	if (ref.name == NULL || ref.owner == NULL) {
+		imap_cmd_reply(cmd, "NO", "[NONEXISTENT] No such mailbox");
+		return CMD_STEP_DONE;
+	}
+	mailbox = ref.name;
+	if (ref.other) {
+		/* op may outlive the command (its reply owed): a reference of
+		 * its own. */
+		op->mu = mail_user_acquire(s->server->users, ref.owner_name);
+		op->other = true;
+	}
 	op->delivery.mailbox = arena_strdup(op->arena, mailbox);
 	if (empty) {
 		imap_cmd_reply(cmd, "NO", "[CANNOT] Empty messages are not stored");
@@ -429,7 +485,9 @@ enum cmd_step cmd_append(struct imap_cmd *cmd)
 	/* A message streamed to a blob may still have chunks queued (up to
 	 * APPEND_CHUNKS_IN_FLIGHT): such an APPEND waits, so that only one
 	 * stream's chunks are ever in flight. */
-	if (s->selected == NULL && !op->delivery.own_job_only &&
+	/* Into another user's mailbox: alone, in a store job that sets whose
+	 * \Seen it is (never in a group commit with the owner's own). */
+	if (s->selected == NULL && !op->delivery.own_job_only && !op->other &&
 	    s->append_ahead_bytes + op->held <= APPEND_AHEAD_BYTES) {
 		/* The reply is owed: the session reads on while the delivery
 		 * waits for its group commit. */
@@ -444,7 +502,8 @@ enum cmd_step cmd_append(struct imap_cmd *cmd)
 		return CMD_STEP_DONE;
 	}
 	op->held = 0;
-	if (!imap_store_job_submit(cmd, append_run, append_done, op, true, NULL))
+	if (!imap_store_job_submit_ref(cmd, &ref, ACL_INSERT, append_run, append_done, op, true,
+				       NULL))
 		return CMD_STEP_DONE;
 	return CMD_STEP_WAIT;
 }

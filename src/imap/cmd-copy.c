@@ -13,7 +13,9 @@
 #include "core/log.h"
 #include "imap/cmd-mailbox.h"
 #include "imap/command.h"
+#include "imap/copy-across.h"
 #include "imap/mailbox-name.h"
+#include "imap/mailbox-ref.h"
 #include "imap/mailbox-view.h"
 #include "imap/seq-uids.h"
 #include "imap/seqset.h"
@@ -58,6 +60,11 @@ static void copy_run(struct store_job *job, struct store *store)
 	struct copy_state *st = job->ctx;
 
 	memset(&st->copied, 0, sizeof(st->copied));
+	/* Another user's target takes messages with i (RFC 4314 §4); one
+	 * that is not there is NONEXISTENT, not TRYCREATE (which would say
+	 * whether it exists to a user who may not see it). */
+	if (!imap_store_job_allows(job, store, st->to, ACL_INSERT))
+		return;
 	/* Called even for an empty set: the store still says whether the
 	 * target exists (TRYCREATE). */
 	job->result = store_messages_copy(store, st->from, st->uidvalidity, st->uids, st->count,
@@ -68,18 +75,8 @@ static void copy_run(struct store_job *job, struct store *store)
 /* "COPYUID uidvalidity src dst" into out; false when too long. */
 static bool format_copyuid(const struct store_copy_result *r, struct buf *out)
 {
-	struct buf src, dst;
-	bool ok;
-
-	buf_init(&src, COPYUID_SET_MAX);
-	buf_init(&dst, COPYUID_SET_MAX);
-	seqset_format_uids(r->src_uids, r->count, &src);
-	seqset_format_uids(r->dest_uids, r->count, &dst);
-	ok = !src.overflow && !dst.overflow &&
-		buf_printf(out, "COPYUID %" PRIu32 " %s %s", r->dest_uidvalidity, src.data, dst.data);
-	buf_free(&src);
-	buf_free(&dst);
-	return ok;
+	return seqset_format_copyuid(r->dest_uidvalidity, r->src_uids, r->dest_uids, r->count,
+				     COPYUID_SET_MAX, out);
 }
 
 /* Loop: the COPYUID code, once, before the sync's responses (for MOVE
@@ -126,7 +123,7 @@ static enum cmd_step copy_or_move(struct imap_cmd *cmd, bool move)
 	struct imap_session *s = cmd->session;
 	bool uid_mode = strncmp(cmd->name, "UID ", 4) == 0;
 	uint32_t *uids, count;
-	const char *to;
+	struct mailbox_ref to;
 
 	if (cmd->arg_count != 2) {
 		imap_cmd_reply(cmd, "BAD", "%s takes a set and a mailbox name", cmd->name);
@@ -134,13 +131,19 @@ static enum cmd_step copy_or_move(struct imap_cmd *cmd, bool move)
 	}
 	if (!seq_uids_from_arg(cmd, &cmd->args[0], uid_mode, &uids, &count))
 		return CMD_STEP_DONE;
-	if ((to = cmd_mailbox_arg(cmd, &cmd->args[1], false)) == NULL)
+	if (!cmd_mailbox_ref_arg(cmd, &cmd->args[1], false, &to))
 		return CMD_STEP_DONE;
+	if (to.name == NULL) {
+		imap_cmd_reply(cmd, "NO", "[NONEXISTENT] No such mailbox");
+		return CMD_STEP_DONE;
+	}
 	if (move && s->selected->readonly) {
 		/* RFC 6851 §3.3: MOVE expunges from the source. */
 		imap_cmd_reply(cmd, "NO", "[READ-ONLY] Mailbox is read-only");
 		return CMD_STEP_DONE;
 	}
+	if (to.owner != s->selected_owner)
+		return copy_across(cmd, move, uid_mode, uids, count, &to);
 	struct copy_state *st = arena_alloc(cmd->arena, sizeof(*st));
 	st->move = move;
 	st->uid_mode = uid_mode;
@@ -148,7 +151,7 @@ static enum cmd_step copy_or_move(struct imap_cmd *cmd, bool move)
 	st->uidvalidity = s->selected->uidvalidity;
 	st->uids = uids;
 	st->count = count;
-	st->to = to;
+	st->to = to.name;
 	buf_init(&st->code, 2 * COPYUID_SET_MAX + 64);
 	cmd->state = st;
 	cmd->cleanup = copy_cleanup;
@@ -157,7 +160,9 @@ static enum cmd_step copy_or_move(struct imap_cmd *cmd, bool move)
 	 * the selected mailbox (RFC 9051 §7.5.1 allows EXPUNGE during COPY),
 	 * and for MOVE its own EXPUNGEs, after the COPYUID. */
 	struct mailbox_view_apply apply = { .allow_expunge = true, .include_uid = uid_mode };
-	struct store_job *job = imap_store_job_submit(cmd, copy_run, copy_done, st, true, &apply);
+	struct store_job *job = imap_store_job_submit_selected(cmd, move ? ACL_READ | ACL_EXPUNGE :
+							       ACL_READ, copy_run, copy_done,
+							       st, true, &apply);
 	if (job == NULL)
 		return CMD_STEP_DONE;
 	job->before_sync = copy_prepare_code;

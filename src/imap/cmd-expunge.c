@@ -67,7 +67,8 @@ enum cmd_step cmd_expunge(struct imap_cmd *cmd)
 	st->count = count;
 
 	struct mailbox_view_apply apply = { .allow_expunge = true, .include_uid = uid_mode };
-	if (!imap_store_job_submit(cmd, expunge_run, expunge_done, st, true, &apply))
+	if (!imap_store_job_submit_selected(cmd, ACL_EXPUNGE, expunge_run, expunge_done, st,
+					    true, &apply))
 		return CMD_STEP_DONE;
 	return CMD_STEP_WAIT;
 }

@@ -532,6 +532,9 @@ static void fetch_run(struct store_job *job, struct store *store)
 	bool have_sum = false;
 	enum store_result r = STORE_OK;
 
+	/* RFC 4314 §4: reading another user's message sets \Seen only with s. */
+	if ((job->rights & ACL_SEEN) == 0)
+		st->readonly = true;
 	buf_clear(&st->out);
 	if (st->vanished && !st->vanished_done) {
 		r = write_vanished(st, store);
@@ -694,7 +697,7 @@ static bool fetch_step_done(struct store_job *job)
 		.silent_uids = st->seen_uids,
 		.silent_count = st->seen_count,
 	};
-	if (imap_store_job_submit(cmd, NULL, fetch_final_done, st, true, &apply) == NULL)
+	if (imap_store_job_submit_selected(cmd, ACL_READ, NULL, fetch_final_done, st, true, &apply) == NULL)
 		return true;
 	return false;
 }
@@ -711,7 +714,8 @@ static void fetch_submit_step(struct imap_cmd *cmd)
 	struct fetch_state *st = cmd->state;
 
 	st->step_bytes = fetch_step_size(cmd->session->conn);
-	if (imap_store_job_submit(cmd, fetch_run, fetch_step_done, st, false, NULL) == NULL)
+	if (imap_store_job_submit_selected(cmd, ACL_READ, fetch_run, fetch_step_done, st, false,
+					   NULL) == NULL)
 		imap_cmd_complete(cmd);
 }
 
@@ -819,7 +823,8 @@ enum cmd_step cmd_fetch(struct imap_cmd *cmd)
 		st->next = 0;
 	}
 	st->step_bytes = fetch_step_size(cmd->session->conn);
-	if (imap_store_job_submit(cmd, fetch_run, fetch_step_done, st, false, NULL) == NULL)
+	if (imap_store_job_submit_selected(cmd, ACL_READ, fetch_run, fetch_step_done, st, false,
+					   NULL) == NULL)
 		return CMD_STEP_DONE;
 	return CMD_STEP_WAIT;
 }

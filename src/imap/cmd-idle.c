@@ -32,6 +32,7 @@
 
 struct idle_state {
 	struct mail_user_watch *watch;
+	struct mail_user *watched;        /* the selected mailbox's owner, or the user */
 	struct arena_mark mark;          /* the arena as it was before any sync */
 	bool syncing;                    /* a sync job is queued or running */
 	bool deferred;                   /* woken while the output was full */
@@ -60,7 +61,7 @@ static void idle_finish(struct imap_cmd *cmd)
 {
 	struct idle_state *st = cmd->state;
 
-	mail_user_watch_remove(cmd->session->mail_user, &st->watch);
+	mail_user_watch_remove(st->watched, &st->watch);
 	if (st->bad_line)
 		imap_cmd_reply(cmd, "BAD", "Expected DONE");
 	else
@@ -83,7 +84,7 @@ static bool idle_sync_done(struct store_job *job)
 	if (conn_output_size(s->conn) > IDLE_OUTPUT_MAX) {
 		log_info("%s: user=%s: client does not read its IDLE updates, disconnecting",
 			 conn_peer_str(s->conn), s->user);
-		mail_user_watch_remove(s->mail_user, &st->watch);
+		mail_user_watch_remove(st->watched, &st->watch);
 		cmd->input_line = NULL;
 		imap_session_bye(s, "Too many unread updates");
 		return true;
@@ -106,10 +107,10 @@ static bool idle_sync(struct imap_cmd *cmd)
 	if (cmd->session->selected == NULL)
 		return true;   /* nothing to announce in the authenticated state */
 	st->syncing = true;
-	if (imap_store_job_submit(cmd, NULL, idle_sync_done, st, true, NULL) != NULL)
+	if (imap_store_job_submit_selected(cmd, 0, NULL, idle_sync_done, st, true, NULL) != NULL)
 		return true;
 	st->syncing = false;
-	mail_user_watch_remove(cmd->session->mail_user, &st->watch);
+	mail_user_watch_remove(st->watched, &st->watch);
 	cmd->input_line = NULL;
 	return false;
 }
@@ -157,7 +158,7 @@ static void idle_cleanup(struct imap_cmd *cmd)
 	struct idle_state *st = cmd->state;
 
 	if (st != NULL)
-		mail_user_watch_remove(cmd->session->mail_user, &st->watch);
+		mail_user_watch_remove(st->watched, &st->watch);
 }
 
 enum cmd_step cmd_idle(struct imap_cmd *cmd)
@@ -176,7 +177,10 @@ enum cmd_step cmd_idle(struct imap_cmd *cmd)
 	imap_session_send(s, "+ idling");
 	/* Watch first, then sync what changed since the last command: a
 	 * change committed in between wakes the watch, so none is missed. */
-	st->watch = mail_user_watch_add(s->mail_user, s->loop, idle_wake, cmd);
+	/* Another user's selected mailbox changes in their store: watched
+	 * there (the session holds that entry while it is selected). */
+	st->watched = s->selected != NULL ? s->selected_owner : s->mail_user;
+	st->watch = mail_user_watch_add(st->watched, s->loop, idle_wake, cmd);
 	st->mark = arena_mark(cmd->arena);
 	return idle_sync(cmd) ? CMD_STEP_WAIT : CMD_STEP_DONE;
 }

@@ -24,17 +24,24 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/xalloc.h"
+#include "auth/passdb.h"
 #include "imap/imap-server.h"
 #include "imap/cmd-mailbox.h"
 #include "imap/list-match.h"
+#include "imap/mailbox-ref.h"
 #include "imap/mailbox-name.h"
 #include "imap/session.h"
 #include "imap/store-error.h"
 #include "imap/store-job.h"
+#include "store/store-users.h"
+#include "user/mail-user.h"
 
 /* Patterns in one LIST: each costs a pass over every name; real clients
  * send one to a handful. */
 #define LIST_PATTERNS_MAX 64
+/* Other users whose shared mailboxes one LIST reads (a job each); those
+ * past it are left out of that LIST (and logged). */
+#define LIST_OWNERS_MAX 1000
 
 struct list_entry {
 	char *name;
@@ -51,6 +58,7 @@ struct list_entry {
 	bool child_unmatched;      /* ... and one such matches no pattern */
 	bool status_ok;
 	struct store_mailbox_status status;
+	acl_rights rights;         /* the session user's (LIST-MYRIGHTS) */
 };
 
 struct list_state {
@@ -60,6 +68,7 @@ struct list_state {
 	bool recursive;            /* RECURSIVEMATCH */
 	bool ret_subscribed;
 	bool ret_status;
+	bool ret_myrights;         /* RFC 8440 RETURN (MYRIGHTS) */
 	bool lsub_percent;         /* LSUB's pattern ends with '%' */
 	struct cmd_status_items status_items;
 	struct list_pattern **patterns;
@@ -70,6 +79,17 @@ struct list_state {
 	uint32_t count, alloc;
 	uint32_t *table;           /* name -> entry index + 1, open addressing */
 	uint32_t table_size;       /* a power of two, over twice count */
+
+	/* Other users' mailboxes (mailbox-ref.h): the owners sharing with the
+	 * session user (found by the first job), each listed by a job on
+	 * their own key in turn, with the session user's l right. */
+	bool others;               /* a pattern reaches under "Other Users" */
+	const char *user;
+	const struct store_env *env;
+	char **owners;
+	unsigned int owner_count, owner_next;
+	struct mail_user *owner_mu;   /* the owner being listed, held */
+	const char *owner;
 };
 
 static void list_cleanup(struct imap_cmd *cmd)
@@ -85,6 +105,13 @@ static void list_cleanup(struct imap_cmd *cmd)
 	st->entries = NULL;
 	st->table = NULL;
 	st->count = 0;
+	for (unsigned int i = 0; i < st->owner_count; i++)
+		free(st->owners[i]);
+	free(st->owners);
+	st->owners = NULL;
+	st->owner_count = 0;
+	if (st->owner_mu != NULL)
+		mail_user_release(&st->owner_mu, cmd->session->loop);
 	cmd->state = NULL;
 }
 
@@ -178,6 +205,7 @@ static bool list_collect(const struct store_mailbox_info *info, void *ctx)
 		return true;
 	struct list_entry *e = entry_add(st, xstrdup(info->name));
 
+	e->rights = ACL_OWNER_RIGHTS;
 	e->special_use = info->special_use;
 	e->subscribed = info->subscribed;
 	e->noselect = info->noselect;
@@ -235,6 +263,16 @@ static void mark_parents(struct list_state *st)
 	}
 }
 
+static void list_add_owner(const char *owner, void *ctx)
+{
+	struct list_state *st = ctx;
+
+	if (st->owner_count >= LIST_OWNERS_MAX)
+		return;
+	st->owners = xrealloc(st->owners, (st->owner_count + 1) * sizeof(*st->owners));
+	st->owners[st->owner_count++] = xstrdup(owner);
+}
+
 static void list_run(struct store_job *job, struct store *store)
 {
 	struct list_state *st = job->ctx;
@@ -242,6 +280,11 @@ static void list_run(struct store_job *job, struct store *store)
 	job->result = store_mailbox_list(store, list_collect, st);
 	if (job->result != STORE_OK)
 		return;
+	/* The index of who shares with whom (store-users.h) names the owners
+	 * whose stores may hold something listed; each is read in turn. */
+	if (st->others &&
+	    store_users_sharing_with(st->env, st->user, list_add_owner, st) != STORE_OK)
+		st->owner_count = 0;   /* logged; the user's own names still listed */
 	if (st->recursive || st->lsub) {
 		table_grow(st);
 		mark_parents(st);
@@ -353,6 +396,16 @@ static void list_send_entry(struct imap_cmd *cmd, const struct list_state *st,
 	if (line->overflow)
 		return;
 	imap_session_send(s, "%s", line->data);
+	if (st->ret_myrights && !e->nonexistent && e->rights != 0) {
+		/* RFC 8440 §2: the MYRIGHTS of each listed mailbox. */
+		char letters[ACL_RIGHTS_STR_MAX];
+
+		buf_clear(line);
+		buf_printf(line, "* MYRIGHTS %s ", name->data);
+		mailbox_name_quote(acl_rights_format(e->rights, letters), line);
+		if (!line->overflow)
+			imap_session_send(s, "%s", line->data);
+	}
 	if (!e->status_ok)
 		return;
 	/* RFC 5819 §2: the STATUS right after its LIST line, same name. */
@@ -366,15 +419,195 @@ static void list_send_entry(struct imap_cmd *cmd, const struct list_state *st,
 		imap_session_send(s, "%s", line->data);
 }
 
+/* ---- other users' mailboxes ---- */
+
+struct list_visible {
+	char *name;                 /* in the owner's store */
+	acl_rights rights;
+	bool noselect, has_children;
+};
+
+struct list_owner_read {
+	struct list_visible *v;
+	uint32_t count, alloc;
+};
+
+static bool list_owner_collect(const struct store_mailbox_info *info, void *ctx)
+{
+	struct list_owner_read *rd = ctx;
+
+	if (info->nonexistent)
+		return true;   /* the owner's own subscriptions */
+	if (rd->count == rd->alloc) {
+		rd->alloc = rd->alloc == 0 ? 64 : rd->alloc * 2;
+		rd->v = xrealloc(rd->v, rd->alloc * sizeof(*rd->v));
+	}
+	rd->v[rd->count++] = (struct list_visible){
+		.name = xstrdup(info->name), .noselect = info->noselect,
+	};
+	return true;
+}
+
+static int list_visible_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct list_visible *)a)->name,
+		      ((const struct list_visible *)b)->name);
+}
+
+/* The entry of a full name, made if a pattern (or RECURSIVEMATCH) may
+ * want it, merged into the session user's subscription entry if there
+ * is one; NULL when nothing will list it. */
+static struct list_entry *list_other_entry(struct list_state *st, const char *full)
+{
+	uint32_t i = table_find(st, full, strlen(full));
+	bool matched = matches_any(st, full);
+
+	if (i == UINT32_MAX) {
+		if (!matched && !st->recursive)
+			return NULL;
+		entry_add(st, xstrdup(full));
+		i = st->count - 1;
+		st->entries[i].matched = matched;
+		if (!table_grow(st))
+			table_insert(st, i);
+	}
+	struct list_entry *e = &st->entries[i];
+
+	e->nonexistent = false;
+	return e;
+}
+
+static void list_other_returned(struct list_state *st, struct list_entry *e)
+{
+	e->returned = e->matched && entry_selected(st, e);
+	if (!e->returned && e->matched && e->child_unmatched)
+		e->returned = st->recursive || (st->lsub && st->lsub_percent);
+}
+
+/* Worker, on the owner's key: the owner's mailboxes the session user may
+ * see (l), under "Other Users/OWNER/", with the nodes above them. */
+static void list_owner_run(struct store_job *job, struct store *store)
+{
+	struct list_state *st = job->ctx;
+	struct list_owner_read rd = { 0 };
+
+	table_grow(st);   /* names are merged by lookup */
+
+	if (store_mailbox_list(store, list_owner_collect, &rd) != STORE_OK)
+		rd.count = 0;   /* a store that cannot be read shares nothing now */
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < rd.count; i++) {
+		struct acl_entry *acl = NULL;
+		unsigned int acl_count = 0;
+
+		rd.v[i].rights = 0;
+		if (store_acl_get(store, rd.v[i].name, &acl, &acl_count) == STORE_OK) {
+			rd.v[i].rights = acl_rights_of(acl, acl_count, st->user);
+			free(acl);
+		}
+		if (rd.v[i].rights & ACL_LOOKUP)
+			rd.v[n++] = rd.v[i];
+		else
+			free(rd.v[i].name);
+	}
+	rd.count = n;
+	/* Children among what is visible (sorted, so a parent is found by
+	 * bsearch). */
+	qsort(rd.v, rd.count, sizeof(*rd.v), list_visible_cmp);
+	for (uint32_t i = 0; i < rd.count; i++) {
+		const char *slash = strrchr(rd.v[i].name, '/');
+
+		if (slash == NULL)
+			continue;
+		/* Its parent, if visible, has a child the user sees. */
+		struct list_visible key = {
+			.name = xstrndup(rd.v[i].name, (size_t)(slash - rd.v[i].name)),
+		};
+		struct list_visible *parent = bsearch(&key, rd.v, rd.count, sizeof(*rd.v),
+						      list_visible_cmp);
+
+		if (parent != NULL)
+			parent->has_children = true;
+		free(key.name);
+	}
+	const char *nodes[2] = {
+		MAILBOX_REF_OTHERS,
+		arena_printf(job->cmd->arena, MAILBOX_REF_OTHERS_PREFIX "%s", st->owner),
+	};
+
+	for (unsigned int k = 0; rd.count > 0 && k < 2; k++) {
+		struct list_entry *e = list_other_entry(st, nodes[k]);
+
+		if (e != NULL) {
+			e->noselect = true;
+			e->rights = 0;   /* no mailbox: no MYRIGHTS */
+			e->has_children = true;
+			list_other_returned(st, e);
+		}
+	}
+	for (uint32_t i = 0; i < rd.count; i++) {
+		const char *full = arena_printf(job->cmd->arena, MAILBOX_REF_OTHERS_PREFIX "%s/%s",
+						st->owner, rd.v[i].name);
+		struct list_entry *e = list_other_entry(st, full);
+
+		if (e != NULL) {
+			e->rights = rd.v[i].rights;
+			e->noselect = rd.v[i].noselect;
+			e->has_children = rd.v[i].has_children;
+			e->special_use = 0;   /* another user's Sent is not theirs */
+			list_other_returned(st, e);
+			if (st->ret_status && e->returned && !e->noselect &&
+			    (rd.v[i].rights & ACL_READ))
+				e->status_ok = store_mailbox_status(store, rd.v[i].name,
+								    &e->status) == STORE_OK;
+		}
+		free(rd.v[i].name);
+	}
+	free(rd.v);
+}
+
+static bool list_done(struct store_job *job);
+
+/* Loop: queues the next owner's job: 1 queued, 0 none left, -1 the
+ * queue was full (the command is answered). */
+static int list_next_owner(struct imap_cmd *cmd, struct list_state *st)
+{
+	if (st->owner_mu != NULL)
+		mail_user_release(&st->owner_mu, cmd->session->loop);
+	while (st->owner_next < st->owner_count) {
+		st->owner = st->owners[st->owner_next++];
+		if (!passdb_valid_username(st->owner) || strcmp(st->owner, st->user) == 0)
+			continue;
+		st->owner_mu = mail_user_acquire(cmd->session->server->users, st->owner);
+		return imap_store_job_submit_owner(cmd, st->owner_mu, list_owner_run, list_done,
+						   st) != NULL ? 1 : -1;
+	}
+	return 0;
+}
+
 static bool list_done(struct store_job *job)
 {
 	struct imap_cmd *cmd = job->cmd;
 	struct list_state *st = job->ctx;
 	struct buf name, line;
 
-	if (job->result != STORE_OK) {
+	if (job->result != STORE_OK && job->run != list_owner_run) {
 		imap_cmd_store_error(cmd, job->result);
 		return true;
+	}
+	switch (list_next_owner(cmd, st)) {
+	case 1: return false;   /* its job's done goes on */
+	case -1: return true;   /* answered NO [UNAVAILABLE] */
+	default: break;
+	}
+	if (st->owner_count > 0 && (st->recursive || st->lsub)) {
+		/* The other users' names join the hierarchy: their parents. */
+		table_grow(st);
+		mark_parents(st);
+		for (uint32_t i = 0; i < st->count; i++)
+			if (!st->entries[i].returned)
+				list_other_returned(st, &st->entries[i]);
 	}
 	/* The table is no longer needed, so the entries may move. */
 	if (st->count > 1)
@@ -433,6 +666,8 @@ static bool parse_return(struct imap_cmd *cmd, const struct imap_arg *list, stru
 
 		if (imap_arg_is_atom(opt, "SUBSCRIBED")) {
 			st->ret_subscribed = true;
+		} else if (imap_arg_is_atom(opt, "MYRIGHTS")) {
+			st->ret_myrights = true;   /* RFC 8440 */
 		} else if (imap_arg_is_atom(opt, "CHILDREN") || imap_arg_is_atom(opt, "SPECIAL-USE")) {
 			/* Sent always (see the top of this file). */
 		} else if (imap_arg_is_atom(opt, "STATUS")) {
@@ -475,6 +710,13 @@ static enum cmd_step list_submit(struct imap_cmd *cmd, struct list_state *st)
 {
 	cmd->state = st;
 	cmd->cleanup = list_cleanup;
+	st->user = cmd->session->user;
+	st->env = cmd->session->server->store_env;
+	for (unsigned int i = 0; i < st->pattern_count; i++) {
+		if (list_pattern_match(st->patterns[i], MAILBOX_REF_OTHERS) ||
+		    list_pattern_match_parent(st->patterns[i], MAILBOX_REF_OTHERS))
+			st->others = true;
+	}
 	if (st->pattern_count == 0) {
 		imap_cmd_reply(cmd, "OK", "%s completed", cmd->name);
 		return CMD_STEP_DONE;

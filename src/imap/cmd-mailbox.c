@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/xalloc.h"
 #include "imap/mailbox-name.h"
+#include "imap/mailbox-ref.h"
 #include "imap/mailbox-view.h"
 #include "imap/session.h"
 #include "imap/store-error.h"
@@ -51,6 +52,14 @@ const char *cmd_mailbox_arg(struct imap_cmd *cmd, const struct imap_arg *arg,
 	char *copy = arena_strndup(cmd->arena, name.data, name.len);
 	buf_free(&name);
 	return copy;
+}
+
+bool cmd_mailbox_ref_arg(struct imap_cmd *cmd, const struct imap_arg *arg, bool strip_delim,
+			 struct mailbox_ref *ref_r)
+{
+	const char *full = cmd_mailbox_arg(cmd, arg, strip_delim);
+
+	return full != NULL && mailbox_ref_resolve(cmd, full, ref_r);
 }
 
 bool cmd_mailbox_append_name(const struct imap_session *s, const char *name, struct buf *out)
@@ -188,7 +197,8 @@ enum mailbox_op_kind { OP_CREATE, OP_DELETE, OP_RENAME, OP_SUBSCRIBE, OP_UNSUBSC
 
 struct mailbox_op {
 	enum mailbox_op_kind kind;
-	const char *name;
+	struct mailbox_ref ref;           /* the store that holds it */
+	const char *name;                 /* in that store */
 	const char *to;                   /* RENAME */
 	unsigned int special_use;         /* CREATE */
 	/* RENAME of the selected mailbox (or of one of its parents): its new
@@ -198,10 +208,38 @@ struct mailbox_op {
 	bool deletes_selected;            /* DELETE of the selected mailbox */
 };
 
+/* The parent of name in its store, NULL at the top level. */
+static const char *mailbox_op_parent(struct imap_cmd *cmd, const char *name)
+{
+	const char *slash = strrchr(name, MAILBOX_NAME_DELIM);
+
+	return slash != NULL ? arena_strndup(cmd->arena, name, (size_t)(slash - name)) : NULL;
+}
+
+/* Another user's mailboxes: RENAME needs k on the new parent (at the top
+ * of their names it is not anyone's to give), beside x on the mailbox,
+ * the job's own check. */
+static bool mailbox_op_allowed(struct store_job *job, struct store *store,
+			       struct mailbox_op *op)
+{
+	const char *parent;
+
+	if (!op->ref.other || op->kind != OP_RENAME)
+		return true;
+	parent = mailbox_op_parent(job->cmd, op->to);
+	if (parent == NULL) {
+		job->result = STORE_NO_RIGHTS;
+		return false;
+	}
+	return imap_store_job_allows(job, store, parent, ACL_CREATE);
+}
+
 static void mailbox_op_run(struct store_job *job, struct store *store)
 {
 	struct mailbox_op *op = job->ctx;
 
+	if (!mailbox_op_allowed(job, store, op))
+		return;
 	switch (op->kind) {
 	case OP_CREATE:
 		job->result = store_mailbox_create(store, op->name, op->special_use);
@@ -234,12 +272,12 @@ static bool mailbox_op_done(struct store_job *job)
 	struct imap_session *s = job->cmd->session;
 
 	if (job->result == STORE_OK && op->selected_to != NULL && s->selected != NULL &&
-	    strcmp(s->selected->name, op->selected_from) == 0) {
+	    s->selected_owner == op->ref.owner && strcmp(s->selected->name, op->selected_from) == 0) {
 		free(s->selected->name);
 		s->selected->name = xstrdup(op->selected_to);
 	}
 	if (job->result == STORE_OK && op->deletes_selected && s->selected != NULL &&
-	    strcmp(s->selected->name, op->name) == 0) {
+	    s->selected_owner == op->ref.owner && strcmp(s->selected->name, op->name) == 0) {
 		/* CLOSED (RFC 9051 §7.1) tells even an IMAP4rev1 client, which
 		 * must ignore codes it does not know, why its next FETCH is
 		 * refused. */
@@ -256,19 +294,48 @@ static enum cmd_step mailbox_op_submit(struct imap_cmd *cmd, struct mailbox_op *
 	/* Deleting the selected mailbox ends the selection: nothing more is
 	 * announced about it (the sync would only find it gone). */
 	bool sync = !op->deletes_selected;
+	acl_rights need = op->kind == OP_DELETE || op->kind == OP_RENAME ? ACL_DELETE_MAILBOX : 0;
+	struct mailbox_ref ref = op->ref;
 
-	if (!imap_store_job_submit(cmd, mailbox_op_run, mailbox_op_done, op, sync, NULL))
+	if (op->kind == OP_CREATE && ref.other) {
+		/* k on the parent; none at the top of another user's names. */
+		ref.name = mailbox_op_parent(cmd, op->name);
+		need = ACL_CREATE;
+		if (ref.name == NULL) {
+			imap_cmd_store_error(cmd, STORE_NO_RIGHTS);
+			return CMD_STEP_DONE;
+		}
+	}
+	if (!imap_store_job_submit_ref(cmd, &ref, need, mailbox_op_run, mailbox_op_done, op, sync,
+				       NULL))
 		return CMD_STEP_DONE;
 	return CMD_STEP_WAIT;
 }
 
+/* The op on the mailbox a name argument names (its owner's store); NULL
+ * after answering. SUBSCRIBE and UNSUBSCRIBE keep the name as the client
+ * gave it in the session user's own list. */
 static struct mailbox_op *mailbox_op_new(struct imap_cmd *cmd, enum mailbox_op_kind kind,
-					 const char *name)
+					 const struct imap_arg *arg, bool strip_delim)
 {
 	struct mailbox_op *op = arena_alloc(cmd->arena, sizeof(*op));
 
 	op->kind = kind;
-	op->name = name;
+	if (kind == OP_SUBSCRIBE || kind == OP_UNSUBSCRIBE) {
+		const char *full = cmd_mailbox_arg(cmd, arg, strip_delim);
+
+		if (full == NULL)
+			return NULL;
+		mailbox_ref_own(cmd->session, full, &op->ref);
+	} else if (!cmd_mailbox_ref_arg(cmd, arg, strip_delim, &op->ref)) {
+		return NULL;
+	}
+	op->name = op->ref.name;
+	if (op->name == NULL) {
+		/* A namespace node ("Other Users/alice"): no store's mailbox. */
+		imap_cmd_reply(cmd, "NO", "[CANNOT] Not a mailbox");
+		return NULL;
+	}
 	return op;
 }
 
@@ -342,14 +409,15 @@ enum cmd_step cmd_create(struct imap_cmd *cmd)
 		return CMD_STEP_DONE;
 	/* RFC 9051 §6.3.4: "foo/" declares that names will be created under
 	 * foo; foo is what is created. */
-	name = cmd_mailbox_arg(cmd, &cmd->args[0], true);
-	if (name == NULL)
+	struct mailbox_op *op = mailbox_op_new(cmd, OP_CREATE, &cmd->args[0], true);
+
+	if (op == NULL)
 		return CMD_STEP_DONE;
+	name = op->name;
 	if (strcmp(name, "INBOX") == 0) {
 		imap_cmd_reply(cmd, "NO", "[ALREADYEXISTS] INBOX always exists");
 		return CMD_STEP_DONE;
 	}
-	struct mailbox_op *op = mailbox_op_new(cmd, OP_CREATE, name);
 	op->special_use = special_use;
 	return mailbox_op_submit(cmd, op);
 }
@@ -357,20 +425,19 @@ enum cmd_step cmd_create(struct imap_cmd *cmd)
 /* The commands taking exactly one mailbox name. */
 static enum cmd_step one_name_command(struct imap_cmd *cmd, enum mailbox_op_kind kind)
 {
-	const char *name;
-
 	if (cmd->arg_count != 1) {
 		imap_cmd_reply(cmd, "BAD", "%s needs one mailbox name", cmd->name);
 		return CMD_STEP_DONE;
 	}
-	name = cmd_mailbox_arg(cmd, &cmd->args[0], false);
-	if (name == NULL)
+	struct mailbox_op *op = mailbox_op_new(cmd, kind, &cmd->args[0], false);
+
+	if (op == NULL)
 		return CMD_STEP_DONE;
-	struct mailbox_op *op = mailbox_op_new(cmd, kind, name);
 	struct mailbox_view *selected = cmd->session->selected;
 
 	op->deletes_selected = kind == OP_DELETE && selected != NULL &&
-			       strcmp(selected->name, name) == 0;
+			       cmd->session->selected_owner == op->ref.owner &&
+			       strcmp(selected->name, op->name) == 0;
 	return mailbox_op_submit(cmd, op);
 }
 
@@ -403,15 +470,23 @@ static bool is_self_or_child(const char *name, const char *from)
 enum cmd_step cmd_rename(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->session;
+	struct mailbox_ref to_ref;
 	const char *from, *to;
 
 	if (cmd->arg_count != 2) {
 		imap_cmd_reply(cmd, "BAD", "RENAME needs two mailbox names");
 		return CMD_STEP_DONE;
 	}
-	if ((from = cmd_mailbox_arg(cmd, &cmd->args[0], false)) == NULL ||
-	    (to = cmd_mailbox_arg(cmd, &cmd->args[1], false)) == NULL)
+	struct mailbox_op *op = mailbox_op_new(cmd, OP_RENAME, &cmd->args[0], false);
+
+	if (op == NULL || !cmd_mailbox_ref_arg(cmd, &cmd->args[1], false, &to_ref))
 		return CMD_STEP_DONE;
+	if (to_ref.owner != op->ref.owner || to_ref.name == NULL) {
+		imap_cmd_reply(cmd, "NO", "[CANNOT] A mailbox cannot move to another user");
+		return CMD_STEP_DONE;
+	}
+	from = op->name;
+	to = to_ref.name;
 	bool inbox = strcmp(from, "INBOX") == 0;
 
 	/* RENAME INBOX INBOX/old is the classic use of INBOX's special rule
@@ -420,11 +495,11 @@ enum cmd_step cmd_rename(struct imap_cmd *cmd)
 		imap_cmd_reply(cmd, "NO", "[CANNOT] Cannot move a mailbox under itself");
 		return CMD_STEP_DONE;
 	}
-	struct mailbox_op *op = mailbox_op_new(cmd, OP_RENAME, from);
 	op->to = to;
 	/* The selected mailbox moves with a rename of it or of a parent (not
 	 * with INBOX's: INBOX stays, emptied, and its children stay too). */
-	if (s->selected != NULL && !inbox && is_self_or_child(s->selected->name, from)) {
+	if (s->selected != NULL && s->selected_owner == op->ref.owner && !inbox &&
+	    is_self_or_child(s->selected->name, from)) {
 		op->selected_from = arena_strdup(cmd->arena, s->selected->name);
 		op->selected_to = arena_printf(cmd->arena, "%s%s", to,
 					       s->selected->name + strlen(from));
@@ -440,9 +515,10 @@ enum cmd_step cmd_namespace(struct imap_cmd *cmd)
 		imap_cmd_reply(cmd, "BAD", "Unexpected arguments");
 		return CMD_STEP_DONE;
 	}
-	/* One personal namespace without a prefix; no other users' or
-	 * shared ones (yet). */
-	imap_session_send(cmd->session, "* NAMESPACE ((\"\" \"/\")) NIL NIL");
+	/* The personal namespace without a prefix, and the other users'
+	 * (mailbox-ref.h); no shared one (yet). */
+	imap_session_send(cmd->session, "* NAMESPACE ((\"\" \"/\")) ((\"" MAILBOX_REF_OTHERS_PREFIX
+			  "\" \"/\")) NIL");
 	imap_cmd_reply(cmd, "OK", "NAMESPACE completed");
 	return CMD_STEP_DONE;
 }
@@ -450,7 +526,8 @@ enum cmd_step cmd_namespace(struct imap_cmd *cmd)
 /* ---- STATUS (RFC 9051 §6.3.11) ---- */
 
 struct status_op {
-	const char *name;
+	struct mailbox_ref ref;
+	const char *name;                 /* in ref's store */
 	struct cmd_status_items items;
 	struct store_mailbox_status status;
 };
@@ -472,10 +549,11 @@ static bool status_done(struct store_job *job)
 		imap_cmd_store_error(cmd, job->result);
 		return true;
 	}
-	cmd_status_session_view(cmd->session, op->name, &op->status);
+	if (cmd->session->selected_owner == op->ref.owner)
+		cmd_status_session_view(cmd->session, op->name, &op->status);
 	buf_init(&line, CMD_MAILBOX_WIRE_MAX + 512);
 	buf_append_str(&line, "* STATUS ");
-	if (cmd_mailbox_append_name(cmd->session, op->name, &line)) {
+	if (cmd_mailbox_append_name(cmd->session, op->ref.full, &line)) {
 		buf_append_str(&line, " (");
 		cmd_status_items_format(&op->items, &op->status,
 					store_append_limit(cmd->session->server->store_env), &line);
@@ -498,12 +576,14 @@ enum cmd_step cmd_status(struct imap_cmd *cmd)
 		imap_cmd_reply(cmd, "BAD", "STATUS needs a mailbox name and a list of status items");
 		return CMD_STEP_DONE;
 	}
-	op->name = cmd_mailbox_arg(cmd, &cmd->args[0], false);
-	if (op->name == NULL)
+	if (!cmd_mailbox_ref_arg(cmd, &cmd->args[0], false, &op->ref))
 		return CMD_STEP_DONE;
+	op->name = op->ref.name;
 	if (cmd_status_items_has(&op->items, CMD_STATUS_HIGHESTMODSEQ))
 		imap_session_enable_condstore(cmd->session);   /* RFC 7162 §3.1 */
-	if (!imap_store_job_submit(cmd, status_run, status_done, op, true, NULL))
+	/* RFC 4314 §4: STATUS needs r. */
+	if (!imap_store_job_submit_ref(cmd, &op->ref, ACL_READ, status_run, status_done, op, true,
+				       NULL))
 		return CMD_STEP_DONE;
 	return CMD_STEP_WAIT;
 }

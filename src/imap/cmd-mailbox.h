@@ -26,6 +26,12 @@ struct imap_session;
 const char *cmd_mailbox_arg(struct imap_cmd *cmd, const struct imap_arg *arg,
 			    bool strip_delim);
 
+/* cmd_mailbox_arg(), then the store that holds it (mailbox-ref.h). False
+ * after answering. */
+struct mailbox_ref;
+bool cmd_mailbox_ref_arg(struct imap_cmd *cmd, const struct imap_arg *arg, bool strip_delim,
+			 struct mailbox_ref *ref_r);
+
 /* Appends a store name as the client must see it: modified UTF-7 unless
  * IMAP4rev2 is enabled, then quoted as needed. False (out unchanged) if the
  * name cannot be converted. */

@@ -15,6 +15,7 @@
 #include "core/buf.h"
 #include "core/xalloc.h"
 #include "imap/cmd-mailbox.h"
+#include "imap/mailbox-ref.h"
 #include "imap/parser.h"
 #include "imap/resp.h"
 #include "imap/session.h"
@@ -29,6 +30,7 @@
 #define METADATA_RESPONSE_SLACK (256 * 1024)
 
 struct metadata_op {
+	struct mailbox_ref ref;          /* whose store (the server's: the user's own) */
 	const char *mailbox;             /* NULL: the server */
 	const char **names;              /* GETMETADATA */
 	unsigned int name_count;
@@ -41,19 +43,27 @@ struct metadata_op {
 
 /* "" (any case is the same: the empty string) is the server. */
 static bool metadata_mailbox_arg(struct imap_cmd *cmd, const struct imap_arg *arg,
-				 const char **mailbox_r)
+				 struct metadata_op *op)
 {
 	const char *name = imap_arg_astring(arg);
 
-	*mailbox_r = NULL;
+	op->mailbox = NULL;
 	if (name == NULL) {
 		imap_cmd_reply(cmd, "BAD", "%s needs a mailbox name", cmd->name);
 		return false;
 	}
-	if (name[0] == '\0')
+	if (name[0] == '\0') {
+		mailbox_ref_own(cmd->session, NULL, &op->ref);
 		return true;
-	*mailbox_r = cmd_mailbox_arg(cmd, arg, false);
-	return *mailbox_r != NULL;
+	}
+	if (!cmd_mailbox_ref_arg(cmd, arg, false, &op->ref))
+		return false;
+	op->mailbox = op->ref.name;
+	if (op->mailbox == NULL) {
+		imap_cmd_reply(cmd, "NO", "[NONEXISTENT] No such mailbox");
+		return false;
+	}
+	return true;
 }
 
 static const char *metadata_name_arg(const struct imap_arg *arg)
@@ -161,7 +171,7 @@ static bool metadata_get_done(struct store_job *job)
 	buf_append_str(&line, "* METADATA ");
 	if (op->mailbox == NULL)
 		buf_append_str(&line, "\"\"");
-	else if (!cmd_mailbox_append_name(s, op->mailbox, &line)) {
+	else if (!cmd_mailbox_append_name(s, op->ref.full, &line)) {
 		buf_free(&line);
 		free(dup);
 		imap_cmd_store_error(cmd, STORE_INVALID);
@@ -279,11 +289,14 @@ enum cmd_step cmd_getmetadata(struct imap_cmd *cmd)
 		}
 	}
 	op->name_count = count;
-	if (!metadata_mailbox_arg(cmd, &cmd->args[first], &op->mailbox))
+	if (!metadata_mailbox_arg(cmd, &cmd->args[first], op))
 		return CMD_STEP_DONE;
 	cmd->state = op;
 	cmd->cleanup = metadata_cleanup;
-	if (!imap_store_job_submit(cmd, metadata_run, metadata_get_done, op, true, NULL))
+	/* RFC 5464 §3.2 with RFC 4314: another user's entries are read with
+	 * l and r. */
+	if (!imap_store_job_submit_ref(cmd, &op->ref, ACL_LOOKUP | ACL_READ, metadata_run,
+				       metadata_get_done, op, true, NULL))
 		return CMD_STEP_DONE;
 	return CMD_STEP_WAIT;
 }
@@ -349,14 +362,17 @@ enum cmd_step cmd_setmetadata(struct imap_cmd *cmd)
 			return CMD_STEP_DONE;
 		}
 	}
-	if (!metadata_mailbox_arg(cmd, &cmd->args[0], &op->mailbox))
+	if (!metadata_mailbox_arg(cmd, &cmd->args[0], op))
 		return CMD_STEP_DONE;
 	if (op->mailbox == NULL && shared) {
 		imap_cmd_reply(cmd, "NO", "[NOPERM] Server entries under /shared are the"
 			       " administrator's");
 		return CMD_STEP_DONE;
 	}
-	if (!imap_store_job_submit(cmd, metadata_run, metadata_set_done, op, true, NULL))
+	/* Another user's mailbox: /private entries (the session user's own)
+	 * need l, /shared ones w too (RFC 5464 §3.2). */
+	if (!imap_store_job_submit_ref(cmd, &op->ref, shared ? ACL_LOOKUP | ACL_WRITE : ACL_LOOKUP,
+				       metadata_run, metadata_set_done, op, true, NULL))
 		return CMD_STEP_DONE;
 	return CMD_STEP_WAIT;
 }

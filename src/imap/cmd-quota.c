@@ -14,6 +14,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "imap/cmd-mailbox.h"
+#include "imap/mailbox-ref.h"
 #include "imap/parser.h"
 #include "imap/session.h"
 #include "imap/store-error.h"
@@ -24,6 +25,7 @@
 #define QUOTA_ROOT_WIRE "\"\""
 
 struct quota_op {
+	struct mailbox_ref ref;   /* GETQUOTAROOT's mailbox */
 	const char *mailbox;      /* GETQUOTAROOT's; NULL for GETQUOTA */
 	struct store_mailbox_status status;
 	struct store_quota quota;
@@ -38,8 +40,8 @@ static void quota_run(struct store_job *job, struct store *store)
 		job->result = store_mailbox_status(store, op->mailbox, &op->status);
 		if (job->result == STORE_NOT_ALLOWED)
 			job->result = STORE_OK;    /* \Noselect: it exists, under the root */
-		if (job->result != STORE_OK)
-			return;
+		if (job->result != STORE_OK || op->ref.other)
+			return;   /* another user's mailbox is under no root of this user */
 	}
 	job->result = store_quota_get(store, &op->quota);
 }
@@ -78,9 +80,17 @@ static bool quota_done(struct store_job *job)
 	buf_init(&line, CMD_MAILBOX_WIRE_MAX + 128);
 	if (op->mailbox != NULL) {
 		buf_append_str(&line, "* QUOTAROOT ");
-		if (!cmd_mailbox_append_name(cmd->session, op->mailbox, &line)) {
+		if (!cmd_mailbox_append_name(cmd->session, op->ref.full, &line)) {
 			buf_free(&line);
 			imap_cmd_store_error(cmd, STORE_INVALID);
+			return true;
+		}
+		if (op->ref.other) {
+			/* RFC 9208 §4.3: a mailbox under no root the user can
+			 * see is answered with none. */
+			imap_session_send(cmd->session, "%s", line.data);
+			buf_free(&line);
+			imap_cmd_reply(cmd, "OK", "%s completed", cmd->name);
 			return true;
 		}
 		buf_append_str(&line, " " QUOTA_ROOT_WIRE);
@@ -96,7 +106,10 @@ static bool quota_done(struct store_job *job)
 
 static enum cmd_step quota_submit(struct imap_cmd *cmd, struct quota_op *op)
 {
-	if (!imap_store_job_submit(cmd, quota_run, quota_done, op, true, NULL))
+	if (op->mailbox == NULL)
+		mailbox_ref_own(cmd->session, NULL, &op->ref);
+	if (!imap_store_job_submit_ref(cmd, &op->ref, ACL_LOOKUP, quota_run, quota_done, op, true,
+				       NULL))
 		return CMD_STEP_DONE;
 	return CMD_STEP_WAIT;
 }
@@ -110,9 +123,13 @@ enum cmd_step cmd_getquotaroot(struct imap_cmd *cmd)
 		imap_cmd_reply(cmd, "BAD", "GETQUOTAROOT needs a mailbox name");
 		return CMD_STEP_DONE;
 	}
-	op->mailbox = cmd_mailbox_arg(cmd, &cmd->args[0], false);
-	if (op->mailbox == NULL)
+	if (!cmd_mailbox_ref_arg(cmd, &cmd->args[0], false, &op->ref))
 		return CMD_STEP_DONE;
+	op->mailbox = op->ref.name;
+	if (op->mailbox == NULL) {
+		imap_cmd_reply(cmd, "NO", "[NONEXISTENT] No such mailbox");
+		return CMD_STEP_DONE;
+	}
 	return quota_submit(cmd, op);
 }
 

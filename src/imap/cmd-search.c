@@ -430,7 +430,8 @@ static enum cmd_step search_start(struct imap_cmd *cmd, enum search_cmd_kind kin
 		.allow_expunge = uid_mode,     /* RFC 9051 §7.5.1 */
 		.include_uid = uid_mode,
 	};
-	if (imap_store_job_submit(cmd, search_run, search_done, st, true, &apply) == NULL)
+	if (imap_store_job_submit_selected(cmd, ACL_READ, search_run, search_done, st, true,
+					   &apply) == NULL)
 		return CMD_STEP_DONE;
 	return CMD_STEP_WAIT;
 }

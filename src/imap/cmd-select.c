@@ -13,6 +13,7 @@
 #include "imap/cmd-mailbox.h"
 #include "imap/command.h"
 #include "imap/mailbox-name.h"
+#include "imap/mailbox-ref.h"
 #include "imap/mailbox-view.h"
 #include "imap/seq-uids.h"
 #include "imap/seqset.h"
@@ -39,7 +40,8 @@ struct select_state {
 	struct store_changes qr_changes;   /* worker: what changed since qr_modseq */
 	bool have_qr_changes;
 	bool rev1;
-	const char *name;                  /* internal (store) name */
+	const char *name;                  /* internal name in the owner's store */
+	struct mailbox_ref ref;
 	/* worker results */
 	struct mailbox_view *view;   /* handed to the session on success */
 	uint32_t first_unseen_seq;   /* 0: every message is \Seen */
@@ -62,9 +64,15 @@ static void select_run(struct store_job *job, struct store *store)
 	struct select_state *st = job->ctx;
 	struct store_snapshot snap;
 
+	/* Another user's mailbox is read-only to whom its ACL gives no right
+	 * to change anything in it (RFC 4314 §4). */
+	bool readonly = st->examine ||
+		(job->rights & (ACL_SEEN | ACL_WRITE | ACL_DELETE_MESSAGES | ACL_INSERT |
+				ACL_EXPUNGE)) == 0;
+
 	/* RFC 3501 §2.3.2: a read-write SELECT by an IMAP4rev1 client takes the
 	 * \Recent messages; EXAMINE and IMAP4rev2 sessions leave them. */
-	job->result = store_mailbox_snapshot(store, st->name, !st->examine && st->rev1, &snap);
+	job->result = store_mailbox_snapshot(store, st->name, !readonly && st->rev1, &snap);
 	if (job->result != STORE_OK)
 		return;
 	for (uint32_t i = 0; i < snap.count; i++) {
@@ -81,7 +89,7 @@ static void select_run(struct store_job *job, struct store *store)
 		st->have_qr_changes = true;
 	/* Pure data, so it is built here and the loop never walks a large
 	 * mailbox's message list. */
-	st->view = mailbox_view_create(st->name, st->examine, st->rev1, &snap);
+	st->view = mailbox_view_create(st->name, readonly, st->rev1, &snap);
 	store_snapshot_free(&snap);
 }
 
@@ -119,7 +127,7 @@ static void send_select_responses(struct imap_session *s, const struct select_st
 
 		buf_init(&wire, SELECT_NAME_LINE_MAX);
 		buf_init(&quoted, SELECT_NAME_LINE_MAX);
-		if (mailbox_name_to_client(v->name, true, &wire)) {
+		if (mailbox_name_to_client(st->ref.full, true, &wire)) {
 			mailbox_name_quote(wire.data, &quoted);
 			if (!quoted.overflow)
 				imap_session_send(s, "* LIST () \"%c\" %s", MAILBOX_NAME_DELIM,
@@ -189,18 +197,17 @@ static bool select_done(struct store_job *job)
 	 * with its own responses, not as a newly enabled CONDSTORE. */
 	if (st->condstore)
 		imap_session_enable_condstore(s);
-	s->selected = st->view;
+	imap_session_select(s, st->view, &st->ref);
 	st->view = NULL;
-	s->state = IMAP_STATE_SELECTED;
 	s->selected->condstore = s->condstore_enabled;
 	s->selected->qresync = s->qresync_enabled;
 	send_select_responses(s, st);
 	if (st->have_qr_changes)
 		send_qresync_responses(s, st);
-	if (st->examine)
-		imap_cmd_reply(cmd, "OK", "[READ-ONLY] EXAMINE completed");
+	if (s->selected->readonly)
+		imap_cmd_reply(cmd, "OK", "[READ-ONLY] %s completed", cmd->name);
 	else
-		imap_cmd_reply(cmd, "OK", "[READ-WRITE] SELECT completed");
+		imap_cmd_reply(cmd, "OK", "[READ-WRITE] %s completed", cmd->name);
 	return true;
 }
 
@@ -237,7 +244,6 @@ static const char *qresync_param(struct imap_cmd *cmd, const struct imap_session
 static enum cmd_step select_or_examine(struct imap_cmd *cmd, bool examine)
 {
 	struct imap_session *s = cmd->session;
-	const char *name;
 
 	bool condstore = false;
 
@@ -284,15 +290,16 @@ static enum cmd_step select_or_examine(struct imap_cmd *cmd, bool examine)
 		if (s->rev2_enabled || s->qresync_enabled)
 			imap_session_send(s, "* OK [CLOSED] Previous mailbox is now closed");
 	}
-	if ((name = cmd_mailbox_arg(cmd, &cmd->args[0], false)) == NULL)
+	if (!cmd_mailbox_ref_arg(cmd, &cmd->args[0], false, &st->ref))
 		return CMD_STEP_DONE;
 	st->examine = examine;
 	st->condstore = condstore;
 	st->rev1 = !s->rev2_enabled;
-	st->name = name;
+	st->name = st->ref.name;
 	cmd->state = st;
 	cmd->cleanup = select_cleanup;
-	if (!imap_store_job_submit(cmd, select_run, select_done, st, false, NULL))
+	if (!imap_store_job_submit_ref(cmd, &st->ref, ACL_READ, select_run, select_done, st,
+				       false, NULL))
 		return CMD_STEP_DONE;
 	return CMD_STEP_WAIT;
 }
@@ -333,7 +340,8 @@ static bool close_done(struct store_job *job)
 	/* RFC 9051 §6.4.1 gives CLOSE no NO: the mailbox is closed whatever
 	 * happened, and a failed expunge is told untagged (as Dovecot does).
 	 * A mailbox deleted meanwhile has nothing left to expunge. */
-	if (job->result != STORE_OK && job->result != STORE_NOT_FOUND) {
+	if (job->result != STORE_OK && job->result != STORE_NOT_FOUND &&
+	    job->result != STORE_NO_RIGHTS) {
 		log_warn("%s: user=%s: CLOSE could not expunge: %s", conn_peer_str(s->conn),
 			 s->user, store_result_name(job->result));
 		imap_session_send(s, "* NO Messages marked \\Deleted could not be expunged");
@@ -359,8 +367,11 @@ enum cmd_step cmd_close(struct imap_cmd *cmd)
 	struct close_state *st = arena_alloc(cmd->arena, sizeof(*st));
 	st->name = arena_strdup(cmd->arena, s->selected->name);
 	st->uidvalidity = s->selected->uidvalidity;
-	/* No sync: the expunges are silent (RFC 9051 §6.4.1). */
-	if (!imap_store_job_submit(cmd, close_run, close_done, st, false, NULL))
+	/* No sync: the expunges are silent (RFC 9051 §6.4.1). Without the e
+	 * right on another user's mailbox the job does not run and CLOSE
+	 * closes without expunging (RFC 4314 §4). */
+	if (!imap_store_job_submit_selected(cmd, ACL_EXPUNGE, close_run, close_done, st, false,
+					    NULL))
 		return CMD_STEP_DONE;
 	return CMD_STEP_WAIT;
 }

@@ -203,6 +203,24 @@ static bool parse_item(const struct imap_arg *arg, enum store_flag_op *op_r, boo
 	return *silent_r || *p == '\0';
 }
 
+/* RFC 4314 §4: s to change \Seen, t \Deleted, w any other flag or
+ * keyword; replacing the flags changes them all. */
+static acl_rights store_rights_needed(const struct store_flag_change *change)
+{
+	acl_rights need = 0;
+
+	if (change->op == STORE_FLAGS_SET)
+		return ACL_SEEN | ACL_DELETE_MESSAGES | ACL_WRITE;
+	if (change->flags & STORE_FLAG_SEEN)
+		need |= ACL_SEEN;
+	if (change->flags & STORE_FLAG_DELETED)
+		need |= ACL_DELETE_MESSAGES;
+	if ((change->flags & ~(uint32_t)(STORE_FLAG_SEEN | STORE_FLAG_DELETED)) != 0 ||
+	    change->keyword_count > 0)
+		need |= ACL_WRITE;
+	return need;
+}
+
 enum cmd_step cmd_store(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->session;
@@ -294,7 +312,8 @@ enum cmd_step cmd_store(struct imap_cmd *cmd)
 		.silent_uids = uids,
 		.silent_count = count,
 	};
-	if (!imap_store_job_submit(cmd, store_run, store_done, st, true, &apply))
+	if (!imap_store_job_submit_selected(cmd, store_rights_needed(&st->change), store_run,
+					    store_done, st, true, &apply))
 		return CMD_STEP_DONE;
 	return CMD_STEP_WAIT;
 }

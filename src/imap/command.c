@@ -36,6 +36,13 @@ static const struct imap_command_def commands[] = {
 	  .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
 	{ .name = "GETQUOTA", .run = cmd_getquota, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
 	{ .name = "SETQUOTA", .run = cmd_setquota, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	/* cmd-acl.c rows (RFC 4314) */
+	{ .name = "SETACL", .run = cmd_setacl, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	{ .name = "DELETEACL", .run = cmd_deleteacl, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	{ .name = "GETACL", .run = cmd_getacl, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	{ .name = "LISTRIGHTS", .run = cmd_listrights,
+	  .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
+	{ .name = "MYRIGHTS", .run = cmd_myrights, .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },
 	/* cmd-metadata.c rows (RFC 5464) */
 	{ .name = "GETMETADATA", .run = cmd_getmetadata,
 	  .states = IMAP_STATE_AUTH | IMAP_STATE_SELECTED },

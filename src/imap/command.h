@@ -47,6 +47,10 @@ struct imap_cmd {
 	void (*output_drained)(struct imap_cmd *cmd);
 	void *state;
 	bool done;
+	/* Other users' entries the command's mailboxes are in (mailbox-ref.h),
+	 * released when the command ends. */
+	struct mail_user *held[2];
+	unsigned int held_count;
 };
 
 struct imap_command_def {
@@ -104,6 +108,12 @@ enum cmd_step cmd_status(struct imap_cmd *cmd);
 enum cmd_step cmd_getquotaroot(struct imap_cmd *cmd);
 enum cmd_step cmd_getquota(struct imap_cmd *cmd);
 enum cmd_step cmd_setquota(struct imap_cmd *cmd);
+/* cmd-acl.c (RFC 4314) */
+enum cmd_step cmd_setacl(struct imap_cmd *cmd);
+enum cmd_step cmd_deleteacl(struct imap_cmd *cmd);
+enum cmd_step cmd_getacl(struct imap_cmd *cmd);
+enum cmd_step cmd_listrights(struct imap_cmd *cmd);
+enum cmd_step cmd_myrights(struct imap_cmd *cmd);
 /* cmd-metadata.c */
 enum cmd_step cmd_getmetadata(struct imap_cmd *cmd);
 enum cmd_step cmd_setmetadata(struct imap_cmd *cmd);

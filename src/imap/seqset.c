@@ -3,6 +3,8 @@
  * It never allocates more than max_ranges ranges and never reads past len. */
 #include "imap/seqset.h"
 
+#include <inttypes.h>
+
 #include <stdlib.h>
 
 #include "core/arena.h"
@@ -158,4 +160,21 @@ void seqset_format_uids(const uint32_t *uids, uint32_t n, struct buf *out)
 	/* One formatter of UID sets: the response writer's, into a buffer. */
 	resp_out_init_buf(&sink, out);
 	resp_uid_set(&sink, uids, n);
+}
+
+bool seqset_format_copyuid(uint32_t uidvalidity, const uint32_t *src, const uint32_t *dst,
+			   uint32_t n, size_t set_max, struct buf *out)
+{
+	struct buf s, d;
+	bool ok;
+
+	buf_init(&s, set_max);
+	buf_init(&d, set_max);
+	seqset_format_uids(src, n, &s);
+	seqset_format_uids(dst, n, &d);
+	ok = !s.overflow && !d.overflow &&
+	     buf_printf(out, "COPYUID %" PRIu32 " %s %s", uidvalidity, s.data, d.data);
+	buf_free(&s);
+	buf_free(&d);
+	return ok;
 }

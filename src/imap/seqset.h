@@ -53,5 +53,9 @@ struct buf;
  * consecutive ascending numbers as ranges: 1,2,3,7 -> "1:3,7" (the uid-set
  * of APPENDUID and COPYUID, RFC 4315 §3). */
 void seqset_format_uids(const uint32_t *uids, uint32_t n, struct buf *out);
+/* RFC 4315 "COPYUID uidvalidity src-set dst-set" into out; false when a
+ * set is longer than set_max bytes (the response is then sent without). */
+bool seqset_format_copyuid(uint32_t uidvalidity, const uint32_t *src, const uint32_t *dst,
+			   uint32_t n, size_t set_max, struct buf *out);
 
 #endif

@@ -23,6 +23,7 @@
 #include "imap/imap-server.h"
 #include "user/mail-user.h"
 #include "user/user-services.h"
+#include "imap/mailbox-ref.h"
 #include "imap/mailbox-view.h"
 #include "imap/parser.h"
 #include "net/conn-limits.h"
@@ -77,18 +78,21 @@ struct imap_reply {
 };
 
 static void session_process(struct imap_session *s);
+static void session_release_held(struct imap_session *s, struct imap_cmd *cmd);
 
 static void session_free(struct imap_session *s)
 {
 	if (s->cmd != NULL && s->cmd->cleanup != NULL)
 		s->cmd->cleanup(s->cmd);
+	if (s->cmd != NULL)
+		session_release_held(s, s->cmd);
 	if (s->idle_timer != NULL)
 		event_free(s->idle_timer);
 	if (s->delay_timer != NULL)
 		event_free(s->delay_timer);
 	imap_parser_destroy(&s->parser);
 	arena_destroy(&s->cmd_arena);
-	mailbox_view_free(&s->selected);
+	imap_session_unselect(s);
 	/* Before the release: a literal's cleanup job must be queued ahead of
 	 * the store's close. */
 	if (s->literal_reader != NULL)
@@ -319,12 +323,21 @@ void imap_reply_send(struct imap_session *s, struct imap_reply *reply, const cha
 	}
 }
 
+/* The other users' entries a command held (mailbox-ref.c). */
+static void session_release_held(struct imap_session *s, struct imap_cmd *cmd)
+{
+	for (unsigned int i = 0; i < cmd->held_count; i++)
+		mail_user_release(&cmd->held[i], s->loop);
+	cmd->held_count = 0;
+}
+
 static void session_end_command(struct imap_session *s)
 {
 	struct imap_cmd *cmd = s->cmd;
 
 	if (cmd->cleanup != NULL)
 		cmd->cleanup(cmd);
+	session_release_held(s, cmd);
 	s->cmd = NULL;
 	arena_reset(s->cmd_arena);
 	if (s->state != IMAP_STATE_NOT_AUTH && !s->auth_limits) {
@@ -717,7 +730,25 @@ void imap_session_enable_condstore(struct imap_session *s)
 void imap_session_unselect(struct imap_session *s)
 {
 	mailbox_view_free(&s->selected);
+	if (s->selected_other)
+		mail_user_release(&s->selected_owner, s->loop);
+	s->selected_owner = NULL;
+	s->selected_other = false;
+	free(s->selected_owner_name);
+	s->selected_owner_name = NULL;
 	s->state = IMAP_STATE_AUTH;
+}
+
+void imap_session_select(struct imap_session *s, struct mailbox_view *view,
+			 const struct mailbox_ref *ref)
+{
+	imap_session_unselect(s);
+	s->selected = view;
+	s->selected_other = ref->other;
+	s->selected_owner = ref->other ? mail_user_acquire(s->server->users, ref->owner_name)
+				       : s->mail_user;
+	s->selected_owner_name = xstrdup(ref->owner_name);
+	s->state = IMAP_STATE_SELECTED;
 }
 
 void imap_session_logged_in(struct imap_session *s, const char *user)

@@ -47,6 +47,11 @@ struct imap_session {
 	char *user;                        /* after login */
 	struct mail_user *mail_user;       /* after login: the shared store */
 	struct mailbox_view *selected;     /* in the selected state */
+	/* The selected mailbox's owner: mail_user (held when another user's),
+	 * their name, and whether it is another's (mailbox-ref.h). */
+	struct mail_user *selected_owner;
+	char *selected_owner_name;
+	bool selected_other;
 	struct append_stream *append;      /* APPEND literals being received */
 	/* While a command reads its own literal: takes the literal's bytes. */
 	const struct imap_literal_reader *literal_reader;
@@ -123,6 +128,11 @@ void imap_session_literal_refuse(struct imap_session *s, const char *fmt, ...)
 
 /* Leaves the selected state (no expunge): back to authenticated. */
 void imap_session_unselect(struct imap_session *s);
+/* Enters it: view of a mailbox of ref's owner (a reference of its own is
+ * taken on another user's entry, released at unselect). */
+struct mailbox_ref;
+void imap_session_select(struct imap_session *s, struct mailbox_view *view,
+			 const struct mailbox_ref *ref);
 /* RFC 7162 §3.1: ENABLE CONDSTORE or any CONDSTORE-enabling command (SELECT
  * (CONDSTORE), STATUS HIGHESTMODSEQ, FETCH MODSEQ or CHANGEDSINCE, SEARCH
  * MODSEQ, STORE UNCHANGEDSINCE): from then on every FETCH response about

@@ -27,6 +27,8 @@ const char *imap_store_error_text(enum store_result result)
 		return "[UNAVAILABLE] Mailbox is busy, try again";
 	case STORE_OVER_QUOTA:
 		return "[OVERQUOTA] Quota exceeded";
+	case STORE_NO_RIGHTS:
+		return "[NOPERM] Permission denied";
 	case STORE_MISSING:
 		/* RFC 5530 SERVERBUG, not UNAVAILABLE: the server lost data it
 		 * had; trying again cannot help until an administrator restores

@@ -11,9 +11,11 @@
 #include <stdbool.h>
 
 #include "imap/mailbox-view.h"
+#include "store/acl.h"
 #include "store/store.h"
 
 struct imap_cmd;
+struct mailbox_ref;
 struct store_job;
 
 /* Worker thread: do the store work, set job->result. */
@@ -37,6 +39,13 @@ struct store_job {
 	store_job_run_fn *run;
 	store_job_done_fn *done;
 	struct mail_user *mu;
+	/* Another user's mailbox: the session user must hold `need` on
+	 * acl_mailbox there (checked before run); rights what they hold. */
+	bool other;
+	const char *acl_mailbox;
+	const char *acl_user;
+	acl_rights need;
+	acl_rights rights;                /* ACL_OWNER_RIGHTS on one's own */
 	bool sync;
 	bool index_due;             /* the run left a batch for the indexer */
 	char *sync_name;
@@ -52,13 +61,43 @@ struct store_job {
 	uint32_t recent_lo, recent_hi;
 };
 
-/* run may be NULL (a pure sync: NOOP, CHECK). With sync and no mailbox
- * selected nothing is collected. Returns the queued job, or NULL (after
- * answering the command NO [UNAVAILABLE]) when the worker queue is full.
- * apply may be NULL: then expunges are announced and FETCH carries no UID. */
+/* A job on the session user's own store. run may be NULL (a pure sync:
+ * NOOP, CHECK). With sync the selected mailbox's changes are collected,
+ * if it is in the same store (nothing is, with none selected, or another
+ * user's selected: RFC 9051 §7 lets a server hold them for a later
+ * command). Returns the queued job, or NULL (after answering the command
+ * NO [UNAVAILABLE]) when the worker queue is full. apply may be NULL: then
+ * expunges are announced and FETCH carries no UID. */
 struct store_job *imap_store_job_submit(struct imap_cmd *cmd, store_job_run_fn *run,
 					store_job_done_fn *done, void *ctx, bool sync,
 					const struct mailbox_view_apply *apply);
+/* The same on ref's owner's store. For another user's mailbox the session
+ * user needs the rights `need` on ref->name (a namespace node, name NULL,
+ * never has any): without them the job does not run and the command gets
+ * NO [NOPERM], or NO [NONEXISTENT] when they may not even see it (no l;
+ * RFC 4314 §4: nothing tells it from a mailbox that does not exist). */
+struct store_job *imap_store_job_submit_ref(struct imap_cmd *cmd, const struct mailbox_ref *ref,
+					    acl_rights need, store_job_run_fn *run,
+					    store_job_done_fn *done, void *ctx, bool sync,
+					    const struct mailbox_view_apply *apply);
+/* Worker, in a job's run: whether the session user holds need on
+ * another mailbox of the job's store (always, in their own store); if
+ * not, job->result says so as for the job's own mailbox. */
+bool imap_store_job_allows(struct store_job *job, struct store *store, const char *mailbox,
+			   acl_rights need);
+
+/* A job on another user's store as a whole (LIST): no sync, and no check
+ * of rights, which run makes itself for each mailbox it reads. */
+struct mail_user;
+struct store_job *imap_store_job_submit_owner(struct imap_cmd *cmd, struct mail_user *owner,
+					      store_job_run_fn *run, store_job_done_fn *done,
+					      void *ctx);
+
+/* The same on the selected mailbox's store, needing `need` on it. */
+struct store_job *imap_store_job_submit_selected(struct imap_cmd *cmd, acl_rights need,
+						 store_job_run_fn *run, store_job_done_fn *done,
+						 void *ctx, bool sync,
+						 const struct mailbox_view_apply *apply);
 
 /* A command that only syncs (NOOP and CHECK in the selected state):
  * announces the selected mailbox's changes, then "tag OK NAME completed". */

@@ -78,6 +78,9 @@ struct store_backend {
 					  const struct store_metadata_entry *entries,
 					  unsigned int count);
 
+	/* ---- whose \Seen ---- */
+	void (*view_as)(struct store *store, const char *viewer);
+
 	/* ---- ACL ---- */
 	enum store_result (*acl_get)(struct store *store, const char *mailbox,
 				     struct acl_entry **entries_r, unsigned int *count_r);

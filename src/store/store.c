@@ -27,6 +27,7 @@ const char *store_result_name(enum store_result r)
 	case STORE_MISSING: return "missing";
 	case STORE_READ_ONLY: return "read-only";
 	case STORE_OVER_QUOTA: return "over quota";
+	case STORE_NO_RIGHTS: return "no rights";
 	}
 	return "unknown";
 }
@@ -103,6 +104,13 @@ enum store_result store_metadata_set(struct store *store, const char *mailbox, c
 			return STORE_TOO_BIG;
 	}
 	return store->v->metadata_set(store, mailbox, user, entries, count);
+}
+
+/* ---- whose \Seen ---- */
+
+void store_view_as(struct store *store, const char *viewer)
+{
+	store->v->view_as(store, viewer);
 }
 
 /* ---- ACL ---- */

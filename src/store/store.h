@@ -90,6 +90,7 @@ enum store_result {
 	STORE_MISSING,       /* the user had a store and it is gone or empty */
 	STORE_READ_ONLY,     /* the store is damaged: reads only until repaired */
 	STORE_OVER_QUOTA,    /* the change would take the user past a quota limit */
+	STORE_NO_RIGHTS,     /* another user's mailbox: the ACL does not allow it */
 };
 
 const char *store_result_name(enum store_result r);
@@ -682,11 +683,26 @@ enum store_result store_metadata_set(struct store *store, const char *mailbox, c
 				     const struct store_metadata_entry *entries,
 				     unsigned int count);
 
+/* ---- whose \Seen ----
+ *
+ * In a mailbox shared with others, \Seen is kept per user (as Cyrus
+ * does): a team mailbox shows each member their own read state, while
+ * the other flags are shared. Until the handle is given another viewer,
+ * \Seen is the owner's. With a viewer, every read of flags (snapshots,
+ * changes, FETCH, SEARCH, STATUS UNSEEN) gives that user's \Seen, and
+ * every write of \Seen (STORE, APPEND, COPY) sets theirs, bumping the
+ * message's modseq (a change the others see as one that changed nothing
+ * of theirs, which RFC 7162 allows). A job that serves another user sets
+ * it and clears it (NULL) when done. */
+void store_view_as(struct store *store, const char *viewer);
+
 /* ---- ACL (RFC 4314) ----
  *
  * A mailbox's access control list (store/acl.h says what it means): its
  * entries are kept by the store that holds the mailbox, named by the
- * mailbox's id, so RENAME keeps them and DELETE drops them. At most
+ * mailbox's id, so RENAME keeps them and DELETE drops them. A mailbox
+ * created under a parent starts with its parent's entries (as Cyrus's:
+ * a folder made in a shared folder is shared alike). At most
  * ACL_ENTRIES_MAX entries per mailbox; identifiers as
  * acl_identifier_valid(). An entry with no rights is no entry. */
 enum store_acl_mode {

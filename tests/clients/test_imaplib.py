@@ -66,10 +66,11 @@ def scram_sha256(user, password):
 class ServerTestCase(unittest.TestCase):
     """One server per class; its clean shutdown is checked in tearDownClass."""
     config = FAST_FAILURES
+    users = None
 
     @classmethod
     def setUpClass(cls):
-        cls.server = petrel_server.PetrelServer(config=cls.config)
+        cls.server = petrel_server.PetrelServer(config=cls.config, users=cls.users)
         try:
             cls.server.start()
         except BaseException:
@@ -120,7 +121,8 @@ class LoopbackTest(ServerTestCase):
             b"STATUS=SIZE", b"BINARY", b"ESEARCH", b"SEARCHRES", b"SORT", b"SORT=DISPLAY",
             b"ESORT", b"THREAD=ORDEREDSUBJECT", b"THREAD=REFERENCES", b"WITHIN", b"PREVIEW",
             b"SAVEDATE", b"OBJECTID", b"CONDSTORE", b"QRESYNC", b"QUOTA", b"QUOTA=RES-STORAGE",
-            b"QUOTA=RES-MESSAGE", b"QUOTA=RES-MAILBOX", b"METADATA"])
+            b"QUOTA=RES-MESSAGE", b"QUOTA=RES-MAILBOX", b"METADATA", b"ACL", b"RIGHTS=texk",
+            b"LIST-MYRIGHTS"])
         self.assertEqual(m.noop()[0], "OK")
         typ, data = m.logout()
         self.assertEqual(typ, "BYE")
@@ -430,6 +432,66 @@ class MetadataTest(ServerTestCase):
         self.assertEqual(untagged, [b"* ENABLED\r\n"])
         self.assertIn(b" OK ", tagged)
         m.logout()
+
+
+class SharingTest(ServerTestCase):
+    """Shared mailboxes (RFC 4314 ACL, RFC 2342 NAMESPACE) through imaplib's
+    own setacl(), getacl(), myrights() and namespace(): alice shares Team
+    with bob, who finds it under "Other Users/alice/", reads it with his own
+    \\Seen, is told of alice's new mail by NOOP, and copies from it into his
+    INBOX; what he holds no rights on stays invisible."""
+    users = {"bob": "bob-secret"}
+
+    def test_sharing(self):
+        a = self.imap()
+        self.assertEqual(a.login("alice", "alice-secret")[0], "OK")
+        caps = a.capability()[1][0].split()
+        for cap in (b"ACL", b"RIGHTS=texk", b"LIST-MYRIGHTS", b"NAMESPACE"):
+            self.assertIn(cap, caps)
+        self.assertEqual(a.create("Team")[0], "OK")
+        self.assertEqual(a.create("Private")[0], "OK")
+        msg = b"Subject: for the team\r\n\r\nhello\r\n"
+        self.assertEqual(a.append("Team", None, None, msg)[0], "OK")
+        self.assertEqual(a.setacl("Team", "bob", "lrswi"), ("OK", [b"SETACL completed"]))
+        self.assertEqual(a.getacl("Team"), ("OK", [b"Team bob lrswi"]))
+        self.assertEqual(a.myrights("Team"), ("OK", [b"Team lrswipkxteacd"]))
+
+        b = self.imap()
+        self.assertEqual(b.login("bob", "bob-secret")[0], "OK")
+        self.assertEqual(b.namespace(), ("OK", [b'(("" "/")) (("Other Users/" "/")) NIL']))
+        typ, data = b.list('""', '"Other Users/*"')
+        self.assertEqual((typ, data), ("OK", [b'(\\Noselect \\HasChildren) "/" "Other Users/alice"',
+                                              b'(\\HasNoChildren) "/" "Other Users/alice/Team"']))
+        self.assertEqual(b.myrights('"Other Users/alice/Team"'),
+                         ("OK", [b'"Other Users/alice/Team" lrswi']))
+        typ, data = b.status('"Other Users/alice/Private"', "(MESSAGES)")
+        self.assertEqual(typ, "NO")
+        self.assertTrue(data[0].startswith(b"[NONEXISTENT]"), data)
+        self.assertEqual(b.select('"Other Users/alice/Team"'), ("OK", [b"1"]))
+        typ, data = b.fetch("1", "(FLAGS BODY[TEXT])")
+        self.assertEqual(typ, "OK")
+        self.assertIn(b"\\Seen", data[0][0])
+        self.assertEqual(data[0][1], b"hello\r\n")
+        # bob's \\Seen is his: alice still has the message unread.
+        self.assertEqual(a.select("Team")[0], "OK")
+        self.assertEqual(a.fetch("1", "FLAGS"), ("OK", [b"1 (FLAGS ())"]))
+        # alice's new message reaches bob's session.
+        self.assertEqual(a.append("Team", None, None, b"Subject: two\r\n\r\nx\r\n")[0], "OK")
+        typ, data = b.noop()
+        self.assertEqual(typ, "OK")
+        self.assertIn(b"2", b.untagged_responses.get("EXISTS", [b""]))
+        # Into bob's own INBOX, between the two stores.
+        typ, data = b.copy("1:2", "INBOX")
+        self.assertEqual(typ, "OK", data)
+        self.assertTrue(data[0].startswith(b"[COPYUID "), data)
+        self.assertEqual(b.status("INBOX", "(MESSAGES)"), ("OK", [b"INBOX (MESSAGES 2)"]))
+        # Rights taken away take effect at the next command.
+        self.assertEqual(a.deleteacl("Team", "bob")[0], "OK")
+        typ, data = b.fetch("1", "BODY.PEEK[]")
+        self.assertEqual(typ, "NO")
+        self.assertTrue(data[0].startswith(b"[NONEXISTENT]"), data)
+        b.logout()
+        a.logout()
 
 
 class IndexStepsAsideTest(ServerTestCase):

@@ -14,7 +14,10 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "imap/list-match.h"
+#include "auth/passdb.h"
 #include "imap/mailbox-name.h"
+#include "imap/mailbox-ref.h"
+#include "store/acl.h"
 #include "store/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -182,6 +185,42 @@ static void check_list(const char *ref, size_t ref_len, const char *pat, size_t 
 	arena_destroy(&arena);
 }
 
+/* Namespaces: a name under "Other Users/" splits into a user that may
+ * share (never the session's own) and their name, which put back gives
+ * the input (INBOX in any case folded); ACL rights and identifiers read
+ * back as written. */
+static void check_ref_and_acl(const char *full, const char *rights, const char *identifier)
+{
+	struct arena *arena = arena_create(1024);
+	char owner[ACL_IDENTIFIER_MAX];
+	const char *name;
+	bool other;
+
+	if (mailbox_ref_split(arena, full, "alice", owner, sizeof(owner), &name, &other)) {
+		check(other || name == full);
+		if (other && owner[0] != '\0') {
+			check(passdb_valid_username(owner) && strcmp(owner, "alice") != 0);
+			if (name != NULL) {
+				char *back = arena_printf(arena, MAILBOX_REF_OTHERS_PREFIX "%s/%s", owner,
+							  name);
+				check(strcasecmp(back, full) == 0);
+			}
+		}
+	}
+	arena_destroy(&arena);
+
+	acl_rights r, back;
+	char letters[ACL_RIGHTS_STR_MAX];
+
+	if (acl_rights_parse(rights, &r)) {
+		check((r & ~ACL_ALL) == 0);
+		check(acl_rights_parse(acl_rights_store_format(r, letters), &back) && back == r);
+		check(strlen(acl_rights_format(r, letters)) < ACL_RIGHTS_STR_MAX);
+	}
+	if (acl_identifier_valid(identifier))
+		check(strlen(identifier) < ACL_IDENTIFIER_MAX && identifier[0] != '\0');
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *parts[3] = { "", "", "" };
@@ -217,6 +256,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_name(parts[0], lens[0], !utf8, &name);
 	check_name(parts[0], lens[0], utf8, &name);
 	check_list(parts[1], lens[1], parts[2], lens[2], utf8, &name, copy[1]);
+	check_ref_and_acl(copy[0], copy[1], copy[2]);
 	buf_free(&name);
 	for (int i = 0; i < 3; i++)
 		free(copy[i]);

@@ -1,8 +1,9 @@
 # NAMESPACE (RFC 2342, RFC 9051 §6.3.10): one personal namespace without a
-# prefix and "/" as delimiter; no other users' or shared namespaces.
+# prefix and "/" as delimiter, the other users' under "Other Users/"; no
+# shared namespace.
 login alice
 C: a1 NAMESPACE
-S: * NAMESPACE (("" "/")) NIL NIL
+S: * NAMESPACE (("" "/")) (("Other Users/" "/")) NIL
 S: a1 OK NAMESPACE completed
 C: a2 NAMESPACE extra
 S: a2 BAD *
@@ -15,5 +16,5 @@ S: * OK [UIDVALIDITY $uv] UIDs valid
 S: * OK [UIDNEXT 1] Predicted next UID
 S: a3 OK [READ-WRITE] SELECT completed
 C: a4 namespace
-S: * NAMESPACE (("" "/")) NIL NIL
+S: * NAMESPACE (("" "/")) (("Other Users/" "/")) NIL
 S: a4 OK NAMESPACE completed

@@ -2,8 +2,8 @@
  * add and remove in one transaction each (two handles adding rights lose
  * none), an entry with no rights gone, negative identifiers apart, the
  * bound on entries, invalid identifiers and rights refused, a missing
- * mailbox NOT_FOUND, entries kept by RENAME and a reopen, dropped by
- * DELETE. */
+ * mailbox NOT_FOUND, a new child inheriting its parent's entries, entries
+ * kept by RENAME and a reopen, dropped by DELETE. */
 #include <stdlib.h>
 
 #include "contract.h"
@@ -158,23 +158,28 @@ static void test_lifetime(void)
 	}
 	GOT_IS(st, "Team", "bob=kxte dave=lrswipkxtea");
 	store_close(&other);
-	/* RENAME keeps the entries, with the children's own. */
+	/* A new child starts with its parent's entries; RENAME keeps the
+	 * entries, with the children's own. */
 	CT_CHECK_INT(store_mailbox_create(st, "Team/Sub", 0), STORE_OK);
+	GOT_IS(st, "Team/Sub", "bob=kxte dave=lrswipkxtea");
+	CT_CHECK_INT(store_acl_update(st, "Team/Sub", "dave", STORE_ACL_REPLACE, 0, NULL),
+		     STORE_OK);
 	CT_CHECK_INT(store_acl_update(st, "Team/Sub", "erin", STORE_ACL_ADD, ACL_LOOKUP, NULL),
 		     STORE_OK);
 	CT_CHECK_INT(store_mailbox_rename(st, "Team", "Crew"), STORE_OK);
 	GOT_IS(st, "Crew", "bob=kxte dave=lrswipkxtea");
-	GOT_IS(st, "Crew/Sub", "erin=l");
+	GOT_IS(st, "Crew/Sub", "bob=kxte erin=l");
 	GOT_IS(st, "Team", "error not found");
 	store_close(&st);
 	st = ct_open(USER);
 	if (st == NULL)
 		return;
 	GOT_IS(st, "Crew", "bob=kxte dave=lrswipkxtea");
-	/* DELETE drops them: a new mailbox of the same name starts empty. */
+	/* DELETE drops them: a new mailbox of the same name starts with
+	 * its parent's, a new top-level one empty. */
 	CT_CHECK_INT(store_mailbox_delete(st, "Crew/Sub"), STORE_OK);
 	CT_CHECK_INT(store_mailbox_create(st, "Crew/Sub", 0), STORE_OK);
-	GOT_IS(st, "Crew/Sub", "");
+	GOT_IS(st, "Crew/Sub", "bob=kxte dave=lrswipkxtea");
 	CT_CHECK_INT(store_mailbox_delete(st, "Crew/Sub"), STORE_OK);
 	CT_CHECK_INT(store_mailbox_delete(st, "Crew"), STORE_OK);
 	CT_CHECK_INT(store_mailbox_create(st, "Crew", 0), STORE_OK);

@@ -274,10 +274,11 @@ static void test_upgrade_v4(void)
 	CHECK(st != NULL);
 	if (st == NULL)
 		return;
-	CHECK_INT(db_int("PRAGMA user_version"), 8);
+	CHECK_INT(db_int("PRAGMA user_version"), 9);
 	/* Version 7's METADATA table and version 8's ACL table, empty. */
 	CHECK_INT(db_int("SELECT count(*) FROM metadata"), 0);
 	CHECK_INT(db_int("SELECT count(*) FROM acl"), 0);
+	CHECK_INT(db_int("SELECT count(*) FROM seen"), 0);
 	CHECK_INT(db_int("SELECT count(*) FROM blobs WHERE codec = 0"), 5);
 	check_all(st, big, big_len);
 	CHECK_INT(store_check(st, report_cb, &p), STORE_OK);

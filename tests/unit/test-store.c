@@ -1641,7 +1641,7 @@ static void test_upgrade(void)
 	CHECK(uid > 0);
 	store_close(&st);
 	CHECK_INT(db_int("SELECT count(*) FROM blobs WHERE codec != 0"), 0);
-	db_exec("DROP TABLE acl; DROP TABLE metadata; DROP TABLE dicts; DROP TABLE text_gone; DROP TABLE text_pending; DROP INDEX blobs_msgid;"
+	db_exec("DROP TABLE seen; DROP TABLE acl; DROP TABLE metadata; DROP TABLE dicts; DROP TABLE text_gone; DROP TABLE text_pending; DROP INDEX blobs_msgid;"
 		" ALTER TABLE blobs DROP COLUMN summary; ALTER TABLE blobs DROP COLUMN msgid;"
 		" ALTER TABLE blobs DROP COLUMN threadid; ALTER TABLE blobs DROP COLUMN text_partial;"
 		" ALTER TABLE blobs DROP COLUMN digest; ALTER TABLE blobs DROP COLUMN codec;"
@@ -1651,7 +1651,7 @@ static void test_upgrade(void)
 	CHECK(st != NULL);
 	if (st == NULL)
 		goto out;
-	CHECK_INT(db_int("PRAGMA user_version"), 8);
+	CHECK_INT(db_int("PRAGMA user_version"), 9);
 	CHECK(db_int("SELECT count(*) FROM blobs") > 0);
 	/* Version 4's digests: not known for bodies stored before. */
 	CHECK_INT(db_int("SELECT count(*) FROM blobs WHERE digest IS NOT NULL"), 0);
@@ -1668,7 +1668,7 @@ static void test_upgrade(void)
 		" header, mime, body, tokenize = 'trigram case_sensitive 1');"
 		" INSERT INTO blob_text (rowid, subject, hfrom, hto, hcc, hbcc, header, mime, body)"
 		" SELECT * FROM text_pending; DELETE FROM text_pending; DROP TABLE text_gone;"
-		" DROP TABLE dicts; DROP TABLE metadata; DROP TABLE acl;"
+		" DROP TABLE dicts; DROP TABLE metadata; DROP TABLE acl; DROP TABLE seen;"
 		" ALTER TABLE blobs DROP COLUMN digest; ALTER TABLE blobs DROP COLUMN codec;"
 		" PRAGMA user_version = 2;");
 	int64_t texts = db_int("SELECT count(*) FROM blob_text");
@@ -1677,7 +1677,7 @@ static void test_upgrade(void)
 	CHECK(st != NULL);
 	if (st == NULL)
 		goto out;
-	CHECK_INT(db_int("PRAGMA user_version"), 8);
+	CHECK_INT(db_int("PRAGMA user_version"), 9);
 	CHECK_INT(db_int("SELECT count(*) FROM sqlite_schema WHERE name = 'blob_text'"), 0);
 	CHECK_INT(db_int("SELECT count(*) FROM text_pending"), texts);
 	CHECK_STR(search(st, "INBOX", STORE_TEXT_BODY, NULL, "zebrafish"), want);

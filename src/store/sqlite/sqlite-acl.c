@@ -175,3 +175,16 @@ enum store_result sq_acl_update(struct store *store, const char *mailbox,
 		*rights_r = now;
 	return r;
 }
+
+enum store_result sq_acl_inherit(struct sq_store *st, const char *name, int64_t id)
+{
+	const char *slash = strrchr(name, '/');
+	sqlite3_stmt *s;
+
+	if (slash == NULL)
+		return STORE_OK;   /* a top-level mailbox starts with an empty list */
+	s = sq_stmt(st, SQ_ACL_INHERIT);
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, name, (int)(slash - name), SQLITE_STATIC);
+	return sq_run(st, s, "inherit acl");
+}

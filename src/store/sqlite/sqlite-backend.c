@@ -19,6 +19,7 @@ const struct store_backend store_backend_sqlite = {
 
 	.metadata_get = sq_metadata_get,
 	.metadata_set = sq_metadata_set,
+	.view_as = sq_view_as,
 	.acl_get = sq_acl_get,
 	.acl_update = sq_acl_update,
 

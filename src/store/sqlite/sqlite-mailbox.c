@@ -79,8 +79,13 @@ static enum store_result sq_create_parents(struct sq_store *st, const char *name
 			continue;
 		buf[i] = '\0';
 		r = sq_mailbox_load(st, buf, &mb);
-		if (r == STORE_NOT_FOUND)
-			r = sq_mailbox_insert(st, buf, 0, NULL);
+		if (r == STORE_NOT_FOUND) {
+			int64_t id = 0;
+
+			r = sq_mailbox_insert(st, buf, 0, &id);
+			if (r == STORE_OK)
+				r = sq_acl_inherit(st, buf, id);
+		}
 		buf[i] = '/';
 		if (r != STORE_OK)
 			return r;
@@ -134,9 +139,13 @@ enum store_result sq_mailbox_create(struct store *store, const char *name,
 	if (r == STORE_OK) {
 		r = mb.noselect ? sq_mailbox_reset(st, mb.id, false, special_use) : STORE_EXISTS;
 	} else if (r == STORE_NOT_FOUND) {
+		int64_t id = 0;
+
 		r = sq_create_parents(st, name);
 		if (r == STORE_OK)
-			r = sq_mailbox_insert(st, name, special_use, NULL);
+			r = sq_mailbox_insert(st, name, special_use, &id);
+		if (r == STORE_OK)
+			r = sq_acl_inherit(st, name, id);
 	}
 	return sq_end(st, r);
 }
@@ -163,6 +172,13 @@ static enum store_result sq_mailbox_empty(struct sq_store *st, int64_t id)
 	if (rc != SQLITE_DONE) {
 		free(blobs);
 		return sq_fail(st, rc, "list blobs");
+	}
+	s = sq_stmt(st, SQ_SEEN_DROP_BOX);
+	sqlite3_bind_int64(s, 1, id);
+	r = sq_run(st, s, "delete seen");
+	if (r != STORE_OK) {
+		free(blobs);
+		return r;
 	}
 	s = sq_stmt(st, SQ_MSG_CLEAR);
 	sqlite3_bind_int64(s, 1, id);
@@ -276,6 +292,13 @@ static enum store_result sq_rename_inbox(struct sq_store *st, const char *to)
 	sqlite3_bind_int64(s, 1, inbox.id);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)sq_mailbox_next_modseq(&inbox));
 	r = sq_run(st, s, "record expunges");
+	if (r != STORE_OK)
+		return r;
+	/* Other users' \Seen of INBOX's messages does not follow their new
+	 * UIDs (INBOX is seldom shared). */
+	s = sq_stmt(st, SQ_SEEN_DROP_BOX);
+	sqlite3_bind_int64(s, 1, inbox.id);
+	r = sq_run(st, s, "delete seen");
 	if (r != STORE_OK)
 		return r;
 	s = sq_stmt(st, SQ_MSG_CLEAR);
@@ -454,7 +477,16 @@ enum store_result sq_mailbox_status(struct store *store, const char *name,
 	if (mb.deleted > 0)    /* RFC 9208 §4.2 DELETED-STORAGE */
 		r = sq_mailbox_value(st, SQ_MSG_DELETED_SIZE, mb.id, &status_r->deleted_size,
 				     "deleted size");
-	if (r == STORE_OK && mb.unseen > 0) {
+	if (r == STORE_OK && st->viewer != NULL) {
+		/* Another user's \Seen (sqlite-seen.c). */
+		uint64_t seen = 0, uid = 0;
+
+		r = sq_mailbox_value(st, SQ_SEEN_COUNT, mb.id, &seen, "seen");
+		status_r->unseen = seen < mb.messages ? mb.messages - (uint32_t)seen : 0;
+		if (r == STORE_OK && status_r->unseen > 0)
+			r = sq_mailbox_value(st, SQ_SEEN_FIRST_UNSEEN, mb.id, &uid, "first unseen");
+		status_r->first_unseen_uid = (uint32_t)uid;
+	} else if (r == STORE_OK && mb.unseen > 0) {
 		uint64_t uid = 0;
 
 		r = sq_mailbox_value(st, SQ_MSG_FIRST_UNSEEN, mb.id, &uid, "first unseen");

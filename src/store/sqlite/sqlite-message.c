@@ -498,9 +498,10 @@ static enum store_result sq_set_flags(struct sq_store *st, struct sq_mailbox *mb
 				r = sq_fail(st, rc, "read flags");
 			continue;     /* expunged meanwhile: RFC 9051 §6.4.6 ignores it */
 		}
-		flags = (uint32_t)sqlite3_column_int64(s, 0);
+		flags = (uint32_t)sqlite3_column_int64(s, 0);   /* as the viewer sees them */
 		keywords = (uint64_t)sqlite3_column_int64(s, 1);
 		old_modseq = (uint64_t)sqlite3_column_int64(s, 2);
+		uint32_t raw = (uint32_t)sqlite3_column_int64(s, 3);   /* the owner's */
 		sqlite3_reset(s);
 		/* RFC 7162 §3.1.3: changed since the client looked: leave it. */
 		if (c->conditional && old_modseq > c->unchangedsince) {
@@ -523,14 +524,25 @@ static enum store_result sq_set_flags(struct sq_store *st, struct sq_mailbox *mb
 		}
 		if (nflags == flags && nkeywords == keywords)
 			continue;
+		/* Another user's \Seen is theirs (sqlite-seen.c); the owner's
+		 * stays. The modseq moves either way. */
+		uint32_t nraw = nflags;
+
+		if (st->viewer != NULL) {
+			nraw = (nflags & ~(uint32_t)STORE_FLAG_SEEN) | (raw & STORE_FLAG_SEEN);
+			if ((nflags ^ flags) & STORE_FLAG_SEEN)
+				r = sq_seen_set(st, mb->id, uids[i], nflags & STORE_FLAG_SEEN);
+			if (r != STORE_OK)
+				break;
+		}
 		s = sq_stmt(st, SQ_MSG_FLAGS_SET);
 		sqlite3_bind_int64(s, 1, mb->id);
 		sqlite3_bind_int64(s, 2, uids[i]);
-		sqlite3_bind_int64(s, 3, nflags);
+		sqlite3_bind_int64(s, 3, nraw);
 		sqlite3_bind_int64(s, 4, (sqlite3_int64)nkeywords);
 		sqlite3_bind_int64(s, 5, (sqlite3_int64)modseq);
 		r = sq_run(st, s, "write flags");
-		sq_count_flags(mb, flags, nflags);
+		sq_count_flags(mb, raw, nraw);
 		sq_mailbox_next_modseq(mb);
 	}
 	if (r == STORE_OK && mb->changed)
@@ -582,7 +594,8 @@ enum store_result sq_messages_set_flags(struct store *store, const char *name,
 
 struct sq_msg_row {
 	uint32_t uid;
-	uint32_t flags;
+	uint32_t flags;            /* the owner's (messages.flags) */
+	uint32_t viewer_flags;     /* as the viewer sees them (sqlite-seen.c) */
 	uint64_t keywords;
 	int64_t blob_id;
 	int64_t internaldate;
@@ -608,6 +621,7 @@ static enum store_result sq_message_get(struct sq_store *st, int64_t mailbox_id,
 		row->internaldate = sqlite3_column_int64(s, 3);
 		row->zone = sqlite3_column_int(s, 4);
 		row->size = (uint64_t)sqlite3_column_int64(s, 5);
+		row->viewer_flags = (uint32_t)sqlite3_column_int64(s, 6);
 	}
 	sqlite3_reset(s);
 	if (rc == SQLITE_ROW)
@@ -626,6 +640,12 @@ static enum store_result sq_message_remove(struct sq_store *st, struct sq_mailbo
 	sqlite3_bind_int64(s, 1, mb->id);
 	sqlite3_bind_int64(s, 2, row->uid);
 	r = sq_run(st, s, "delete message");
+	if (r != STORE_OK)
+		return r;
+	s = sq_stmt(st, SQ_SEEN_DROP_UID);
+	sqlite3_bind_int64(s, 1, mb->id);
+	sqlite3_bind_int64(s, 2, row->uid);
+	r = sq_run(st, s, "delete seen");
 	if (r != STORE_OK)
 		return r;
 	s = sq_stmt(st, SQ_EXP_INSERT);
@@ -818,6 +838,9 @@ static enum store_result sq_copy(struct sq_store *st, struct sq_copy *c, const u
 		sqlite3_bind_int64(s, 8, (sqlite3_int64)now);   /* SAVEDATE (RFC 8514) */
 		sqlite3_bind_int64(s, 9, (sqlite3_int64)dmodseq);
 		r = sq_run(st, s, "copy message");
+		/* The copy keeps the viewer's \Seen as well as the owner's. */
+		if (r == STORE_OK && st->viewer != NULL && (row->viewer_flags & STORE_FLAG_SEEN))
+			r = sq_seen_set(st, c->to->id, uid, true);
 		if (r != STORE_OK)
 			return r;
 		/* MOVE hands the reference over; COPY adds one (no bytes copied). */
@@ -943,11 +966,19 @@ static enum store_result sq_append(struct sq_store *st, const char *name,
 			r = sq_blob_insert(st, sq_blob(m->blob), &blob_id, &size);
 		if (r != STORE_OK)
 			break;
+		/* Another user's \Seen on what they append is theirs. */
+		uint32_t raw = st->viewer != NULL ? m->flags & ~(uint32_t)STORE_FLAG_SEEN : m->flags;
+
+		if (st->viewer != NULL && (m->flags & STORE_FLAG_SEEN)) {
+			r = sq_seen_set(st, mb.id, mb.uidnext, true);
+			if (r != STORE_OK)
+				break;
+		}
 		s = sq_stmt(st, SQ_MSG_INSERT);
 		sqlite3_bind_int64(s, 1, mb.id);
 		sqlite3_bind_int64(s, 2, mb.uidnext);
 		sqlite3_bind_int64(s, 3, blob_id);
-		sqlite3_bind_int64(s, 4, m->flags);
+		sqlite3_bind_int64(s, 4, raw);
 		sqlite3_bind_int64(s, 5, (sqlite3_int64)keywords);
 		sqlite3_bind_int64(s, 6, (sqlite3_int64)m->internaldate);
 		sqlite3_bind_int(s, 7, m->internaldate_zone_min);
@@ -956,7 +987,7 @@ static enum store_result sq_append(struct sq_store *st, const char *name,
 		r = sq_run(st, s, "insert message");
 		if (r != STORE_OK)
 			break;
-		sq_count_add(&mb, mb.uidnext, m->flags, size);
+		sq_count_add(&mb, mb.uidnext, raw, size);
 		uids_r[i] = mb.uidnext++;
 	}
 	sq_keywords_free(&kw);

@@ -34,6 +34,12 @@
  * kept until the handle closes. INDEXED BY: without
  * ANALYZE statistics the planner prefers the primary key to the partial
  * indexes, which would scan every seen message to find the first unseen. */
+/* A message's flags as the store's viewer sees them (store_view_as()):
+ * the owner's as stored; another user's \Seen from the seen table. */
+#define SQ_FLAGS(t) "(CASE WHEN petrel_viewer() IS NULL THEN " t ".flags ELSE (" t ".flags & ~1)" \
+	" | EXISTS (SELECT 1 FROM seen s WHERE s.mailbox_id = " t ".mailbox_id AND" \
+	" s.viewer = petrel_viewer() AND s.uid = " t ".uid) END)"
+
 #define SQ_STATEMENTS(X) \
 	X(MB_GET, "SELECT id, uidvalidity, uidnext, highestmodseq, recent_uid, special_use," \
 	  " noselect, messages, unseen, deleted, size, recent FROM mailboxes WHERE name = ?1") \
@@ -83,6 +89,9 @@
 	X(ACL_COUNT, "SELECT count(*) FROM acl WHERE mailbox_id = ?1") \
 	X(ACL_DROP_BOX, "DELETE FROM acl WHERE mailbox_id = ?1") \
 	X(ACL_GRANTS, "SELECT 1 FROM acl WHERE identifier = ?1 LIMIT 1") \
+	X(ACL_INHERIT, "INSERT OR IGNORE INTO acl (mailbox_id, identifier, rights)" \
+	  " SELECT ?1, identifier, rights FROM acl WHERE mailbox_id =" \
+	  " (SELECT id FROM mailboxes WHERE name = ?2)") \
 	/* store.h "quota": STORAGE, MESSAGE, MAILBOX in use. */ \
 	X(QUOTA_USAGE, "SELECT coalesce(sum(size), 0), coalesce(sum(messages), 0)," \
 	  " coalesce(sum(noselect = 0), 0) FROM mailboxes") \
@@ -93,18 +102,19 @@
 	X(KW_CLEAR, "DELETE FROM keywords WHERE mailbox_id = ?1") \
 	X(KW_COPY, "INSERT INTO keywords (mailbox_id, bit, name)" \
 	  " SELECT ?2, bit, name FROM keywords WHERE mailbox_id = ?1") \
-	X(MSG_ALL, "SELECT uid, flags, keywords, modseq FROM messages WHERE mailbox_id = ?1" \
+	X(MSG_ALL, "SELECT uid, " SQ_FLAGS("messages") ", keywords, modseq FROM messages" \
+	  " WHERE mailbox_id = ?1" \
 	  " ORDER BY uid") \
-	X(MSG_SINCE, "SELECT uid, flags, keywords, modseq FROM messages" \
+	X(MSG_SINCE, "SELECT uid, " SQ_FLAGS("messages") ", keywords, modseq FROM messages" \
 	  " WHERE mailbox_id = ?1 AND modseq > ?2") \
-	X(MSG_RANGE, "SELECT uid, flags, keywords, modseq FROM messages" \
+	X(MSG_RANGE, "SELECT uid, " SQ_FLAGS("messages") ", keywords, modseq FROM messages" \
 	  " WHERE mailbox_id = ?1 AND uid >= ?2 AND uid <= ?3 ORDER BY uid") \
-	X(MSG_FLAGS_GET, "SELECT flags, keywords, modseq FROM messages" \
+	X(MSG_FLAGS_GET, "SELECT " SQ_FLAGS("messages") ", keywords, modseq, flags FROM messages" \
 	  " WHERE mailbox_id = ?1 AND uid = ?2") \
 	X(MSG_FLAGS_SET, "UPDATE messages SET flags = ?3, keywords = ?4, modseq = ?5" \
 	  " WHERE mailbox_id = ?1 AND uid = ?2") \
 	X(MSG_GET, "SELECT m.flags, m.keywords, m.blob_id, m.internaldate, m.internaldate_zone," \
-	  " b.size FROM messages m JOIN blobs b ON b.id = m.blob_id" \
+	  " b.size, " SQ_FLAGS("m") " FROM messages m JOIN blobs b ON b.id = m.blob_id" \
 	  " WHERE m.mailbox_id = ?1 AND m.uid = ?2") \
 	X(MSG_DELETED, "SELECT uid FROM messages INDEXED BY messages_deleted" \
 	  " WHERE mailbox_id = ?1 AND flags & 8 != 0" \
@@ -115,6 +125,18 @@
 	X(MSG_FIRST_UNSEEN, "SELECT uid FROM messages INDEXED BY messages_unseen" \
 	  " WHERE mailbox_id = ?1 AND flags & 1 = 0" \
 	  " ORDER BY uid LIMIT 1") \
+	/* The viewer's (store_view_as()): ?1 mailbox id. */ \
+	X(SEEN_FIRST_UNSEEN, "SELECT m.uid FROM messages m WHERE m.mailbox_id = ?1 AND NOT" \
+	  " EXISTS (SELECT 1 FROM seen s WHERE s.mailbox_id = m.mailbox_id AND" \
+	  " s.viewer = petrel_viewer() AND s.uid = m.uid) ORDER BY m.uid LIMIT 1") \
+	X(SEEN_COUNT, "SELECT count(*) FROM seen s JOIN messages m ON m.mailbox_id =" \
+	  " s.mailbox_id AND m.uid = s.uid WHERE s.mailbox_id = ?1 AND s.viewer = petrel_viewer()") \
+	X(SEEN_ADD, "INSERT OR IGNORE INTO seen (mailbox_id, viewer, uid)" \
+	  " VALUES (?1, petrel_viewer(), ?2)") \
+	X(SEEN_REMOVE, "DELETE FROM seen WHERE mailbox_id = ?1 AND viewer = petrel_viewer()" \
+	  " AND uid = ?2") \
+	X(SEEN_DROP_UID, "DELETE FROM seen WHERE mailbox_id = ?1 AND uid = ?2") \
+	X(SEEN_DROP_BOX, "DELETE FROM seen WHERE mailbox_id = ?1") \
 	X(MSG_INSERT, "INSERT INTO messages (mailbox_id, uid, blob_id, flags, keywords," \
 	  " internaldate, internaldate_zone, savedate, modseq)" \
 	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") \
@@ -151,11 +173,11 @@
 	X(TEXT_GONE_INSERT, "INSERT OR IGNORE INTO text_gone (blob_id) VALUES (?1)") \
 	X(TEXT_BACKLOG, "SELECT (SELECT count(*) FROM text_pending)," \
 	  " (SELECT count(*) FROM text_gone)") \
-	X(MSG_READ, "SELECT m.uid, m.flags, m.keywords, m.modseq, m.internaldate," \
+	X(MSG_READ, "SELECT m.uid, " SQ_FLAGS("m") ", m.keywords, m.modseq, m.internaldate," \
 	  " m.internaldate_zone, m.savedate, b.size, b.emailid, b.threadid, b.summary," \
 	  " b.id IS NULL, m.blob_id FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id" \
 	  " WHERE m.mailbox_id = ?1 AND m.uid >= ?2 AND m.uid <= ?3 ORDER BY m.uid") \
-	X(MSG_READ_NOSUM, "SELECT m.uid, m.flags, m.keywords, m.modseq, m.internaldate," \
+	X(MSG_READ_NOSUM, "SELECT m.uid, " SQ_FLAGS("m") ", m.keywords, m.modseq, m.internaldate," \
 	  " m.internaldate_zone, m.savedate, b.size, b.emailid, b.threadid, NULL," \
 	  " b.id IS NULL, m.blob_id FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id" \
 	  " WHERE m.mailbox_id = ?1 AND m.uid >= ?2 AND m.uid <= ?3 ORDER BY m.uid") \
@@ -210,6 +232,9 @@ struct sq_store {
 	/* The env's quota limits for users without their own (store.h). */
 	uint64_t quota_default[STORE_QUOTA_RESOURCES];
 	const struct store_env *env;   /* opened from; outlives the handle */
+	/* store_view_as(): whose \Seen reads and writes are (NULL: the
+	 * owner's, in messages.flags; else that user's rows in seen). */
+	char *viewer;
 };
 
 /* The SQLite handle behind a struct store of this backend. */
@@ -475,7 +500,17 @@ void sq_watch_remove(struct store_watch *watch, struct store_watch_user *wu);
 bool sq_watch_drain(struct store_watch *watch, void (*changed)(void *ctx));
 void sq_watch_close(struct store_watch *watch);
 void sq_notify_changed(const struct store_env *env, const char *user);
+/* sqlite-seen.c */
+void sq_view_as(struct store *store, const char *viewer);
+/* Registers petrel_viewer() on the handle's connection. */
+bool sq_seen_register(struct sq_store *st);
+/* Inside a write transaction, with a viewer: uid's \Seen for them. */
+enum store_result sq_seen_set(struct sq_store *st, int64_t mailbox_id, uint32_t uid, bool seen);
+
 /* sqlite-acl.c */
+/* Inside a write transaction: a new mailbox (name, row id) takes the ACL
+ * entries of its parent, as Cyrus's do (store.h "ACL"). */
+enum store_result sq_acl_inherit(struct sq_store *st, const char *name, int64_t id);
 enum store_result sq_acl_get(struct store *store, const char *mailbox,
 			     struct acl_entry **entries_r, unsigned int *count_r);
 enum store_result sq_acl_update(struct store *store, const char *mailbox,

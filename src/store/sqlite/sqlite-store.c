@@ -3,7 +3,7 @@
  * closes it, owns the schema, the prepared statements and transactions. It
  * never leaves a transaction open between calls.
  *
- * Schema (user_version 8; versions 1-7 are upgraded at open):
+ * Schema (user_version 9; versions 1-8 are upgraded at open):
  *
  *   meta(key PRIMARY KEY, value)       'last_uidvalidity': UIDVALIDITY is
  *       max(now, last + 1), so a re-created mailbox never reuses one
@@ -77,6 +77,8 @@
  *       /private entry it is; removed with their mailbox (version 7)
  *   acl(mailbox_id, identifier, rights): ACL entries (RFC 4314), rights
  *       as letters; removed with their mailbox (version 8)
+ *   seen(mailbox_id, viewer, uid): \Seen of users other than the owner
+ *       (version 9)
  */
 #include "store/store.h"
 
@@ -94,7 +96,7 @@
 #include "core/xalloc.h"
 #include "store/sqlite/sqlite-private.h"
 
-#define SQ_SCHEMA_VERSION 8
+#define SQ_SCHEMA_VERSION 9
 /* store_open() runs PRAGMA quick_check when the last one is older than this.
  * It reads the whole file (bodies up to 64 KiB live inside it: 0.5 s for
  * 10,000 messages of 8 KiB, a 164 MB file), too much for every login of a user
@@ -165,6 +167,12 @@
 	"CREATE TABLE acl (mailbox_id INTEGER NOT NULL, identifier TEXT NOT NULL," \
 	" rights TEXT NOT NULL, PRIMARY KEY (mailbox_id, identifier)) WITHOUT ROWID;"
 
+/* Version 9: \Seen of users other than the owner (sqlite-seen.c), a row
+ * while the message is \Seen for them. */
+#define SQ_SCHEMA_V9 \
+	"CREATE TABLE seen (mailbox_id INTEGER NOT NULL, viewer TEXT NOT NULL," \
+	" uid INTEGER NOT NULL, PRIMARY KEY (mailbox_id, viewer, uid)) WITHOUT ROWID;"
+
 static const char sq_schema[] =
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	"CREATE TABLE mailboxes ("
@@ -204,7 +212,8 @@ static const char sq_schema[] =
 	SQ_SCHEMA_V5
 	SQ_SCHEMA_V6
 	SQ_SCHEMA_V7
-	SQ_SCHEMA_V8;
+	SQ_SCHEMA_V8
+	SQ_SCHEMA_V9;
 
 /* What a new store holds (RFC 6154 attributes), all subscribed. */
 static const struct {
@@ -808,7 +817,7 @@ static enum store_result sq_setup(struct sq_store *st, bool create, char *err, s
 	if (r != STORE_OK)
 		return r;
 	version = sq_user_version(st);
-	if (version >= 1 && version <= 7) {
+	if (version >= 1 && version <= 8) {
 		log_info("store %s: upgrading the store from version %d to %d", st->user,
 			 version, SQ_SCHEMA_VERSION);
 		/* 2: summaries and search text for the messages already there. */
@@ -824,8 +833,10 @@ static enum store_result sq_setup(struct sq_store *st, bool create, char *err, s
 			r = sq_exec(st, SQ_SCHEMA_V6);
 		if (r == STORE_OK && version <= 6)
 			r = sq_exec(st, SQ_SCHEMA_V7);
+		if (r == STORE_OK && version <= 7)
+			r = sq_exec(st, SQ_SCHEMA_V8);
 		if (r == STORE_OK)
-			r = sq_exec(st, SQ_SCHEMA_V8 "PRAGMA user_version = " SQ_STR(SQ_SCHEMA_VERSION));
+			r = sq_exec(st, SQ_SCHEMA_V9 "PRAGMA user_version = " SQ_STR(SQ_SCHEMA_VERSION));
 		if (r == STORE_OK && version == 1)
 			r = sq_blob_summarize_all(st);
 		return sq_end(st, r);
@@ -1125,6 +1136,11 @@ enum store_result sq_open(const struct store_env *env, const char *user, unsigne
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
+	if (!sq_seen_register(st)) {
+		snprintf(err, err_size, "cannot register petrel_viewer()");
+		r = STORE_ERROR;
+		goto fail;
+	}
 	/* The WAL and -shm stay in place at the last close (the WAL emptied:
 	 * journal_size_limit is set), so opening the store again needs no new
 	 * file: on a full disk a user whose store had closed could not log in
@@ -1201,6 +1217,7 @@ void sq_close(struct store *store)
 	sq_unlink_forget(st);
 	free(st->unlink_names);
 	free(st->renamed);
+	free(st->viewer);
 	sq_dicts_free(st);
 	free(st->user);
 	free(st->dir);

@@ -1,0 +1,136 @@
+/* `petrel acl get|set|delete USER MAILBOX [IDENTIFIER [RIGHTS]] --data DIR
+ * [--config FILE]`: the ACL of one of USER's mailboxes (store.h "ACL",
+ * store/acl.h), as the owner's SETACL, GETACL and DELETEACL would change
+ * and show it; MAILBOX is the name in USER's own namespace, in UTF-8.
+ * get prints one line per entry, "IDENTIFIER RIGHTS", in identifier order;
+ * set takes RIGHTS as SETACL does (letters of lrswipkxtea, c and d for
+ * what they stand for; a leading + adds, - removes, "" removes all) and
+ * prints the entry as it is after; delete removes the identifier's entry.
+ * Each change is one transaction, so a running server's next command
+ * obeys it. Exit status: 0 done, 1 failed (no such user or mailbox, store
+ * error), 2 usage. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "store/acl.h"
+#include "store/store.h"
+
+void cli_acl_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: petrel acl get USER MAILBOX --data DIR [--config FILE]\n"
+		"       petrel acl set USER MAILBOX IDENTIFIER [+|-]RIGHTS --data DIR [--config FILE]\n"
+		"       petrel acl delete USER MAILBOX IDENTIFIER --data DIR [--config FILE]\n"
+		"IDENTIFIER: a user name, anyone or authenticated; a leading - for rights\n"
+		"taken away. RIGHTS: letters of lrswipkxtea (RFC 4314); + adds, - removes.\n"
+		"get prints IDENTIFIER RIGHTS per line.\n");
+}
+
+enum acl_verb { ACL_GET, ACL_SET, ACL_DELETE };
+
+static int acl_print(struct store *store, const char *mailbox)
+{
+	struct acl_entry *entries = NULL;
+	unsigned int count = 0;
+	enum store_result r = store_acl_get(store, mailbox, &entries, &count);
+
+	if (r != STORE_OK) {
+		fprintf(stderr, "petrel: acl: %s\n", r == STORE_NOT_FOUND ? "no such mailbox" :
+			store_result_name(r));
+		return 1;
+	}
+	for (unsigned int i = 0; i < count; i++) {
+		char letters[ACL_RIGHTS_STR_MAX];
+
+		printf("%s %s\n", entries[i].identifier,
+		       acl_rights_store_format(entries[i].rights, letters));
+	}
+	free(entries);
+	return 0;
+}
+
+static int acl_run(const struct store_env *env, enum acl_verb verb, char **args)
+{
+	struct store *store = NULL;
+	enum store_acl_mode mode = STORE_ACL_REPLACE;
+	acl_rights rights = 0, now = 0;
+	const char *letters = verb == ACL_SET ? args[3] : "";
+
+	if (verb != ACL_GET && !acl_identifier_valid(args[2])) {
+		fprintf(stderr, "petrel: '%.60s': not an identifier\n", args[2]);
+		return 2;
+	}
+	if (letters[0] == '+' || letters[0] == '-') {
+		mode = letters[0] == '+' ? STORE_ACL_ADD : STORE_ACL_REMOVE;
+		letters++;
+	}
+	if (!acl_rights_parse(letters, &rights)) {
+		fprintf(stderr, "petrel: '%.60s': rights are letters of lrswipkxtea\n", args[3]);
+		return 2;
+	}
+	int code = cli_user_store_open(env, args[0], &store);
+
+	if (code != 0)
+		return code;
+	if (verb == ACL_GET) {
+		code = acl_print(store, args[1]);
+	} else {
+		enum store_result r = store_acl_update(store, args[1], args[2], mode, rights, &now);
+
+		if (r == STORE_OK && verb == ACL_SET) {
+			char shown[ACL_RIGHTS_STR_MAX];
+
+			printf("%s %s\n", args[2], acl_rights_store_format(now, shown));
+		} else if (r != STORE_OK) {
+			fprintf(stderr, "petrel: acl: %s\n", r == STORE_NOT_FOUND ? "no such mailbox" :
+				r == STORE_LIMIT ? "too many identifiers on the mailbox" :
+				store_result_name(r));
+			code = 1;
+		}
+	}
+	store_close(&store);
+	return code;
+}
+
+int cli_acl_main(int argc, char **argv)
+{
+	static const char *const verbs[] = { "get", "set", "delete" };
+	static const int arg_counts[] = { 2, 4, 3 };
+	const char *data_dir = NULL, *config_file = NULL;
+	char *args[4];
+	int verb = -1, arg_count = 0;
+	struct petrel_config cfg;
+	struct store_env *env;
+	bool usage = false;
+
+	for (int v = 0; argc >= 2 && v < 3; v++) {
+		if (strcmp(argv[1], verbs[v]) == 0)
+			verb = v;
+	}
+	usage = verb < 0;
+	for (int i = 2; !usage && i < argc; i++) {
+		if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+			data_dir = argv[++i];
+		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config_file = argv[++i];
+		else if (arg_count < arg_counts[verb])
+			args[arg_count++] = argv[i];   /* rights and identifiers may start with - */
+		else
+			usage = true;
+	}
+	if (!usage && arg_count != arg_counts[verb])
+		usage = true;
+	int code = cli_env_open(config_file, data_dir, usage, cli_acl_usage, &cfg, &env);
+
+	if (code != 0)
+		return code;
+	code = acl_run(env, (enum acl_verb)verb, args);
+
+	store_env_free(&env);
+	config_free(&cfg);
+	return code;
+}

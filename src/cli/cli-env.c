@@ -1,0 +1,66 @@
+/* What the store subcommands share (quota, acl): the config and the store
+ * env, and a user's store (cli.h). */
+#include <stdio.h>
+
+#include "auth/passdb.h"
+#include "cli/cli.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "store/store.h"
+#include "user/mail-user.h"
+
+int cli_env_open(const char *config_file, const char *data_dir, bool usage,
+		 void (*usage_fn)(FILE *out), struct petrel_config *cfg, struct store_env **env_r)
+{
+	char err[CONFIG_ERR_MAX];
+
+	config_init_defaults(cfg);
+	if (!usage && config_file != NULL && !config_load_file(cfg, config_file, err, sizeof(err))) {
+		fprintf(stderr, "petrel: %s\n", err);
+		config_free(cfg);
+		return 2;
+	}
+	if (data_dir == NULL)
+		data_dir = cfg->data_dir;
+	if (usage || data_dir == NULL) {
+		usage_fn(stderr);
+		config_free(cfg);
+		return 2;
+	}
+	log_set_level(LOG_WARN);
+	if (store_env_open(cfg->store, data_dir, env_r, err, sizeof(err)) != STORE_OK) {
+		fprintf(stderr, "petrel: %s\n", err);
+		config_free(cfg);
+		return 2;
+	}
+	return 0;
+}
+
+int cli_user_store_open(const struct store_env *env, const char *user, struct store **store_r)
+{
+	struct passdb *db;
+	struct scram_creds creds;
+	char err[256];
+	enum passdb_result pr;
+
+	if (!passdb_valid_username(user)) {
+		fprintf(stderr, "petrel: no such user\n");
+		return 1;
+	}
+	if (passdb_open(env, &db, err, sizeof(err)) < 0) {
+		fprintf(stderr, "petrel: %s\n", err);
+		return 1;
+	}
+	pr = passdb_scram_lookup(db, user, &creds);
+	passdb_close(&db);
+	if (pr != PASSDB_OK) {
+		fprintf(stderr, "petrel: %s\n", pr == PASSDB_NO_USER ? "no such user" :
+			"cannot read the user database");
+		return 1;
+	}
+	if (mail_user_store_open(env, user, store_r, err, sizeof(err)) != STORE_OK) {
+		fprintf(stderr, "petrel: cannot open the store: %s\n", err);
+		return 1;
+	}
+	return 0;
+}

@@ -558,9 +558,13 @@ static void list_owner_run(struct store_job *job, struct store *store)
 			e->special_use = 0;   /* another user's Sent is not theirs */
 			list_other_returned(st, e);
 			if (st->ret_status && e->returned && !e->noselect &&
-			    (rd.v[i].rights & ACL_READ))
+			    (rd.v[i].rights & ACL_READ)) {
+				/* UNSEEN as this user sees it (store_view_as()). */
+				store_view_as(store, st->user);
 				e->status_ok = store_mailbox_status(store, rd.v[i].name,
 								    &e->status) == STORE_OK;
+				store_view_as(store, NULL);
+			}
 		}
 		free(rd.v[i].name);
 	}

@@ -76,6 +76,10 @@ C: b7 STATUS "Other Users/alice/Team" (UNSEEN)
 S: * 2 FETCH (FLAGS (\Flagged))
 S: * STATUS "Other Users/alice/Team" (UNSEEN 1)
 S: b7 OK STATUS completed
+C: b7b LIST "" "Other Users/alice/*" RETURN (STATUS (UNSEEN))
+S: * LIST (\HasNoChildren) "/" "Other Users/alice/Team"
+S: * STATUS "Other Users/alice/Team" (UNSEEN 1)
+S: b7b OK LIST completed
 C: b8 STORE 1 -FLAGS (\Seen)
 S: * 1 FETCH (FLAGS ())
 S: b8 OK STORE completed

@@ -48,7 +48,9 @@ static bool store_job_rights(struct store_job *job, struct store *store, const c
 		return false;
 	*rights_r = acl_rights_of(entries, count, job->acl_user);
 	free(entries);
-	if ((*rights_r & need) == need && *rights_r != 0)
+	/* p alone does not make a mailbox visible (only deliveries care
+	 * about it, as Dovecot has it). */
+	if ((*rights_r & need) == need && (*rights_r & (acl_rights)~ACL_POST) != 0)
 		return true;
 	job->result = (*rights_r & ACL_LOOKUP) ? STORE_NO_RIGHTS : STORE_NOT_FOUND;
 	return false;

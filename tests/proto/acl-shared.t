@@ -33,6 +33,12 @@ S: b5 NO [NONEXISTENT] No such mailbox
 C: b6 SELECT "Other Users"
 S: b6 NO [NONEXISTENT] No such mailbox
 use a
+C: a3b SETACL Team bob p
+S: a3b OK SETACL completed
+use b
+C: b6b MYRIGHTS "Other Users/alice/Team"
+S: b6b NO [NONEXISTENT] No such mailbox
+use a
 C: a4 SETACL Team bob l
 S: a4 OK SETACL completed
 use b

@@ -17,6 +17,8 @@
 #include "core/buf.h"
 #include "core/xalloc.h"
 #include "store/store.h"
+#include "store/store-users.h"
+#include "user/mail-user.h"
 
 #define CLI_USER_USAGE \
 	"usage: petrel user {add|passwd|del} NAME --data DIR | petrel user list --data DIR"
@@ -204,6 +206,47 @@ static int cli_user_report(enum passdb_result r, const struct cli_user_args *arg
 	return 1;
 }
 
+struct cli_owners {
+	char **names;
+	unsigned int count;
+};
+
+static void cli_add_owner(const char *owner, void *ctx)
+{
+	struct cli_owners *o = ctx;
+
+	o->names = xrealloc(o->names, (o->count + 1) * sizeof(*o->names));
+	o->names[o->count++] = xstrdup(owner);
+}
+
+/* A deleted user's rights on others' mailboxes go with them (store.h
+ * store_acl_forget()): a new user of the same name must not inherit them.
+ * The shares index names the owners to visit. False after saying why. */
+static bool cli_user_forget_rights(const struct store_env *env, const char *name)
+{
+	struct cli_owners owners = { 0 };
+	bool ok = store_users_sharing_with(env, name, cli_add_owner, &owners) == STORE_OK;
+
+	if (!ok)
+		fprintf(stderr, "petrel: could not read who shares with %s\n", name);
+	for (unsigned int i = 0; i < owners.count; i++) {
+		struct store *store = NULL;
+		char err[256];
+
+		if (mail_user_store_open(env, owners.names[i], &store, err, sizeof(err)) != STORE_OK ||
+		    store_acl_forget(store, name) != STORE_OK) {
+			fprintf(stderr, "petrel: could not remove %s's rights on %s's mailboxes"
+				" (petrel acl delete): %s\n", name, owners.names[i],
+				store == NULL ? err : "store error");
+			ok = false;
+		}
+		store_close(&store);
+		free(owners.names[i]);
+	}
+	free(owners.names);
+	return ok;
+}
+
 int cli_user_main(int argc, char **argv)
 {
 	struct cli_user_args args;
@@ -248,13 +291,16 @@ int cli_user_main(int argc, char **argv)
 		break;
 	case CLI_USER_DEL:
 		r = passdb_user_delete(db, args.name);
+		if (r == PASSDB_OK && !cli_user_forget_rights(env, args.name))
+			status = 1;
 		break;
 	case CLI_USER_LIST:
 	default:
 		r = passdb_user_list(db, cli_print_name, NULL);
 		break;
 	}
-	status = cli_user_report(r, &args);
+	if (status == 0)
+		status = cli_user_report(r, &args);
 	if (status == 0 && (fflush(stdout) != 0 || ferror(stdout))) {
 		fprintf(stderr, "petrel: writing to stdout failed\n");
 		status = 1;

@@ -87,6 +87,7 @@ struct store_backend {
 	enum store_result (*acl_update)(struct store *store, const char *mailbox,
 					const char *identifier, enum store_acl_mode mode,
 					acl_rights rights, acl_rights *rights_r);
+	enum store_result (*acl_forget)(struct store *store, const char *identifier);
 
 	/* ---- mailboxes ---- */
 	enum store_result (*mailbox_list)(struct store *store,

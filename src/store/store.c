@@ -132,6 +132,13 @@ enum store_result store_acl_update(struct store *store, const char *mailbox,
 	return store->v->acl_update(store, mailbox, identifier, mode, rights, rights_r);
 }
 
+enum store_result store_acl_forget(struct store *store, const char *identifier)
+{
+	if (!acl_identifier_valid(identifier) || acl_identifier_negative(identifier))
+		return STORE_INVALID;
+	return store->v->acl_forget(store, identifier);
+}
+
 /* ---- quota ---- */
 
 enum store_result store_quota_get(struct store *store, struct store_quota *quota_r)

@@ -723,6 +723,11 @@ enum store_result store_acl_update(struct store *store, const char *mailbox,
 				   const char *identifier, enum store_acl_mode mode,
 				   acl_rights rights, acl_rights *rights_r);
 
+/* Removes every entry naming identifier, or the negative of it, from
+ * every mailbox of the store (a user deleted: a new user of the same name
+ * must not inherit them), and the store's row for it in the shares index. */
+enum store_result store_acl_forget(struct store *store, const char *identifier);
+
 /* ---- the search index ---- */
 
 /* Delivery leaves each message's search text for an indexer, which puts

@@ -1015,6 +1015,57 @@ def test_store_damage(tmp):
           (rc, out, err))
 
 
+def test_acl(tmp):
+    """`petrel acl get|set|delete USER MAILBOX [IDENTIFIER [RIGHTS]] --data DIR`:
+    the exact lines (IDENTIFIER RIGHTS), + and - and c/d, usage and lookup
+    errors with their codes; `user del` takes the deleted user's rights
+    away from others' mailboxes (a new user of that name inherits none)."""
+    data = os.path.join(tmp, "acl-data")
+    add_user(data, "alice", "alice-secret")
+    add_user(data, "bob", "bob-secret")
+    expect("acl: deliver makes alice's store", ["deliver", "alice", "--data", data], 0,
+           stdin=b"Subject: a\n\nx\n", err_prefix=None)
+    rc, out, err = run(["acl"])
+    check("acl: no action exits 2 with the usage", rc == 2 and out == "" and
+          err.startswith("usage: petrel acl get USER MAILBOX"), (rc, out, err))
+    for name, args in (("set without rights", ["acl", "set", "alice", "INBOX", "bob",
+                                               "--data", data]),
+                       ("get with an identifier", ["acl", "get", "alice", "INBOX", "bob",
+                                                   "--data", data]),
+                       ("an unknown action", ["acl", "show", "alice", "INBOX", "--data", data]),
+                       ("no --data", ["acl", "get", "alice", "INBOX"])):
+        rc, out, err = run(args)
+        check("acl: %s exits 2" % name, rc == 2 and out == "" and err.startswith("usage:"),
+              (rc, out, err))
+    expect("acl: set", ["acl", "set", "alice", "INBOX", "bob", "lr", "--data", data], 0,
+           "bob lr\n", err_prefix=None)
+    expect("acl: set + (c stands for k x)", ["acl", "set", "alice", "INBOX", "bob", "+wc",
+                                             "--data", data], 0, "bob lrwkx\n", err_prefix=None)
+    expect("acl: set - on a negative identifier", ["acl", "set", "alice", "INBOX", "-bob", "sw",
+                                                   "--data", data], 0, "-bob sw\n",
+           err_prefix=None)
+    expect("acl: set anyone", ["acl", "set", "alice", "INBOX", "anyone", "l", "--data", data], 0,
+           "anyone l\n", err_prefix=None)
+    expect("acl: get lists in identifier order",
+           ["acl", "get", "alice", "INBOX", "--data", data], 0,
+           "-bob sw\nanyone l\nbob lrwkx\n", err_prefix=None)
+    expect("acl: delete", ["acl", "delete", "alice", "INBOX", "anyone", "--data", data], 0,
+           "", err_prefix=None)
+    expect("acl: a bad right exits 2", ["acl", "set", "alice", "INBOX", "bob", "lz",
+                                        "--data", data], 2,
+           stderr="petrel: 'lz': rights are letters of lrswipkxtea\n")
+    expect("acl: a bad identifier exits 2", ["acl", "set", "alice", "INBOX", "b ob", "l",
+                                             "--data", data], 2,
+           stderr="petrel: 'b ob': not an identifier\n")
+    expect("acl: no such mailbox exits 1", ["acl", "get", "alice", "Nope", "--data", data], 1,
+           stderr="petrel: acl: no such mailbox\n")
+    expect("acl: no such user exits 1", ["acl", "get", "carol", "INBOX", "--data", data], 1,
+           stderr="petrel: no such user\n")
+    expect("acl: user del bob", ["user", "del", "bob", "--data", data], 0, err_prefix=None)
+    expect("acl: bob's entries went with him", ["acl", "get", "alice", "INBOX", "--data", data],
+           0, "", err_prefix=None)
+
+
 def main():
     if not os.access(PETREL, os.X_OK):
         print("FAIL no petrel binary at %s (run make)" % PETREL)
@@ -1025,7 +1076,7 @@ def main():
              lambda t: test_stop_signal(t, signal.SIGTERM, "SIGTERM"),
              lambda t: test_stop_signal(t, signal.SIGINT, "SIGINT"),
              test_early_sigterm, test_repeated_sigterm, test_sighup, test_deliver, test_password_change_running,
-             test_store_missing, test_store_damage, test_quota]
+             test_store_missing, test_store_damage, test_quota, test_acl]
     try:
         for test in tests:
             try:

@@ -188,3 +188,19 @@ enum store_result sq_acl_inherit(struct sq_store *st, const char *name, int64_t 
 	sqlite3_bind_text(s, 2, name, (int)(slash - name), SQLITE_STATIC);
 	return sq_run(st, s, "inherit acl");
 }
+
+enum store_result sq_acl_forget(struct store *store, const char *identifier)
+{
+	struct sq_store *st = sq_store(store);
+	enum store_result r = sq_begin(st, true);
+	sqlite3_stmt *s;
+
+	if (r != STORE_OK)
+		return r;
+	s = sq_stmt(st, SQ_ACL_FORGET);
+	sqlite3_bind_text(s, 1, identifier, -1, SQLITE_STATIC);
+	r = sq_end(st, sq_run(st, s, "forget acl"));
+	if (r == STORE_OK)
+		r = store_users_share_set(st->env, st->user, identifier, false);
+	return r;
+}

@@ -22,6 +22,7 @@ const struct store_backend store_backend_sqlite = {
 	.view_as = sq_view_as,
 	.acl_get = sq_acl_get,
 	.acl_update = sq_acl_update,
+	.acl_forget = sq_acl_forget,
 
 	.mailbox_list = sq_mailbox_list,
 	.mailbox_create = sq_mailbox_create,

@@ -89,6 +89,7 @@
 	X(ACL_COUNT, "SELECT count(*) FROM acl WHERE mailbox_id = ?1") \
 	X(ACL_DROP_BOX, "DELETE FROM acl WHERE mailbox_id = ?1") \
 	X(ACL_GRANTS, "SELECT 1 FROM acl WHERE identifier = ?1 LIMIT 1") \
+	X(ACL_FORGET, "DELETE FROM acl WHERE identifier = ?1 OR identifier = '-' || ?1") \
 	X(ACL_INHERIT, "INSERT OR IGNORE INTO acl (mailbox_id, identifier, rights)" \
 	  " SELECT ?1, identifier, rights FROM acl WHERE mailbox_id =" \
 	  " (SELECT id FROM mailboxes WHERE name = ?2)") \
@@ -516,6 +517,7 @@ enum store_result sq_acl_get(struct store *store, const char *mailbox,
 enum store_result sq_acl_update(struct store *store, const char *mailbox,
 				const char *identifier, enum store_acl_mode mode,
 				acl_rights rights, acl_rights *rights_r);
+enum store_result sq_acl_forget(struct store *store, const char *identifier);
 
 /* sqlite-metadata.c */
 enum store_result sq_metadata_get(struct store *store, const char *mailbox, const char *user,

@@ -487,7 +487,12 @@ enum store_result sq_users_store_created(const struct store_env *env, const char
 	return ret;
 }
 
-enum store_result sq_users_set_store_created(const struct store_env *env, const char *name)
+/* One change to users.db on a connection of its own: sql with a and (if
+ * not NULL) b bound as ?1 and ?2. STORE_NOT_FOUND when it changed no row
+ * and that matters (must_change). */
+static enum store_result sq_users_change(const struct store_env *env, const char *sql,
+					 const char *a, const char *b, bool must_change,
+					 const char *what)
 {
 	enum store_result ret;
 	sqlite3_stmt *st = NULL;
@@ -497,17 +502,24 @@ enum store_result sq_users_set_store_created(const struct store_env *env, const 
 	if (ret != STORE_OK)
 		return ret;
 	ret = STORE_ERROR;
-	if (sqlite3_prepare_v2(db, "UPDATE users SET store_created = 1 WHERE name = ?1", -1,
-			       &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+		if (b != NULL)
+			sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_DONE)
-			ret = sqlite3_changes(db) > 0 ? STORE_OK : STORE_NOT_FOUND;
+			ret = !must_change || sqlite3_changes(db) > 0 ? STORE_OK : STORE_NOT_FOUND;
 	}
 	if (ret == STORE_ERROR)
-		log_error("passdb: recording the store of %s: %s", name, sqlite3_errmsg(db));
+		log_error("passdb: %s of %s: %s", what, a, sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	sqlite3_close_v2(db);
 	return ret;
+}
+
+enum store_result sq_users_set_store_created(const struct store_env *env, const char *name)
+{
+	return sq_users_change(env, "UPDATE users SET store_created = 1 WHERE name = ?1", name,
+			       NULL, true, "recording the store");
 }
 
 /* ---- who shares with whom ---- */
@@ -515,27 +527,9 @@ enum store_result sq_users_set_store_created(const struct store_env *env, const 
 enum store_result sq_users_share_set(const struct store_env *env, const char *owner,
 				     const char *grantee, bool shares)
 {
-	enum store_result ret;
-	sqlite3_stmt *st = NULL;
-	sqlite3 *db;
-
-	ret = sq_users_db(env->location, &db);
-	if (ret != STORE_OK)
-		return ret;
-	ret = STORE_ERROR;
-	if (sqlite3_prepare_v2(db, shares ? "INSERT OR IGNORE INTO shares (owner, grantee)"
+	return sq_users_change(env, shares ? "INSERT OR IGNORE INTO shares (owner, grantee)"
 			       " VALUES (?1, ?2)" : "DELETE FROM shares WHERE owner = ?1"
-			       " AND grantee = ?2", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, grantee, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_DONE)
-			ret = STORE_OK;
-	}
-	if (ret == STORE_ERROR)
-		log_error("passdb: shares of %s: %s", owner, sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	sqlite3_close_v2(db);
-	return ret;
+			       " AND grantee = ?2", owner, grantee, false, "shares");
 }
 
 /* The owners are read first and cb called after, with the database

@@ -128,7 +128,8 @@ static void append_job_run(void *arg)
 	}
 	if (job->check_mailbox != NULL) {
 		struct store_mailbox_status status;
-		struct store *store = mail_user_store(st->mu, &r);
+		struct store *store = st->other ? mail_user_store_existing(st->mu, &r)
+						: mail_user_store(st->mu, &r);
 
 		if (store != NULL)
 			r = store_mailbox_status(store, job->check_mailbox, &status);
@@ -143,7 +144,8 @@ static void append_job_run(void *arg)
 	if (st->result != STORE_OK)
 		return;   /* keep the first error; later chunks are dropped */
 	if (job->begin) {
-		struct store *store = mail_user_store(st->mu, &r);
+		struct store *store = st->other ? mail_user_store_existing(st->mu, &r)
+						: mail_user_store(st->mu, &r);
 
 		if (store != NULL)
 			r = store_blob_begin(store, m->size, &m->blob);

@@ -72,7 +72,8 @@ bool imap_store_job_allows(struct store_job *job, struct store *store, const cha
 static void store_job_run(void *arg)
 {
 	struct store_job *job = arg;
-	struct store *store = mail_user_store(job->mu, &job->result);
+	struct store *store = job->others_store ? mail_user_store_existing(job->mu, &job->result)
+						: mail_user_store(job->mu, &job->result);
 
 	if (store == NULL) {
 		/* Another user's store that cannot be opened says no more
@@ -154,6 +155,7 @@ static struct store_job *store_job_submit(struct imap_cmd *cmd, struct mail_user
 	job->done = done;
 	job->mu = mu;
 	job->other = other;
+	job->others_store = mu != s->mail_user;
 	job->acl_mailbox = acl_mailbox != NULL ? arena_strdup(cmd->arena, acl_mailbox) : NULL;
 	job->acl_user = s->user;
 	job->need = need;

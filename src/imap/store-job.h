@@ -42,6 +42,7 @@ struct store_job {
 	/* Another user's mailbox: the session user must hold `need` on
 	 * acl_mailbox there (checked before run); rights what they hold. */
 	bool other;
+	bool others_store;                /* never made by this job (mail_user_store_existing()) */
 	const char *acl_mailbox;
 	const char *acl_user;
 	acl_rights need;

@@ -54,6 +54,10 @@ enum store_result mail_user_store_open(const struct store_env *env, const char *
  * opening it now if needed. NULL on failure (*result_r says why). Valid
  * until the job ends: a later job may get another handle. */
 struct store *mail_user_store(struct mail_user *mu, enum store_result *result_r);
+/* The same for a user the session is not (another user's shared
+ * mailboxes): a user users.db does not know, or who never had a store, is
+ * STORE_NOT_FOUND at once, with nothing created and nothing logged. */
+struct store *mail_user_store_existing(struct mail_user *mu, enum store_result *result_r);
 /* Loop thread: a loop of the server, where the closer queues the close of
  * the user's idle store. Until it is called for a user, only the last
  * release closes its store. */

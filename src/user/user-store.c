@@ -99,6 +99,18 @@ struct store *mail_user_store(struct mail_user *mu, enum store_result *result_r)
 	return mu->store;
 }
 
+struct store *mail_user_store_existing(struct mail_user *mu, enum store_result *result_r)
+{
+	bool created = false;
+
+	if (mu->store == NULL &&
+	    (passdb_store_created(mu->svc->env, mu->name, &created) != PASSDB_OK || !created)) {
+		*result_r = STORE_NOT_FOUND;   /* no user, or one who never had mail */
+		return NULL;
+	}
+	return mail_user_store(mu, result_r);
+}
+
 void mail_user_jobs_at(struct mail_user *mu, struct loop *owner)
 {
 	pthread_mutex_lock(&user_registry_lock);

@@ -440,7 +440,7 @@ class SharingTest(ServerTestCase):
     with bob, who finds it under "Other Users/alice/", reads it with his own
     \\Seen, is told of alice's new mail by NOOP, and copies from it into his
     INBOX; what he holds no rights on stays invisible."""
-    users = {"bob": "bob-secret"}
+    users = {"bob": "bob-secret", "carol": "carol-secret"}
 
     def test_sharing(self):
         a = self.imap()
@@ -490,6 +490,14 @@ class SharingTest(ServerTestCase):
         typ, data = b.fetch("1", "BODY.PEEK[]")
         self.assertEqual(typ, "NO")
         self.assertTrue(data[0].startswith(b"[NONEXISTENT]"), data)
+        # Probing users who share nothing (one unknown, one who never had
+        # mail) says NONEXISTENT, makes no store and logs no error.
+        for name in ('"Other Users/ghost/INBOX"', '"Other Users/carol/INBOX"'):
+            typ, data = b.select(name)
+            self.assertEqual(typ, "NO")
+            self.assertTrue(data[0].startswith(b"[NONEXISTENT]"), data)
+        self.assertFalse(os.path.exists(os.path.join(self.server.data, "users", "carol")))
+        self.assertNotIn("cannot open store", self.server.stderr())
         b.logout()
         a.logout()
 

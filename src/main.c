@@ -26,13 +26,16 @@ static void usage(FILE *out)
 		"  user passwd NAME --data DIR     likewise\n"
 		"  user del NAME --data DIR\n"
 		"  user list --data DIR\n"
-		"  check --data DIR [USER]         verify the mail stores\n"
+		"  check --data DIR [USER|--public]   verify the mail stores\n"
 		"  deliver USER [--mailbox NAME] --data DIR [--config FILE]   one message on stdin\n"
-		"  quota get USER --data DIR [--config FILE]\n"
-		"  quota set USER RESOURCE=VALUE... --data DIR [--config FILE]\n"
-		"  acl get USER MAILBOX --data DIR [--config FILE]\n"
-		"  acl set USER MAILBOX IDENTIFIER [+|-]RIGHTS --data DIR [--config FILE]\n"
-		"  acl delete USER MAILBOX IDENTIFIER --data DIR [--config FILE]\n"
+		"  quota get USER|--public --data DIR [--config FILE]\n"
+		"  quota set USER|--public RESOURCE=VALUE... --data DIR [--config FILE]\n"
+		"  acl get USER|--public MAILBOX --data DIR [--config FILE]\n"
+		"  acl set USER|--public MAILBOX IDENTIFIER [+|-]RIGHTS --data DIR [--config FILE]\n"
+		"  acl delete USER|--public MAILBOX IDENTIFIER --data DIR [--config FILE]\n"
+		"  mailbox list USER|--public --data DIR [--config FILE]\n"
+		"  mailbox create|delete USER|--public MAILBOX --data DIR [--config FILE]\n"
+		"  mailbox rename USER|--public OLD NEW --data DIR [--config FILE]\n"
 		"  help [COMMAND]\n"
 		"  --version\n");
 }
@@ -65,6 +68,10 @@ static int help(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "acl") == 0) {
 		cli_acl_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "mailbox") == 0) {
+		cli_mailbox_usage(stdout);
 		return 0;
 	}
 	if (strcmp(argv[1], "help") == 0) {
@@ -101,6 +108,8 @@ int main(int argc, char **argv)
 		return cli_quota_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "acl") == 0)
 		return cli_acl_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "mailbox") == 0)
+		return cli_mailbox_main(argc - 1, argv + 1);
 	fprintf(stderr, "petrel: unknown command '%.60s' (see petrel help)\n", cmd);
 	return 2;
 }

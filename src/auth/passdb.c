@@ -58,6 +58,12 @@ bool passdb_valid_username(const char *name)
 	return true;
 }
 
+bool passdb_valid_owner(const char *name)
+{
+	return passdb_valid_username(name) ||
+	       (name != NULL && strcmp(name, STORE_PUBLIC_OWNER) == 0);
+}
+
 /* 1..PASSDB_PASSWORD_MAX bytes, no CR or LF (a NUL ends the C string, so a
  * password with one cannot reach here whole: callers reject it earlier). */
 static bool passdb_valid_password(const char *pw)
@@ -385,14 +391,14 @@ enum passdb_result passdb_store_created(const struct store_env *env, const char 
 					bool *created_r)
 {
 	*created_r = false;
-	if (!passdb_valid_username(name))
+	if (!passdb_valid_owner(name))
 		return PASSDB_BAD_NAME;
 	return passdb_result(store_users_store_created(env, name, created_r));
 }
 
 enum passdb_result passdb_store_set_created(const struct store_env *env, const char *name)
 {
-	if (!passdb_valid_username(name))
+	if (!passdb_valid_owner(name))
 		return PASSDB_BAD_NAME;
 	return passdb_result(store_users_set_store_created(env, name));
 }

@@ -51,6 +51,9 @@ void passdb_close(struct passdb **db);
  * kept as given; a name is also a directory name under DATA later, hence
  * the safe alphabet. */
 bool passdb_valid_username(const char *name);
+/* A user name, or the public mailboxes' owner (store-users.h
+ * STORE_PUBLIC_OWNER): whose store a name may open. */
+bool passdb_valid_owner(const char *name);
 
 enum passdb_result passdb_user_add(struct passdb *db, const char *name, const char *password);
 enum passdb_result passdb_user_set_password(struct passdb *db, const char *name, const char *password);
@@ -76,7 +79,8 @@ enum passdb_result passdb_scram_lookup(struct passdb *db, const char *name,
  * apart from the store, so that a store that vanished is noticed): the
  * store is created only for a user who never had one (store.h
  * STORE_OPEN_CREATE). By env, without a passdb handle, from any thread.
- * PASSDB_NO_USER for a name the user database does not have. */
+ * PASSDB_NO_USER for a name the user database does not have. The public
+ * owner is always known. */
 enum passdb_result passdb_store_created(const struct store_env *env, const char *name,
 					bool *created_r);
 /* Records that name's store now exists (after store_open() created it). */

@@ -1,7 +1,8 @@
-/* `petrel acl get|set|delete USER MAILBOX [IDENTIFIER [RIGHTS]] --data DIR
- * [--config FILE]`: the ACL of one of USER's mailboxes (store.h "ACL",
- * store/acl.h), as the owner's SETACL, GETACL and DELETEACL would change
- * and show it; MAILBOX is the name in USER's own namespace, in UTF-8.
+/* `petrel acl get|set|delete USER|--public MAILBOX [IDENTIFIER [RIGHTS]]
+ * --data DIR [--config FILE]`: the ACL of one of USER's mailboxes (store.h
+ * "ACL", store/acl.h), or of a public one, as the owner's SETACL, GETACL
+ * and DELETEACL would change and show it; MAILBOX is the name in USER's
+ * own namespace (without "Shared/" for a public one), in UTF-8.
  * get prints one line per entry, "IDENTIFIER RIGHTS", in identifier order;
  * set takes RIGHTS as SETACL does (letters of lrswipkxtea, c and d for
  * what they stand for; a leading + adds, - removes, "" removes all) and
@@ -17,14 +18,17 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "store/acl.h"
+#include "store/store-users.h"
 #include "store/store.h"
 
 void cli_acl_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: petrel acl get USER MAILBOX --data DIR [--config FILE]\n"
-		"       petrel acl set USER MAILBOX IDENTIFIER [+|-]RIGHTS --data DIR [--config FILE]\n"
-		"       petrel acl delete USER MAILBOX IDENTIFIER --data DIR [--config FILE]\n"
+		"usage: petrel acl get USER|--public MAILBOX --data DIR [--config FILE]\n"
+		"       petrel acl set USER|--public MAILBOX IDENTIFIER [+|-]RIGHTS --data DIR"
+		" [--config FILE]\n"
+		"       petrel acl delete USER|--public MAILBOX IDENTIFIER --data DIR [--config FILE]\n"
+		"--public: the public mailbox MAILBOX (Shared/MAILBOX in IMAP).\n"
 		"IDENTIFIER: a user name, anyone or authenticated; a leading - for rights\n"
 		"taken away. RIGHTS: letters of lrswipkxtea (RFC 4314); + adds, - removes.\n"
 		"get prints IDENTIFIER RIGHTS per line.\n");
@@ -72,7 +76,7 @@ static int acl_run(const struct store_env *env, enum acl_verb verb, char **args)
 		fprintf(stderr, "petrel: '%.60s': rights are letters of lrswipkxtea\n", args[3]);
 		return 2;
 	}
-	int code = cli_user_store_open(env, args[0], &store);
+	int code = cli_user_store_open(env, args[0], false, &store);
 
 	if (code != 0)
 		return code;
@@ -117,6 +121,8 @@ int cli_acl_main(int argc, char **argv)
 			data_dir = argv[++i];
 		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
 			config_file = argv[++i];
+		else if (strcmp(argv[i], CLI_PUBLIC_FLAG) == 0 && arg_count == 0)
+			args[arg_count++] = (char *)STORE_PUBLIC_OWNER;
 		else if (arg_count < arg_counts[verb])
 			args[arg_count++] = argv[i];   /* rights and identifiers may start with - */
 		else

@@ -1,5 +1,6 @@
-/* `petrel check --data DIR [USER]`: verifies every user's store (or one),
- * reading only (opening a store may run its daily maintenance, which
+/* `petrel check --data DIR [USER|--public]`: verifies every user's store
+ * and the public mailboxes' (reported as user "#public"), or one, reading
+ * only (opening a store may run its daily maintenance, which
  * removes orphan body files). Prints "USER: ok" or one line per problem;
  * exit 0 when all are clean, 1 when a problem was found or a store cannot
  * be read, 2 on usage errors. A user who never had a store (users.db) is
@@ -13,6 +14,7 @@
 #include "auth/passdb.h"
 #include "cli/cli.h"
 #include "core/log.h"
+#include "store/store-users.h"
 #include "store/store.h"
 
 struct check_run {
@@ -24,8 +26,9 @@ struct check_run {
 
 void cli_check_usage(FILE *out)
 {
-	fprintf(out, "usage: petrel check --data DIR [USER]\n"
-		"Verifies the mail store of every user (or of USER): database integrity,\n"
+	fprintf(out, "usage: petrel check --data DIR [USER|--public]\n"
+		"Verifies the mail store of every user and of the public mailboxes (shown\n"
+		"as #public), or of USER: database integrity,\n"
 		"counters, UIDs and modseqs, and every message body. Exit 0 when clean.\n");
 }
 
@@ -96,6 +99,8 @@ int cli_check_main(int argc, char **argv)
 			data_dir = argv[++i];
 		else if (strncmp(argv[i], "--data=", 7) == 0 && argv[i][7] != '\0')
 			data_dir = argv[i] + 7;
+		else if (strcmp(argv[i], CLI_PUBLIC_FLAG) == 0 && user == NULL)
+			user = STORE_PUBLIC_OWNER;
 		else if (argv[i][0] != '-' && user == NULL)
 			user = argv[i];
 		else {
@@ -119,16 +124,23 @@ int cli_check_main(int argc, char **argv)
 		return 1;
 	}
 	if (user != NULL) {
-		if (!passdb_valid_username(user)) {
+		if (!passdb_valid_owner(user)) {
 			fprintf(stderr, "petrel: invalid user name\n");
 			passdb_close(&db);
 			store_env_free(&env);
 			return 1;
 		}
 		check_user(user, &run);
-	} else if (passdb_user_list(db, check_user, &run) != PASSDB_OK) {
-		fprintf(stderr, "petrel: cannot list users\n");
-		run.failed++;
+	} else {
+		bool public = false;
+
+		if (passdb_user_list(db, check_user, &run) != PASSDB_OK) {
+			fprintf(stderr, "petrel: cannot list users\n");
+			run.failed++;
+		}
+		/* The public mailboxes, once there are any. */
+		if (passdb_store_created(env, STORE_PUBLIC_OWNER, &public) != PASSDB_OK || public)
+			check_user(STORE_PUBLIC_OWNER, &run);
 	}
 	passdb_close(&db);
 	store_env_free(&env);

@@ -1,11 +1,13 @@
 /* What the store subcommands share (quota, acl): the config and the store
  * env, and a user's store (cli.h). */
 #include <stdio.h>
+#include <string.h>
 
 #include "auth/passdb.h"
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "store/store-users.h"
 #include "store/store.h"
 #include "user/mail-user.h"
 
@@ -36,13 +38,36 @@ int cli_env_open(const char *config_file, const char *data_dir, bool usage,
 	return 0;
 }
 
-int cli_user_store_open(const struct store_env *env, const char *user, struct store **store_r)
+/* The public mailboxes' store: made by the first command that creates a
+ * public mailbox (create), otherwise only opened if it was ever made. */
+static int cli_public_store_open(const struct store_env *env, bool create,
+				 struct store **store_r)
+{
+	char err[256];
+	bool created = false;
+
+	if (!create && (passdb_store_created(env, STORE_PUBLIC_OWNER, &created) != PASSDB_OK ||
+			!created)) {
+		fprintf(stderr, "petrel: there are no public mailboxes\n");
+		return 1;
+	}
+	if (mail_user_store_open(env, STORE_PUBLIC_OWNER, store_r, err, sizeof(err)) != STORE_OK) {
+		fprintf(stderr, "petrel: cannot open the public store: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+int cli_user_store_open(const struct store_env *env, const char *user, bool create_public,
+			struct store **store_r)
 {
 	struct passdb *db;
 	struct scram_creds creds;
 	char err[256];
 	enum passdb_result pr;
 
+	if (strcmp(user, STORE_PUBLIC_OWNER) == 0)
+		return cli_public_store_open(env, create_public, store_r);
 	if (!passdb_valid_username(user)) {
 		fprintf(stderr, "petrel: no such user\n");
 		return 1;

@@ -1,5 +1,5 @@
-/* `petrel quota get|set USER ... --data DIR [--config FILE]`: a user's quota
- * (store.h "quota"). get prints one line per resource:
+/* `petrel quota get|set USER|--public ... --data DIR [--config FILE]`: a
+ * user's quota, or the public mailboxes' (store.h "quota"). get prints one line per resource:
  *   RESOURCE USAGE LIMIT SOURCE
  * with STORAGE in KiB (rounded up, as IMAP shows it), LIMIT a number or
  * "none", SOURCE "own" (the user's) or "default" (the config's quota_*
@@ -16,14 +16,16 @@
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "store/store-users.h"
 #include "store/store.h"
 #include "user/mail-user.h"
 
 void cli_quota_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: petrel quota get USER --data DIR [--config FILE]\n"
-		"       petrel quota set USER RESOURCE=VALUE... --data DIR [--config FILE]\n"
+		"usage: petrel quota get USER|--public --data DIR [--config FILE]\n"
+		"       petrel quota set USER|--public RESOURCE=VALUE... --data DIR [--config FILE]\n"
+		"--public: the public mailboxes' quota.\n"
 		"RESOURCE: STORAGE (KiB; VALUE may end in K, M, G or T), MESSAGE, MAILBOX.\n"
 		"VALUE: a limit, none (no limit) or default (the config's quota_* key).\n"
 		"get prints RESOURCE USAGE LIMIT SOURCE per line (SOURCE: own or default).\n");
@@ -88,7 +90,7 @@ static int quota_run(const struct store_env *env, bool set, const char *user,
 	struct store *store = NULL;
 	struct store_quota q;
 	enum store_result r;
-	int code = cli_user_store_open(env, user, &store);
+	int code = cli_user_store_open(env, user, false, &store);
 
 	if (code != 0)
 		return code;
@@ -131,6 +133,8 @@ int cli_quota_main(int argc, char **argv)
 			data_dir = argv[++i];
 		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
 			config_file = argv[++i];
+		else if (strcmp(argv[i], CLI_PUBLIC_FLAG) == 0 && user == NULL)
+			user = STORE_PUBLIC_OWNER;
 		else if (argv[i][0] == '-')
 			usage = true;
 		else if (user == NULL)

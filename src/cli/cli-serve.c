@@ -258,6 +258,7 @@ int cli_serve_main(int argc, char **argv)
 	lmtp.passdb = server.passdb;
 	lmtp.quota_full_tempfail = cfg.quota_full_tempfail;
 	lmtp.recipient_delimiter = cfg.recipient_delimiter;
+	lmtp.public_recipient = cfg.public_recipient;
 	user_services_start(&users);
 	struct server *srv = server_create(loops);
 	for (int i = 0; i < 3; i++) {

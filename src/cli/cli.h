@@ -24,21 +24,29 @@ void cli_check_usage(FILE *out);
  * agent), unlike the other subcommands. */
 int cli_deliver_main(int argc, char **argv);
 void cli_deliver_usage(FILE *out);
-/* argv[0] is "quota": petrel quota get|set USER ... --data DIR [--config FILE]. */
+/* argv[0] is "quota": petrel quota get|set USER|--public ... --data DIR [--config FILE]. */
 int cli_quota_main(int argc, char **argv);
 void cli_quota_usage(FILE *out);
-/* argv[0] is "acl": petrel acl get|set|delete USER MAILBOX [IDENTIFIER [RIGHTS]]. */
+/* argv[0] is "acl": petrel acl get|set|delete USER|--public MAILBOX [IDENTIFIER [RIGHTS]]. */
 int cli_acl_main(int argc, char **argv);
 void cli_acl_usage(FILE *out);
+/* argv[0] is "mailbox": petrel mailbox list|create|delete|rename USER|--public ... */
+int cli_mailbox_main(int argc, char **argv);
+void cli_mailbox_usage(FILE *out);
 /* quota and acl: the config file (if any) into cfg and the store env at
  * data_dir (the config's data when NULL). 0, else 2 after saying why
  * (usage_fn's text when usage or no data directory); on 0 the caller
  * frees env and cfg. */
 int cli_env_open(const char *config_file, const char *data_dir, bool usage,
 		 void (*usage_fn)(FILE *out), struct petrel_config *cfg, struct store_env **env_r);
-/* The store of a user users.db knows (quota, acl): 0, else the exit
+/* The store of a user users.db knows (quota, acl, mailbox), or of the
+ * public mailboxes for user STORE_PUBLIC_OWNER (`--public` in place of
+ * USER; their store is made only when create_public): 0, else the exit
  * status after saying why on stderr. */
-int cli_user_store_open(const struct store_env *env, const char *user, struct store **store_r);
+int cli_user_store_open(const struct store_env *env, const char *user, bool create_public,
+			struct store **store_r);
+/* `--public`, which stands for USER in the commands that take one. */
+#define CLI_PUBLIC_FLAG "--public"
 /* The config's default quota limits into env (serve, deliver, quota). */
 void cli_store_env_quota(struct store_env *env, const struct petrel_config *cfg);
 /* argv[0] is "serve". */

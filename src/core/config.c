@@ -85,6 +85,9 @@ static const struct config_key config_keys[] = {
 	{ "recipient_delimiter", KEY_STR, OFF(recipient_delimiter), 0, 0, "+",
 	  "LMTP: user+detail@domain delivers into the user's mailbox named detail (INBOX when it"
 	  " does not exist); several characters: any of them; empty: off" },
+	{ "public_recipient", KEY_STR, OFF(public_recipient), 0, 0, "",
+	  "LMTP: NAME+detail@domain (NAME this value) delivers into the public mailbox"
+	  " Shared/detail where anyone has the p right; empty: off" },
 	{ "index_delay_max", KEY_UINT, OFF(index_delay_max_s), 0, 3600, "60",
 	  "seconds the search indexer may step aside for a user's deliveries; 0: never" },
 	{ "auth_test_delay_ms", KEY_UINT, OFF(auth_test_delay_ms), 0, 600000, "0",
@@ -306,6 +309,26 @@ bool config_validate(const struct petrel_config *cfg, char *err, size_t err_size
 				 " none of them @, \\ or \"");
 			return false;
 		}
+	}
+	/* The local part before the delimiter: a user name's alphabet
+	 * (passdb.h), without the delimiter itself. */
+	const char *pub = cfg->public_recipient;
+
+	for (size_t i = 0; pub != NULL && pub[i] != '\0'; i++) {
+		char c = pub[i];
+
+		if (i >= CONFIG_PUBLIC_RECIPIENT_MAX ||
+		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-') ||
+		    (cfg->recipient_delimiter != NULL && strchr(cfg->recipient_delimiter, c))) {
+			snprintf(err, err_size, "public_recipient: at most %d of A-Z a-z 0-9 . _ -,"
+				 " none of recipient_delimiter", CONFIG_PUBLIC_RECIPIENT_MAX);
+			return false;
+		}
+	}
+	if (pub != NULL && pub[0] != '\0' && cfg->recipient_delimiter == NULL) {
+		snprintf(err, err_size, "public_recipient needs a recipient_delimiter");
+		return false;
 	}
 	static const char *const levels[] = { "debug", "info", "warn", "error" };
 	for (size_t i = 0; i < 4; i++) {

@@ -11,6 +11,9 @@
 
 #define CONFIG_ERR_MAX 256
 
+/* public_recipient: a local part, as long as a user name may usefully be. */
+#define CONFIG_PUBLIC_RECIPIENT_MAX 64
+
 struct petrel_config {
 	char *data_dir;
 	char *store;            /* the store backend (store.h store_env_open()); NULL: default */
@@ -34,6 +37,7 @@ struct petrel_config {
 	unsigned int auth_cache_ttl_s;         /* verified-password cache; 0 = off */
 	unsigned int auth_cache_size;
 	char *recipient_delimiter;             /* LMTP user+detail; NULL: off */
+	char *public_recipient;                /* LMTP NAME+detail: public mailbox; NULL: off */
 	unsigned int index_delay_max_s;        /* indexer steps aside for deliveries this long */
 	/* Default quota limits (CONFIG_LIMIT_NONE: none); storage in KiB. */
 	uint64_t quota_storage_kib;

@@ -485,7 +485,8 @@ static void list_other_returned(struct list_state *st, struct list_entry *e)
 }
 
 /* Worker, on the owner's key: the owner's mailboxes the session user may
- * see (l), under "Other Users/OWNER/", with the nodes above them. */
+ * see (l), under "Other Users/OWNER/" (or "Shared/"), with the nodes
+ * above them. */
 static void list_owner_run(struct store_job *job, struct store *store)
 {
 	struct list_state *st = job->ctx;
@@ -531,12 +532,15 @@ static void list_owner_run(struct store_job *job, struct store *store)
 			parent->has_children = true;
 		free(key.name);
 	}
+	/* The namespace nodes above them: "Other Users" and
+	 * "Other Users/OWNER", or "Shared" alone. */
+	bool public = mailbox_ref_is_public(st->owner);
 	const char *nodes[2] = {
-		MAILBOX_REF_OTHERS,
-		arena_printf(job->cmd->arena, MAILBOX_REF_OTHERS_PREFIX "%s", st->owner),
+		public ? MAILBOX_REF_PUBLIC : MAILBOX_REF_OTHERS,
+		mailbox_ref_other_name(job->cmd->arena, st->owner, NULL),
 	};
 
-	for (unsigned int k = 0; rd.count > 0 && k < 2; k++) {
+	for (unsigned int k = public ? 1 : 0; rd.count > 0 && k < 2; k++) {
 		struct list_entry *e = list_other_entry(st, nodes[k]);
 
 		if (e != NULL) {
@@ -547,8 +551,8 @@ static void list_owner_run(struct store_job *job, struct store *store)
 		}
 	}
 	for (uint32_t i = 0; i < rd.count; i++) {
-		const char *full = arena_printf(job->cmd->arena, MAILBOX_REF_OTHERS_PREFIX "%s/%s",
-						st->owner, rd.v[i].name);
+		const char *full = mailbox_ref_other_name(job->cmd->arena, st->owner,
+							  rd.v[i].name);
 		struct list_entry *e = list_other_entry(st, full);
 
 		if (e != NULL) {
@@ -581,7 +585,7 @@ static int list_next_owner(struct imap_cmd *cmd, struct list_state *st)
 		mail_user_release(&st->owner_mu, cmd->session->loop);
 	while (st->owner_next < st->owner_count) {
 		st->owner = st->owners[st->owner_next++];
-		if (!passdb_valid_username(st->owner) || strcmp(st->owner, st->user) == 0)
+		if (!passdb_valid_owner(st->owner) || strcmp(st->owner, st->user) == 0)
 			continue;
 		st->owner_mu = mail_user_acquire(cmd->session->server->users, st->owner);
 		return imap_store_job_submit_owner(cmd, st->owner_mu, list_owner_run, list_done,
@@ -718,7 +722,9 @@ static enum cmd_step list_submit(struct imap_cmd *cmd, struct list_state *st)
 	st->env = cmd->session->server->store_env;
 	for (unsigned int i = 0; i < st->pattern_count; i++) {
 		if (list_pattern_match(st->patterns[i], MAILBOX_REF_OTHERS) ||
-		    list_pattern_match_parent(st->patterns[i], MAILBOX_REF_OTHERS))
+		    list_pattern_match_parent(st->patterns[i], MAILBOX_REF_OTHERS) ||
+		    list_pattern_match(st->patterns[i], MAILBOX_REF_PUBLIC) ||
+		    list_pattern_match_parent(st->patterns[i], MAILBOX_REF_PUBLIC))
 			st->others = true;
 	}
 	if (st->pattern_count == 0) {

@@ -515,10 +515,10 @@ enum cmd_step cmd_namespace(struct imap_cmd *cmd)
 		imap_cmd_reply(cmd, "BAD", "Unexpected arguments");
 		return CMD_STEP_DONE;
 	}
-	/* The personal namespace without a prefix, and the other users'
-	 * (mailbox-ref.h); no shared one (yet). */
+	/* The personal namespace without a prefix, the other users' and the
+	 * public one (mailbox-ref.h). */
 	imap_session_send(cmd->session, "* NAMESPACE ((\"\" \"/\")) ((\"" MAILBOX_REF_OTHERS_PREFIX
-			  "\" \"/\")) NIL");
+			  "\" \"/\")) ((\"" MAILBOX_REF_PUBLIC_PREFIX "\" \"/\"))");
 	imap_cmd_reply(cmd, "OK", "NAMESPACE completed");
 	return CMD_STEP_DONE;
 }

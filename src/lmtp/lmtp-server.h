@@ -22,6 +22,7 @@ struct lmtp_server {
 	struct passdb *passdb;               /* RCPT TO's lookups */
 	bool quota_full_tempfail;            /* over quota: 452 4.2.2, not 552 5.2.2 */
 	const char *recipient_delimiter;     /* user+detail -> mailbox detail; NULL: off */
+	const char *public_recipient;        /* its +detail names a public mailbox; NULL: off */
 };
 
 /* listener_accept_fn; ctx is the struct lmtp_server. */

@@ -27,6 +27,8 @@
 #include "net/loop.h"
 #include "net/workers.h"
 #include "store/deliver.h"
+#include "store/acl.h"
+#include "store/store-users.h"
 #include "store/store.h"
 #include "user/mail-user.h"
 #include "user/user-services.h"
@@ -41,6 +43,7 @@ struct lmtp_rcpt {
 	char *address;                   /* as the client wrote it, for replies */
 	struct mail_user *mu;            /* the petrel user it maps to */
 	char *mailbox;                   /* user+detail: detail; NULL: INBOX */
+	bool public;                     /* a public mailbox: no INBOX to fall back to */
 	enum store_result result;
 };
 
@@ -152,6 +155,9 @@ struct lmtp_job {
 	char address[LMTP_PATH_MAX];
 	char user[LMTP_PATH_MAX];        /* the lookup's answer, "" if none */
 	char detail[LMTP_PATH_MAX];      /* user+detail: detail, else "" */
+	bool public;                     /* public_recipient+detail: a public mailbox */
+	struct mail_user *public_mu;     /* its owner, held while its rights are read */
+	enum store_result public_result;
 	bool index_due;
 	/* A delivery: the message into the recipient's INBOX. */
 	struct store_delivery delivery;
@@ -216,6 +222,18 @@ static void rcpt_lookup_run(void *arg)
 		return;
 	const char *detail = job->address + user_len + 1;
 	int detail_len = (int)(job->address + local_len - detail);
+	const char *public = job->s->server->public_recipient;
+
+	if (public != NULL && detail_len > 0 && strlen(public) == user_len &&
+	    strncasecmp(job->address, public, user_len) == 0) {
+		/* public+Lists: the public mailbox Lists, if anyone may post
+		 * there (rcpt_public_run()). Before any user+detail: the
+		 * config names this local part for it. */
+		snprintf(job->user, sizeof(job->user), "%s", STORE_PUBLIC_OWNER);
+		snprintf(job->detail, sizeof(job->detail), "%.*s", detail_len, detail);
+		job->public = true;
+		return;
+	}
 
 	snprintf(name, sizeof(name), "%.*s%s", (int)user_len, job->address, at != NULL ? at : "");
 	if (!rcpt_user_exists(job, name)) {
@@ -227,24 +245,93 @@ static void rcpt_lookup_run(void *arg)
 	snprintf(job->detail, sizeof(job->detail), "%.*s", detail_len, detail);
 }
 
-static void rcpt_lookup_done(void *arg)
+static void rcpt_add(struct lmtp_session *s, const struct lmtp_job *job, struct mail_user *mu)
+{
+	struct lmtp_rcpt *r = &s->rcpts[s->rcpt_count++];
+
+	r->address = xstrdup(job->address);
+	r->mailbox = job->detail[0] != '\0' && strcasecmp(job->detail, "INBOX") != 0
+			     ? xstrdup(job->detail) : NULL;
+	r->public = job->public;
+	r->mu = mu;
+	lmtp_reply(s, "250 2.1.5 OK");
+}
+
+/* Worker, on the public owner's key: whether anyone may post into the
+ * public mailbox (RFC 4314 p; LMTP's sender is not authenticated, so only
+ * the rights of "anyone" count). One the poster may not even see (no l)
+ * is answered as if it did not exist. */
+static void rcpt_public_run(void *arg)
+{
+	struct lmtp_job *job = arg;
+	const char *mailbox = strcasecmp(job->detail, "INBOX") == 0 ? "INBOX" : job->detail;
+	struct store *store = mail_user_store_existing(job->public_mu, &job->public_result);
+	struct acl_entry *entries = NULL;
+	unsigned int count = 0;
+
+	if (store == NULL)
+		return;
+	job->public_result = store_acl_get(store, mailbox, &entries, &count);
+	if (job->public_result == STORE_OK) {
+		acl_rights rights = acl_rights_of_anyone(entries, count);
+
+		job->public_result = (rights & ACL_POST) ? STORE_OK :
+				     (rights & ACL_LOOKUP) ? STORE_NO_RIGHTS : STORE_NOT_FOUND;
+	}
+	free(entries);
+}
+
+static void rcpt_public_done(void *arg)
 {
 	struct lmtp_job *job = arg;
 	struct lmtp_session *s = job->s;
 
 	if (!s->closed) {
 		s->busy = false;
-		if (job->user[0] == '\0') {
-			lmtp_reply(s, "550 5.1.1 <%s> User doesn't exist", job->address);
+		if (job->public_result == STORE_OK) {
+			rcpt_add(s, job, job->public_mu);
+			job->public_mu = NULL;
+		} else if (job->public_result == STORE_NO_RIGHTS) {
+			lmtp_reply(s, "550 5.7.1 <%s> Delivery to this mailbox is not permitted",
+				   job->address);
+		} else if (job->public_result == STORE_NOT_FOUND) {
+			lmtp_reply(s, "550 5.1.1 <%s> No such mailbox", job->address);
 		} else {
-			struct lmtp_rcpt *r = &s->rcpts[s->rcpt_count++];
-
-			r->address = xstrdup(job->address);
-			r->mailbox = job->detail[0] != '\0' && strcasecmp(job->detail, "INBOX") != 0
-					     ? xstrdup(job->detail) : NULL;
-			r->mu = mail_user_acquire(s->server->users, job->user);
-			lmtp_reply(s, "250 2.1.5 OK");
+			lmtp_reply(s, "451 4.3.0 <%s> Temporary failure, try again", job->address);
 		}
+	}
+	if (job->public_mu != NULL)
+		mail_user_release(&job->public_mu, s->loop);
+	bool closed = s->closed;
+
+	free(job);
+	lmtp_job_finish(s);   /* frees s if it closed and this was its last job */
+	if (!closed)
+		lmtp_process(s);
+}
+
+static void rcpt_lookup_done(void *arg)
+{
+	struct lmtp_job *job = arg;
+	struct lmtp_session *s = job->s;
+
+	if (!s->closed && job->public) {
+		/* A second job reads the public mailbox's rights. */
+		job->public_mu = mail_user_acquire(s->server->users, job->user);
+		if (lmtp_submit(s, mail_user_key(job->public_mu), rcpt_public_run,
+				rcpt_public_done, job)) {
+			lmtp_job_finish(s);   /* the lookup's; the new job holds s */
+			return;
+		}
+		mail_user_release(&job->public_mu, s->loop);
+		s->busy = false;
+		lmtp_reply(s, "451 4.3.0 Server busy, try again");
+	} else if (!s->closed) {
+		s->busy = false;
+		if (job->user[0] == '\0')
+			lmtp_reply(s, "550 5.1.1 <%s> User doesn't exist", job->address);
+		else
+			rcpt_add(s, job, mail_user_acquire(s->server->users, job->user));
 	}
 	bool closed = s->closed;
 
@@ -270,7 +357,7 @@ static void deliver_run(void *arg)
 	/* Group commit with the user's other deliveries (store/deliver.h). */
 	store_deliver_queue_run(mail_user_deliveries(r->mu), store, &job->delivery);
 	res = job->delivery.result;
-	if ((res == STORE_NOT_FOUND || res == STORE_INVALID) &&
+	if ((res == STORE_NOT_FOUND || res == STORE_INVALID) && !r->public &&
 	    strcmp(job->delivery.mailbox, "INBOX") != 0) {
 		/* user+detail where detail is no mailbox of theirs: INBOX. The
 		 * batch checked the mailbox before writing, so nothing of this
@@ -301,6 +388,12 @@ static void lmtp_data_replies(struct lmtp_session *s)
 			break;
 		case STORE_TOO_BIG:
 			lmtp_reply(s, "552 5.3.4 <%s> Message too big", r->address);
+			break;
+		case STORE_NOT_FOUND:
+		case STORE_INVALID:
+			/* A public mailbox deleted since RCPT (a user's falls
+			 * back to INBOX). */
+			lmtp_reply(s, "550 5.1.1 <%s> No such mailbox", r->address);
 			break;
 		case STORE_OVER_QUOTA:
 			/* RFC 3463 X.2.2: mailbox full. */

@@ -92,3 +92,20 @@ acl_rights acl_rights_of(const struct acl_entry *entries, unsigned int count, co
 	}
 	return granted & (acl_rights)~denied;
 }
+
+acl_rights acl_rights_of_anyone(const struct acl_entry *entries, unsigned int count)
+{
+	acl_rights granted = 0, denied = 0;
+
+	for (unsigned int i = 0; i < count; i++) {
+		bool negative = acl_identifier_negative(entries[i].identifier);
+
+		if (strcmp(entries[i].identifier + negative, "anyone") != 0)
+			continue;
+		if (negative)
+			denied |= entries[i].rights;
+		else
+			granted |= entries[i].rights;
+	}
+	return granted & (acl_rights)~denied;
+}

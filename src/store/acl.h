@@ -75,6 +75,9 @@ struct acl_entry {
  * the negative entries that do (RFC 4314 §2). A user name is matched
  * exactly. */
 acl_rights acl_rights_of(const struct acl_entry *entries, unsigned int count, const char *user);
+/* The rights of someone not authenticated (an LMTP sender): the entries
+ * of "anyone" alone, positive less negative. */
+acl_rights acl_rights_of_anyone(const struct acl_entry *entries, unsigned int count);
 
 /* The owner of a mailbox has every right on it, whatever its list says
  * (Cyrus gives owners l and a implicitly; petrel gives all): an owner can

@@ -59,10 +59,18 @@ enum store_result store_users_list(struct store_users *users,
 enum store_result store_users_get(struct store_users *users, const char *name,
 				  struct store_user_record *record_r);
 
+/* The owner of the public mailboxes (the "Shared/" namespace): a store of
+ * its own, kept like a user's, under a name no user can have (a user name
+ * never holds '#', passdb_valid_username()), so nobody logs in as it or
+ * owns its mailboxes: every right on them comes from their ACL. It has no
+ * record in the user database, only the store_created mark below. */
+#define STORE_PUBLIC_OWNER "#public"
+
 /* Whether name's mail store was ever created, kept apart from the store so
  * that a store that vanished is noticed (store.h STORE_OPEN_CREATE). On a
  * connection of its own (the store-open paths hold no handle), from any
- * thread. STORE_NOT_FOUND for a name the database does not have. */
+ * thread. STORE_NOT_FOUND for a name the database does not have; the
+ * public owner is always known (created or not yet). */
 enum store_result store_users_store_created(const struct store_env *env, const char *name,
 					    bool *created_r);
 /* Records that name's store now exists (after store_open() created it). */

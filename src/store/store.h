@@ -168,6 +168,9 @@ uint64_t store_append_limit(const struct store_env *env);
  * races with an APPEND in another process.
  * On failure returns the result and writes one line into err. */
 #define STORE_OPEN_CREATE (1u << 0)
+/* With STORE_OPEN_CREATE: the new store holds INBOX alone (the public
+ * mailboxes' store, whose names are the administrator's). */
+#define STORE_OPEN_BARE (1u << 1)
 enum store_result store_open(const struct store_env *env, const char *user, unsigned int flags,
 			     struct store **store_r, char *err, size_t err_size);
 /* True when the store is marked damaged (read-only). */

@@ -8,12 +8,14 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "auth/passdb.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "net/workers.h"
+#include "store/store-users.h"
 
 /* A store stays open this long after the last job that used it: a client's
  * next command mostly comes sooner (a reopen costs the embedded store a few
@@ -55,8 +57,11 @@ enum store_result mail_user_store_open(const struct store_env *env, const char *
 		return STORE_ERROR;
 	}
 	/* A user users.db does not know gets no new store either. */
-	r = store_open(env, user, pr == PASSDB_OK && !created ? STORE_OPEN_CREATE : 0,
-		       store_r, err, err_size);
+	unsigned int flags = pr == PASSDB_OK && !created ? STORE_OPEN_CREATE : 0;
+
+	if (strcmp(user, STORE_PUBLIC_OWNER) == 0)
+		flags |= STORE_OPEN_BARE;   /* no Sent, Trash, ... of nobody's */
+	r = store_open(env, user, flags, store_r, err, err_size);
 	if (r == STORE_OK && pr == PASSDB_OK && !created &&
 	    passdb_store_set_created(env, user) != PASSDB_OK) {
 		/* Unrecorded, a lost store.db would be silently re-created. */

@@ -1027,7 +1027,7 @@ def test_acl(tmp):
            stdin=b"Subject: a\n\nx\n", err_prefix=None)
     rc, out, err = run(["acl"])
     check("acl: no action exits 2 with the usage", rc == 2 and out == "" and
-          err.startswith("usage: petrel acl get USER MAILBOX"), (rc, out, err))
+          err.startswith("usage: petrel acl get USER|--public MAILBOX"), (rc, out, err))
     for name, args in (("set without rights", ["acl", "set", "alice", "INBOX", "bob",
                                                "--data", data]),
                        ("get with an identifier", ["acl", "get", "alice", "INBOX", "bob",
@@ -1066,6 +1066,110 @@ def test_acl(tmp):
            0, "", err_prefix=None)
 
 
+def _bob_list(port):
+    """bob's LIST "" "Shared/*" reply, untagged lines and all."""
+    c = Client(port)
+    c.line()
+    c.send(b"a LOGIN bob bob-secret\r\n")
+    c.until_tagged("a")
+    c.send(b'b LIST "" "Shared/*"\r\n')
+    lines = []
+    while not lines or not lines[-1].startswith("b "):
+        lines.append(c.line())
+    c.close()
+    return lines
+
+
+def test_mailbox_public(tmp):
+    """`petrel mailbox list|create|delete|rename USER|--public ...` and the
+    public mailboxes: the exact list lines, the exit codes of each refusal,
+    the public store made only by the first create (INBOX alone, none of a
+    user's special-use mailboxes), `acl`, `quota` and `check` with --public,
+    and a running server's client seeing the change at once."""
+    data = os.path.join(tmp, "mailbox-data")
+    add_user(data, "alice", "alice-secret")
+    add_user(data, "bob", "bob-secret")
+    rc, out, err = run(["mailbox"])
+    check("mailbox: no action exits 2 with the usage", rc == 2 and out == "" and
+          err.startswith("usage: petrel mailbox list USER|--public"), (rc, out, err))
+    for name, args in (("create without a name", ["mailbox", "create", "alice", "--data", data]),
+                       ("rename with one name", ["mailbox", "rename", "alice", "A", "--data", data]),
+                       ("list with a name", ["mailbox", "list", "alice", "X", "--data", data]),
+                       ("an unknown flag", ["mailbox", "list", "--pub", "--data", data]),
+                       ("no --data", ["mailbox", "list", "alice"])):
+        rc, out, err = run(args)
+        check("mailbox: %s exits 2" % name, rc == 2 and out == "" and err.startswith("usage:"),
+              (rc, out, err))
+    expect("mailbox: --public before any public mailbox", ["mailbox", "list", "--public",
+                                                           "--data", data], 1,
+           stderr="petrel: there are no public mailboxes\n")
+    expect("acl: --public before any public mailbox", ["acl", "get", "--public", "Lists",
+                                                       "--data", data], 1,
+           stderr="petrel: there are no public mailboxes\n")
+    check("mailbox: listing made no public store",
+          not os.path.exists(os.path.join(data, "users", "#public")))
+    expect("mailbox: create Lists/petrel (parent too)", ["mailbox", "create", "--public",
+                                                         "Lists/petrel", "--data", data], 0, err_prefix=None)
+    expect("mailbox: create Team for alice", ["mailbox", "create", "alice", "Team",
+                                              "--data", data], 0, err_prefix=None)
+    expect("mailbox: list --public (INBOX alone beside the admin's)",
+           ["mailbox", "list", "--public", "--data", data], 0,
+           "INBOX\nLists\nLists/petrel\n", err_prefix=None)
+    expect("mailbox: create again exits 1", ["mailbox", "create", "--public", "Lists",
+                                             "--data", data], 1,
+           stderr="petrel: mailbox: the mailbox exists already\n")
+    expect("mailbox: a wildcard name exits 2", ["mailbox", "create", "--public", "a*b",
+                                                "--data", data], 2,
+           stderr="petrel: 'a*b': Mailbox name has wildcards\n")
+    expect("mailbox: delete of none exits 1", ["mailbox", "delete", "alice", "Nope",
+                                               "--data", data], 1,
+           stderr="petrel: mailbox: no such mailbox\n")
+    expect("mailbox: delete INBOX exits 1", ["mailbox", "delete", "alice", "inbox",
+                                             "--data", data], 1,
+           stderr="petrel: mailbox: not allowed (INBOX, or a parent only that has children)\n")
+    expect("mailbox: no such user exits 1", ["mailbox", "list", "carol", "--data", data], 1,
+           stderr="petrel: no such user\n")
+    expect("mailbox: rename into its own child exits 1",
+           ["mailbox", "rename", "alice", "Team", "Team/2026", "--data", data], 1,
+           stderr="petrel: mailbox: invalid\n")
+    expect("mailbox: rename", ["mailbox", "rename", "alice", "Team", "Projects/Team",
+                               "--data", data], 0, err_prefix=None)
+    expect("mailbox: delete the parent of a child leaves it \\Noselect",
+           ["mailbox", "delete", "alice", "Projects", "--data", data], 0, err_prefix=None)
+    expect("mailbox: alice's list", ["mailbox", "list", "alice", "--data", data], 0,
+           "Archive\nDrafts\nINBOX\nJunk\nProjects \\Noselect\nProjects/Team\nSent\n"
+           "Trash\n", err_prefix=None)
+    expect("acl: set --public", ["acl", "set", "--public", "Lists", "anyone", "lrp",
+                                 "--data", data], 0, "anyone lrp\n", err_prefix=None)
+    expect("acl: get --public", ["acl", "get", "--public", "Lists", "--data", data], 0,
+           "anyone lrp\n", err_prefix=None)
+    expect("quota: get --public", ["quota", "get", "--public", "--data", data], 0,
+           "STORAGE 0 none default\nMESSAGE 0 none default\nMAILBOX 3 none default\n",
+           err_prefix=None)
+    rc, out, err = run(["check", "--data", data])
+    check("check: the public store is checked as #public",
+          rc == 0 and out == "alice: ok\nbob: no store yet\n#public: ok\n", (rc, out, err))
+    expect("check --public", ["check", "--public", "--data", data], 0, "#public: ok\n",
+           err_prefix=None)
+    # A running server: bob sees the public mailbox, and one created now.
+    srv = Serve(tmp, ["--data", data, "--imap", "127.0.0.1:0"])
+    try:
+        port = srv.wait_listening()["imap"]
+        before = _bob_list(port)
+        expect("mailbox: create while serving", ["mailbox", "create", "--public", "News",
+                                                 "--data", data], 0, err_prefix=None)
+        expect("acl: set while serving", ["acl", "set", "--public", "News", "bob", "lr",
+                                          "--data", data], 0, "bob lr\n", err_prefix=None)
+        after = _bob_list(port)
+    finally:
+        srv.stop()
+    check("mailbox: bob lists Shared/Lists, nothing he may not see",
+          before == ['* LIST (\\HasNoChildren) "/" Shared/Lists', "b OK LIST completed"], before)
+    check("mailbox: and the new one at once",
+          after == ['* LIST (\\HasNoChildren) "/" Shared/Lists',
+                    '* LIST (\\HasNoChildren) "/" Shared/News', "b OK LIST completed"], after)
+
+
 def main():
     if not os.access(PETREL, os.X_OK):
         print("FAIL no petrel binary at %s (run make)" % PETREL)
@@ -1075,7 +1179,7 @@ def main():
     tests = [test_version_help, test_user, test_serve_errors, test_config, test_listening_lines,
              lambda t: test_stop_signal(t, signal.SIGTERM, "SIGTERM"),
              lambda t: test_stop_signal(t, signal.SIGINT, "SIGINT"),
-             test_early_sigterm, test_repeated_sigterm, test_sighup, test_deliver, test_password_change_running,
+             test_early_sigterm, test_repeated_sigterm, test_sighup, test_deliver, test_password_change_running, test_mailbox_public,
              test_store_missing, test_store_damage, test_quota, test_acl]
     try:
         for test in tests:

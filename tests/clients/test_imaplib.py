@@ -14,6 +14,7 @@ import imaplib
 import os
 import sqlite3
 import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -458,7 +459,7 @@ class SharingTest(ServerTestCase):
 
         b = self.imap()
         self.assertEqual(b.login("bob", "bob-secret")[0], "OK")
-        self.assertEqual(b.namespace(), ("OK", [b'(("" "/")) (("Other Users/" "/")) NIL']))
+        self.assertEqual(b.namespace(), ("OK", [b'(("" "/")) (("Other Users/" "/")) (("Shared/" "/"))']))
         typ, data = b.list('""', '"Other Users/*"')
         self.assertEqual((typ, data), ("OK", [b'(\\Noselect \\HasChildren) "/" "Other Users/alice"',
                                               b'(\\HasNoChildren) "/" "Other Users/alice/Team"']))
@@ -500,6 +501,86 @@ class SharingTest(ServerTestCase):
         self.assertNotIn("cannot open store", self.server.stderr())
         b.logout()
         a.logout()
+
+
+class PublicMailboxTest(ServerTestCase):
+    """Public mailboxes (RFC 2342's shared namespace, "Shared/"), made by
+    the administrator with `petrel mailbox create --public` and given rights
+    with `petrel acl set --public`, used by three users through imaplib:
+    alice administers Shared/Team (a), bob reads and writes it with his own
+    \\Seen, carol only reads it; a top-level public mailbox is the
+    administrator's to make, a child is anyone's holding k on the parent."""
+    users = {"bob": "bob-secret", "carol": "carol-secret"}
+
+    def cli(self, *args):
+        run = subprocess.run([self.server.binary] + list(args) + ["--data", self.server.data],
+                             capture_output=True, timeout=TIMEOUT)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        return run.stdout.decode()
+
+    def login(self, user):
+        m = self.imap()
+        self.assertEqual(m.login(user, user + "-secret")[0], "OK")
+        return m
+
+    def test_public(self):
+        self.cli("mailbox", "create", "--public", "Team")
+        self.cli("mailbox", "create", "--public", "Board")
+        self.assertEqual(self.cli("acl", "set", "--public", "Team", "authenticated", "lr"),
+                         "authenticated lr\n")
+        self.cli("acl", "set", "--public", "Team", "alice", "lrswipkxtea")
+        self.cli("acl", "set", "--public", "Team", "bob", "lrswite")
+        a, b, c = self.login("alice"), self.login("bob"), self.login("carol")
+        self.assertEqual(c.namespace(), ("OK", [b'(("" "/")) (("Other Users/" "/")) (("Shared/" "/"))']))
+        self.assertEqual(c.list('""', '"Shared/*"'), ("OK", [b'(\\HasNoChildren) "/" Shared/Team']))
+        self.assertEqual(c.list('""', '"%"')[1][-1], b'(\\Noselect \\HasChildren) "/" Shared')
+        msg = b"Subject: minutes\r\n\r\nagreed\r\n"
+        typ, data = a.append("Shared/Team", None, None, msg)
+        self.assertEqual(typ, "OK")
+        self.assertTrue(data[0].startswith(b"[APPENDUID "), data)
+        # alice holds a: she shares further, and sees the whole list.
+        self.assertEqual(a.setacl("Shared/Team", "carol", "+s")[0], "OK")
+        self.assertEqual(a.getacl("Shared/Team"), ("OK", [
+            b"Shared/Team alice lrswipkxteacd authenticated lr bob lrswited carol s"]))
+        self.assertEqual(b.getacl("Shared/Team")[0], "NO")
+        # k on the parent makes a child; nobody makes a top-level one.
+        self.assertEqual(a.create("Shared/Team/2026")[0], "OK")
+        typ, data = a.create("Shared/Other")
+        self.assertEqual((typ, data[0][:8]), ("NO", b"[NOPERM]"))
+        typ, data = b.create("Shared/Team/Bobs")
+        self.assertEqual((typ, data[0][:8]), ("NO", b"[NOPERM]"))
+        # Board has no entry: as if it did not exist, for everyone.
+        for m in (a, b, c):
+            typ, data = m.status("Shared/Board", "(MESSAGES)")
+            self.assertEqual((typ, data[0][:13]), ("NO", b"[NONEXISTENT]"))
+        # bob reads it (his \Seen), carol's view stays unread.
+        self.assertEqual(b.select("Shared/Team"), ("OK", [b"1"]))
+        self.assertEqual(b.fetch("1", "(FLAGS BODY[TEXT])")[1][0][0],
+                         b"1 (FLAGS (\\Seen \\Recent) BODY[TEXT] {8}")
+        self.assertEqual(c.status("Shared/Team", "(MESSAGES UNSEEN)"),
+                         ("OK", [b"Shared/Team (MESSAGES 1 UNSEEN 1)"]))
+        # carol: lr + s, no i: APPEND refused; s alone makes SELECT
+        # read-write (RFC 4314 §4), and her \Seen is kept.
+        self.assertEqual(c.select("Shared/Team"), ("OK", [b"1"]))
+        self.assertEqual(c.response("READ-WRITE"), ("READ-WRITE", [b""]))
+        typ, data = c.append("Shared/Team", None, None, msg)
+        self.assertEqual((typ, data[0][:8]), ("NO", b"[NOPERM]"))
+        self.assertEqual(c.fetch("1", "(BODY[TEXT])")[0], "OK")
+        self.assertEqual(c.status("Shared/Team", "(UNSEEN)"), ("OK", [b"Shared/Team (UNSEEN 0)"]))
+        self.assertEqual(a.status("Shared/Team", "(UNSEEN)"), ("OK", [b"Shared/Team (UNSEEN 1)"]))
+        # alice's new message reaches bob's selected session.
+        self.assertEqual(a.append("Shared/Team", None, None, b"Subject: two\r\n\r\nx\r\n")[0], "OK")
+        self.assertEqual(b.noop()[0], "OK")
+        self.assertIn(b"2", b.untagged_responses.get("EXISTS", [b""]))
+        # bob subscribes; LIST (SUBSCRIBED) carries the public name.
+        self.assertEqual(b.subscribe("Shared/Team")[0], "OK")
+        typ, data = b._simple_command("LSUB", '""', '"Shared/*"')
+        self.assertEqual(b._untagged_response(typ, data, "LSUB"),
+                         ("OK", [b'() "/" Shared/Team']))
+        for m in (a, b, c):
+            m.logout()
+        self.assertEqual(self.cli("mailbox", "list", "--public"),
+                         "Board\nINBOX\nTeam\nTeam/2026\n")
 
 
 class IndexStepsAsideTest(ServerTestCase):

@@ -186,7 +186,8 @@ static void check_list(const char *ref, size_t ref_len, const char *pat, size_t 
 }
 
 /* Namespaces: a name under "Other Users/" splits into a user that may
- * share (never the session's own) and their name, which put back gives
+ * share (never the session's own) and their name, one under "Shared/"
+ * into the public owner and its name, which put back gives
  * the input (INBOX in any case folded); ACL rights and identifiers read
  * back as written. */
 static void check_ref_and_acl(const char *full, const char *rights, const char *identifier)
@@ -199,10 +200,13 @@ static void check_ref_and_acl(const char *full, const char *rights, const char *
 	if (mailbox_ref_split(arena, full, "alice", owner, sizeof(owner), &name, &other)) {
 		check(other || name == full);
 		if (other && owner[0] != '\0') {
-			check(passdb_valid_username(owner) && strcmp(owner, "alice") != 0);
+			check(passdb_valid_owner(owner) && strcmp(owner, "alice") != 0);
+			/* "Shared/..." and nothing else is the public owner's. */
+			check(mailbox_ref_is_public(owner) ==
+			      (strncmp(full, MAILBOX_REF_PUBLIC, strlen(MAILBOX_REF_PUBLIC)) == 0));
 			if (name != NULL) {
-				char *back = arena_printf(arena, MAILBOX_REF_OTHERS_PREFIX "%s/%s", owner,
-							  name);
+				const char *back = mailbox_ref_other_name(arena, owner, name);
+
 				check(strcasecmp(back, full) == 0);
 			}
 		}

@@ -17,6 +17,7 @@ import re
 import shutil
 import smtplib
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -337,6 +338,92 @@ def test_detail_config():
         srv.cleanup()
 
 
+def test_public():
+    """public_recipient = public: public+NAME@domain delivers into the public
+    mailbox Shared/NAME when "anyone" holds p on it (an LMTP sender is not
+    authenticated: rights given to "authenticated" or a user do not count);
+    one anyone may see but not post to is 550 5.7.1, one anyone may not see
+    is answered as a mailbox that does not exist (550 5.1.1), and there is
+    no INBOX to fall back to. A mailbox deleted between RCPT and DATA is a
+    550 at DATA. A public_recipient holding the delimiter is refused."""
+    srv = petrel_server.PetrelServer(tls=False, config={"lmtp": "127.0.0.1:0",
+                                                        "public_recipient": "public"})
+    try:
+        srv.start()
+        port = int(re.search(r"listening lmtp 127\.0\.0\.1:(\d+)", srv.stderr()).group(1))
+
+        def cli(*args):
+            r = subprocess.run([srv.binary] + list(args) + ["--data", srv.data],
+                               capture_output=True, timeout=TIMEOUT)
+            check("public: petrel %s" % " ".join(args), r.returncode == 0, r.stderr)
+        for name in ("Lists", "Announce", "Hidden", "Closed", "Gone"):
+            cli("mailbox", "create", "--public", name)
+        cli("acl", "set", "--public", "Lists", "anyone", "lrp")
+        cli("mailbox", "create", "--public", "Lists/Sub")     # inherits anyone lrp
+        cli("acl", "set", "--public", "Lists/Sub", "-anyone", "p")
+        cli("acl", "set", "--public", "Announce", "anyone", "lr")
+        cli("acl", "set", "--public", "Closed", "authenticated", "lrp")
+        cli("acl", "set", "--public", "Closed", "alice", "lrp")
+        cli("acl", "set", "--public", "Gone", "anyone", "p")
+        rcpts = ["public+Lists@example.org", "public+Announce@x", "public+Hidden@x",
+                 "public+Nope@x", "public+Closed@x", "public+Lists/Sub@x", "PUBLIC+Lists@x",
+                 "public@x", "alice+Lists@x"]
+        rcpt_replies, data_replies = lmtp_send(port, rcpts, "public")
+        check("public: RCPT replies", rcpt_replies == [
+            "250 2.1.5 OK",
+            "550 5.7.1 <public+Announce@x> Delivery to this mailbox is not permitted",
+            "550 5.1.1 <public+Hidden@x> No such mailbox",
+            "550 5.1.1 <public+Nope@x> No such mailbox",
+            "550 5.1.1 <public+Closed@x> No such mailbox",
+            "550 5.7.1 <public+Lists/Sub@x> Delivery to this mailbox is not permitted",
+            "250 2.1.5 OK",
+            "550 5.1.1 <public@x> User doesn't exist",
+            "250 2.1.5 OK"], rcpt_replies)
+        check("public: DATA replies", data_replies == [
+            "250 2.0.0 <public+Lists@example.org> Saved", "250 2.0.0 <PUBLIC+Lists@x> Saved",
+            "250 2.0.0 <alice+Lists@x> Saved"], data_replies)
+        lists = imap_fetch_all(srv.imap_port, "Shared/Lists")
+        check("public: Shared/Lists holds the two, as alice reads it",
+              [uid for uid, _ in lists] == [1, 2] and
+              all(b"Subject: public" in m for _, m in lists), lists)
+        # p alone: "Gone" is postable though nobody sees it; deleted
+        # between RCPT and DATA, the DATA reply says so.
+        c = Raw(port)
+        c.line()
+        c.send(b"LHLO x\r\n")
+        while not c.line().startswith("250 "):
+            pass
+        c.send(b"MAIL FROM:<s@example.org>\r\nRCPT TO:<public+Gone@x>\r\n")
+        got = c.lines(2)
+        cli("mailbox", "delete", "--public", "Gone")
+        c.send(b"DATA\r\n")
+        got.append(c.line())
+        c.send(b"Subject: late\r\n\r\nx\r\n.\r\n")
+        got.append(c.line())
+        c.close()
+        check("public: a mailbox deleted after RCPT: 550 at DATA", got == [
+            "250 2.1.0 OK", "250 2.1.5 OK", "354 Go ahead, end with <CR><LF>.<CR><LF>",
+            "550 5.1.1 <public+Gone@x> No such mailbox"], got)
+    finally:
+        problems = srv.stop()
+        check("public: SIGTERM, exit 0, clean stderr", not problems, problems)
+        out = os.popen("%s check --data %s" % (srv.binary, srv.data)).read()
+        check("public: petrel check clean", out == "alice: ok\n#public: ok\n", out)
+        srv.cleanup()
+    srv = petrel_server.PetrelServer(tls=False, config={"lmtp": "127.0.0.1:0",
+                                                        "public_recipient": "pub+lic"})
+    try:
+        srv.start()
+        check("public_recipient with the delimiter: refused at start", False, "it started")
+    except petrel_server.ServerError:
+        check("public_recipient with the delimiter: refused at start",
+              "public_recipient: at most 64 of A-Z a-z 0-9 . _ -, none of recipient_delimiter"
+              in srv.stderr(), srv.stderr_tail())
+    finally:
+        srv.stop()
+        srv.cleanup()
+
+
 def test_over_quota(tempfail):
     """A delivery over quota (RFC 9208's limits, here one message) is refused
     with 552 5.2.2 (mailbox full), or 452 4.2.2 when the config says a full
@@ -391,6 +478,7 @@ def main():
         test_over_quota(False)
         test_over_quota(True)
         test_detail_config()
+        test_public()
     except (petrel_server.ServerError, OSError, smtplib.SMTPException) as e:
         check("ran to the end", False, repr(e))
     finally:

@@ -193,7 +193,7 @@ C: e9 GETMETADATA "Other Users/alice/Team" (/private/comment /shared/comment)
 S: * METADATA "Other Users/alice/Team" (/private/comment "mine" /shared/comment NIL)
 S: e9 OK GETMETADATA completed
 C: e5 NAMESPACE
-S: * NAMESPACE (("" "/")) (("Other Users/" "/")) NIL
+S: * NAMESPACE (("" "/")) (("Other Users/" "/")) (("Shared/" "/"))
 S: e5 OK NAMESPACE completed
 C: e1 LOGOUT
 S: * BYE *

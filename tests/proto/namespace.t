@@ -3,7 +3,7 @@
 # shared namespace.
 login alice
 C: a1 NAMESPACE
-S: * NAMESPACE (("" "/")) (("Other Users/" "/")) NIL
+S: * NAMESPACE (("" "/")) (("Other Users/" "/")) (("Shared/" "/"))
 S: a1 OK NAMESPACE completed
 C: a2 NAMESPACE extra
 S: a2 BAD *
@@ -16,5 +16,5 @@ S: * OK [UIDVALIDITY $uv] UIDs valid
 S: * OK [UIDNEXT 1] Predicted next UID
 S: a3 OK [READ-WRITE] SELECT completed
 C: a4 namespace
-S: * NAMESPACE (("" "/")) (("Other Users/" "/")) NIL
+S: * NAMESPACE (("" "/")) (("Other Users/" "/")) (("Shared/" "/"))
 S: a4 OK NAMESPACE completed

@@ -126,6 +126,16 @@ static void evaluation(void)
 	struct acl_entry no_one[] = { entry("-anyone", "r"), entry("anyone", "lrs") };
 
 	CHECK_INT(acl_rights_of(no_one, 2, "bob"), parse("ls"));
+
+	/* Someone not authenticated (an LMTP sender): anyone's entries only,
+	 * not authenticated's nor a user's, negative ones taken away. */
+	CHECK_INT(acl_rights_of_anyone(list, n), parse("lr"));
+	CHECK_INT(acl_rights_of_anyone(no_one, 2), parse("ls"));
+	struct acl_entry users_only[] = { entry("authenticated", "lrp"), entry("anyone", "l"),
+					  entry("bob", "p") };
+
+	CHECK_INT(acl_rights_of_anyone(users_only, 3), parse("l"));
+	CHECK_INT(acl_rights_of_anyone(users_only, 0), 0);
 }
 
 int main(void)

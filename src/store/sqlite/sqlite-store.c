@@ -749,12 +749,13 @@ static enum store_result sq_quick_check(struct sq_store *st, const char *pragma,
 	return STORE_OK;
 }
 
-static enum store_result sq_create_defaults(struct sq_store *st)
+/* bare: INBOX alone (STORE_OPEN_BARE). */
+static enum store_result sq_create_defaults(struct sq_store *st, bool bare)
 {
 	enum store_result r = STORE_OK;
+	size_t count = bare ? 1 : sizeof(sq_default_mailboxes) / sizeof(sq_default_mailboxes[0]);
 
-	for (size_t i = 0; r == STORE_OK && i < sizeof(sq_default_mailboxes) /
-		     sizeof(sq_default_mailboxes[0]); i++) {
+	for (size_t i = 0; r == STORE_OK && i < count; i++) {
 		sqlite3_stmt *s;
 
 		r = sq_mailbox_insert(st, sq_default_mailboxes[i].name,
@@ -800,7 +801,8 @@ static int sq_table_count(struct sq_store *st)
 /* Creates the schema and the default mailboxes in one transaction, unless
  * another process did it first (create: the caller may make a new store),
  * or upgrades an older schema. A damaged store is only opened as it is. */
-static enum store_result sq_setup(struct sq_store *st, bool create, char *err, size_t err_size)
+static enum store_result sq_setup(struct sq_store *st, bool create, bool bare, char *err,
+				  size_t err_size)
 {
 	enum store_result r;
 	int version;
@@ -861,7 +863,7 @@ static enum store_result sq_setup(struct sq_store *st, bool create, char *err, s
 		if (r == STORE_OK)
 			r = sq_exec(st, "PRAGMA user_version = " SQ_STR(SQ_SCHEMA_VERSION));
 		if (r == STORE_OK)
-			r = sq_create_defaults(st);
+			r = sq_create_defaults(st, bare);
 		if (r == STORE_OK)
 			log_info("store %s: created", st->user);
 		return sq_end(st, r);
@@ -1170,7 +1172,7 @@ enum store_result sq_open(const struct store_env *env, const char *user, unsigne
 	if (r == STORE_OK)
 		r = sq_open_check(st, &check_due, err, err_size);
 	if (r == STORE_OK) {
-		r = sq_setup(st, create, err, err_size);
+		r = sq_setup(st, create, (flags & STORE_OPEN_BARE) != 0, err, err_size);
 		if (r != STORE_OK && r != STORE_MISSING && err[0] == '\0')
 			snprintf(err, err_size, "cannot initialize %s: %s", path,
 				 store_result_name(r));

@@ -469,15 +469,20 @@ enum store_result sq_users_store_created(const struct store_env *env, const char
 	if (ret != STORE_OK)
 		return ret;
 	ret = STORE_ERROR;
-	if (sqlite3_prepare_v2(db, "SELECT store_created FROM users WHERE name = ?1", -1, &st,
+	/* The public owner has no user record: its mark is a meta row. */
+	bool public = strcmp(name, STORE_PUBLIC_OWNER) == 0;
+
+	if (sqlite3_prepare_v2(db, public ? "SELECT value FROM meta WHERE key = 'public_store'"
+			       : "SELECT store_created FROM users WHERE name = ?1", -1, &st,
 			       NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		if (!public)
+			sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW) {
 			*created_r = sqlite3_column_int(st, 0) != 0;
 			ret = STORE_OK;
 		} else if (rc == SQLITE_DONE) {
-			ret = STORE_NOT_FOUND;
+			ret = public ? STORE_OK : STORE_NOT_FOUND;
 		}
 	}
 	if (ret == STORE_ERROR)
@@ -518,6 +523,10 @@ static enum store_result sq_users_change(const struct store_env *env, const char
 
 enum store_result sq_users_set_store_created(const struct store_env *env, const char *name)
 {
+	if (strcmp(name, STORE_PUBLIC_OWNER) == 0)
+		return sq_users_change(env, "INSERT OR REPLACE INTO meta (key, value)"
+				       " VALUES ('public_store', 1)", name, NULL, false,
+				       "recording the store");
 	return sq_users_change(env, "UPDATE users SET store_created = 1 WHERE name = ?1", name,
 			       NULL, true, "recording the store");
 }

@@ -90,6 +90,7 @@ static void select_run(struct store_job *job, struct store *store)
 	/* Pure data, so it is built here and the loop never walks a large
 	 * mailbox's message list. */
 	st->view = mailbox_view_create(st->name, readonly, st->rev1, &snap);
+	st->view->rights = job->rights;
 	store_snapshot_free(&snap);
 }
 
@@ -107,12 +108,9 @@ static void send_select_responses(struct imap_session *s, const struct select_st
 	if (v->readonly) {
 		imap_session_send(s, "* OK [PERMANENTFLAGS ()] Read-only mailbox");
 	} else {
-		/* \* (new keywords allowed) only while the mailbox has room for
-		 * another keyword, as mailbox_view_apply() announces it. */
-		line.len--;
-		line.data[line.len] = '\0';
-		imap_session_send(s, "* OK [PERMANENTFLAGS %s%s)] Flags permitted", line.data,
-				  v->keyword_count < STORE_KEYWORDS_PER_MAILBOX ? " \\*" : "");
+		buf_clear(&line);
+		mailbox_view_format_permanent_flags(v, &line);
+		imap_session_send(s, "* OK [PERMANENTFLAGS %s] Flags permitted", line.data);
 	}
 	/* RFC 3501 §6.3.1; RFC 9051 dropped UNSEEN (clients SEARCH instead). */
 	if (v->rev1 && st->first_unseen_seq != 0)

@@ -39,6 +39,7 @@ struct mailbox_view *mailbox_view_create(const char *name, bool readonly, bool r
 
 	v->name = xstrdup(name);
 	v->readonly = readonly;
+	v->rights = ACL_OWNER_RIGHTS;
 	v->rev1 = rev1;
 	v->uidvalidity = snap->uidvalidity;
 	v->uidnext = snap->uidnext;
@@ -197,6 +198,35 @@ void mailbox_view_format_flag_list(const struct mailbox_view *v, struct buf *out
 	buf_append_char(out, ')');
 }
 
+void mailbox_view_format_permanent_flags(const struct mailbox_view *v, struct buf *out)
+{
+	static const struct {
+		const char *name;
+		acl_rights need;
+	} system[] = {
+		{ "\\Answered", ACL_WRITE }, { "\\Flagged", ACL_WRITE },
+		{ "\\Deleted", ACL_DELETE_MESSAGES }, { "\\Seen", ACL_SEEN },
+		{ "\\Draft", ACL_WRITE },
+	};
+	acl_rights may = v->readonly ? 0 : v->rights;
+	bool first = true;
+
+	buf_append_char(out, '(');
+	for (size_t i = 0; i < sizeof(system) / sizeof(system[0]); i++) {
+		if ((may & system[i].need) == 0)
+			continue;
+		buf_printf(out, "%s%s", first ? "" : " ", system[i].name);
+		first = false;
+	}
+	if (may & ACL_WRITE) {
+		for (unsigned int i = 0; i < v->keyword_count; i++)
+			buf_printf(out, " %s", v->keywords[i]);
+		if (v->keyword_count < STORE_KEYWORDS_PER_MAILBOX)
+			buf_append_str(out, " \\*");
+	}
+	buf_append_char(out, ')');
+}
+
 /* Merges b into the sorted set a (both ascending, no duplicates). */
 static void merge_pending(struct mailbox_view *v, const uint32_t *uids, uint32_t n)
 {
@@ -276,14 +306,16 @@ void mailbox_view_apply(struct mailbox_view *v, const struct store_changes *ch,
 		resp_append(out, line.data, line.len);
 		resp_crlf(out);
 		buf_clear(&line);
-		buf_append_str(&line, "* OK [PERMANENTFLAGS ");
-		mailbox_view_format_flag_list(v, &line);
-		line.len--;   /* reopen the list to add \* */
-		buf_append_str(&line, v->keyword_count < STORE_KEYWORDS_PER_MAILBOX ?
-			       " \\*)] Flags permitted" : ")] Flags permitted");
-		resp_append(out, line.data, line.len);
-		resp_crlf(out);
-		buf_clear(&line);
+		/* PERMANENTFLAGS names keywords only where the session may set
+		 * them (w); elsewhere the list did not change. */
+		if (!v->readonly && (v->rights & ACL_WRITE)) {
+			buf_append_str(&line, "* OK [PERMANENTFLAGS ");
+			mailbox_view_format_permanent_flags(v, &line);
+			buf_append_str(&line, "] Flags permitted");
+			resp_append(out, line.data, line.len);
+			resp_crlf(out);
+			buf_clear(&line);
+		}
 	}
 
 	/* Only expunges of messages this view has numbered matter. */

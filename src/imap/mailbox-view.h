@@ -19,6 +19,10 @@ struct mailbox_view {
 	char *name;                   /* internal name */
 	uint32_t uidvalidity;
 	bool readonly;
+	/* What this session may change here (RFC 4314 §4: s \Seen, t
+	 * \Deleted, w the rest): ACL_OWNER_RIGHTS on one's own mailboxes,
+	 * the ACL's on another user's; PERMANENTFLAGS lists only those. */
+	acl_rights rights;
 	bool rev1;                    /* IMAP4rev1 client: RECENT and \Recent */
 	bool condstore;               /* RFC 7162: FETCH responses carry MODSEQ */
 	bool qresync;                 /* RFC 7162 §3.2.10: VANISHED, not EXPUNGE */
@@ -85,6 +89,11 @@ void mailbox_view_format_flags(const struct mailbox_view *view, uint32_t uid,
 			       uint32_t flags, uint64_t keywords, struct buf *out);
 /* The FLAGS list: system flags plus the mailbox's keywords. */
 void mailbox_view_format_flag_list(const struct mailbox_view *view, struct buf *out);
+/* The PERMANENTFLAGS list (RFC 9051 §7.1: the flags the client can change
+ * permanently): "()" when read-only, else those of the FLAGS list that
+ * view->rights let it change, and \* (new keywords) with w while the
+ * mailbox has room for another keyword. */
+void mailbox_view_format_permanent_flags(const struct mailbox_view *view, struct buf *out);
 
 struct mailbox_view_apply {
 	bool allow_expunge;       /* false during FETCH, STORE, SEARCH */

@@ -32,15 +32,14 @@ Loopback only. Without Dovecot this prints a SKIP line. Last line:
 
 import os
 import re
-import socket
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import dovecot_server  # noqa: E402
+from line_client import LineClient as Conn  # noqa: E402
 import petrel_server  # noqa: E402
 
-TIMEOUT = 10
 USER, PASSWORD = "alice", "alice-secret"
 BODY = b"Subject: q%d\r\n\r\n" + b"x" * 3000      # 3,015 bytes: 3 fit in 10 KiB
 
@@ -73,60 +72,6 @@ QUOTA_SCRIPT = [
     ("GETQUOTAROOT Nope", None),
     ("GETQUOTA \"no such root\"", None),
 ]
-
-
-class Conn:
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
-        self.buf = b""
-        self.n = 0
-        self.line()
-
-    def raw_line(self):
-        while b"\r\n" not in self.buf:
-            data = self.sock.recv(65536)
-            if not data:
-                raise ConnectionError("closed")
-            self.buf += data
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def take(self, n):
-        while len(self.buf) < n:
-            data = self.sock.recv(65536)
-            if not data:
-                raise ConnectionError("closed")
-            self.buf += data
-        data, self.buf = self.buf[:n], self.buf[n:]
-        return data
-
-    def line(self):
-        """One response, its literals read and written as quoted strings
-        (the form is the server's choice, RFC 9051 §4.3: not compared)."""
-        out = b""
-        line = self.raw_line()
-        while True:
-            m = re.search(rb"~?\{(\d+)\}$", line)
-            if not m:
-                return (out + line).decode(errors="replace")
-            data = self.take(int(m.group(1)))
-            out += line[:m.start()] + b'"' + data.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
-            line = self.raw_line()
-
-    def command(self, text, literal=None):
-        """[untagged lines], tagged line."""
-        self.n += 1
-        tag = "q%d" % self.n
-        data = (tag + " " + text).encode()
-        if literal is not None:
-            data = data % len(literal) + b"\r\n" + literal
-        self.sock.sendall(data + b"\r\n")
-        untagged = []
-        while True:
-            line = self.line()
-            if line.startswith(tag + " "):
-                return untagged, line[len(tag) + 1:]
-            untagged.append(line)
 
 
 METADATA_SCRIPT = [

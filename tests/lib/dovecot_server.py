@@ -78,13 +78,21 @@ class DovecotServer:
     and no daemon outlives the test). start() raises ServerError with the log
     tail when it cannot start; stop() returns a list of problems."""
 
-    def __init__(self, users=None, settings=None, name="diff", tls=None, extra=None):
+    def __init__(self, users=None, settings=None, name="diff", tls=None, extra=None,
+                 userdb_lookups=False):
         """users: name -> password, or a "{SCHEME}..." hash as Dovecot's
         passwd-file takes it (e.g. "{CRYPT}$y$..."). settings: top-level
         key = value lines over the defaults below. tls: (cert, key) paths
         to also listen with implicit TLS on imaps_port. extra: more
-        configuration lines (service blocks)."""
+        configuration lines (service blocks); "%(home_root)s" and
+        "%(shared_dir)s" in them name the homes' directory and a directory
+        the mail processes may write. userdb_lookups: the userdb reads the
+        passwd-file too, so that a lookup without a login (a shared
+        namespace opening another user's mailboxes) finds exactly the
+        users given; a static userdb answers those only with
+        allow_all_users, which would make every name a user."""
         self.users = dict(users or DEFAULT_USERS)
+        self.userdb_lookups = userdb_lookups
         self.settings = dict(settings or {})
         self.tls = tls
         self.extra = list(extra or [])
@@ -97,6 +105,7 @@ class DovecotServer:
         self.base_dir = os.path.join(self.dir, "run")
         self.state_dir = os.path.join(self.dir, "state")
         self.home_root = os.path.join(self.dir, "home")
+        self.shared_dir = os.path.join(self.dir, "shared")
         self.log_path = os.path.join(self.dir, "dovecot.log")
         self.conf_path = os.path.join(self.conf_dir, "dovecot.conf")
         self.instance = "petrel-%s-%s" % (name, os.path.basename(self.dir).split("-")[-1])
@@ -109,9 +118,10 @@ class DovecotServer:
     def _write_config(self, port):
         nobody = pwd.getpwnam("nobody")
         mail_group = grp.getgrgid(nobody.pw_gid).gr_name
-        for d in (self.conf_dir, self.state_dir, self.home_root):
+        for d in (self.conf_dir, self.state_dir, self.home_root, self.shared_dir):
             os.makedirs(d, exist_ok=True)
             os.chmod(d, 0o755)
+        os.chown(self.shared_dir, nobody.pw_uid, nobody.pw_gid)
         self._write_passwd()
         passwd = os.path.join(self.conf_dir, "passwd")
         settings = {
@@ -167,11 +177,21 @@ class DovecotServer:
             "  args = scheme=PLAIN username_format=%%u %s" % passwd,
             "}",
             "userdb {",
+        ] + ([
+            "  driver = passwd-file",
+            "  args = username_format=%%u %s" % passwd,
+            "  default_fields = uid=nobody gid=%s home=%s/%%u" % (mail_group, self.home_root),
+        ] if self.userdb_lookups else [
             "  driver = static",
             "  args = uid=nobody gid=%s home=%s/%%u" % (mail_group, self.home_root),
+        ]) + [
             "}",
         ]
-        lines += self.extra + [""]
+        for line in self.extra:
+            # Plain replacement, not %-formatting: Dovecot's own %%u stays.
+            lines.append(line.replace("%(home_root)s", self.home_root)
+                         .replace("%(shared_dir)s", self.shared_dir))
+        lines.append("")
         with open(self.conf_path, "w") as f:
             f.write("\n".join(lines))
         os.chmod(self.conf_path, 0o644)

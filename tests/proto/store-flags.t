@@ -73,11 +73,11 @@ S: * 3 FETCH (UID 3 FLAGS ())
 S: l4 OK UID STORE completed
 C: l5 UID STORE 2,7:9 FLAGS.SILENT (\Deleted \Draft)
 S: l5 OK UID STORE completed
-# The other session sees where things ended, once per message.
+# The other session sees where things ended, once per message; it
+# EXAMINEd, so its PERMANENTFLAGS stay () and are not announced again.
 use c2
 C: m NOOP
 S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft $$Important)
-S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $$Important \*)] Flags permitted
 S: * 1 FETCH (FLAGS ())
 S: * 2 FETCH (FLAGS (\Deleted \Draft))
 S: * 3 FETCH (FLAGS ())

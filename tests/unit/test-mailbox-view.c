@@ -234,6 +234,40 @@ int main(void)
 		CHECK_INT(mailbox_view_recent_count(r), 0);
 		mailbox_view_free(&r);
 	}
+	/* PERMANENTFLAGS lists only what the session may change (RFC 9051
+	 * §7.1; RFC 4314 §4: s \Seen, t \Deleted, w the rest and new
+	 * keywords): in another user's mailbox with lrst, a read-only view,
+	 * and an owner's full rights. Keywords growing change only the lists
+	 * that name keywords, so only those are announced again. */
+	{
+		static const uint32_t one[] = { 1 };
+		char *kw1[] = { (char *)"Junk" };
+		struct store_message junk[] = { { .uid = 1, .keywords = 1, .modseq = 12 } };
+		struct store_changes grow = { .uidnext = 2, .highestmodseq = 12, .changed = junk,
+					      .changed_count = 1, .keywords = kw1, .keyword_count = 1 };
+		struct mailbox_view *p = make_view(one, 1, false, 100);
+		struct buf line;
+
+		buf_init(&line, 1024);
+		mailbox_view_format_permanent_flags(p, &line);
+		CHECK_STR(line.data, "(\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)");
+		p->rights = ACL_LOOKUP | ACL_READ | ACL_SEEN | ACL_DELETE_MESSAGES;
+		buf_clear(&line);
+		mailbox_view_format_permanent_flags(p, &line);
+		CHECK_STR(line.data, "(\\Deleted \\Seen)");
+		buf_clear(&emitted);
+		mailbox_view_apply(p, &grow, &allow, &emit);
+		CHECK_STR(emitted.data,
+			  "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft Junk)|"
+			  "* 1 FETCH (FLAGS (Junk))|");
+		p->rights = ACL_OWNER_RIGHTS;
+		p->readonly = true;
+		buf_clear(&line);
+		mailbox_view_format_permanent_flags(p, &line);
+		CHECK_STR(line.data, "()");
+		buf_free(&line);
+		mailbox_view_free(&p);
+	}
 	/* Issue 13: a dense 100,000-message INBOX costs the view a few bytes,
 	 * not 4 per message (the UID array held 400,000). Measured as what
 	 * the heap holds after the view is made (glibc's count; a sanitizer's

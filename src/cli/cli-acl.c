@@ -18,7 +18,6 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "store/acl.h"
-#include "store/store-users.h"
 #include "store/store.h"
 
 void cli_acl_usage(FILE *out)
@@ -57,15 +56,16 @@ static int acl_print(struct store *store, const char *mailbox)
 	return 0;
 }
 
-static int acl_run(const struct store_env *env, enum acl_verb verb, char **args)
+static int acl_run(const struct store_env *env, enum acl_verb verb, const char *owner,
+		   char **args)
 {
 	struct store *store = NULL;
 	enum store_acl_mode mode = STORE_ACL_REPLACE;
 	acl_rights rights = 0, now = 0;
-	const char *letters = verb == ACL_SET ? args[3] : "";
+	const char *letters = verb == ACL_SET ? args[2] : "";
 
-	if (verb != ACL_GET && !acl_identifier_valid(args[2])) {
-		fprintf(stderr, "petrel: '%.60s': not an identifier\n", args[2]);
+	if (verb != ACL_GET && !acl_identifier_valid(args[1])) {
+		fprintf(stderr, "petrel: '%.60s': not an identifier\n", args[1]);
 		return 2;
 	}
 	if (letters[0] == '+' || letters[0] == '-') {
@@ -73,22 +73,22 @@ static int acl_run(const struct store_env *env, enum acl_verb verb, char **args)
 		letters++;
 	}
 	if (!acl_rights_parse(letters, &rights)) {
-		fprintf(stderr, "petrel: '%.60s': rights are letters of lrswipkxtea\n", args[3]);
+		fprintf(stderr, "petrel: '%.60s': rights are letters of lrswipkxtea\n", args[2]);
 		return 2;
 	}
-	int code = cli_user_store_open(env, args[0], false, &store);
+	int code = cli_user_store_open(env, owner, false, &store);
 
 	if (code != 0)
 		return code;
 	if (verb == ACL_GET) {
-		code = acl_print(store, args[1]);
+		code = acl_print(store, args[0]);
 	} else {
-		enum store_result r = store_acl_update(store, args[1], args[2], mode, rights, &now);
+		enum store_result r = store_acl_update(store, args[0], args[1], mode, rights, &now);
 
 		if (r == STORE_OK && verb == ACL_SET) {
 			char shown[ACL_RIGHTS_STR_MAX];
 
-			printf("%s %s\n", args[2], acl_rights_store_format(now, shown));
+			printf("%s %s\n", args[1], acl_rights_store_format(now, shown));
 		} else if (r != STORE_OK) {
 			fprintf(stderr, "petrel: acl: %s\n", r == STORE_NOT_FOUND ? "no such mailbox" :
 				r == STORE_LIMIT ? "too many identifiers on the mailbox" :
@@ -103,39 +103,16 @@ static int acl_run(const struct store_env *env, enum acl_verb verb, char **args)
 int cli_acl_main(int argc, char **argv)
 {
 	static const char *const verbs[] = { "get", "set", "delete" };
-	static const int arg_counts[] = { 2, 4, 3 };
-	const char *data_dir = NULL, *config_file = NULL;
-	char *args[4];
-	int verb = -1, arg_count = 0;
+	static const int arg_counts[] = { 1, 3, 2 };
+	struct cli_owner_args a;
 	struct petrel_config cfg;
 	struct store_env *env;
-	bool usage = false;
-
-	for (int v = 0; argc >= 2 && v < 3; v++) {
-		if (strcmp(argv[1], verbs[v]) == 0)
-			verb = v;
-	}
-	usage = verb < 0;
-	for (int i = 2; !usage && i < argc; i++) {
-		if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
-			data_dir = argv[++i];
-		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			config_file = argv[++i];
-		else if (strcmp(argv[i], CLI_PUBLIC_FLAG) == 0 && arg_count == 0)
-			args[arg_count++] = (char *)STORE_PUBLIC_OWNER;
-		else if (arg_count < arg_counts[verb])
-			args[arg_count++] = argv[i];   /* rights and identifiers may start with - */
-		else
-			usage = true;
-	}
-	if (!usage && arg_count != arg_counts[verb])
-		usage = true;
-	int code = cli_env_open(config_file, data_dir, usage, cli_acl_usage, &cfg, &env);
+	bool usage = !cli_owner_args_parse(argc, argv, verbs, arg_counts, 3, true, &a);
+	int code = cli_env_open(a.config_file, a.data_dir, usage, cli_acl_usage, &cfg, &env);
 
 	if (code != 0)
 		return code;
-	code = acl_run(env, (enum acl_verb)verb, args);
-
+	code = acl_run(env, (enum acl_verb)a.verb, a.owner, a.args);
 	store_env_free(&env);
 	config_free(&cfg);
 	return code;

@@ -89,3 +89,35 @@ int cli_user_store_open(const struct store_env *env, const char *user, bool crea
 	}
 	return 0;
 }
+
+bool cli_owner_args_parse(int argc, char **argv, const char *const *verbs,
+			  const int *arg_counts, int verb_count, bool dash_args,
+			  struct cli_owner_args *a)
+{
+	int count = 0;
+
+	*a = (struct cli_owner_args){ .verb = -1 };
+	for (int v = 0; argc >= 2 && v < verb_count; v++) {
+		if (strcmp(argv[1], verbs[v]) == 0)
+			a->verb = v;
+	}
+	if (a->verb < 0)
+		return false;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+			a->data_dir = argv[++i];
+		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			a->config_file = argv[++i];
+		else if (strcmp(argv[i], CLI_PUBLIC_FLAG) == 0 && a->owner == NULL)
+			a->owner = STORE_PUBLIC_OWNER;
+		else if (argv[i][0] == '-' && (!dash_args || a->owner == NULL))
+			return false;
+		else if (a->owner == NULL)
+			a->owner = argv[i];
+		else if (count < arg_counts[a->verb] && count < CLI_OWNER_ARGS_MAX)
+			a->args[count++] = argv[i];
+		else
+			return false;
+	}
+	return a->owner != NULL && count == arg_counts[a->verb];
+}

@@ -19,7 +19,6 @@
 #include "core/config.h"
 #include "core/xalloc.h"
 #include "imap/mailbox-name.h"
-#include "store/store-users.h"
 #include "store/store.h"
 
 void cli_mailbox_usage(FILE *out)
@@ -152,42 +151,16 @@ int cli_mailbox_main(int argc, char **argv)
 {
 	static const char *const verbs[] = { "list", "create", "delete", "rename" };
 	static const int arg_counts[] = { 0, 1, 1, 2 };
-	const char *data_dir = NULL, *config_file = NULL, *owner = NULL;
-	char *args[2];
-	int verb = -1, arg_count = 0;
+	struct cli_owner_args a;
 	struct petrel_config cfg;
 	struct store_env *env;
-	bool usage;
-
-	for (int v = 0; argc >= 2 && v < 4; v++) {
-		if (strcmp(argv[1], verbs[v]) == 0)
-			verb = v;
-	}
-	usage = verb < 0;
-	for (int i = 2; !usage && i < argc; i++) {
-		if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
-			data_dir = argv[++i];
-		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			config_file = argv[++i];
-		else if (strcmp(argv[i], CLI_PUBLIC_FLAG) == 0 && owner == NULL)
-			owner = STORE_PUBLIC_OWNER;
-		else if (argv[i][0] == '-')
-			usage = true;
-		else if (owner == NULL)
-			owner = argv[i];
-		else if (arg_count < arg_counts[verb])
-			args[arg_count++] = argv[i];
-		else
-			usage = true;
-	}
-	if (!usage && (owner == NULL || arg_count != arg_counts[verb]))
-		usage = true;
-	int code = cli_env_open(config_file, data_dir, usage, cli_mailbox_usage, &cfg, &env);
+	bool usage = !cli_owner_args_parse(argc, argv, verbs, arg_counts, 4, false, &a);
+	int code = cli_env_open(a.config_file, a.data_dir, usage, cli_mailbox_usage, &cfg, &env);
 
 	if (code != 0)
 		return code;
 	cli_store_env_quota(env, &cfg);
-	code = mailbox_run(env, (enum mailbox_verb)verb, owner, args);
+	code = mailbox_run(env, (enum mailbox_verb)a.verb, a.owner, a.args);
 	store_env_free(&env);
 	config_free(&cfg);
 	return code;

@@ -47,6 +47,23 @@ int cli_user_store_open(const struct store_env *env, const char *user, bool crea
 			struct store **store_r);
 /* `--public`, which stands for USER in the commands that take one. */
 #define CLI_PUBLIC_FLAG "--public"
+
+/* `petrel acl|mailbox VERB USER|--public ARG... --data DIR [--config
+ * FILE]`, the options anywhere after VERB. */
+#define CLI_OWNER_ARGS_MAX 3
+struct cli_owner_args {
+	int verb;                      /* index into the verbs given */
+	const char *owner;             /* a user name, or STORE_PUBLIC_OWNER */
+	char *args[CLI_OWNER_ARGS_MAX];
+	const char *data_dir, *config_file;
+};
+/* argv[1] one of verb_count verbs, then the owner and exactly
+ * arg_counts[verb] (<= CLI_OWNER_ARGS_MAX) more arguments, which may start
+ * with '-' when dash_args (ACL identifiers and rights). False: a usage
+ * error. */
+bool cli_owner_args_parse(int argc, char **argv, const char *const *verbs,
+			  const int *arg_counts, int verb_count, bool dash_args,
+			  struct cli_owner_args *a);
 /* The config's default quota limits into env (serve, deliver, quota). */
 void cli_store_env_quota(struct store_env *env, const struct petrel_config *cfg);
 /* argv[0] is "serve". */

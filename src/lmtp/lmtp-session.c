@@ -245,6 +245,17 @@ static void rcpt_lookup_run(void *arg)
 	snprintf(job->detail, sizeof(job->detail), "%.*s", detail_len, detail);
 }
 
+/* A RCPT job's last step: the session goes on with its next command. */
+static void rcpt_job_end(struct lmtp_session *s, struct lmtp_job *job)
+{
+	bool closed = s->closed;
+
+	free(job);
+	lmtp_job_finish(s);   /* frees s if it closed and this was its last job */
+	if (!closed)
+		lmtp_process(s);
+}
+
 static void rcpt_add(struct lmtp_session *s, const struct lmtp_job *job, struct mail_user *mu)
 {
 	struct lmtp_rcpt *r = &s->rcpts[s->rcpt_count++];
@@ -302,12 +313,7 @@ static void rcpt_public_done(void *arg)
 	}
 	if (job->public_mu != NULL)
 		mail_user_release(&job->public_mu, s->loop);
-	bool closed = s->closed;
-
-	free(job);
-	lmtp_job_finish(s);   /* frees s if it closed and this was its last job */
-	if (!closed)
-		lmtp_process(s);
+	rcpt_job_end(s, job);
 }
 
 static void rcpt_lookup_done(void *arg)
@@ -333,12 +339,7 @@ static void rcpt_lookup_done(void *arg)
 		else
 			rcpt_add(s, job, mail_user_acquire(s->server->users, job->user));
 	}
-	bool closed = s->closed;
-
-	free(job);
-	lmtp_job_finish(s);   /* frees s if it closed and this was its last job */
-	if (!closed)
-		lmtp_process(s);
+	rcpt_job_end(s, job);
 }
 
 static void deliver_run(void *arg)

@@ -300,6 +300,19 @@ def test_detail(srv, port):
           " INBOX) in INBOX", len(inbox) == 5, len(inbox))
 
 
+def check_refused(config, label, message):
+    """A server with this config (and LMTP) must refuse to start, saying so."""
+    srv = petrel_server.PetrelServer(tls=False, config=dict(config, lmtp="127.0.0.1:0"))
+    try:
+        srv.start()
+        check("%s: refused at start" % label, False, "it started")
+    except petrel_server.ServerError:
+        check("%s: refused at start" % label, message in srv.stderr(), srv.stderr_tail())
+    finally:
+        srv.stop()
+        srv.cleanup()
+
+
 def test_detail_config():
     """recipient_delimiter = "-": alice-Lists is alice's Lists and "+" is no
     longer special; empty: off."""
@@ -324,18 +337,8 @@ def test_detail_config():
             problems = srv.stop()
             check("%s: SIGTERM, exit 0, clean stderr" % label, not problems, problems)
             srv.cleanup()
-    srv = petrel_server.PetrelServer(tls=False, config={"lmtp": "127.0.0.1:0",
-                                                        "recipient_delimiter": "+@"})
-    try:
-        srv.start()
-        check("recipient_delimiter with '@': refused at start", False, "it started")
-    except petrel_server.ServerError:
-        check("recipient_delimiter with '@': refused at start",
-              "recipient_delimiter: at most 8 printable characters" in srv.stderr(),
-              srv.stderr_tail())
-    finally:
-        srv.stop()
-        srv.cleanup()
+    check_refused({"recipient_delimiter": "+@"}, "recipient_delimiter with '@'",
+                  "recipient_delimiter: at most 8 printable characters")
 
 
 def test_public():
@@ -410,18 +413,9 @@ def test_public():
         out = os.popen("%s check --data %s" % (srv.binary, srv.data)).read()
         check("public: petrel check clean", out == "alice: ok\n#public: ok\n", out)
         srv.cleanup()
-    srv = petrel_server.PetrelServer(tls=False, config={"lmtp": "127.0.0.1:0",
-                                                        "public_recipient": "pub+lic"})
-    try:
-        srv.start()
-        check("public_recipient with the delimiter: refused at start", False, "it started")
-    except petrel_server.ServerError:
-        check("public_recipient with the delimiter: refused at start",
-              "public_recipient: at most 64 of A-Z a-z 0-9 . _ -, none of recipient_delimiter"
-              in srv.stderr(), srv.stderr_tail())
-    finally:
-        srv.stop()
-        srv.cleanup()
+    check_refused({"public_recipient": "pub+lic"}, "public_recipient with the delimiter",
+                  "public_recipient: at most 64 of A-Z a-z 0-9 . _ -, none of"
+                  " recipient_delimiter")
 
 
 def test_over_quota(tempfail):

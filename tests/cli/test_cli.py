@@ -1163,6 +1163,10 @@ def test_mailbox_public(tmp):
         after = _bob_list(port)
     finally:
         srv.stop()
+    expect("acl: user del bob takes his rights on public mailboxes too",
+           ["user", "del", "bob", "--data", data], 0, err_prefix=None)
+    expect("acl: News has no entry of bob's left", ["acl", "get", "--public", "News",
+                                                   "--data", data], 0, "", err_prefix=None)
     check("mailbox: bob lists Shared/Lists, nothing he may not see",
           before == ['* LIST (\\HasNoChildren) "/" Shared/Lists', "b OK LIST completed"], before)
     check("mailbox: and the new one at once",

@@ -1,0 +1,2 @@
+def run(check, users):
+    pass

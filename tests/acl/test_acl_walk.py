@@ -85,7 +85,8 @@ ALICE_TREE = [
     ("HidParent/VisChild", b"lr", 1),
     ("GhostParent/VisChild", b"lr", 1),  # GhostParent itself is DELETEd: a \Noselect level
     ("Denied", None, 1),                 # anyone lr, -bob lr: carol sees it, bob does not
-    ("Movable", b"lrx", 0),              # bob and carol may rename it away (x), not into alice's top
+    ("DropBox", b"i", 1),                # a drop box: bob may APPEND, not see (RFC 4314 2.1)
+    ("Movable", b"lrxte", 1),            # bob and carol may rename it (x), move out of it (te)
 ]
 # What each viewer may not see, deepest first (the order B deletes them in).
 HIDDEN = {
@@ -93,7 +94,8 @@ HIDDEN = {
             "alice/HidParent", "erin/Drop", "erin/Nope"],
     "carol": ["alice/VisParent/HidChild", "alice/HidParent/VisChild", "alice/GhostParent/VisChild",
               "alice/Visible", "alice/PostOnly", "alice/ListOnly", "alice/NoEntry",
-              "alice/VisParent", "alice/HidParent", "alice/GhostParent", "erin/Drop", "erin/Nope"],
+              "alice/VisParent", "alice/HidParent", "alice/GhostParent", "alice/DropBox",
+              "erin/Drop", "erin/Nope"],
 }
 # Names walked besides the hidden ones: their neighbours that do not exist,
 # the owners' levels, and ListOnly (l alone, the NOPERM side of the line).
@@ -103,7 +105,7 @@ NEIGHBOURS = ["alice/ListOnly", "alice/Nowhere", "alice/VisParent/NoChild", "ali
 # Names that must appear nowhere in a viewer's LIST answers: hidden
 # mailboxes without a visible descendant (a visible child names its parent).
 NEVER_LISTED = {
-    "bob": ["PostOnly", "NoEntry", "Denied", "HidChild", "Drop", "Nope", "erin"],
+    "bob": ["PostOnly", "NoEntry", "Denied", "HidChild", "Drop", "Nope", "erin"],  # Drop: DropBox too
     "carol": ["Visible", "PostOnly", "ListOnly", "NoEntry", "VisParent", "HidChild", "HidParent",
               "VisChild", "GhostParent", "Drop", "Nope", "erin"],
 }
@@ -124,7 +126,7 @@ def build_world(srv, hide_for=None):
     must(a, b"DELETE GhostParent")
     must(a, b"SETACL Denied anyone lr")
     must(a, b"SETACL Denied -bob lr")
-    must(a, b"SETACL Movable carol lrx")
+    must(a, b"SETACL Movable carol lrxte")
     must(a, b'SETMETADATA NoEntry (/shared/comment "secret")')
     must(a, b'SETMETADATA Visible (/shared/comment "for bob")')
     e = Conn(port, "erin", USERS["erin"])
@@ -167,6 +169,9 @@ PROBES = [
                                       ("rec", b"FETCH 1 UID"), ("quiet", b"UNSELECT")]),
     ("EXAMINE over a selected INBOX", [("quiet", b"SELECT INBOX"), ("rec", b"EXAMINE {m}"),
                                        ("rec", b"NOOP"), ("quiet", b"UNSELECT")]),
+    ("SELECT over a selected shared mailbox", [("quiet", b'SELECT "Other Users/alice/Movable"'),
+                                               ("rec", b"SELECT {m}"), ("rec", b"FETCH 1 UID"),
+                                               ("quiet", b"UNSELECT")]),
     ("STATUS", [("rec", b"STATUS {m} (MESSAGES UIDNEXT UNSEEN SIZE)")]),
     ("STATUS modseq", [("rec", b"STATUS {m} (HIGHESTMODSEQ DELETED RECENT UIDVALIDITY)")]),
     ("APPEND LITERAL+", [("rec", b"APPEND {m} {lit}")]),
@@ -193,6 +198,12 @@ PROBES = [
                             ("rec", b"UID COPY 1:* {m}"), ("rec", b"MOVE 1 {m}"),
                             ("rec", b"UID MOVE 1:* {m}"), ("rec", b"FETCH 1:* UID"),
                             ("quiet", b"UNSELECT")]),
+    # Within alice's store (the same-owner path of COPY and MOVE), with
+    # the rights to take the message out (te on Movable).
+    ("COPY and MOVE from a shared mailbox", [("quiet", b'SELECT "Other Users/alice/Movable"'),
+                                             ("rec", b"COPY 1 {m}"), ("rec", b"UID COPY 1:* {m}"),
+                                             ("rec", b"MOVE 1 {m}"), ("rec", b"UID MOVE 1:* {m}"),
+                                             ("rec", b"FETCH 1:* UID"), ("quiet", b"UNSELECT")]),
     ("GETACL", [("rec", b"GETACL {m}")]),
     ("SETACL", [("rec", b"SETACL {m} dave lr")]),
     ("SETACL negative", [("rec", b"SETACL {m} -dave l")]),
@@ -485,6 +496,43 @@ def expected_answers(transcripts):
           got)
 
 
+def drop_box(world_a):
+    """i without l (a drop box): bob may APPEND and COPY into it and
+    MYRIGHTS tells him i (RFC 4314 section 3.8: any right), but it is not
+    listed and everything else answers as for a mailbox that does not
+    exist."""
+    c = Conn(world_a.imap_port, "bob", USERS["bob"])
+    m = quote(OU + "alice/DropBox")
+    msg = message("dropped")
+    got = {}
+    for command in (b"APPEND %s {%d+}\r\n%s" % (m, len(msg), msg), b"MYRIGHTS " + m,
+                    b"STATUS %s (MESSAGES)" % m, b"SELECT " + m, b"GETACL " + m,
+                    b'LIST "" ' + m, b'LIST "" "Other Users/alice/Drop*"'):
+        got[command.split(b" {")[0]] = c.run(command)
+    c.run(b"SELECT INBOX")
+    got[b"COPY"] = c.run(b"COPY 1 " + m)
+    c.close()
+    nonexistent = [b"T NO [NONEXISTENT] No such mailbox"]
+    want = {
+        b"APPEND " + m: None,
+        b"MYRIGHTS " + m: [b"* MYRIGHTS " + m + b" i", b"T OK MYRIGHTS completed"],
+        b"STATUS %s (MESSAGES)" % m: nonexistent,
+        b"SELECT " + m: nonexistent,
+        b"GETACL " + m: nonexistent,
+        b'LIST "" ' + m: [b"T OK LIST completed"],
+        b'LIST "" "Other Users/alice/Drop*"': [b"T OK LIST completed"],
+        b"COPY": None,
+    }
+    for command, lines in want.items():
+        answer = got.get(command, [])
+        if lines is None:
+            good = ok(answer) and answer[-1].startswith((b"T OK [APPENDUID ", b"T OK [COPYUID "))
+        else:
+            good = answer == lines
+        check("bob, drop box: %s answers %s" % (command.decode(), (lines or [b"OK"])[0].decode()),
+              good, answer)
+
+
 def expected_failures(transcripts):
     """Known deviations that leak nothing, kept visible: an unexpected pass
     fails, so the mark is removed when they are fixed."""
@@ -546,8 +594,10 @@ def part_walk():
                     check(*result)
         show(transcripts["bob"], "bob", "rev2", "alice/NoEntry",
              ["SELECT over a selected INBOX", "APPEND synchronizing", "CREATE", "RENAME to",
-              "SUBSCRIBE", "COPY and MOVE into", "SETACL", "GETQUOTAROOT"])
+              "SUBSCRIBE", "COPY and MOVE into", "COPY and MOVE from a shared mailbox",
+              "SELECT over a selected shared mailbox", "SETACL", "GETQUOTAROOT"])
         expected_answers(transcripts)
+        drop_box(world_a)
         expected_failures(transcripts)
         check("dave, who never logged in, has no store after being named",
               not os.path.exists(os.path.join(world_a.data, "users", "dave")))

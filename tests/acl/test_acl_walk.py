@@ -16,7 +16,7 @@ byte for byte the same after replacing the tag. The LIST, LSUB and
 NAMESPACE answers over whole namespaces are compared the same way, and
 must never name a hidden mailbox nor count one in STATUS. Inside world A,
 names under an owner who is no user, a user who never had mail, the
-viewer himself, a user who shares nothing and one who shares only what
+viewer, a user who shares nothing and one who shares only what
 the viewer may not see answer alike (the owner's name replaced).
 
 SUBSCRIBE: RFC 9051 section 6.3.7 lets a server accept a name that does
@@ -98,14 +98,15 @@ HIDDEN = {
               "erin/Drop", "erin/Nope"],
 }
 # Names walked besides the hidden ones: their neighbours that do not exist,
-# the owners' levels, and ListOnly (l alone, the NOPERM side of the line).
-NEIGHBOURS = ["alice/ListOnly", "alice/Nowhere", "alice/VisParent/NoChild", "alice/HidParent/NoChild",
-              "alice/HidParent/VisChild/NoChild", "alice/ListOnly/NoChild", "erin/Nowhere",
+# the owners' levels, alice's INBOX (hidden, and there in every world),
+# NoEntry spelt in capitals, and ListOnly (l alone, the NOPERM side).
+NEIGHBOURS = ["alice/INBOX", "alice/NOENTRY", "alice/ListOnly", "alice/Nowhere",
+              "alice/VisParent/NoChild", "alice/HidParent/NoChild", "alice/HidParent/VisChild/NoChild", "alice/ListOnly/NoChild", "erin/Nowhere",
               "alice", "erin", ""]
 # Names that must appear nowhere in a viewer's LIST answers: hidden
 # mailboxes without a visible descendant (a visible child names its parent).
 NEVER_LISTED = {
-    "bob": ["PostOnly", "NoEntry", "Denied", "HidChild", "Drop", "Nope", "erin"],  # Drop: DropBox too
+    "bob": ["PostOnly", "NoEntry", "Denied", "HidChild", "Drop", "Nope", "erin"],  # Drop*: DropBox
     "carol": ["Visible", "PostOnly", "ListOnly", "NoEntry", "VisParent", "HidChild", "HidParent",
               "VisChild", "GhostParent", "Drop", "Nope", "erin"],
 }
@@ -344,7 +345,7 @@ def walk_viewer(world_a, world_b, who, results):
                 transcripts[(mode, name, label)] = got_a
                 if got_a != got_b:
                     differences.append("%s: %s" % (label, first_difference(got_a, got_b)))
-            kind = "hidden" if name in HIDDEN[who] else "not hidden"
+            kind = "hidden" if name in HIDDEN[who] or name == "alice/INBOX" else "neighbour"
             results.append(("%s %s: %d commands on %s (%s) answer as if it did not exist"
                             % (who, mode, len(PROBES), OU + name, kind), not differences,
                             " || ".join(differences)))
@@ -477,6 +478,12 @@ def expected_answers(transcripts):
         got = t.get(("rev1", "bob/INBOX", label), [])
         check("bob: %s into Other Users/bob/INBOX is NONEXISTENT, not TRYCREATE" % label,
               got[-1:] == [b"T NO [NONEXISTENT] No such mailbox"], got[-1:])
+    # alice's INBOX, which always exists, is hidden like any other.
+    for who in ("bob", "carol"):
+        for label in ("SELECT", "STATUS", "GETACL", "MYRIGHTS", "APPEND LITERAL+", "GETMETADATA"):
+            got = transcripts[who].get(("rev1", "alice/INBOX", label), [])
+            check("%s: %s of alice's INBOX is NONEXISTENT" % (who, label),
+                  got[-1:] == [b"T NO [NONEXISTENT] No such mailbox"], got[-1:])
     # l without r: the mailbox is there for him, the right is not (NOPERM).
     got = t.get(("rev1", "alice/ListOnly", "SELECT"), [])
     check("bob: SELECT with l alone is NOPERM",

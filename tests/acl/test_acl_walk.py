@@ -379,16 +379,22 @@ SELF_KNOWN = {"CREATE", "CREATE child", "CREATE USE", "DELETE", "RENAME from", "
 OWNER_LEAVES = ("INBOX", "Drop", "")
 
 
-def walk_owner(c, owner, leaf):
-    """{probe label: answers} for Other Users/OWNER[/leaf], the owner's name
-    replaced in the answers and the commands left out (a wildcard cuts
-    the name short)."""
-    name = owner + ("/" + leaf if leaf else "")
+def answers_as(c, name, probes, replace, by):
+    """{probe label: answers} for Other Users/name, with replace put as by
+    in the answers and the commands left out (a wildcard cuts the name
+    short): two names compared inside one server."""
     answers = {}
-    for label, steps in PROBES:
-        answers[label] = [line.replace(b"Other Users/" + owner.encode(), b"Other Users/OWNER")
+    for label, steps in probes:
+        answers[label] = [line.replace(replace.encode(), by.encode())
                           for line in run_probe(c, steps, name) if not line.startswith(b"> ")]
     return answers
+
+
+def walk_owner(c, owner, leaf):
+    """{probe label: answers} for Other Users/OWNER[/leaf], OWNER written
+    as OWNER."""
+    return answers_as(c, owner + ("/" + leaf if leaf else ""), PROBES,
+                      "Other Users/" + owner, "Other Users/OWNER")
 
 
 def walk_owners(world_a, who, transcripts, results):
@@ -540,6 +546,46 @@ def drop_box(world_a):
               good, answer)
 
 
+# What bob may ask about a mailbox he may delete, without changing it
+# (and without UIDVALIDITY and HIGHESTMODSEQ, which two mailboxes never share).
+LOOKS = [label_steps for label_steps in PROBES if label_steps[0] in (
+    "STATUS", "MYRIGHTS", "GETACL", "LIST name", "LIST name/*", "LIST name/%",
+    "LIST wildcard *", "LIST RETURN", "LIST RETURN children", "LIST reference")] + [
+    ("EXAMINE and FETCH", [("quiet", b"EXAMINE {m}"),
+                           ("rec", b"FETCH 1:* (UID FLAGS RFC822.SIZE)"), ("quiet", b"UNSELECT")])]
+
+
+def delete_over_hidden_child(world_a):
+    """bob holds lrxte on Cellar, whose child Secret he may not see, and
+    on Attic, which has no child. Before and after he DELETEs them
+    (Cellar stays as the \\Noselect parent of Secret, Attic goes), every
+    answer about Cellar is the answer about Attic."""
+    a = Conn(world_a.imap_port, "alice", USERS["alice"])
+    for command in (b"CREATE Cellar/Secret", b"CREATE Attic", b"SETACL Cellar bob lrxte",
+                    b"SETACL Attic bob lrxte"):
+        must(a, command)
+    for name in ("Cellar", "Cellar/Secret", "Attic"):
+        append(a, name, "the same bytes")
+    a.close()
+    c = Conn(world_a.imap_port, "bob", USERS["bob"])
+    cellar, attic = OU + "alice/Cellar", OU + "alice/Attic"
+
+    def compare(what, probes):
+        got = answers_as(c, "alice/Cellar", probes, cellar, "X")
+        want = answers_as(c, "alice/Attic", probes, attic, "X")
+        differences = ["%s: %s" % (label, first_difference(got[label], want[label]))
+                       for label in got if got[label] != want[label]]
+        check("bob: %s, Cellar (a hidden child) answers as Attic (none)" % what,
+              not differences, " || ".join(differences))
+    compare("before DELETE", LOOKS)
+    compare("DELETE", [("DELETE", [("rec", b"DELETE {m}")])])
+    compare("after DELETE, every command", PROBES)
+    listed = c.run(b'LIST "" "Other Users/*"')
+    check("bob: neither is listed after DELETE",
+          not any(b"Cellar" in line or b"Attic" in line for line in listed), listed)
+    c.close()
+
+
 def expected_failures(transcripts):
     """Known deviations that leak nothing, kept visible: an unexpected pass
     fails, so the mark is removed when they are fixed."""
@@ -605,6 +651,7 @@ def part_walk():
               "SELECT over a selected shared mailbox", "SETACL", "GETQUOTAROOT"])
         expected_answers(transcripts)
         drop_box(world_a)
+        delete_over_hidden_child(world_a)
         expected_failures(transcripts)
         check("dave, who never logged in, has no store after being named",
               not os.path.exists(os.path.join(world_a.data, "users", "dave")))

@@ -586,6 +586,62 @@ def delete_over_hidden_child(world_a):
     c.close()
 
 
+def create_over_placeholder(world_a):
+    """bob holds lrkxte on Shed and on its children Box (which has a child
+    Secret he may not see) and Bin (none). He DELETEs each (Box stays as
+    Secret's \\Noselect parent, Bin goes), CREATEs it again, DELETEs it
+    again, and RENAMEs a mailbox of his onto the name: every answer about
+    Box is the answer about Bin, or Box's hidden child shows through."""
+    a = Conn(world_a.imap_port, "alice", USERS["alice"])
+    for command in (b"CREATE Shed/Box/Secret", b"CREATE Shed/Bin", b"SETACL Shed bob lrkxte",
+                    b"SETACL Shed/Box bob lrkxte", b"SETACL Shed/Bin bob lrkxte",
+                    b"DELETEACL Shed/Box/Secret bob"):
+        must(a, command)
+    for name in ("Shed/Box", "Shed/Box/Secret", "Shed/Bin"):
+        append(a, name, "the same bytes")
+    a.close()
+    c = Conn(world_a.imap_port, "bob", USERS["bob"])
+    box, bin_ = OU + "alice/Shed/Box", OU + "alice/Shed/Bin"
+
+    def compare(what, probes, known=False):
+        got = answers_as(c, "alice/Shed/Box", probes, box, "X")
+        want = answers_as(c, "alice/Shed/Bin", probes, bin_, "X")
+        differences = ["%s: %s" % (label, first_difference(got[label], want[label]))
+                       for label in got if got[label] != want[label]]
+        if known and differences:
+            print("XFAIL bob: %s, Box (a hidden child) answers otherwise than Bin (none): %s"
+                  % (what, " || ".join(differences)))
+        elif known:
+            check("XPASS bob: %s: remove the mark" % what, False)
+        else:
+            check("bob: %s, Box (a hidden child) answers as Bin (none)" % what,
+                  not differences, " || ".join(differences))
+    compare("DELETE", [("DELETE", [("rec", b"DELETE {m}")])])
+    compare("after DELETE", LOOKS)
+    compare("CREATE again", [("CREATE", [("rec", b"CREATE {m}")])])
+    compare("after CREATE again", LOOKS)
+    listed = c.run(b'LIST "" "Other Users/alice/Shed/%" RETURN (CHILDREN)')
+    check("bob: Box and Bin created again are listed alike", listed == [
+        b'* LIST (\\HasNoChildren) "/" "Other Users/alice/Shed/Bin"',
+        b'* LIST (\\HasNoChildren) "/" "Other Users/alice/Shed/Box"', b"T OK LIST completed"],
+        listed)
+    compare("DELETE again", [("DELETE", [("rec", b"DELETE {m}")])])
+    for mine in ("Box", "Bin"):
+        must(c, b'CREATE "Other Users/alice/Shed/Mine%s"' % mine.encode())
+    # RENAME onto the \Noselect name that a hidden child keeps: the store
+    # answers ALREADYEXISTS where CREATE revives it (sqlite-mailbox.c
+    # sq_rename()); only a user with k on the parent can tell.
+    got = {name: c.run(b'RENAME "Other Users/alice/Shed/Mine%s" "Other Users/alice/Shed/%s"'
+                       % (name.encode(), name.encode())) for name in ("Box", "Bin")}
+    if got["Box"] != got["Bin"]:
+        print("XFAIL bob: RENAME onto Box, the \\Noselect parent of a hidden child, answers %s;"
+              " onto Bin %s" % (got["Box"][-1].decode(), got["Bin"][-1].decode()))
+    else:
+        check("XPASS bob: RENAME onto a \\Noselect parent answers as onto nothing:"
+              " remove the mark", False)
+    c.close()
+
+
 def expected_failures(transcripts):
     """Known deviations that leak nothing, kept visible: an unexpected pass
     fails, so the mark is removed when they are fixed."""
@@ -652,6 +708,7 @@ def part_walk():
         expected_answers(transcripts)
         drop_box(world_a)
         delete_over_hidden_child(world_a)
+        create_over_placeholder(world_a)
         expected_failures(transcripts)
         check("dave, who never logged in, has no store after being named",
               not os.path.exists(os.path.join(world_a.data, "users", "dave")))

@@ -617,7 +617,7 @@ def create_over_placeholder(world_a):
             check("bob: %s, Box (a hidden child) answers as Bin (none)" % what,
                   not differences, " || ".join(differences))
     compare("DELETE", [("DELETE", [("rec", b"DELETE {m}")])])
-    compare("after DELETE", LOOKS)
+    compare("after DELETE", LOOKS + [("CREATE child", [("rec", b"CREATE {sub}")])])
     compare("CREATE again", [("CREATE", [("rec", b"CREATE {m}")])])
     compare("after CREATE again", LOOKS)
     listed = c.run(b'LIST "" "Other Users/alice/Shed/%" RETURN (CHILDREN)')

@@ -642,6 +642,73 @@ def create_over_placeholder(world_a):
     c.close()
 
 
+QUIET_S = 1.0    # how long an IDLE must stay silent after alice's hidden changes
+
+
+def quiet_while_hidden_changes(world_a):
+    """bob in IDLE on Visible, carol in IDLE on Denied (CONDSTORE on):
+    while alice appends to, flags, expunges, creates, renames and deletes
+    mailboxes they may not see, neither is told anything, and a NOOP and
+    the STATUS of what they see (HIGHESTMODSEQ too) answer as before."""
+    watchers = {}
+    for who, mailbox in (("bob", "Visible"), ("carol", "Denied")):
+        c = Conn(world_a.imap_port, who, USERS[who])
+        c.run(b"ENABLE CONDSTORE")
+        status = b"STATUS %s (MESSAGES UIDNEXT UNSEEN HIGHESTMODSEQ)" % quote(OU + "alice/" + mailbox)
+        before = c.run(status)
+        c.run(b"EXAMINE %s" % quote(OU + "alice/" + mailbox))
+        tag = c.next_tag()
+        c.send(tag + b" IDLE\r\n")
+        watchers[who] = (c, tag, status, before, c.response())
+    a = Conn(world_a.imap_port, "alice", USERS["alice"])
+    must(a, b"SELECT NoEntry")
+    append(a, "NoEntry", "while they idle")
+    must(a, b"STORE 1:* +FLAGS (\\Flagged \\Seen \\Deleted)")
+    must(a, b"EXPUNGE")
+    append(a, "VisParent/HidChild", "while they idle")
+    append(a, "HidParent", "while they idle")
+    for command in (b"CREATE Fresh", b"SETACL Fresh carol p", b"RENAME Fresh Fresher",
+                    b"DELETE Fresher", b'SETMETADATA HidParent (/shared/comment "new")',
+                    b"SETACL PostOnly bob +p"):
+        must(a, command)
+    a.close()
+    for who, (c, tag, status, before, started) in watchers.items():
+        told = []
+        deadline = time.monotonic() + QUIET_S
+        while time.monotonic() < deadline:
+            line = c.response(timeout=max(0.0, deadline - time.monotonic()))
+            if line is not None:
+                told.append(line)
+        c.send(b"DONE\r\n")
+        done = c.finish(tag, [])
+        after_noop = c.run(b"NOOP")
+        c.run(b"UNSELECT")
+        after = c.run(status)
+        check("%s: IDLE on what they see is told nothing of alice's hidden changes" % who,
+              started is not None and started.startswith(b"+") and not told
+              and done == [b"T OK IDLE terminated"] and after_noop == [b"T OK NOOP completed"],
+              (started, told, done, after_noop))
+        check("%s: STATUS of what they see is unchanged, HIGHESTMODSEQ too" % who,
+              after == before, (before, after))
+    # And the same IDLE is told of a change to what they see (so the
+    # silence above means something).
+    for who, mailbox in (("bob", "Visible"), ("carol", "Denied")):
+        c = watchers[who][0]
+        c.run(b"EXAMINE %s" % quote(OU + "alice/" + mailbox))
+        tag = c.next_tag()
+        c.send(tag + b" IDLE\r\n")
+        c.response()
+        a = Conn(world_a.imap_port, "alice", USERS["alice"])
+        append(a, mailbox, "seen by the watcher")
+        a.close()
+        line = c.response(timeout=QUIET_S * 5)
+        c.send(b"DONE\r\n")
+        c.finish(tag, [])
+        check("%s: IDLE is told of alice's APPEND to %s" % (who, mailbox),
+              line is not None and line.endswith(b" EXISTS"), line)
+        c.close()
+
+
 def expected_failures(transcripts):
     """Known deviations that leak nothing, kept visible: an unexpected pass
     fails, so the mark is removed when they are fixed."""
@@ -709,6 +776,7 @@ def part_walk():
         drop_box(world_a)
         delete_over_hidden_child(world_a)
         create_over_placeholder(world_a)
+        quiet_while_hidden_changes(world_a)
         expected_failures(transcripts)
         check("dave, who never logged in, has no store after being named",
               not os.path.exists(os.path.join(world_a.data, "users", "dave")))

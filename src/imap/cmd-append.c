@@ -92,6 +92,19 @@ static const char *append_error_text(enum store_result r, bool other)
 					      : imap_store_error_text(r);
 }
 
+static bool append_arg_other(const struct imap_session *s, const struct imap_arg *arg);
+
+/* Refused before its delivery: other as for append_error_text(), also
+ * for a name under "Other Users/" that no store holds (the user's own
+ * name there, no user's), which CREATE could not make either. arg: the
+ * APPEND's mailbox argument. */
+static const char *append_refused_text(const struct imap_session *s,
+				       const struct append_stream *st, const struct imap_arg *arg)
+{
+	return append_error_text(append_stream_refused(st),
+				 append_stream_other(st) || append_arg_other(s, arg));
+}
+
 /* The APPEND already failed (its mailbox): a synchronizing literal is
  * refused before "+"; a non-synchronizing one is on the way and is read
  * and dropped (RFC 7888 §4), at most APPENDLIMIT bytes, and the command
@@ -99,12 +112,15 @@ static const char *append_error_text(enum store_result r, bool other)
 static enum imap_literal_step append_refused_literal(struct imap_session *s,
 						     const struct imap_literal_info *lit)
 {
-	enum store_result r = append_stream_refused(s->append);
-	bool other = append_stream_other(s->append);
+	unsigned int count;
+	const struct imap_arg *args = imap_parser_args(s->parser, &count);
 
 	if (lit->sync || lit->size > s->append_limit) {
+		/* Before reader_abort(), which frees the stream. */
+		const char *text = append_refused_text(s, s->append, &args[1]);
+
 		reader_abort(s);
-		imap_session_literal_refuse(s, "%s", append_error_text(r, other));
+		imap_session_literal_refuse(s, "%s", text);
 		return IMAP_LITERAL_DECIDED;
 	}
 	append_stream_begin(s, lit->size, false, true);
@@ -156,6 +172,25 @@ static char *append_mailbox(const struct imap_session *s, const struct imap_arg 
 		copy = xstrndup(name.data, name.len);
 	buf_free(&name);
 	return copy;
+}
+
+/* A name in the "Other Users/" namespace, whether or not a store holds
+ * it (mailbox-ref.h). */
+static bool append_arg_other(const struct imap_session *s, const struct imap_arg *arg)
+{
+	char owner[ACL_IDENTIFIER_MAX];
+	const char *name;
+	bool other = false;
+	char *mailbox = append_mailbox(s, arg);
+
+	if (mailbox == NULL)
+		return false;
+	struct arena *arena = arena_create(256);
+
+	(void)mailbox_ref_split(arena, mailbox, s->user, owner, sizeof(owner), &name, &other);
+	arena_destroy(&arena);
+	free(mailbox);
+	return other;
 }
 
 /* Another user's mailbox (mailbox-ref.h): the stream goes to their store
@@ -457,8 +492,7 @@ enum cmd_step cmd_append(struct imap_cmd *cmd)
 	}
 	if (append_stream_refused(op->stream) != STORE_OK) {
 		/* Its literals were read and dropped (non-synchronizing). */
-		imap_cmd_reply(cmd, "NO", "%s", append_error_text(append_stream_refused(op->stream),
-								  append_stream_other(op->stream)));
+		imap_cmd_reply(cmd, "NO", "%s", append_refused_text(s, op->stream, &cmd->args[0]));
 		return CMD_STEP_DONE;
 	}
 	if (!append_parse(cmd, op, &empty))

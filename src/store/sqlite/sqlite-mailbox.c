@@ -136,8 +136,16 @@ enum store_result sq_mailbox_create(struct store *store, const char *name,
 		if (q != STORE_OK)
 			return sq_end(st, q);
 	}
-	if (r == STORE_OK) {
-		r = mb.noselect ? sq_mailbox_reset(st, mb.id, false, special_use) : STORE_EXISTS;
+	if (r == STORE_OK && mb.noselect) {
+		/* A \Noselect parent made a mailbox again is created like any
+		 * other: with its parent's ACL (DELETE dropped its own). Else
+		 * it would vanish for the user with k who created it, telling
+		 * him it has children he may not see. */
+		r = sq_mailbox_reset(st, mb.id, false, special_use);
+		if (r == STORE_OK)
+			r = sq_acl_inherit(st, name, mb.id);
+	} else if (r == STORE_OK) {
+		r = STORE_EXISTS;
 	} else if (r == STORE_NOT_FOUND) {
 		int64_t id = 0;
 

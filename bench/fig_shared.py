@@ -119,9 +119,9 @@ def _seed_big(ctx, salted):
             raise imapc.IMAPError("after seeding %s: %r" % (BIG, untagged))
         # The owner opens it once, as the owner of a mailbox in use has:
         # Dovecot then moves the new messages from new/ to cur/, which a
-        # reader with lr only may not do, so every SELECT of the reader
-        # scanned 100,000 files in new/ (407 ms against 0.14 ms for the
-        # owner in a full run); both servers clear \Recent.
+        # reader with lr only may not do; timed first, the reader's SELECT
+        # took 407 ms in a full run, 168 ms once the owner had opened it
+        # (under other load). Both servers clear \Recent.
         _select(c, BIG, n)
         c.command("CLOSE")
     finally:

@@ -51,7 +51,7 @@ class Figure:
 def fmt(value, unit):
     if value is None:
         return "n/a"
-    if unit in ("msg/s", "ops/s", "B", "B/msg"):
+    if unit in ("msg/s", "ops/s", "B", "B/msg", "mailboxes"):
         return "{:,.0f}".format(value)
     if unit == "ms":
         return "%.3f" % value if value < 1 else "%.1f" % value if value >= 100 else "%.2f" % value

@@ -30,6 +30,7 @@ import fig_mailbox
 import fig_mix
 import fig_read
 import fig_resources
+import fig_shared
 import fig_store
 import fig_users
 import targets
@@ -68,7 +69,12 @@ STEPS = [
     ("mix", fig_mix.run, True),
     # Dovecot's own load tester, on users of its own (no loaded mailbox).
     ("imaptest", fig_imaptest.run, False),
+    # Last: Dovecot is restarted with its acl plugin for it, which no
+    # figure before should pay. Users and a big mailbox of its own.
+    ("shared", fig_shared.run, False),
 ]
+# Steps run with --only whenever a chosen step needs the loaded mailbox.
+LOAD_STEPS = ("fsync", "load", "index")
 
 # Sizes per mode. QUICK (`make bench QUICK=1`) must stay under 2 minutes for
 # both servers on the project's 2-core VM (issue 13): its sizes are cut to
@@ -111,6 +117,12 @@ MODES = {
     "imaptest_clients": (50, 50),
     "imaptest_seconds": (30, 6),
     "imaptest_reps":    (3, 1),      # the figures are medians over the runs
+    # issue 14: another user's big mailbox, and 100 users x 10 mailboxes
+    # shared with one reader (--messages, --shared-owners, --shared-per-owner)
+    "shared_messages":  (100_000, 1_000),  # QUICK: its fixed costs are most of its time
+    "shared_owners":    (100, 10),
+    "shared_per_owner": (10, 10),
+    "shared_reps":      (7, 3),
 }
 
 
@@ -183,8 +195,11 @@ def run_target(target, args):
         ctx.log("[%s] pid %d, port %d, data %s, started in %.1f s"
                 % (target.name, target.pid, target.port, target.data_dir,
                    time.perf_counter() - t0))
+        load_needed = not args.only or any(needs for name, _, needs in STEPS
+                                           if name in args.only)
         for name, step, needs_load in STEPS:
-            if args.only and name not in args.only and name not in ("fsync", "load", "index"):
+            if args.only and name not in args.only \
+                    and not (load_needed and name in LOAD_STEPS):
                 continue
             if needs_load and not ctx.loaded:
                 result["errors"].append("%s: skipped (no loaded mailbox)" % name)
@@ -212,7 +227,7 @@ def run_target(target, args):
 
 
 GROUP_ORDER = ("append", "rtt", "mailbox", "store", "read", "resources", "disk", "idle",
-               "users", "mix", "imaptest")
+               "users", "mix", "imaptest", "shared")
 HIGHER_IS_BETTER = ("msg/s", "ops/s", "MB/s", "sess/s")
 
 
@@ -350,9 +365,15 @@ def main():
     p.add_argument("--loadgen", default=os.path.join(REPO, "build", "loadgen"),
                    help="the mixed-session load generator (make build/loadgen)")
     p.add_argument("--out", default=os.path.join(REPO, "build", "bench", "results.json"))
-    p.add_argument("--messages", type=int, help="override the mailbox size")
+    p.add_argument("--messages", type=int,
+                   help="override the mailbox size (the load's and the shared step's)")
     p.add_argument("--only", action="append", choices=[s[0] for s in STEPS],
-                   help="run only these steps (fsync, the load and the index wait always run)")
+                   help="run only these steps (fsync, the load and the index wait too when"
+                        " one of them needs the loaded mailbox)")
+    p.add_argument("--shared-owners", type=int,
+                   help="the shared step's users sharing mailboxes with one reader (100)")
+    p.add_argument("--shared-per-owner", type=int,
+                   help="the shared step's mailboxes per such user (10)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--server", action="append", choices=["petrel", "dovecot"],
@@ -372,11 +393,17 @@ def main():
                            ("user_count", 6), ("user_messages", 5), ("mix_users", 2),
                            ("mix_mailbox", 60), ("mix_levels", (1, 10)), ("mix_seconds", 1),
                            ("mix_reps", 1), ("imaptest_users", 4), ("imaptest_clients", 4),
-                           ("imaptest_seconds", 2), ("imaptest_reps", 1)):
+                           ("imaptest_seconds", 2), ("imaptest_reps", 1),
+                           ("shared_messages", 120), ("shared_owners", 3),
+                           ("shared_per_owner", 2), ("shared_reps", 1)):
             MODES[key] = (MODES[key][0], small)
     if args.messages:
         MODES["messages"] = (args.messages, args.messages)
         MODES["store_count"] = tuple(min(v, args.messages // 2) for v in MODES["store_count"])
+        MODES["shared_messages"] = (args.messages, args.messages)
+    for key in ("shared_owners", "shared_per_owner"):
+        if getattr(args, key):
+            MODES[key] = (getattr(args, key), getattr(args, key))
 
     raise_fd_limit()
 

@@ -12,6 +12,7 @@ of Target.
 """
 
 import os
+import pwd
 import shutil
 import sqlite3
 import subprocess
@@ -152,6 +153,11 @@ class Target:
     def disk_part(self, rel):
         return "other"
 
+    def enable_sharing(self):
+        """Makes other users' mailboxes reachable as "Other Users/OWNER/NAME"
+        under RFC 4314 ACL (fig_shared); returns what it configured."""
+        return "built in"
+
 
 def _session_pids(sid):
     """Processes whose session id is sid (a server started in a session of
@@ -232,6 +238,7 @@ class DovecotTarget(Target):
         self.password = "bench-secret-1"
         self.server = None
         self.inotify_was = None
+        self.sharing = None
 
     def _raise_inotify(self):
         try:
@@ -258,6 +265,7 @@ class DovecotTarget(Target):
         if not ok:
             raise RuntimeError(why)
         self._raise_inotify()
+        self.sharing = None
         cert, key = petrel_server.test_cert()
         hashes = petrel_hashes(self.petrel_binary, {self.user: self.password})
         self.server = dovecot_server.DovecotServer(
@@ -339,6 +347,40 @@ class DovecotTarget(Target):
         self.port = self.server.imap_port
         self.tls_port = self.server.imaps_port
         self.pid = self.server.master_pid() or self.server.proc.pid
+
+    def enable_sharing(self):
+        """Dovecot's ACL and a shared namespace (its wiki's
+        SharedMailboxes.Shared, for 2.3), after a restart: only for the
+        step that measures sharing (run last), so no other figure pays the
+        acl plugin's checks. Another user's mailboxes are at the same
+        Maildir template as their INBOX (no userdb lookup for %%h), their
+        index files shared with the owner (no INDEXPVT: per-user \\Seen,
+        which petrel keeps, would give the reader an index of its own); the
+        shared-mailboxes dict is what lets LIST find the owners."""
+        if self.sharing:
+            return self.sharing
+        dict_dir = os.path.join(self.server.dir, "acl-dict")
+        location = "maildir:%s/%%%%u/Maildir" % self.server.home_root
+
+        def configure():
+            os.makedirs(dict_dir, exist_ok=True)
+            nobody = pwd.getpwnam("nobody")
+            os.chown(dict_dir, nobody.pw_uid, nobody.pw_gid)   # mail_uid writes it
+            self.server.settings["mail_plugins"] = "$mail_plugins acl"
+            self.server.extra += [
+                # With a namespace configured the private one must be too;
+                # every listed namespace needs the same separator.
+                "namespace inbox {", "  inbox = yes", "  separator = /", "  prefix =", "}",
+                "namespace shared {", "  type = shared", "  separator = /",
+                '  prefix = "Other Users/%%u/"', "  location = " + location,
+                "  subscriptions = no", "  list = children", "}",
+                "protocol imap {", "  mail_plugins = $mail_plugins imap_acl", "}",
+                "plugin {", "  acl = vfile",
+                "  acl_shared_dict = file:%s/shared-mailboxes" % dict_dir, "}",
+            ]
+        self.restart(configure)
+        self.sharing = "acl vfile, shared namespace %s, acl_shared_dict file" % location
+        return self.sharing
 
     def disk_part(self, rel):
         """Maildir: the message files (cur/, new/, tmp/) and Dovecot's

@@ -33,7 +33,10 @@ EXPECTED = ["append.pipelined", "append.sequential_sync", "append.multiappend",
             "append.sessions", "mailbox.select", "mailbox.status", "read.fetch_envelope",
             "read.body_20mb", "disk.ratio", "idle.plain_memory", "idle.tls_memory",
             "idle.plain_push_p99", "users.tls_memory",
-            "mix.c1.ops", "mix.c10.ops", "mix.c10.login", "mix.c10.idle", "mix.c10.cpu"]
+            "mix.c1.ops", "mix.c10.ops", "mix.c10.login", "mix.c10.idle", "mix.c10.cpu",
+            "shared.list_all", "shared.list_other", "shared.select", "shared.select_owner",
+            "shared.fetch_flags", "shared.fetch_flags_owner", "shared.fetch_last",
+            "shared.fetch_last_owner"]
 # The data directory's parts, per server (bench/fig_disk.py).
 EXPECTED_DISK = {"petrel": ["disk.store_db", "disk.search_db", "disk.blobs"],
                  "dovecot": ["disk.maildir_messages", "disk.maildir_index"]}
@@ -109,6 +112,11 @@ def main():
             check("%s: %s has a rate and no client error" % (server, lvl),
                   f is not None and f["value"] and f["detail"]["error_count"] == 0,
                   f and f["detail"])
+        want = doc["sizes"]["shared_owners"] * doc["sizes"]["shared_per_owner"]
+        for fid in ("shared.list_all_count", "shared.list_other_count"):
+            f = ids.get(fid)
+            check("%s: %s is every mailbox shared with the reader (%d)" % (server, fid, want),
+                  f is not None and f["value"] == want, f and (f["value"], f["detail"]))
         f = ids.get("imaptest.sessions")
         if "imaptest.sessions" in expected:
             check("%s: imaptest's stress ran sessions and its state checker found no error"

@@ -161,11 +161,12 @@ MARK = PRELUDE + """
 # What the Subscribe dialog does (mailCommands.js SubscribeOKCallback): the
 # server's folder tree from LIST (the dialog's rows), then subscribe(name)
 # for a ticked row, then commitSubscribeChanges() (a new discovery). The
-# dialog subscribes every ticked row at once; Thunderbird queues the second
-# SUBSCRIBE behind the first and, with its other connections in IDLE on
-# folders, was seen to drop it ("failed creating protocol instance to play
-# queued url", then "didn't need to run" in its IMAP log; petrel never saw
-# the command), so the test ticks one row at a time.
+# dialog subscribes every ticked row at once; Thunderbird 153 queues the
+# second SUBSCRIBE behind the first and, its other connections (up to
+# max_cached_connections, 5) in IDLE on folders, drops it (3 runs of 3:
+# "failed creating protocol instance to play queued url", then "didn't
+# need to run" in its IMAP log; petrel never sees the command), so the
+# test ticks one row at a time.
 SUBSCRIBE_TREE = PRELUDE + """
 (async () => {
   const sub = account().incomingServer.QueryInterface(Ci.nsISubscribableServer);

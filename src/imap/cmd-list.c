@@ -432,19 +432,24 @@ struct list_owner_read {
 	uint32_t count, alloc;
 };
 
+static void list_visible_push(struct list_owner_read *rd, struct list_visible v)
+{
+	if (rd->count == rd->alloc) {
+		rd->alloc = rd->alloc == 0 ? 64 : rd->alloc * 2;
+		rd->v = xrealloc(rd->v, rd->alloc * sizeof(*rd->v));
+	}
+	rd->v[rd->count++] = v;
+}
+
 static bool list_owner_collect(const struct store_mailbox_info *info, void *ctx)
 {
 	struct list_owner_read *rd = ctx;
 
 	if (info->nonexistent)
 		return true;   /* the owner's own subscriptions */
-	if (rd->count == rd->alloc) {
-		rd->alloc = rd->alloc == 0 ? 64 : rd->alloc * 2;
-		rd->v = xrealloc(rd->v, rd->alloc * sizeof(*rd->v));
-	}
-	rd->v[rd->count++] = (struct list_visible){
+	list_visible_push(rd, (struct list_visible){
 		.name = xstrdup(info->name), .noselect = info->noselect,
-	};
+	});
 	return true;
 }
 
@@ -452,6 +457,47 @@ static int list_visible_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct list_visible *)a)->name,
 		      ((const struct list_visible *)b)->name);
+}
+
+/* RFC 9051 §6.3.9: the levels of hierarchy above a visible mailbox are
+ * listed too, \Noselect when not selectable. A level the user may not see
+ * and one that is only a placeholder are the same node (no rights, with
+ * children), so neither tells anything of what is hidden. rd->v holds the
+ * visible mailboxes, sorted; the levels are added, and all sorted again. */
+static void list_add_levels(struct list_owner_read *rd)
+{
+	uint32_t visible = rd->count;
+
+	for (uint32_t i = 0; i < visible; i++) {
+		const char *name = rd->v[i].name;
+
+		for (const char *slash = strchr(name, '/'); slash != NULL;
+		     slash = strchr(slash + 1, '/')) {
+			struct list_visible level = {
+				.name = xstrndup(name, (size_t)(slash - name)),
+				.noselect = true, .has_children = true,
+			};
+
+			if (bsearch(&level, rd->v, visible, sizeof(*rd->v), list_visible_cmp))
+				free(level.name);
+			else
+				list_visible_push(rd, level);
+		}
+	}
+	if (rd->count == visible)
+		return;
+	/* Sibling mailboxes share their levels: one node each. */
+	qsort(rd->v + visible, rd->count - visible, sizeof(*rd->v), list_visible_cmp);
+	uint32_t n = visible + 1;
+
+	for (uint32_t i = visible + 1; i < rd->count; i++) {
+		if (strcmp(rd->v[i].name, rd->v[n - 1].name) == 0)
+			free(rd->v[i].name);
+		else
+			rd->v[n++] = rd->v[i];
+	}
+	rd->count = n;
+	qsort(rd->v, rd->count, sizeof(*rd->v), list_visible_cmp);
 }
 
 /* The entry of a full name, made if a pattern (or RECURSIVEMATCH) may
@@ -513,9 +559,10 @@ static void list_owner_run(struct store_job *job, struct store *store)
 			free(rd.v[i].name);
 	}
 	rd.count = n;
-	/* Children among what is visible (sorted, so a parent is found by
-	 * bsearch). */
 	qsort(rd.v, rd.count, sizeof(*rd.v), list_visible_cmp);
+	list_add_levels(&rd);
+	/* Children among what is listed (sorted, so a parent is found by
+	 * bsearch). */
 	for (uint32_t i = 0; i < rd.count; i++) {
 		const char *slash = strrchr(rd.v[i].name, '/');
 

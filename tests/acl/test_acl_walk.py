@@ -498,7 +498,9 @@ def expected_answers(transcripts):
     got = [x for x in t.get(("rev1", "", b'LIST "" "Other Users/*"'), []) if x.startswith(b"*")]
     want_list = [
         b'* LIST (\\Noselect \\HasChildren) "/" "Other Users/alice"',
+        b'* LIST (\\Noselect \\HasChildren) "/" "Other Users/alice/GhostParent"',
         b'* LIST (\\HasNoChildren) "/" "Other Users/alice/GhostParent/VisChild"',
+        b'* LIST (\\Noselect \\HasChildren) "/" "Other Users/alice/HidParent"',
         b'* LIST (\\HasNoChildren) "/" "Other Users/alice/HidParent/VisChild"',
         b'* LIST (\\HasNoChildren) "/" "Other Users/alice/ListOnly"',
         b'* LIST (\\HasNoChildren) "/" "Other Users/alice/Movable"',
@@ -709,22 +711,20 @@ def quiet_while_hidden_changes(world_a):
         c.close()
 
 
-def expected_failures(transcripts):
-    """Known deviations that leak nothing, kept visible: an unexpected pass
-    fails, so the mark is removed when they are fixed."""
-    # RFC 9051 section 6.3.9: with % last, "matching levels of hierarchy
-    # are also returned", \Noselect when not selectable. petrel omits a
-    # level bob cannot see (HidParent, hidden) and one that is only a
-    # placeholder (GhostParent) alike, so nothing leaks, but a client that
-    # browses with % never finds HidParent/VisChild.
+def hierarchy_levels(transcripts):
+    """RFC 9051 section 6.3.9: with % last, "matching levels of hierarchy
+    are also returned", \\Noselect when not selectable. The level above a
+    child bob sees is listed whether bob may not see it (HidParent) or it
+    is only a placeholder (GhostParent), as the same node: nothing leaks
+    (the walk above compares it with the twin world), and a client that
+    browses with % finds HidParent/VisChild."""
     got = transcripts["bob"].get(("rev1", "", b'LIST "" "Other Users/alice/%"'), [])
     levels = [x for x in got if b'"Other Users/alice/HidParent"' in x
               or b'"Other Users/alice/GhostParent"' in x]
-    if len(levels) == 2:
-        check("XPASS LIST % returns the levels above a visible child: remove the mark", False)
-    else:
-        print("XFAIL LIST \"\" \"Other Users/alice/%\" omits HidParent and GhostParent, levels"
-              " above what bob sees (RFC 9051 section 6.3.9; no leak)")
+    check("LIST % returns the levels above a visible child as \\Noselect nodes",
+          levels == [b'* LIST (\\Noselect \\HasChildren) "/" "Other Users/alice/GhostParent"',
+                     b'* LIST (\\Noselect \\HasChildren) "/" "Other Users/alice/HidParent"'],
+          got)
 
 
 def part_walk():
@@ -777,7 +777,7 @@ def part_walk():
         delete_over_hidden_child(world_a)
         create_over_placeholder(world_a)
         quiet_while_hidden_changes(world_a)
-        expected_failures(transcripts)
+        hierarchy_levels(transcripts)
         check("dave, who never logged in, has no store after being named",
               not os.path.exists(os.path.join(world_a.data, "users", "dave")))
         check("no store error logged while probing",

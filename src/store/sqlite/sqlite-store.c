@@ -782,6 +782,19 @@ static int sq_user_version(struct sq_store *st)
 	return version;
 }
 
+/* Whether store.db holds no page yet (a file just made). */
+static bool sq_empty_file(struct sq_store *st)
+{
+	sqlite3_stmt *s;
+	bool empty = false;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA main.page_count", -1, &s, NULL) == SQLITE_OK) {
+		empty = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) == 0;
+		sqlite3_finalize(s);
+	}
+	return empty;
+}
+
 /* Tables in the main database (-1 on error): a version 0 file with none
  * is a store never set up, one with some is not ours to overwrite. */
 static int sq_table_count(struct sq_store *st)
@@ -1158,13 +1171,17 @@ enum store_result sq_open(const struct store_env *env, const char *user, unsigne
 	 * loss; FULL syncs the WAL at every commit, as store.h promises. */
 	/* auto_vacuum: a new store's free pages can be given back (the
 	 * indexer does, sqlite-index.c); on a store made before, where it is
-	 * NONE, it changes nothing (that would take a VACUUM) and its free
-	 * pages are reused by later writes. page_size, likewise only for a new
-	 * store: SQ_PAGE_BYTES says why. */
-	r = sq_exec(st, "PRAGMA page_size=" SQ_STR(SQ_PAGE_BYTES) ";"
-		    " PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL;"
-		    " PRAGMA synchronous=FULL; " SQ_WAL_LIMITS("main")
-		    " PRAGMA foreign_keys=ON; PRAGMA main.cache_size=" SQ_STR(SQ_CACHE_KIB_NEG) ";");
+	 * NONE, it would change nothing (that would take a VACUUM) and its
+	 * free pages are reused by later writes. page_size, likewise only for
+	 * a new store: SQ_PAGE_BYTES says why. Both are set on an empty file
+	 * only: on an existing one, auto_vacuum rewrites page 1 in a
+	 * transaction of its own, two fsyncs at every open. */
+	r = sq_empty_file(st) ? sq_exec(st, "PRAGMA page_size=" SQ_STR(SQ_PAGE_BYTES) ";"
+					 " PRAGMA auto_vacuum=INCREMENTAL;") : STORE_OK;
+	if (r == STORE_OK)
+		r = sq_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+			    SQ_WAL_LIMITS("main") " PRAGMA foreign_keys=ON;"
+			    " PRAGMA main.cache_size=" SQ_STR(SQ_CACHE_KIB_NEG) ";");
 	if (r == STORE_OK)
 		r = sq_search_attach(st, err, err_size);
 	else

@@ -5,8 +5,11 @@ no `l` on must look as if it did not exist), and two users write one
 shared mailbox at once (acl_team_writers.py).
 
 How "looks as if it did not exist" is proved: three servers. World A
-holds alice's (and erin's) whole tree. World B_bob and B_carol run the
-same setup, then the owners DELETE what that viewer may not see (a
+holds alice's (and erin's) whole tree, and a public tree of the same
+kinds under Shared/ (README, --public: every right from the ACL; alice
+administers it). World B_bob and B_carol run the same setup, then the
+owners (and for Shared/ the administrator, `petrel mailbox delete
+--public`) DELETE what that viewer may not see (a
 hidden parent of a visible child becomes the \\Noselect placeholder DELETE
 leaves, the nearest a name with children comes to not existing). Every
 command that takes a mailbox name is then sent, with the same bytes, to A
@@ -17,7 +20,10 @@ NAMESPACE answers over whole namespaces are compared the same way, and
 must never name a hidden mailbox nor count one in STATUS. Inside world A,
 names under an owner who is no user, a user who never had mail, the
 viewer, a user who shares nothing and one who shares only what
-the viewer may not see answer alike (the owner's name replaced).
+the viewer may not see answer alike (the owner's name replaced). Before
+any public mailbox exists (B_bob, before its public tree), bob's probes
+of Shared/ names answer as they do in A for names he may not see, and
+make no public store.
 
 SUBSCRIBE: RFC 9051 section 6.3.7 lets a server accept a name that does
 not exist (petrel does), so a hidden name must be accepted the same way,
@@ -653,6 +659,60 @@ def admin_setup(world, home, tops, commands):
     return a
 
 
+def public_answers(transcripts):
+    """The public tree's answers pinned, as expected_answers() does for
+    alice's: what each viewer lists, what NONEXISTENT and
+    NOPERM look like there, `authenticated` and `anyone` with negative
+    entries, and \\Seen being each user's own (alice appended message 2
+    of Visible with \\Seen: bob still counts it unseen)."""
+    nonexistent = [b"T NO [NONEXISTENT] No such mailbox"]
+    level, leaf = b"(\\Noselect \\HasChildren)", b"(\\HasNoChildren)"
+    for who, listed in (("bob", [
+            (leaf, b"Authed"), (leaf, b"Everyone"), (level, b"GhostParent"),
+            (leaf, b"GhostParent/VisChild"), (level, b"HidParent"), (leaf, b"HidParent/VisChild"),
+            (leaf, b"ListOnly"), (leaf, b"Members"), (leaf, b"Movable"), (leaf, b"VisParent"),
+            (leaf, b"Visible")]),
+            ("carol", [(leaf, b"Authed"), (leaf, b"Denied"), (leaf, b"Everyone"),
+                       (leaf, b"Movable")])):
+        want = [b'* LIST %s "/" Shared/%s' % entry for entry in listed]
+        got = transcripts[who].get(("rev1", "", b'LIST "" "Shared/*"'), [])
+        check("%s: LIST Shared/* lists exactly what they hold l on" % who,
+              sorted(got[:-1]) == sorted(want) and got[-1:] == [b"T OK LIST completed"], got)
+    t = transcripts["bob"]
+    pinned = {
+        ("Shared/NoEntry", "SELECT"): nonexistent,
+        ("Shared/NoEntry", "GETACL"): nonexistent,
+        ("Shared/NoEntry", "GETMETADATA"): nonexistent,
+        ("Shared/NoEntry", "CREATE"): [b"T NO [NOPERM] Permission denied"],  # top level: nobody
+        ("Shared/Nowhere", "CREATE"): [b"T NO [NOPERM] Permission denied"],
+        ("Shared/NoEntry", "CREATE child"): nonexistent,
+        ("Shared/ListOnly", "SELECT"): [b"T NO [NOPERM] Permission denied"],
+        ("Shared/ListOnly", "MYRIGHTS"): [b"* MYRIGHTS Shared/ListOnly l",
+                                          b"T OK MYRIGHTS completed"],
+        ("Shared/INBOX", "SELECT"): nonexistent,
+        ("Shared/INBOX", "STATUS"): nonexistent,
+        ("Shared/INBOX", "APPEND LITERAL+"): nonexistent,
+        ("Shared", "SELECT"): nonexistent,
+        ("", b'LIST "" "Shared"'): [b'* LIST (\\Noselect \\HasChildren) "/" Shared',
+                                    b"T OK LIST completed"],
+        ("", b'STATUS "Shared/Visible" (MESSAGES UNSEEN UIDNEXT SIZE HIGHESTMODSEQ)'): [
+            b"* STATUS Shared/Visible (MESSAGES 2 UNSEEN 2 UIDNEXT 3 SIZE 236 HIGHESTMODSEQ 3)",
+            b"T OK STATUS completed"],
+        ("", b'STATUS "Shared/Members" (MESSAGES UNSEEN UIDNEXT SIZE HIGHESTMODSEQ)'): [
+            b"* STATUS Shared/Members (MESSAGES 1 UNSEEN 1 UIDNEXT 2 SIZE 118 HIGHESTMODSEQ 2)",
+            b"T OK STATUS completed"],
+        ("", b'STATUS "Shared/Denied" (MESSAGES UNSEEN UIDNEXT SIZE HIGHESTMODSEQ)'): nonexistent,
+    }
+    for (name, label), lines in pinned.items():
+        got = [x for x in t.get(("rev1", name, label), []) if not x.startswith(b"> ")]
+        what = "%s %s" % (label, name) if name else label.decode()
+        check("bob: %s answers %s" % (what, lines[0].decode()), got == lines, got)
+    for label in ('STATUS "Shared/Members" (MESSAGES UNSEEN UIDNEXT SIZE HIGHESTMODSEQ)',
+                  'MYRIGHTS "Shared/Members"', 'MYRIGHTS "Shared/VisParent"'):
+        got = transcripts["carol"].get(("rev1", "", label.encode()), [])
+        check("carol: %s is NONEXISTENT" % label, got == nonexistent, got)
+
+
 def drop_box(world_a, home):
     """i without l (a drop box): bob may APPEND and COPY into it and
     MYRIGHTS tells him i (RFC 4314 section 3.8: any right), but it is not
@@ -1017,6 +1077,7 @@ def part_walk():
               "SUBSCRIBE", "COPY and MOVE into", "COPY and MOVE from a shared mailbox",
               "SELECT over a selected shared mailbox", "SETACL", "GETQUOTAROOT"])
         expected_answers(transcripts)
+        public_answers(transcripts)
         for home in HOMES:
             drop_box(world_a, home)
             delete_over_hidden_child(world_a, home)

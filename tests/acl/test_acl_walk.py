@@ -251,7 +251,8 @@ def build_world(srv, hide_for=None, before_public=None, after_public=None):
 # replaced by * and %, {kids} name/*, {kidsp} name/%, {ref} name/ (a LIST
 # reference), {sub} name/Sub. {lit} is a LITERAL+ message. {movable} is the
 # mailbox of the name's namespace that both viewers may select, rename and
-# move out of, {renamed} a name in that namespace to RENAME to.
+# move out of, {othermovable} the other namespace's, {renamed} a name in
+# the name's namespace to RENAME to.
 LIT = b"{%d+}\r\n%s" % (len(message("probe")), message("probe"))
 PROBES = [
     ("SELECT", [("rec", b"SELECT {m}")]),
@@ -280,6 +281,7 @@ PROBES = [
     ("RENAME to", [("rec", b"RENAME {movable} {m}")]),
     ("RENAME to child", [("rec", b"RENAME {movable} {sub}")]),
     ("RENAME to own", [("rec", b"RENAME {m} Mine2")]),
+    ("RENAME from own", [("rec", b"RENAME Mine {m}")]),
     ("SUBSCRIBE", [("rec", b"SUBSCRIBE {m}"), ("rec", b'LSUB "" {m}'),
                    ("rec", b'LIST (SUBSCRIBED) "" {m}'),
                    ("rec", b'LIST "" {m} RETURN (SUBSCRIBED CHILDREN)'),
@@ -297,6 +299,10 @@ PROBES = [
                                              ("rec", b"COPY 1 {m}"), ("rec", b"UID COPY 1:* {m}"),
                                              ("rec", b"MOVE 1 {m}"), ("rec", b"UID MOVE 1:* {m}"),
                                              ("rec", b"FETCH 1:* UID"), ("quiet", b"UNSELECT")]),
+    # From the other namespace's store (another owner's key).
+    ("COPY and MOVE across stores", [("quiet", b"SELECT {othermovable}"),
+                                     ("rec", b"COPY 1 {m}"), ("rec", b"UID MOVE 1:* {m}"),
+                                     ("rec", b"FETCH 1:* UID"), ("quiet", b"UNSELECT")]),
     ("GETACL", [("rec", b"GETACL {m}")]),
     ("SETACL", [("rec", b"SETACL {m} dave lr")]),
     ("SETACL negative", [("rec", b"SETACL {m} -dave l")]),
@@ -414,8 +420,10 @@ def fill(template, full):
     """template for the full client name."""
     prefix = SHARED if full == SHARED[:-1] or full.startswith(SHARED) else OU
     movable, renamed = NAMESPACE_MAILBOXES[prefix]
+    other = NAMESPACE_MAILBOXES[OU if prefix == SHARED else SHARED][0]
     parts = {
         b"{movable}": quote(movable), b"{renamed}": quote(renamed),
+        b"{othermovable}": quote(other),
         b"{m}": quote(full), b"{w}": quote(full[:-1] + "*"), b"{p}": quote(full[:-1] + "%"),
         b"{kids}": quote(full + "/*"), b"{kidsp}": quote(full + "/%"),
         b"{ref}": quote(full + "/"), b"{sub}": quote(full + "/Sub"), b"{lit}": LIT,
@@ -502,7 +510,7 @@ def walk_viewer(world_a, world_b, who, results):
 # owner's level) or ALREADYEXISTS (CREATE .../INBOX). Either set of
 # answers would do; they should be one.
 SELF_KNOWN = {"CREATE", "CREATE child", "CREATE USE", "DELETE", "RENAME from", "RENAME to",
-              "RENAME to child", "RENAME to own"}
+              "RENAME to child", "RENAME to own", "RENAME from own"}
 OWNER_LEAVES = ("INBOX", "Drop", "")
 
 
@@ -1124,6 +1132,9 @@ def part_walk():
              ["SELECT over a selected INBOX", "APPEND synchronizing", "CREATE", "RENAME to",
               "SUBSCRIBE", "COPY and MOVE into", "COPY and MOVE from a shared mailbox",
               "SELECT over a selected shared mailbox", "SETACL", "GETQUOTAROOT"])
+        show(transcripts["bob"], "bob", "rev1", SHARED + "NoEntry",
+             ["CREATE", "CREATE child", "RENAME to", "RENAME from own",
+              "COPY and MOVE across stores", "MYRIGHTS"])
         expected_answers(transcripts)
         public_answers(transcripts)
         for home in HOMES:

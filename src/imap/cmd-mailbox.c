@@ -482,7 +482,7 @@ enum cmd_step cmd_rename(struct imap_cmd *cmd)
 	if (op == NULL || !cmd_mailbox_ref_arg(cmd, &cmd->args[1], false, &to_ref))
 		return CMD_STEP_DONE;
 	if (to_ref.owner != op->ref.owner || to_ref.name == NULL) {
-		imap_cmd_reply(cmd, "NO", "[CANNOT] A mailbox cannot move to another user");
+		imap_cmd_reply(cmd, "NO", "[CANNOT] A mailbox stays with its owner, under a mailbox name");
 		return CMD_STEP_DONE;
 	}
 	from = op->name;

@@ -78,17 +78,24 @@ class Conn:
         data, self.raw.buf = self.raw.buf[:size], self.raw.buf[size:]
         return data
 
+    def _step(self, tag, got):
+        """One response appended to got (the tagged one as "T ..."); returns
+        (whether the command is over, the response)."""
+        r = self.response()
+        if r is None:
+            got.append(b"<no answer>")
+            return True, r
+        if r.startswith(tag + b" "):
+            got.append(b"T" + r[len(tag):])
+            return True, r
+        got.append(r)
+        return False, r
+
     def finish(self, tag, got):
         """Read responses up to the tagged one for tag, appended to got."""
-        while True:
-            r = self.response()
-            if r is None:
-                got.append(b"<no answer>")
-                return got
-            if r.startswith(tag + b" "):
-                got.append(b"T" + r[len(tag):])
-                return got
-            got.append(r)
+        while not self._step(tag, got)[0]:
+            pass
+        return got
 
     def run(self, command):
         """Send one command (its literals must be LITERAL+ ones)."""
@@ -104,14 +111,9 @@ class Conn:
         self.send(tag + b" " + before + b" {%d}\r\n" % len(literal))
         got = []
         while True:
-            r = self.response()
-            if r is None:
-                got.append(b"<no answer>")
+            over, r = self._step(tag, got)
+            if over:
                 return got
-            if r.startswith(tag + b" "):
-                got.append(b"T" + r[len(tag):])
-                return got
-            got.append(r)
             if r.startswith(b"+"):
                 self.send(literal + after + b"\r\n")
                 return self.finish(tag, got)

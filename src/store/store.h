@@ -217,8 +217,10 @@ enum store_result store_mailbox_create(struct store *store, const char *name,
  * children is STORE_NOT_ALLOWED; INBOX is STORE_NOT_ALLOWED. */
 enum store_result store_mailbox_delete(struct store *store, const char *name);
 /* RFC 9051 §6.3.6: children move with it; missing parents of the new name
- * are created. Renaming INBOX moves its messages to a new mailbox and leaves
- * INBOX empty (its children stay). */
+ * are created. A new name that exists only as a \Noselect parent is taken
+ * over (the renamed mailbox goes above its children; a child that would
+ * land on one of them is STORE_EXISTS). Renaming INBOX moves its messages
+ * to a new mailbox and leaves INBOX empty (its children stay). */
 enum store_result store_mailbox_rename(struct store *store, const char *from, const char *to);
 /* Subscriptions are names: a name may be subscribed without existing. */
 enum store_result store_mailbox_subscribe(struct store *store, const char *name, bool subscribe);

@@ -105,3 +105,32 @@ S: d6 OK CLOSE completed
 C: d7 STATUS Reports (MESSAGES)
 S: * STATUS Reports (MESSAGES 2)
 S: d7 OK STATUS completed
+# A name that is only a parent (\Noselect, left by DELETE) is no mailbox:
+# RENAME onto it succeeds, the renamed mailbox taking its place above its
+# children; a child of the old name that would land on one of them is
+# NO [ALREADYEXISTS], and nothing moved.
+C: e1 CREATE Team/Notes
+S: e1 OK CREATE completed
+C: e2 DELETE Team
+S: e2 OK DELETE completed
+C: e3 CREATE Draft/Notes
+S: e3 OK CREATE completed
+C: e4 RENAME Draft Team
+S: e4 NO [ALREADYEXISTS] *
+C: e5 DELETE Draft/Notes
+S: e5 OK DELETE completed
+C: e6 APPEND Draft {21}
+S: + *
+C: Subject: m4
+C: 
+C: body 4
+S: e6 OK [APPENDUID $draft 1] *
+C: e7 RENAME Draft Team
+S: e7 OK RENAME completed
+C: e8 LIST "" Team*
+S: * LIST (\HasChildren) "/" Team
+S: * LIST (\HasNoChildren) "/" Team/Notes
+S: e8 OK LIST completed
+C: e9 STATUS Team (MESSAGES UIDVALIDITY)
+S: * STATUS Team (MESSAGES 1 UIDVALIDITY $draft)
+S: e9 OK STATUS completed

@@ -347,8 +347,20 @@ static enum store_result sq_rename(struct sq_store *st, const char *from, const 
 	if (r != STORE_OK)
 		return r;
 	r = sq_mailbox_load(st, to, &mb);
-	if (r != STORE_NOT_FOUND)
+	if (r == STORE_OK && mb.noselect) {
+		/* A name that is only a parent is no mailbox: the renamed one
+		 * takes its place above its children, as CREATE would make it
+		 * selectable. So a parent kept only for a child the renaming
+		 * user may not see answers as a free name (RFC 4314 §4). */
+		st->txn_visible = true;
+		s = sq_stmt(st, SQ_MB_DELETE);
+		sqlite3_bind_int64(s, 1, mb.id);
+		r = sq_run(st, s, "take a parent's place");
+		if (r != STORE_OK)
+			return r;
+	} else if (r != STORE_NOT_FOUND) {
 		return r == STORE_OK ? STORE_EXISTS : r;
+	}
 	if (sq_is_inbox(from))
 		return sq_rename_inbox(st, to);
 
@@ -383,6 +395,10 @@ static enum store_result sq_rename(struct sq_store *st, const char *from, const 
 		memcpy(name, to, to_len);
 		memcpy(name + to_len, family[i].name + from_len, tail + 1);
 		r = sq_name_check(name);
+		/* Under a parent taken over, a child of the same name stays:
+		 * this one cannot move onto it. */
+		if (r == STORE_OK)
+			r = sq_mailbox_load(st, name, &mb) == STORE_NOT_FOUND ? STORE_OK : STORE_EXISTS;
 		if (r == STORE_OK) {
 			st->txn_visible = true;   /* sessions in IDLE must learn of it */
 			s = sq_stmt(st, SQ_MB_RENAME);

@@ -353,9 +353,12 @@ static enum store_result sq_rename(struct sq_store *st, const char *from, const 
 		 * selectable. So a parent kept only for a child the renaming
 		 * user may not see answers as a free name (RFC 4314 §4). */
 		st->txn_visible = true;
-		s = sq_stmt(st, SQ_MB_DELETE);
-		sqlite3_bind_int64(s, 1, mb.id);
-		r = sq_run(st, s, "take a parent's place");
+		r = sq_mailbox_empty(st, mb.id);   /* its ACL, metadata, records */
+		if (r == STORE_OK) {
+			s = sq_stmt(st, SQ_MB_DELETE);
+			sqlite3_bind_int64(s, 1, mb.id);
+			r = sq_run(st, s, "take a parent's place");
+		}
 		if (r != STORE_OK)
 			return r;
 	} else if (r != STORE_NOT_FOUND) {

@@ -319,21 +319,6 @@ static bool in_inbox(const char *name)
 	return strncmp(name, "INBOX", 5) == 0 && (name[5] == '\0' || name[5] == MAILBOX_NAME_DELIM);
 }
 
-/* Which namespace a name is listed in: the personal one, then the other
- * users', then the public one (mailbox-ref.h). */
-static int entry_namespace(const char *name)
-{
-	static const char *const nodes[] = { MAILBOX_REF_OTHERS, MAILBOX_REF_PUBLIC };
-
-	for (int i = 0; i < 2; i++) {
-		size_t len = strlen(nodes[i]);
-
-		if (strncmp(name, nodes[i], len) == 0 && (name[len] == '\0' || name[len] == '/'))
-			return i + 1;
-	}
-	return 0;
-}
-
 /* INBOX first, then the personal names in the store's order (a made-up
  * parent before its descendants), then each other namespace's names in
  * byte order, which puts a node before what is under it: a subscription
@@ -343,7 +328,7 @@ static int entry_order(const void *a, const void *b)
 {
 	const struct list_entry *x = a, *y = b;
 	bool x_inbox = in_inbox(x->name), y_inbox = in_inbox(y->name);
-	int x_ns = entry_namespace(x->name), y_ns = entry_namespace(y->name);
+	int x_ns = mailbox_ref_namespace(x->name), y_ns = mailbox_ref_namespace(y->name);
 
 	if (x_inbox != y_inbox)
 		return x_inbox ? -1 : 1;

@@ -41,6 +41,15 @@ static bool under_prefix(const char *full, const char *prefix, size_t plen)
 	       (strncmp(full, prefix, plen - 1) == 0 && full[plen - 1] == '\0');
 }
 
+int mailbox_ref_namespace(const char *full)
+{
+	if (under_prefix(full, MAILBOX_REF_OTHERS_PREFIX, strlen(MAILBOX_REF_OTHERS_PREFIX)))
+		return 1;
+	if (under_prefix(full, MAILBOX_REF_PUBLIC_PREFIX, strlen(MAILBOX_REF_PUBLIC_PREFIX)))
+		return 2;
+	return 0;
+}
+
 bool mailbox_ref_split(struct arena *arena, const char *full, const char *session_user,
 		       char *owner, size_t owner_size, const char **name_r, bool *other_r)
 {

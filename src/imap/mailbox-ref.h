@@ -59,6 +59,11 @@ const char *mailbox_ref_full_name(struct imap_cmd *cmd, const struct mailbox_ref
  * owner's node ("Other Users/OWNER", or "Shared" for the public one). */
 const char *mailbox_ref_other_name(struct arena *arena, const char *owner, const char *name);
 
+/* Which namespace a client's name is in (mailbox_ref_split()'s test):
+ * 0 personal, 1 other users' ("Other Users" and under), 2 public
+ * ("Shared" and under), the order NAMESPACE announces them in. */
+int mailbox_ref_namespace(const char *full);
+
 /* Whether owner is the public mailboxes' owner. */
 bool mailbox_ref_is_public(const char *owner);
 

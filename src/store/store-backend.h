@@ -43,6 +43,10 @@ struct store_env {
 	uint64_t append_limit;     /* v->append_limit, fixed at start */
 	/* Limits of users without their own (store_env_set_quota()). */
 	uint64_t quota[STORE_QUOTA_RESOURCES];
+	/* What the backend keeps for the env's lifetime (v->env_init), e.g.
+	 * idle database connections; it guards it itself, since every thread
+	 * shares the env. NULL for a backend that keeps nothing. */
+	void *backend_state;
 };
 
 /* One entry per operation of store.h and store-users.h, with the same
@@ -50,6 +54,12 @@ struct store_env {
 struct store_backend {
 	const char *name;          /* the config key `store` selects by it */
 	uint64_t append_limit;     /* store_append_limit(): a constant */
+
+	/* ---- the env (both optional) ---- */
+	/* Called once by store_env_open() after the fields above are set;
+	 * touches no storage (store_env_open() never does). */
+	enum store_result (*env_init)(struct store_env *env, char *err, size_t err_size);
+	void (*env_free)(struct store_env *env);
 
 	/* ---- the store ---- */
 	enum store_result (*open)(const struct store_env *env, const char *user,

@@ -46,6 +46,15 @@ enum store_result store_env_open(const char *spec, const char *location,
 	env->append_limit = v->append_limit;
 	for (int i = 0; i < STORE_QUOTA_RESOURCES; i++)
 		env->quota[i] = STORE_QUOTA_NONE;
+	if (v->env_init != NULL) {
+		enum store_result r = v->env_init(env, err, err_size);
+
+		if (r != STORE_OK) {
+			free(env->location);
+			free(env);
+			return r;
+		}
+	}
 	*env_r = env;
 	return STORE_OK;
 }
@@ -57,6 +66,8 @@ void store_env_free(struct store_env **envp)
 	if (env == NULL)
 		return;
 	*envp = NULL;
+	if (env->v->env_free != NULL)
+		env->v->env_free(env);
 	free(env->location);
 	free(env);
 }

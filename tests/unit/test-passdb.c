@@ -12,6 +12,7 @@
 
 #include "auth/passdb.h"
 #include "core/log.h"
+#include "store/store-users.h"
 #include "store/store.h"
 #include "unit.h"
 
@@ -63,6 +64,97 @@ static void *worker_run(void *arg)
 			w->failures++;
 	}
 	return NULL;
+}
+
+/* ---- the env's own users.db connections (store_created, shares) ---- */
+
+struct env_worker {
+	const struct store_env *env;
+	int failures;
+};
+
+static void collect_owner(const char *owner, void *ctx)
+{
+	collect(owner, ctx);
+}
+
+/* Each thread asks what the server's workers ask at once: whether a store
+ * was made, and who shares with whom (LIST). */
+static void *env_worker_run(void *arg)
+{
+	struct env_worker *w = arg;
+
+	for (int i = 0; i < 100; i++) {
+		struct names n = { .len = 0 };
+		bool created = true;
+
+		if (store_users_sharing_with(w->env, "alice", collect_owner, &n) != STORE_OK ||
+		    strcmp(n.text, "Carol;") != 0 ||
+		    passdb_store_created(w->env, "bob", &created) != PASSDB_OK || created ||
+		    passdb_store_created(w->env, "ghost", &created) != PASSDB_NO_USER)
+			w->failures++;
+	}
+	return NULL;
+}
+
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* The env keeps idle connections between calls: each call must still see
+ * what another process (here another env) committed since, and the kept
+ * connections stay few however many calls are made. */
+static void test_env_connections(const char *dir, struct store_env *env, struct passdb *db)
+{
+	struct store_env *other = NULL;
+	char err[256];
+	bool created = true;
+	struct names n = { .len = 0 };
+
+	CHECK_INT(store_env_open(NULL, dir, &other, err, sizeof(err)), STORE_OK);
+	if (other == NULL)
+		return;
+	CHECK_INT(passdb_user_add(db, "bob", "b"), PASSDB_OK);
+	CHECK_INT(passdb_store_created(env, "bob", &created), PASSDB_OK);
+	CHECK(!created);
+	CHECK_INT(passdb_store_set_created(other, "bob"), PASSDB_OK);
+	CHECK_INT(passdb_store_created(env, "bob", &created), PASSDB_OK);
+	CHECK(created);   /* no snapshot kept from the call before */
+	CHECK_INT(store_users_sharing_with(env, "alice", collect_owner, &n), STORE_OK);
+	CHECK_STR(n.text, "");
+	CHECK_INT(store_users_share_set(other, "Carol", "alice", true), STORE_OK);
+	CHECK_INT(store_users_share_set(other, "alice", "alice", true), STORE_OK);
+	n.len = 0;
+	CHECK_INT(store_users_sharing_with(env, "alice", collect_owner, &n), STORE_OK);
+	CHECK_STR(n.text, "Carol;");   /* never the user's own name */
+	CHECK_INT(passdb_user_delete(db, "bob"), PASSDB_OK);
+	CHECK_INT(passdb_user_add(db, "bob", "b"), PASSDB_OK);
+
+	int before = open_fds();
+	pthread_t th[6];
+	struct env_worker w[6];
+
+	for (int i = 0; i < 6; i++) {
+		w[i] = (struct env_worker){ .env = env };
+		pthread_create(&th[i], NULL, env_worker_run, &w[i]);
+	}
+	for (int i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_INT(w[i].failures, 0);
+	}
+	/* At most 4 kept connections (users.db and its WAL each) beyond what
+	 * the first calls had opened. */
+	CHECK(open_fds() - before <= 8);
+	store_env_free(&other);
 }
 
 int main(void)
@@ -183,6 +275,7 @@ int main(void)
 	n.text[0] = '\0';
 	CHECK_INT(passdb_user_list(db, collect, &n), PASSDB_OK);
 	CHECK_STR(n.text, "Carol;alice;");
+	test_env_connections(dir, env, db);
 
 	pthread_t th[4];
 	struct worker w[4];

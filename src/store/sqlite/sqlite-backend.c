@@ -71,6 +71,8 @@ const struct store_backend store_backend_sqlite = {
 	.watch_close = sq_watch_close,
 	.notify_changed = sq_notify_changed,
 
+	.env_init = sq_env_init,
+	.env_free = sq_env_free,
 	.users_open = sq_users_open,
 	.users_close = sq_users_close,
 	.users_secret = sq_users_secret,

@@ -618,6 +618,9 @@ enum store_result sq_index_text(const struct store_env *env, const char *user,
 				unsigned int max_batches, const atomic_bool *stop,
 				bool *more_r);
 /* sqlite-users.c */
+/* The env's idle users.db connections (sqlite-users.c). */
+enum store_result sq_env_init(struct store_env *env, char *err, size_t err_size);
+void sq_env_free(struct store_env *env);
 enum store_result sq_users_open(const struct store_env *env, struct store_users **users_r,
 				char *err, size_t err_size);
 void sq_users_close(struct store_users *users);

@@ -257,7 +257,7 @@ enum store_result sq_mailbox_snapshot(struct store *store, const char *name,
 	/* A damaged store is read-only: SELECT still works, claiming nothing. */
 	if (st->read_only)
 		claim_recent = false;
-	r = sq_begin(st, claim_recent);
+	r = claim_recent ? sq_begin_lazy(st) : sq_begin(st, false);
 	if (r == STORE_OK) {
 		r = sq_end(st, sq_snapshot(st, name, claim_recent, snapshot_r));
 		if (r != STORE_OK)
@@ -303,7 +303,9 @@ enum store_result sq_mailbox_claim_recent(struct store *store, const char *name,
 	enum store_result r;
 
 	*first_r = *next_r = 0;
-	r = sq_begin(st, true);
+	/* A claim lost to a crash shows the messages as \Recent again: no
+	 * fsync for it (imaptest's mix spent 2.4 % of the CPU on this one). */
+	r = sq_begin_lazy(st);
 	if (r != STORE_OK)
 		return r;
 	return sq_end(st, sq_claim_recent(st, name, uidvalidity, first_r, next_r));

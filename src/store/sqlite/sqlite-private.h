@@ -223,6 +223,10 @@ struct sq_store {
 	bool read_only;            /* damaged: changes answer STORE_READ_ONLY */
 	bool txn_write;            /* the open transaction is IMMEDIATE */
 	bool txn_visible;          /* it moved a modseq or removed/renamed a mailbox */
+	/* The connection is at synchronous=NORMAL: the last write transaction
+	 * was begun by sq_begin_lazy(); the next sq_begin(st, true) sets FULL
+	 * again before it writes. */
+	bool sync_lazy;
 	uint64_t change_count;     /* such transactions committed (store_change_count) */
 	/* The store's dictionaries loaded so far (sqlite-dict.c): added when
 	 * a write finds more rows than dict_rows or a read names an id not
@@ -287,6 +291,11 @@ enum store_result sq_exec(struct sq_store *st, const char *sql);
  * never fails half-way on a lock upgrade); reads use a deferred one so
  * several statements see one snapshot. */
 enum store_result sq_begin(struct sq_store *st, bool write);
+/* A write transaction whose commit waits for no fsync: for what a crash
+ * may lose harmlessly (a \Recent claim). Its frames become durable with
+ * the next durable commit's WAL fsync; a crash before that loses them and
+ * nothing after them (the WAL is replayed only up to its last good frame). */
+enum store_result sq_begin_lazy(struct sq_store *st);
 enum store_result sq_commit(struct sq_store *st);
 void sq_rollback(struct sq_store *st);
 /* Ends a transaction: commits when r is STORE_OK, else rolls back. */

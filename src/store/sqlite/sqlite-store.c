@@ -377,16 +377,37 @@ void sq_unlink_after_commit(struct sq_store *st, const char *file)
 	st->unlink_names[st->unlink_count++] = xstrdup(file);
 }
 
-enum store_result sq_begin(struct sq_store *st, bool write)
+/* write: 0 read, 1 durable write, 2 lazy write (sq_begin_lazy). */
+static enum store_result sq_begin_as(struct sq_store *st, int write)
 {
 	sq_unlink_forget(st);
 	st->renamed_count = 0;
 	st->blob_dir_dirty = false;
 	if (write && st->read_only)
 		return STORE_READ_ONLY;
-	st->txn_write = write;
+	/* synchronous is the connection's, read at each commit: switched only
+	 * when the kind of write changes, outside any transaction. */
+	if (write && st->sync_lazy != (write == 2)) {
+		enum store_result r = sq_exec(st, write == 2 ? "PRAGMA synchronous=NORMAL"
+					      : "PRAGMA synchronous=FULL");
+
+		if (r != STORE_OK)
+			return r;
+		st->sync_lazy = write == 2;
+	}
+	st->txn_write = write != 0;
 	st->txn_visible = false;
 	return sq_exec(st, write ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+enum store_result sq_begin(struct sq_store *st, bool write)
+{
+	return sq_begin_as(st, write ? 1 : 0);
+}
+
+enum store_result sq_begin_lazy(struct sq_store *st)
+{
+	return sq_begin_as(st, 2);
 }
 
 void sq_rollback(struct sq_store *st)

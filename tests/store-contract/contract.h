@@ -48,6 +48,15 @@ void ct_fail(const char *file, int line, const char *what, long long got, long l
 	if (g_ == w_) { ct_passed++; } else { ct_fail(__FILE__, __LINE__, #got, g_, w_); } \
 } while (0)
 
+#define CT_CHECK_STR_EQ(got, want) do { \
+	const char *g_ = (got), *w_ = (want); \
+	if (strcmp(g_, w_) == 0) { ct_passed++; } else { \
+		ct_failed++; \
+		printf("FAIL %s:%d: %s: got \"%s\" want \"%s\"\n", __FILE__, __LINE__, #got, \
+		       g_, w_); \
+	} \
+} while (0)
+
 /* ---- helpers over store.h (contract.c) ---- */
 
 /* A new handle on user's store through the backend; NULL (and a failed
@@ -87,5 +96,6 @@ void contract_search(void);
 void contract_quota(void);
 void contract_metadata(void);
 void contract_acl(void);
+void contract_users(void);
 
 #endif

@@ -2,7 +2,7 @@
 # `make run` starts a development server on ./var (see README.md).
 
 CC      ?= gcc
-PKGS    := openssl libevent_core libevent_pthreads sqlite3 libcrypt inih libutf8proc zlib libzstd
+PKGS    := openssl libevent_core libevent_pthreads sqlite3 libcrypt inih libutf8proc zlib libzstd libpq
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 OPT     ?= -O2 -g
 SAN     ?=

@@ -56,7 +56,11 @@ atexit.register(_stop_all)
 
 
 class PgServer:
-    def __init__(self):
+    def __init__(self, icu_locale=None):
+        """icu_locale: the database's default collation, an ICU locale such
+        as "en-US" (else the cluster's, C.UTF-8): a test of byte order
+        that must not pass by the locale's grace."""
+        self.icu_locale = icu_locale
         if os.geteuid() != 0:
             raise Skip("not root: the private PostgreSQL runs as user %s" % PG_USER)
         try:
@@ -98,7 +102,11 @@ class PgServer:
                         "fsync = on\n"
                         "max_connections = 50\n" % self.dir)
             self._pg_ctl_start()
-            self.psql("CREATE DATABASE %s" % DATABASE, db="postgres")
+            create = "CREATE DATABASE %s" % DATABASE
+            if self.icu_locale is not None:
+                create += (" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '%s'"
+                           % self.icu_locale)
+            self.psql(create, db="postgres")
         else:
             self._pg_ctl_start()
 

@@ -8,6 +8,7 @@
  *                                   "open: RESULT ERR"
  *   pg-base-test CONNINFO secret    the user database's secret in hex
  *   pg-base-test CONNINFO users     the user database's operations
+ *   pg-base-test CONNINFO exec      statements, SQLSTATEs, transactions
  *   pg-base-test CONNINFO pool      the pool's bound and waits
  *   pg-base-test CONNINFO kill      connections terminated by the server
  *   pg-base-test CONNINFO outage    talks with the test over stdin/stdout
@@ -28,6 +29,7 @@
 #include "store/pg/pg-private.h"
 #include "store/pg/pg-schema.h"
 #include "store/store-users.h"
+#include "pg-test.h"
 
 /* Bounds of the waits the checks measure: generous for a loaded 2-core
  * machine running ASan, tight enough to tell a bounded wait from none. */
@@ -36,12 +38,9 @@
 #define POOL_HANDOVER_MS 200        /* a waiter gets a lease released after this */
 #define BACKEND_GONE_TRIES 100      /* x 50 ms: the killed backend exits */
 
-static int failures;
+int pg_test_failures;
 
-static void check(bool ok, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void check(bool ok, const char *name, const char *fmt, ...)
+void check(bool ok, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -49,7 +48,7 @@ static void check(bool ok, const char *name, const char *fmt, ...)
 		printf("ok %s\n", name);
 		return;
 	}
-	failures++;
+	pg_test_failures++;
 	printf("FAIL %s: ", name);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
@@ -57,7 +56,7 @@ static void check(bool ok, const char *name, const char *fmt, ...)
 	printf("\n");
 }
 
-static const char *rs(enum store_result r)
+const char *rs(enum store_result r)
 {
 	return store_result_name(r);
 }
@@ -329,7 +328,7 @@ static int cmd_users(const char *conninfo)
 out:
 	pg_env_shutdown();
 	store_env_free(&env);
-	return failures > 0;
+	return pg_test_failures > 0;
 }
 
 /* ---- the pool ---- */
@@ -414,7 +413,7 @@ static int cmd_pool(const char *conninfo)
 	      "a waiter gets the connection released meanwhile", "%s after %ld ms",
 	      rs(w.result), w.waited_ms);
 	pg_pool_close(&slow);
-	return failures > 0;
+	return pg_test_failures > 0;
 }
 
 /* ---- killed connections ---- */
@@ -527,7 +526,7 @@ static int cmd_kill(const char *conninfo)
 	store_env_free(&env);
 	pg_pool_release(admin_pool, &admin);
 	pg_pool_close(&admin_pool);
-	return failures > 0;
+	return pg_test_failures > 0;
 }
 
 /* ---- the server goes away and comes back ---- */
@@ -580,7 +579,7 @@ int main(int argc, char **argv)
 {
 	if (argc != 3) {
 		fprintf(stderr, "usage: pg-base-test CONNINFO"
-			" {schema|open|secret|users|pool|kill|outage}\n");
+			" {schema|open|secret|users|exec|pool|kill|outage}\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -593,6 +592,8 @@ int main(int argc, char **argv)
 		return cmd_open(argv[1], true);
 	if (strcmp(argv[2], "users") == 0)
 		return cmd_users(argv[1]);
+	if (strcmp(argv[2], "exec") == 0)
+		return pg_test_exec(argv[1]);
 	if (strcmp(argv[2], "pool") == 0)
 		return cmd_pool(argv[1]);
 	if (strcmp(argv[2], "kill") == 0)

@@ -3,7 +3,7 @@
 (tests/lib/pgserver.py): the schema made once by two racing processes, a
 newer schema refused with its exact error, every user database operation
 (build/pg-base-test users), the secret the same across processes, the
-pool's bound, connections killed by the server and the server stopped and
+SQLSTATE map, retries and transactions (exec), the pool's bound, connections killed by the server and the server stopped and
 restarted under a running process. Also: nothing outside src/store/
 includes libpq-fe.h. Runs the binary of $PETREL_BUILD (make test-asan).
 Last line: `pg-base: N passed, N failed`.
@@ -207,6 +207,7 @@ def main():
         with pgserver.PgServer(icu_locale="en-US") as pg:
             for test in (test_schema_race, test_version_refusal, test_users):
                 test(s, pg)
+            relay(s, "exec", run(pg, "exec"))
             relay(s, "pool", run(pg, "pool"))
             relay(s, "kill", run(pg, "kill"))
             test_outage(s, pg)

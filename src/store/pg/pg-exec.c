@@ -50,14 +50,14 @@ static bool pg_connection_lost(PGconn *conn, const char *sqlstate)
 	       strcmp(sqlstate, "57P02") == 0 || strcmp(sqlstate, "57P03") == 0;
 }
 
-static void pg_log_failure(const char *what, PGconn *conn, const PGresult *res,
-			   const char *sqlstate)
+static void pg_log_failure(const char *what, const char *how, PGconn *conn,
+			   const PGresult *res, const char *sqlstate)
 {
 	const char *msg = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 
 	if (msg == NULL)
 		msg = PQerrorMessage(conn);
-	log_error("pg: %s: %.*s (SQLSTATE %s)", what, (int)strcspn(msg, "\n"), msg,
+	log_error("pg: %s: %s%.*s (SQLSTATE %s)", what, how, (int)strcspn(msg, "\n"), msg,
 		  sqlstate != NULL ? sqlstate : "none");
 }
 
@@ -104,7 +104,7 @@ enum store_result pg_exec(struct pg_lease *lease, const char *what, const char *
 		sqlstate = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 		if (pg_connection_lost(lease->conn, sqlstate)) {
 			lease->broken = true;
-			pg_log_failure(what, lease->conn, res, sqlstate);
+			pg_log_failure(what, "connection lost: ", lease->conn, res, sqlstate);
 			PQclear(res);
 			return STORE_ERROR;
 		}
@@ -116,7 +116,7 @@ enum store_result pg_exec(struct pg_lease *lease, const char *what, const char *
 		if ((flags & PG_EXEC_NO_TABLE) != 0 && strcmp(sqlstate, "42P01") == 0)
 			ret = STORE_NOT_FOUND;
 		else if (ret != STORE_EXISTS)
-			pg_log_failure(what, lease->conn, res, sqlstate);
+			pg_log_failure(what, "", lease->conn, res, sqlstate);
 		PQclear(res);
 		break;
 	}

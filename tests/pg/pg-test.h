@@ -4,8 +4,11 @@
 #define PETREL_TESTS_PG_TEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "store/store.h"
+#include "store/store-users.h"
 
 extern int pg_test_failures;
 
@@ -16,5 +19,11 @@ const char *rs(enum store_result r);
 /* pg-exec-checks.c: pg_exec()'s SQLSTATE mapping and retries, the
  * transaction helpers, a lease released inside a transaction. */
 int pg_test_exec(const char *conninfo);
+/* pg-users-checks.c: every operation of the user database. */
+int pg_test_users(const char *conninfo);
+/* A record whose every byte follows from seed (no SCRAM keys when
+ * salt_len is 0). */
+void pg_test_record(struct store_user_record *rec, const char *hash, unsigned char seed,
+		    size_t salt_len, uint64_t iter);
 
 #endif

@@ -21,6 +21,8 @@ const char *rs(enum store_result r);
 int pg_test_exec(const char *conninfo);
 /* pg-users-checks.c: every operation of the user database. */
 int pg_test_users(const char *conninfo);
+/* The same checks on the SQLite backend in data_dir (the reference). */
+int pg_test_users_sqlite(const char *data_dir);
 /* A record whose every byte follows from seed (no SCRAM keys when
  * salt_len is 0). */
 void pg_test_record(struct store_user_record *rec, const char *hash, unsigned char seed,

@@ -1,6 +1,6 @@
 /* pg-base-test users: the user database's operations through
- * store-users.h on the PostgreSQL backend, with the exact values
- * sqlite-users.c gives. */
+ * store-users.h on the PostgreSQL backend; users-sqlite: the same checks
+ * on the SQLite backend, which shows both give the same values. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -188,9 +188,9 @@ static void users_shares(const struct store_env *env)
 	      n.text);
 }
 
-int pg_test_users(const char *conninfo)
+/* Every check on env's user database (either backend: the same values). */
+static void users_checks(struct store_env *env)
 {
-	struct store_env *env = pg_env_new(conninfo);
 	struct store_users *users, *again;
 	unsigned char secret[STORE_USERS_SECRET_LEN];
 	char err[256] = "";
@@ -199,7 +199,7 @@ int pg_test_users(const char *conninfo)
 	r = store_users_open(env, &users, err, sizeof(err));
 	check(r == STORE_OK, "open the user database", "%s %s", rs(r), err);
 	if (r != STORE_OK)
-		goto out;
+		return;
 	memcpy(secret, store_users_secret(users), sizeof(secret));
 	r = store_users_open(env, &again, err, sizeof(err));
 	check(r == STORE_OK && memcmp(store_users_secret(again), secret, sizeof(secret)) == 0,
@@ -210,8 +210,28 @@ int pg_test_users(const char *conninfo)
 	users_store_created(env);
 	users_shares(env);
 	store_users_close(&users);
-out:
+}
+
+int pg_test_users(const char *conninfo)
+{
+	struct store_env *env = pg_env_new(conninfo);
+
+	users_checks(env);
 	pg_env_shutdown();
+	store_env_free(&env);
+	return pg_test_failures > 0;
+}
+
+int pg_test_users_sqlite(const char *data_dir)
+{
+	struct store_env *env;
+	char err[256] = "";
+	enum store_result r = store_env_open("sqlite", data_dir, &env, err, sizeof(err));
+
+	check(r == STORE_OK, "the sqlite env", "%s %s", rs(r), err);
+	if (r != STORE_OK)
+		return 1;
+	users_checks(env);
 	store_env_free(&env);
 	return pg_test_failures > 0;
 }

@@ -8,6 +8,7 @@
  *                                   "open: RESULT ERR"
  *   pg-base-test CONNINFO secret    the user database's secret in hex
  *   pg-base-test CONNINFO users     the user database's operations
+ *   pg-base-test DIR users-sqlite   the same checks on SQLite in DIR
  *   pg-base-test CONNINFO exec      statements, SQLSTATEs, transactions
  *   pg-base-test CONNINFO pool      the pool's bound and waits
  *   pg-base-test CONNINFO kill      connections terminated by the server
@@ -372,7 +373,7 @@ int main(int argc, char **argv)
 {
 	if (argc != 3) {
 		fprintf(stderr, "usage: pg-base-test CONNINFO"
-			" {schema|open|secret|users|exec|pool|kill|outage}\n");
+			" {schema|open|secret|users|users-sqlite|exec|pool|kill|outage}\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -385,6 +386,8 @@ int main(int argc, char **argv)
 		return cmd_open(argv[1], true);
 	if (strcmp(argv[2], "users") == 0)
 		return pg_test_users(argv[1]);
+	if (strcmp(argv[2], "users-sqlite") == 0)
+		return pg_test_users_sqlite(argv[1]);
 	if (strcmp(argv[2], "exec") == 0)
 		return pg_test_exec(argv[1]);
 	if (strcmp(argv[2], "pool") == 0)

@@ -12,8 +12,10 @@ Last line: `pg-base: N passed, N failed`.
 import os
 import re
 import select
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -195,12 +197,25 @@ def test_libpq_confined(s):
     s.check("nothing outside src/store/ includes libpq-fe.h", outside == [], outside)
 
 
+def test_sqlite_reference(s):
+    """The user database checks pass on SQLite too: the values they assert
+    are sqlite-users.c's, so both backends give the same."""
+    d = tempfile.mkdtemp(prefix="petrel-pg-ref-")
+    try:
+        relay(s, "users on sqlite", subprocess.run(
+            [BINARY, d, "users-sqlite"], capture_output=True, text=True, timeout=RUN_TIMEOUT,
+            stdin=subprocess.DEVNULL))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def main():
     s = Suite("pg-base")
     test_libpq_confined(s)
     if not os.path.exists(BINARY):
         s.check("the test binary is built", False, BINARY + " missing (make all)")
         return s.finish()
+    test_sqlite_reference(s)
     try:
         # An ICU collation where "Zed" sorts after "alice": the user list's
         # byte order must come from the schema, not the server's locale.

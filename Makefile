@@ -2,7 +2,7 @@
 # `make run` starts a development server on ./var (see README.md).
 
 CC      ?= gcc
-PKGS    := openssl libevent_core libevent_pthreads sqlite3 libcrypt inih libutf8proc zlib libzstd
+PKGS    := openssl libevent_core libevent_pthreads sqlite3 libcrypt inih libutf8proc zlib libzstd libpq
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 OPT     ?= -O2 -g
 SAN     ?=
@@ -27,7 +27,7 @@ UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all test test-unit test-asan fuzz run clean bench
-all: $(BUILD)/petrel $(UNIT_BIN) $(BUILD)/store-contract
+all: $(BUILD)/petrel $(UNIT_BIN) $(BUILD)/store-contract $(BUILD)/pg-base-test
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -67,6 +67,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpetrel.a $(NO_DEPFILE)
 CONTRACT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/store-contract/*.c))
 $(BUILD)/store-contract: $(CONTRACT_OBJ) $(BUILD)/libpetrel.a
 	$(CC) $(CFLAGS) -o $@ $(CONTRACT_OBJ) $(BUILD)/libpetrel.a $(LDLIBS)
+
+# The PostgreSQL backend's base against a server tests/pg/test_pg.py starts
+# (suite pg-base): one program taking a conninfo.
+PG_TEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/pg/*.c))
+$(BUILD)/pg-base-test: $(PG_TEST_OBJ) $(BUILD)/libpetrel.a
+	$(CC) $(CFLAGS) -o $@ $(PG_TEST_OBJ) $(BUILD)/libpetrel.a $(LDLIBS)
 
 # The mixed-session load generator of the benchmark (bench/loadgen/loadgen.c):
 # libc only, not part of `all`.
@@ -121,5 +127,5 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(UNIT_BIN:%=%.d) $(BUILD)/loadgen.d \
-	$(CONTRACT_OBJ:.o=.d)
+	$(CONTRACT_OBJ:.o=.d) $(PG_TEST_OBJ:.o=.d)
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_SRC:%.c=build-fuzz/obj/%.d)

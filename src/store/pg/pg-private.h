@@ -1,0 +1,53 @@
+/* What the PostgreSQL backend's files share: its table, the env's pool of
+ * connections, and the pg_* functions the table points at. Only
+ * src/store/pg/ and its tests include this. */
+#ifndef PETREL_STORE_PG_PRIVATE_H
+#define PETREL_STORE_PG_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "store/pg/pg-conn.h"
+#include "store/store-backend.h"
+
+/* The table (pg-backend.c). Not yet in store-env.c's list: a backend is
+ * offered only once the whole contract suite passes against it (issue 15),
+ * and its mail entries are still NULL. */
+extern const struct store_backend store_backend_pg;
+
+/* ---- the env's pool (pg-env.c) ---- */
+
+/* The pool of env's conninfo (env->location), made on first use with the
+ * schema brought up to date (pg-schema.h) on one of its connections; one
+ * pool per conninfo per process, shared by every thread. On failure, err
+ * says why (and the next call tries again). */
+enum store_result pg_env_pool(const struct store_env *env, struct pg_pool **pool_r, char *err,
+			      size_t err_size);
+/* Closes every pool (at exit; no lease may be outstanding). */
+void pg_env_shutdown(void);
+/* An env of this backend for conninfo, freed with store_env_free(): what
+ * store_env_open() will make once the backend is offered; until then the
+ * way tests reach it. */
+struct store_env *pg_env_new(const char *conninfo);
+
+/* ---- the user database (pg-users.c), as store-users.h ---- */
+enum store_result pg_users_open(const struct store_env *env, struct store_users **users_r,
+				char *err, size_t err_size);
+void pg_users_close(struct store_users *users);
+const unsigned char *pg_users_secret(const struct store_users *users);
+enum store_result pg_users_write(struct store_users *users, const char *name,
+				 const struct store_user_record *record, bool add);
+enum store_result pg_users_delete(struct store_users *users, const char *name);
+enum store_result pg_users_list(struct store_users *users,
+				void (*cb)(const char *name, void *ctx), void *ctx);
+enum store_result pg_users_get(struct store_users *users, const char *name,
+			       struct store_user_record *record_r);
+enum store_result pg_users_store_created(const struct store_env *env, const char *name,
+					 bool *created_r);
+enum store_result pg_users_set_store_created(const struct store_env *env, const char *name);
+enum store_result pg_users_share_set(const struct store_env *env, const char *owner,
+				     const char *grantee, bool shares);
+enum store_result pg_users_sharing_with(const struct store_env *env, const char *user,
+					void (*cb)(const char *owner, void *ctx), void *ctx);
+
+#endif

@@ -1,0 +1,31 @@
+/* What the files of pg-base-test share (tests/pg/): checks print "ok NAME"
+ * or "FAIL NAME: detail" and count failures. */
+#ifndef PETREL_TESTS_PG_TEST_H
+#define PETREL_TESTS_PG_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "store/store-users.h"
+
+extern int pg_test_failures;
+
+void check(bool ok, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const char *rs(enum store_result r);
+
+/* pg-exec-checks.c: pg_exec()'s SQLSTATE mapping and retries, the
+ * transaction helpers, a lease released inside a transaction. */
+int pg_test_exec(const char *conninfo);
+/* pg-users-checks.c: every operation of the user database. */
+int pg_test_users(const char *conninfo);
+/* The same checks on the SQLite backend in data_dir (the reference). */
+int pg_test_users_sqlite(const char *data_dir);
+/* A record whose every byte follows from seed (no SCRAM keys when
+ * salt_len is 0). */
+void pg_test_record(struct store_user_record *rec, const char *hash, unsigned char seed,
+		    size_t salt_len, uint64_t iter);
+
+#endif

@@ -217,7 +217,6 @@ int pg_test_users(const char *conninfo)
 	struct store_env *env = pg_env_new(conninfo);
 
 	users_checks(env);
-	pg_env_shutdown();
 	store_env_free(&env);
 	return pg_test_failures > 0;
 }

@@ -120,7 +120,6 @@ static int cmd_open(const char *conninfo, bool print_secret)
 		printf("open: OK\n");
 	}
 	store_users_close(&users);
-	pg_env_shutdown();
 	store_env_free(&env);
 	return r == STORE_OK ? 0 : 1;
 }
@@ -316,7 +315,6 @@ static int cmd_kill(const char *conninfo)
 		      "the next lookup reconnects", "%s", rs(r));
 		store_users_close(&users);
 	}
-	pg_env_shutdown();
 	store_env_free(&env);
 	pg_pool_release(admin_pool, &admin);
 	pg_pool_close(&admin_pool);
@@ -345,8 +343,7 @@ static int cmd_outage(const char *conninfo)
 
 	if (store_users_open(env, &users, err, sizeof(err)) != STORE_OK) {
 		printf("open failed: %s\n", err);
-		pg_env_shutdown();
-		store_env_free(&env);
+			store_env_free(&env);
 		return 1;
 	}
 	pg_test_record(&rec, "$y$j9T$o$o", 1, 16, 4096);
@@ -364,7 +361,6 @@ static int cmd_outage(const char *conninfo)
 	}
 	fflush(stdout);
 	store_users_close(&users);
-	pg_env_shutdown();
 	store_env_free(&env);
 	return 0;
 }

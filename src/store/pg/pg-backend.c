@@ -7,6 +7,9 @@
 const struct store_backend store_backend_pg = {
 	.name = "postgresql",
 
+	.env_init = pg_env_init,
+	.env_free = pg_env_free,
+
 	.users_open = pg_users_open,
 	.users_close = pg_users_close,
 	.users_secret = pg_users_secret,

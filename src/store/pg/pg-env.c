@@ -1,8 +1,8 @@
-/* The PostgreSQL backend's pools, one per conninfo per process: struct
- * store_env is the same for every backend (store-backend.h) and holds no
- * backend state, so the pool of an env is found here by its location.
- * The first use of a conninfo connects and brings the schema up to date;
- * a failure leaves nothing behind, so the next use tries again. */
+/* The PostgreSQL backend's state of an env (store-backend.h backend_state):
+ * its pool of connections to env->location, made on first use, not by
+ * store_env_open() (which touches no storage). The first use connects and
+ * brings the schema up to date; a failure leaves nothing behind, so the
+ * next use tries again. The pool is closed with the env. */
 #include "store/pg/pg-private.h"
 
 #include <pthread.h>
@@ -13,16 +13,35 @@
 #include "core/xalloc.h"
 #include "store/pg/pg-schema.h"
 
-struct pg_env_pool {
-	char *conninfo;
+struct pg_env_state {
+	/* Held while a first use connects, so two threads never make two
+	 * pools for one env. */
+	pthread_mutex_t lock;
 	struct pg_pool *pool;
-	struct pg_env_pool *next;
 };
 
-/* Guards the list; held while a first use connects, so two threads
- * never make two pools for one conninfo. */
-static pthread_mutex_t pg_env_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct pg_env_pool *pg_env_pools;
+enum store_result pg_env_init(struct store_env *env, char *err, size_t err_size)
+{
+	struct pg_env_state *state = xcalloc(1, sizeof(*state));
+
+	(void)err;
+	(void)err_size;
+	pthread_mutex_init(&state->lock, NULL);
+	env->backend_state = state;
+	return STORE_OK;
+}
+
+void pg_env_free(struct store_env *env)
+{
+	struct pg_env_state *state = env->backend_state;
+
+	if (state == NULL)
+		return;
+	env->backend_state = NULL;
+	pg_pool_close(&state->pool);
+	pthread_mutex_destroy(&state->lock);
+	free(state);
+}
 
 static enum store_result pg_env_make(const char *conninfo, struct pg_pool **pool_r,
 				     char *err, size_t err_size)
@@ -49,55 +68,28 @@ static enum store_result pg_env_make(const char *conninfo, struct pg_pool **pool
 enum store_result pg_env_pool(const struct store_env *env, struct pg_pool **pool_r, char *err,
 			      size_t err_size)
 {
-	struct pg_env_pool *p;
+	struct pg_env_state *state = env->backend_state;
 	enum store_result ret = STORE_OK;
 
 	*pool_r = NULL;
-	pthread_mutex_lock(&pg_env_lock);
-	for (p = pg_env_pools; p != NULL; p = p->next) {
-		if (strcmp(p->conninfo, env->location) == 0)
-			break;
-	}
-	if (p == NULL) {
-		struct pg_pool *pool;
-
-		ret = pg_env_make(env->location, &pool, err, err_size);
-		if (ret == STORE_OK) {
-			p = xcalloc(1, sizeof(*p));
-			p->conninfo = xstrdup(env->location);
-			p->pool = pool;
-			p->next = pg_env_pools;
-			pg_env_pools = p;
-		}
-	}
-	if (p != NULL)
-		*pool_r = p->pool;
-	pthread_mutex_unlock(&pg_env_lock);
+	pthread_mutex_lock(&state->lock);
+	if (state->pool == NULL)
+		ret = pg_env_make(env->location, &state->pool, err, err_size);
+	*pool_r = state->pool;
+	pthread_mutex_unlock(&state->lock);
 	return ret;
-}
-
-void pg_env_shutdown(void)
-{
-	pthread_mutex_lock(&pg_env_lock);
-	while (pg_env_pools != NULL) {
-		struct pg_env_pool *p = pg_env_pools;
-
-		pg_env_pools = p->next;
-		pg_pool_close(&p->pool);
-		free(p->conninfo);
-		free(p);
-	}
-	pthread_mutex_unlock(&pg_env_lock);
 }
 
 struct store_env *pg_env_new(const char *conninfo)
 {
 	struct store_env *env = xcalloc(1, sizeof(*env));
+	char err[8];
 
 	env->v = &store_backend_pg;
 	env->location = xstrdup(conninfo);
 	env->append_limit = store_backend_pg.append_limit;
 	for (int i = 0; i < STORE_QUOTA_RESOURCES; i++)
 		env->quota[i] = STORE_QUOTA_NONE;
+	(void)pg_env_init(env, err, sizeof(err));   /* cannot fail */
 	return env;
 }

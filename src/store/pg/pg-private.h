@@ -17,14 +17,15 @@ extern const struct store_backend store_backend_pg;
 
 /* ---- the env's pool (pg-env.c) ---- */
 
+/* The table's env_init/env_free: the env's state, with no connection yet. */
+enum store_result pg_env_init(struct store_env *env, char *err, size_t err_size);
+void pg_env_free(struct store_env *env);
 /* The pool of env's conninfo (env->location), made on first use with the
- * schema brought up to date (pg-schema.h) on one of its connections; one
- * pool per conninfo per process, shared by every thread. On failure, err
- * says why (and the next call tries again). */
+ * schema brought up to date (pg-schema.h) on one of its connections, and
+ * shared by every thread using env; closed by store_env_free(). On
+ * failure, err says why (and the next call tries again). */
 enum store_result pg_env_pool(const struct store_env *env, struct pg_pool **pool_r, char *err,
 			      size_t err_size);
-/* Closes every pool (at exit; no lease may be outstanding). */
-void pg_env_shutdown(void);
 /* An env of this backend for conninfo, freed with store_env_free(): what
  * store_env_open() will make once the backend is offered; until then the
  * way tests reach it. */

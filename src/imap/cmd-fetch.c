@@ -157,8 +157,9 @@ static bool batch_read_one(const struct store_message_info *info, void *ctx)
 	m->exists = true;
 	m->unchanged = st->changedsince_set && info->modseq <= st->changedsince;
 	m->info = *info;
-	m->emailid = xstrdup(info->emailid);
-	m->threadid = xstrdup(info->threadid);
+	/* NULL with STORE_READ_FLAGS_ONLY (and then never written). */
+	m->emailid = info->emailid != NULL ? xstrdup(info->emailid) : NULL;
+	m->threadid = info->threadid != NULL ? xstrdup(info->threadid) : NULL;
 	if (info->summary != NULL && info->summary_size > 0) {
 		m->summary_data = xmalloc(info->summary_size);
 		memcpy(m->summary_data, info->summary, info->summary_size);
@@ -241,8 +242,9 @@ static enum store_result batch_load(struct fetch_state *st, struct store *store)
 			return r;
 	}
 	r = store_messages_read_in(store, st->box, st->uids + st->next, n,
-				   st->req.needs_summary ? STORE_READ_SUMMARY : 0, batch_read_one,
-				   &br);
+				   st->req.needs_summary ? STORE_READ_SUMMARY :
+				   fetch_request_flags_only(&st->req) ? STORE_READ_FLAGS_ONLY : 0,
+				   batch_read_one, &br);
 	st->next += n;
 	if (r == STORE_OK && st->req.sets_seen && !st->readonly)
 		r = batch_set_seen(st, store);

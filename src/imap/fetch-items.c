@@ -423,3 +423,14 @@ bool fetch_items_parse(const struct imap_arg *arg, struct arena *arena,
 	}
 	return true;
 }
+
+bool fetch_request_flags_only(const struct fetch_request *req)
+{
+	for (unsigned int i = 0; i < req->count; i++) {
+		enum fetch_item_kind k = req->items[i].kind;
+
+		if (k != FETCH_UID && k != FETCH_FLAGS && k != FETCH_MODSEQ)
+			return false;
+	}
+	return true;
+}

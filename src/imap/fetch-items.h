@@ -74,6 +74,10 @@ struct fetch_request {
 	/* FETCH modifiers (RFC 7162 CHANGEDSINCE): not supported yet. */
 };
 
+/* Whether req asks only for what the message's own row holds (UID, FLAGS,
+ * MODSEQ): the store is then asked for nothing more (STORE_READ_FLAGS_ONLY). */
+bool fetch_request_flags_only(const struct fetch_request *req);
+
 /* args: the items argument (a macro atom, one item, or a parenthesized
  * list). Strings are copied into arena. False with *error_r (fixed text)
  * on a syntax error. */

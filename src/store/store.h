@@ -447,6 +447,10 @@ struct store_message_info {
 
 enum store_read_fields {
 	STORE_READ_SUMMARY = 1 << 0,
+	/* Only uid, flags, keywords and modseq are wanted (FETCH of FLAGS,
+	 * UID, MODSEQ): the rest may be left 0 / NULL, sparing the backend a
+	 * lookup of the message's body row. Not with STORE_READ_SUMMARY. */
+	STORE_READ_FLAGS_ONLY = 1 << 1,
 };
 
 /* Calls cb for each listed UID that still exists, in UID order, within one

@@ -71,6 +71,18 @@ static void test_copy_move(struct store *st)
 	CT_CHECK_INT(r.first.flags, STORE_FLAG_FLAGGED);
 	CT_CHECK_INT(r.first.internaldate, 1600000000);
 	CT_CHECK_INT(r.first.internaldate_zone_min, -300);
+	uint64_t modseq = r.first.modseq;
+	/* STORE_READ_FLAGS_ONLY: the same UID, flags, keywords and modseq (a
+	 * backend may leave the rest empty). */
+	r = (struct read_one){ 0 };
+	CT_CHECK_INT(store_messages_read(st, "Dst", ct_uidv(st, "Dst"), &two, 1,
+					 STORE_READ_FLAGS_ONLY, read_cb, &r), STORE_OK);
+	CT_CHECK_INT(r.count, 1);
+	CT_CHECK_INT(r.first.uid, 2);
+	CT_CHECK_INT(r.first.flags, STORE_FLAG_FLAGGED);
+	CT_CHECK_INT(r.first.keywords, 1);
+	CT_CHECK_INT(r.first.modseq, modseq);
+	CT_CHECK(modseq > 0);
 	struct store_snapshot snap;
 	CT_CHECK_INT(store_mailbox_snapshot(st, "Dst", false, &snap), STORE_OK);
 	CT_CHECK_INT(snap.keyword_count, 1);

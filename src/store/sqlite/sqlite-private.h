@@ -182,6 +182,9 @@
 	  " m.internaldate_zone, m.savedate, b.size, b.emailid, b.threadid, NULL," \
 	  " b.id IS NULL, m.blob_id FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id" \
 	  " WHERE m.mailbox_id = ?1 AND m.uid >= ?2 AND m.uid <= ?3 ORDER BY m.uid") \
+	X(MSG_READ_FLAGS, "SELECT m.uid, " SQ_FLAGS("m") ", m.keywords, m.modseq" \
+	  " FROM messages m WHERE m.mailbox_id = ?1 AND m.uid >= ?2 AND m.uid <= ?3" \
+	  " ORDER BY m.uid") \
 	X(MSG_BY_BLOB, "SELECT uid FROM messages WHERE blob_id = ?1 AND mailbox_id = ?2") \
 	X(MSG_UID_BLOB, "SELECT uid, blob_id FROM messages WHERE mailbox_id = ?1") \
 	X(MSG_BODY, "SELECT b.id, b.size, b.data IS NOT NULL, b.file, b.digest, m.blob_id," \

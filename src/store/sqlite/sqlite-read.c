@@ -69,6 +69,16 @@ static void sq_info_read(struct sq_store *st, sqlite3_stmt *s, struct store_mess
 	sq_info_summary(st, s, 10, m, unpacked);
 }
 
+/* The columns of SQ_MSG_READ_FLAGS (STORE_READ_FLAGS_ONLY). */
+static void sq_info_read_flags(sqlite3_stmt *s, struct store_message_info *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->uid = (uint32_t)sqlite3_column_int64(s, 0);
+	m->flags = (uint32_t)sqlite3_column_int64(s, 1);
+	m->keywords = (uint64_t)sqlite3_column_int64(s, 2);
+	m->modseq = (uint64_t)sqlite3_column_int64(s, 3);
+}
+
 /* A mailbox handle (store_mailbox_open()): the mailbox's row, not its
  * name, so a RENAME meanwhile changes nothing for it. Row ids can be
  * reused after a DELETE, and a \Noselect parent made selectable again
@@ -145,7 +155,10 @@ static enum store_result sq_read(struct sq_store *st, int64_t mailbox_id, const 
 				 bool (*cb)(const struct store_message_info *info, void *ctx),
 				 void *ctx)
 {
-	enum sq_stmt id = (fields & STORE_READ_SUMMARY) != 0 ? SQ_MSG_READ : SQ_MSG_READ_NOSUM;
+	bool flags_only = (fields & (STORE_READ_FLAGS_ONLY | STORE_READ_SUMMARY)) ==
+		STORE_READ_FLAGS_ONLY;
+	enum sq_stmt id = flags_only ? SQ_MSG_READ_FLAGS :
+		(fields & STORE_READ_SUMMARY) != 0 ? SQ_MSG_READ : SQ_MSG_READ_NOSUM;
 	struct buf unpacked;
 	enum store_result r = STORE_OK;
 
@@ -167,7 +180,8 @@ static enum store_result sq_read(struct sq_store *st, int64_t mailbox_id, const 
 
 			while (i < end && uids[i] < uid)
 				i++;       /* asked for but gone */
-			if (i < end && uids[i] == uid && sqlite3_column_int(s, 11) != 0) {
+			if (i < end && uids[i] == uid && !flags_only &&
+			    sqlite3_column_int(s, 11) != 0) {
 				/* Not expunged (the row is here): damage, which
 				 * the reply must not pass off as EXPUNGEISSUED. */
 				log_error("store %s: message UID %" PRIu32 " of mailbox \"%s\""
@@ -179,7 +193,10 @@ static enum store_result sq_read(struct sq_store *st, int64_t mailbox_id, const 
 			if (i < end && uids[i] == uid) {
 				struct store_message_info info;
 
-				sq_info_read(st, s, &info, &unpacked);
+				if (flags_only)
+					sq_info_read_flags(s, &info);
+				else
+					sq_info_read(st, s, &info, &unpacked);
 				stop = !cb(&info, ctx);
 				i++;
 			}

@@ -23,6 +23,8 @@ int pg_test_exec(const char *conninfo);
 int pg_test_users(const char *conninfo);
 /* The same checks on the SQLite backend in data_dir (the reference). */
 int pg_test_users_sqlite(const char *data_dir);
+/* pg-watch-checks.c: one node's change wakes another node's watch. */
+int pg_test_watch(const char *conninfo);
 /* A record whose every byte follows from seed (no SCRAM keys when
  * salt_len is 0). */
 void pg_test_record(struct store_user_record *rec, const char *hash, unsigned char seed,

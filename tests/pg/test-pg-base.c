@@ -12,6 +12,7 @@
  *   pg-base-test CONNINFO exec      statements, SQLSTATEs, transactions
  *   pg-base-test CONNINFO pool      the pool's bound and waits
  *   pg-base-test CONNINFO kill      connections terminated by the server
+ *   pg-base-test CONNINFO watch     a change on one node wakes another
  *   pg-base-test CONNINFO outage    talks with the test over stdin/stdout
  *                                   while it stops and restarts the server
  *
@@ -369,7 +370,7 @@ int main(int argc, char **argv)
 {
 	if (argc != 3) {
 		fprintf(stderr, "usage: pg-base-test CONNINFO"
-			" {schema|open|secret|users|users-sqlite|exec|pool|kill|outage}\n");
+			" {schema|open|secret|users|users-sqlite|exec|pool|kill|watch|outage}\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -390,6 +391,8 @@ int main(int argc, char **argv)
 		return cmd_pool(argv[1]);
 	if (strcmp(argv[2], "kill") == 0)
 		return cmd_kill(argv[1]);
+	if (strcmp(argv[2], "watch") == 0)
+		return pg_test_watch(argv[1]);
 	if (strcmp(argv[2], "outage") == 0)
 		return cmd_outage(argv[1]);
 	fprintf(stderr, "pg-base-test: unknown command %s\n", argv[2]);

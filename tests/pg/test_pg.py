@@ -225,6 +225,7 @@ def main():
             relay(s, "exec", run(pg, "exec"))
             relay(s, "pool", run(pg, "pool"))
             relay(s, "kill", run(pg, "kill"))
+            relay(s, "watch", run(pg, "watch"))
             test_outage(s, pg)
     except pgserver.Skip as e:
         return s.skip(str(e))

@@ -10,6 +10,14 @@ const struct store_backend store_backend_pg = {
 	.env_init = pg_env_init,
 	.env_free = pg_env_free,
 
+	.watch_open = pg_watch_open,
+	.watch_fd = pg_watch_fd,
+	.watch_add = pg_watch_add,
+	.watch_remove = pg_watch_remove,
+	.watch_drain = pg_watch_drain,
+	.watch_close = pg_watch_close,
+	.notify_changed = pg_notify_changed,
+
 	.users_open = pg_users_open,
 	.users_close = pg_users_close,
 	.users_secret = pg_users_secret,

@@ -59,7 +59,7 @@ static void pg_conn_error(PGconn *conn, char *err, size_t err_size)
 	snprintf(err, err_size, "cannot connect to PostgreSQL: %.*s", (int)len, msg);
 }
 
-static PGconn *pg_connect(const char *conninfo, char *err, size_t err_size)
+PGconn *pg_connect(const char *conninfo, char *err, size_t err_size)
 {
 	/* Processed in order, later keys overriding: our defaults first, then
 	 * whatever conninfo says, then what petrel needs (UTF-8 text). */

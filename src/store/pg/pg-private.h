@@ -31,6 +31,16 @@ enum store_result pg_env_pool(const struct store_env *env, struct pg_pool **pool
  * way tests reach it. */
 struct store_env *pg_env_new(const char *conninfo);
 
+/* ---- the watch (pg-watch.c), as store.h's ---- */
+enum store_result pg_watch_open(const struct store_env *env, struct store_watch **watch_r);
+int pg_watch_fd(const struct store_watch *watch);
+enum store_result pg_watch_add(struct store_watch *watch, const char *user, void *ctx,
+			       struct store_watch_user **wu_r);
+void pg_watch_remove(struct store_watch *watch, struct store_watch_user *wu);
+bool pg_watch_drain(struct store_watch *watch, void (*changed)(void *ctx));
+void pg_watch_close(struct store_watch *watch);
+void pg_notify_changed(const struct store_env *env, const char *user);
+
 /* ---- the user database (pg-users.c), as store-users.h ---- */
 enum store_result pg_users_open(const struct store_env *env, struct store_users **users_r,
 				char *err, size_t err_size);

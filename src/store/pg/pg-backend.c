@@ -1,7 +1,8 @@
 /* The PostgreSQL backend's table: every user's mail and the user database
  * in one PostgreSQL database, shared by any number of petrel nodes (issue
- * 15). Being built: the user database is here, the mail entries are NULL,
- * so store-env.c does not offer it yet (pg-private.h). */
+ * 15). Being built: the user database, and the store itself are here; the
+ * mailbox and message entries are NULL, so
+ * store-env.c does not offer it yet (pg-private.h). */
 #include "store/pg/pg-private.h"
 
 const struct store_backend store_backend_pg = {
@@ -9,6 +10,15 @@ const struct store_backend store_backend_pg = {
 
 	.env_init = pg_env_init,
 	.env_free = pg_env_free,
+
+	.open = pg_open,
+	.close = pg_close,
+	.read_only = pg_read_only,
+	.blob_count = pg_blob_count,
+	.change_count = pg_change_count,
+	.check = pg_check,
+
+	.view_as = pg_view_as,
 
 	.users_open = pg_users_open,
 	.users_close = pg_users_close,

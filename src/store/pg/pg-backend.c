@@ -1,7 +1,7 @@
 /* The PostgreSQL backend's table: every user's mail and the user database
  * in one PostgreSQL database, shared by any number of petrel nodes (issue
- * 15). Being built: the user database, and the store itself are here; the
- * mailbox and message entries are NULL, so
+ * 15). Being built: the user database, the store, its mailboxes, quota,
+ * METADATA and ACL are here; the message entries are NULL, so
  * store-env.c does not offer it yet (pg-private.h). */
 #include "store/pg/pg-private.h"
 
@@ -18,7 +18,24 @@ const struct store_backend store_backend_pg = {
 	.change_count = pg_change_count,
 	.check = pg_check,
 
+	.quota_get = pg_quota_get,
+	.quota_set = pg_quota_set,
+
+	.metadata_get = pg_metadata_get,
+	.metadata_set = pg_metadata_set,
+
 	.view_as = pg_view_as,
+
+	.acl_get = pg_acl_get,
+	.acl_update = pg_acl_update,
+	.acl_forget = pg_acl_forget,
+
+	.mailbox_list = pg_mailbox_list,
+	.mailbox_create = pg_mailbox_create,
+	.mailbox_delete = pg_mailbox_delete,
+	.mailbox_rename = pg_mailbox_rename,
+	.mailbox_subscribe = pg_mailbox_subscribe,
+	.mailbox_status = pg_mailbox_status,
 
 	.users_open = pg_users_open,
 	.users_close = pg_users_close,

@@ -23,6 +23,11 @@ int pg_test_exec(const char *conninfo);
 int pg_test_users(const char *conninfo);
 /* The same checks on the SQLite backend in data_dir (the reference). */
 int pg_test_users_sqlite(const char *data_dir);
+/* pg-store-checks.c: a user's store (pg-store.c); store-open and
+ * store-mkbox print one line for the test's races and locks. */
+int pg_test_store(const char *conninfo);
+int pg_test_store_open(const char *conninfo, const char *user);
+int pg_test_store_mkbox(const char *conninfo, const char *user);
 /* A record whose every byte follows from seed (no SCRAM keys when
  * salt_len is 0). */
 void pg_test_record(struct store_user_record *rec, const char *hash, unsigned char seed,

@@ -117,3 +117,203 @@ int pg_test_store_mkbox(const char *conninfo, const char *user)
 	store_env_free(&env);
 	return r == STORE_OK ? 0 : 1;
 }
+
+/* ---- a selected mailbox (pg-snapshot.c) ----
+ * Messages are put in with SQL (APPEND is not written yet), in the state
+ * the SQLite backend's APPEND, STORE and EXPUNGE would leave: UIDs 1-3 in
+ * INBOX at modseqs 1-3, UID 4 expunged at modseq 4, counters exact. */
+
+static const char *const snapshot_rows[] = {
+	"INSERT INTO blobs (store_id, size, stored_size, codec, chunk_size, refcount, emailid)"
+	" SELECT id, 100, 100, 0, 262144, 3, 'Mtest' FROM stores WHERE owner = 'snap'",
+	"INSERT INTO keywords (store_id, mailbox_id, bit, name) SELECT m.store_id, m.id, k.bit,"
+	" k.name FROM mailboxes m JOIN stores s ON s.id = m.store_id,"
+	" (VALUES (0, '$Forwarded'), (1, 'Work')) AS k (bit, name)"
+	" WHERE s.owner = 'snap' AND m.name = 'INBOX'",
+	"INSERT INTO messages (store_id, mailbox_id, uid, blob_id, flags, keywords, internaldate,"
+	" internaldate_zone, savedate, modseq) SELECT m.store_id, m.id, v.uid, b.id, v.flags,"
+	" v.kw, 1700000000, 0, 1700000000, v.modseq FROM mailboxes m JOIN stores s ON"
+	" s.id = m.store_id JOIN blobs b ON b.store_id = s.id,"
+	" (VALUES (1, 1, 0, 1), (2, 8, 2, 2), (3, 0, 1, 3)) AS v (uid, flags, kw, modseq)"
+	" WHERE s.owner = 'snap' AND m.name = 'INBOX'",
+	"INSERT INTO expunged (store_id, mailbox_id, uid, modseq) SELECT m.store_id, m.id, 4, 4"
+	" FROM mailboxes m JOIN stores s ON s.id = m.store_id"
+	" WHERE s.owner = 'snap' AND m.name = 'INBOX'",
+	"INSERT INTO seen (store_id, mailbox_id, viewer, uid) SELECT m.store_id, m.id, 'bob', 2"
+	" FROM mailboxes m JOIN stores s ON s.id = m.store_id"
+	" WHERE s.owner = 'snap' AND m.name = 'INBOX'",
+	"UPDATE mailboxes m SET uidnext = 5, highestmodseq = 4, messages = 3, unseen = 2,"
+	" deleted = 1, size = 300, recent = 3 FROM stores s WHERE s.id = m.store_id AND"
+	" s.owner = 'snap' AND m.name = 'INBOX'",
+};
+
+static enum store_result snapshot_setup(struct store_env *env)
+{
+	struct pg_pool *pool;
+	struct pg_lease *lease;
+	char err[256];
+	enum store_result r = pg_env_pool(env, &pool, err, sizeof(err));
+
+	if (r == STORE_OK)
+		r = pg_pool_acquire(pool, &lease);
+	if (r != STORE_OK)
+		return r;
+	for (size_t i = 0; r == STORE_OK && i < sizeof(snapshot_rows) / sizeof(*snapshot_rows);
+	     i++)
+		r = pg_exec(lease, "test rows", snapshot_rows[i], NULL, 0, 0, NULL);
+	pg_pool_release(pool, &lease);
+	return r;
+}
+
+/* "uid/flags/keywords/modseq ..." of messages. */
+static void messages_text(const struct store_message *m, uint32_t count, char *out,
+			  size_t size)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (uint32_t i = 0; i < count && len < size; i++)
+		len += (size_t)snprintf(out + len, size - len, "%s%u/%u/%llu/%llu", i ? " " : "",
+					m[i].uid, m[i].flags, (unsigned long long)m[i].keywords,
+					(unsigned long long)m[i].modseq);
+}
+
+static void report_problem(const char *problem, void *ctx)
+{
+	(void)ctx;
+	printf("  store_check: %s\n", problem);
+}
+
+struct problems {
+	unsigned int count;
+	char first[256];
+};
+
+static void first_problem(const char *problem, void *ctx)
+{
+	struct problems *p = ctx;
+
+	if (p->count++ == 0)
+		snprintf(p->first, sizeof(p->first), "%s", problem);
+}
+
+int pg_test_snapshot(const char *conninfo)
+{
+	struct store_env *env = pg_env_new(conninfo);
+	struct store *st = NULL;
+	struct store_snapshot snap;
+	struct store_changes ch;
+	struct store_mailbox_status status;
+	char text[LIST_MAX], err[512] = "";
+	uint32_t first = 0, next = 0, uidv;
+	const uint32_t want[] = { 3, 1, 1, 9 };
+	enum store_result r = store_open(env, "snap", STORE_OPEN_CREATE, &st, err, sizeof(err));
+
+	if (r == STORE_OK)
+		r = snapshot_setup(env);
+	check(r == STORE_OK, "snapshot: set up", "%s %s", rs(r), err);
+	if (r != STORE_OK) {
+		store_close(&st);
+		store_env_free(&env);
+		return 1;
+	}
+	r = store_check(st, report_problem, NULL);
+	check(r == STORE_OK, "snapshot: the rows put in pass store_check", "%s", rs(r));
+	r = store_mailbox_status(st, "INBOX", &status);
+	uidv = status.uidvalidity;
+	check(r == STORE_OK && status.messages == 3 && status.unseen == 2 && status.deleted == 1 &&
+	      status.deleted_size == 100 && status.first_unseen_uid == 2 && status.recent == 3,
+	      "snapshot: STATUS", "%s %u %u %u %llu %u %u", rs(r), status.messages, status.unseen,
+	      status.deleted, (unsigned long long)status.deleted_size, status.first_unseen_uid,
+	      status.recent);
+
+	r = store_mailbox_snapshot(st, "INBOX", false, &snap);
+	messages_text(snap.messages, snap.count, text, sizeof(text));
+	check(r == STORE_OK && snap.uidvalidity == uidv && snap.uidnext == 5 &&
+	      snap.highestmodseq == 4 && snap.first_recent_uid == 1 &&
+	      strcmp(text, "1/1/0/1 2/8/2/2 3/0/1/3") == 0 && snap.keyword_count == 2 &&
+	      strcmp(snap.keywords[0], "$Forwarded") == 0 && strcmp(snap.keywords[1], "Work") == 0,
+	      "snapshot: every message, flags, keywords", "%s %s", rs(r), text);
+	store_snapshot_free(&snap);
+	r = store_mailbox_snapshot(st, "INBOX", true, &snap);
+	check(r == STORE_OK && snap.first_recent_uid == 1, "snapshot: a claim sees them \\Recent",
+	      "%s %u", rs(r), snap.first_recent_uid);
+	store_snapshot_free(&snap);
+	r = store_mailbox_snapshot(st, "INBOX", true, &snap);
+	check(r == STORE_OK && snap.first_recent_uid == 5 && snap.highestmodseq == 4,
+	      "snapshot: the next does not (and no modseq moved)", "%s %u", rs(r),
+	      snap.first_recent_uid);
+	store_snapshot_free(&snap);
+	r = store_mailbox_claim_recent(st, "INBOX", uidv, &first, &next);
+	check(r == STORE_OK && first == 5 && next == 5, "snapshot: claim_recent, none left",
+	      "%s %u %u", rs(r), first, next);
+	r = store_mailbox_claim_recent(st, "INBOX", uidv + 1, &first, &next);
+	check(r == STORE_NOT_FOUND, "snapshot: claim_recent of another UIDVALIDITY", "%s",
+	      rs(r));
+	r = store_mailbox_snapshot(st, "Nope", false, &snap);
+	check(r == STORE_NOT_FOUND, "snapshot: of no mailbox", "%s", rs(r));
+
+	r = store_mailbox_changes(st, "INBOX", uidv, 2, &ch);
+	messages_text(ch.changed, ch.changed_count, text, sizeof(text));
+	check(r == STORE_OK && strcmp(text, "3/0/1/3") == 0 && ch.expunged_count == 1 &&
+	      ch.expunged[0] == 4 && ch.uidnext == 5 && ch.highestmodseq == 4 &&
+	      ch.keyword_count == 2, "snapshot: changes since 2", "%s %s %u", rs(r), text,
+	      ch.expunged_count);
+	store_changes_free(&ch);
+	r = store_mailbox_changes(st, "INBOX", uidv, 4, &ch);
+	check(r == STORE_OK && ch.changed_count == 0 && ch.expunged_count == 0,
+	      "snapshot: no changes since HIGHESTMODSEQ", "%s", rs(r));
+	store_changes_free(&ch);
+	r = store_mailbox_changes(st, "INBOX", uidv - 1, 0, &ch);
+	check(r == STORE_NOT_FOUND, "snapshot: changes of another UIDVALIDITY", "%s", rs(r));
+	store_changes_free(&ch);
+
+	r = store_messages_get(st, "INBOX", uidv, want, 4, &ch);
+	messages_text(ch.changed, ch.changed_count, text, sizeof(text));
+	check(r == STORE_OK && strcmp(text, "1/1/0/1 3/0/1/3") == 0,
+	      "snapshot: messages_get, in UID order, once each, gone ones left out", "%s %s",
+	      rs(r), text);
+	store_changes_free(&ch);
+	store_view_as(st, "bob");
+	r = store_messages_get(st, "INBOX", uidv, want + 1, 1, &ch);
+	messages_text(ch.changed, ch.changed_count, text, sizeof(text));
+	store_changes_free(&ch);
+	r = r == STORE_OK ? store_mailbox_snapshot(st, "INBOX", false, &snap) : r;
+	if (r == STORE_OK)
+		messages_text(snap.messages, snap.count, text + strlen(text) + 1,
+			      sizeof(text) - strlen(text) - 1);
+	check(r == STORE_OK && strcmp(text, "1/0/0/1") == 0 &&
+	      strcmp(text + strlen(text) + 1, "1/0/0/1 2/9/2/2 3/0/1/3") == 0,
+	      "snapshot: another viewer's \\Seen", "%s %s | %s", rs(r), text,
+	      text + strlen(text) + 1);
+	if (r == STORE_OK)
+		store_snapshot_free(&snap);
+	r = store_mailbox_status(st, "INBOX", &status);
+	check(r == STORE_OK && status.unseen == 2 && status.first_unseen_uid == 1,
+	      "snapshot: STATUS UNSEEN as the viewer", "%s %u %u", rs(r), status.unseen,
+	      status.first_unseen_uid);
+	store_view_as(st, NULL);
+	r = store_check(st, report_problem, NULL);
+	check(r == STORE_OK, "snapshot: store_check after the claims", "%s", rs(r));
+
+	/* A counter off by one is what store_check exists to find. */
+	struct pg_pool *pool;
+	struct pg_lease *lease;
+	struct problems p = { 0 };
+
+	r = pg_env_pool(env, &pool, err, sizeof(err));
+	if (r == STORE_OK && (r = pg_pool_acquire(pool, &lease)) == STORE_OK) {
+		r = pg_exec(lease, "damage", "UPDATE mailboxes SET messages = 4 WHERE name = 'INBOX'"
+			    " AND store_id = (SELECT id FROM stores WHERE owner = 'snap')", NULL, 0,
+			    0, NULL);
+		pg_pool_release(pool, &lease);
+	}
+	if (r == STORE_OK)
+		r = store_check(st, first_problem, &p);
+	check(r == STORE_CORRUPT && p.count == 1 &&
+	      strcmp(p.first, "mailbox \"INBOX\": counter messages is 4, recount 3") == 0,
+	      "snapshot: store_check finds a wrong counter", "%s %u %s", rs(r), p.count, p.first);
+	store_close(&st);
+	store_env_free(&env);
+	return pg_test_failures > 0 ? 1 : 0;
+}

@@ -15,6 +15,7 @@
  *   pg-base-test CONNINFO outage    talks with the test over stdin/stdout
  *                                   while it stops and restarts the server
  *   pg-base-test CONNINFO store     a user's store (pg-store-checks.c)
+ *   pg-base-test CONNINFO snapshot  a selected mailbox's reads (the same)
  *   pg-base-test CONNINFO store-open USER   open (CREATE), print the list
  *   pg-base-test CONNINFO store-mkbox USER  open, create mailbox "Made"
  *
@@ -376,7 +377,7 @@ int main(int argc, char **argv)
 		return pg_test_store_mkbox(argv[1], argv[3]);
 	if (argc != 3) {
 		fprintf(stderr, "usage: pg-base-test CONNINFO {schema|open|secret|users|"
-			"users-sqlite|exec|pool|kill|outage|store|store-open USER|"
+			"users-sqlite|exec|pool|kill|outage|store|snapshot|store-open USER|"
 			"store-mkbox USER}\n");
 		return 2;
 	}
@@ -402,6 +403,8 @@ int main(int argc, char **argv)
 		return cmd_outage(argv[1]);
 	if (strcmp(argv[2], "store") == 0)
 		return pg_test_store(argv[1]);
+	if (strcmp(argv[2], "snapshot") == 0)
+		return pg_test_snapshot(argv[1]);
 	fprintf(stderr, "pg-base-test: unknown command %s\n", argv[2]);
 	return 2;
 }

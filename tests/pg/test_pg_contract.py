@@ -50,6 +50,21 @@ def run_group(s, conninfo, group):
                                 r.stderr[-800:]))
 
 
+def relay(s, what, r):
+    """pg-base-test's own ok/FAIL lines as checks of this suite."""
+    lines = 0
+    for line in r.stdout.splitlines():
+        if line.startswith("ok "):
+            s.check(line[3:], True)
+            lines += 1
+        elif line.startswith("FAIL "):
+            s.check(line[5:].partition(": ")[0], False, line)
+            lines += 1
+    s.check("%s: ran its checks, exit 0, no sanitizer report" % what,
+            lines > 0 and r.returncode == 0 and not SANITIZER_RE.search(r.stderr),
+            "exit %d: %s" % (r.returncode, r.stderr[-1500:]))
+
+
 def test_no_conninfo(s):
     env = dict(os.environ)
     env.pop("PETREL_PG_CONNINFO", None)
@@ -177,15 +192,10 @@ def main():
             conninfo = "host=%s dbname=%s user=%s" % (pg.dir, DATABASE, pgserver.PG_USER)
             for group in PASSING_GROUPS:
                 run_group(s, conninfo, group)
-            r = subprocess.run([BASE, conninfo, "store"], capture_output=True, text=True,
-                               timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL)
-            for line in r.stdout.splitlines():
-                if line.startswith("ok "):
-                    s.check(line[3:], True)
-                elif line.startswith("FAIL "):
-                    s.check(line[5:].partition(": ")[0], False, line)
-            s.check("store: exit 0, no sanitizer report",
-                    r.returncode == 0 and not SANITIZER_RE.search(r.stderr), r.stderr[-1500:])
+            for command in ("store", "snapshot"):
+                relay(s, command, subprocess.run(
+                    [BASE, conninfo, command], capture_output=True, text=True,
+                    timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL))
             test_store_race(s, pg, conninfo)
             test_user_lock(s, pg, conninfo)
     except pgserver.Skip as e:

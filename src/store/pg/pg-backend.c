@@ -37,6 +37,11 @@ const struct store_backend store_backend_pg = {
 	.mailbox_subscribe = pg_mailbox_subscribe,
 	.mailbox_status = pg_mailbox_status,
 
+	.mailbox_snapshot = pg_mailbox_snapshot,
+	.mailbox_claim_recent = pg_mailbox_claim_recent,
+	.mailbox_changes = pg_mailbox_changes,
+	.messages_get = pg_messages_get,
+
 	.users_open = pg_users_open,
 	.users_close = pg_users_close,
 	.users_secret = pg_users_secret,

@@ -74,6 +74,19 @@ enum store_result pg_mailbox_subscribe(struct store *store, const char *name, bo
 enum store_result pg_mailbox_status(struct store *store, const char *name,
 				    struct store_mailbox_status *status_r);
 
+/* ---- a selected mailbox (pg-snapshot.c) ---- */
+enum store_result pg_mailbox_snapshot(struct store *store, const char *name,
+				      bool claim_recent, struct store_snapshot *snapshot_r);
+enum store_result pg_mailbox_claim_recent(struct store *store, const char *name,
+					  uint32_t uidvalidity, uint32_t *first_r,
+					  uint32_t *next_r);
+enum store_result pg_mailbox_changes(struct store *store, const char *name,
+				     uint32_t uidvalidity, uint64_t since,
+				     struct store_changes *changes_r);
+enum store_result pg_messages_get(struct store *store, const char *name,
+				  uint32_t uidvalidity, const uint32_t *uids,
+				  uint32_t uid_count, struct store_changes *messages_r);
+
 /* ---- quota, METADATA, ACL (pg-quota.c, pg-metadata.c, pg-acl.c) ---- */
 enum store_result pg_quota_get(struct store *store, struct store_quota *quota_r);
 enum store_result pg_quota_set(struct store *store, const uint64_t own[STORE_QUOTA_RESOURCES]);

@@ -313,6 +313,23 @@ int pg_test_snapshot(const char *conninfo)
 	check(r == STORE_CORRUPT && p.count == 1 &&
 	      strcmp(p.first, "mailbox \"INBOX\": counter messages is 4, recount 3") == 0,
 	      "snapshot: store_check finds a wrong counter", "%s %u %s", rs(r), p.count, p.first);
+	memset(&p, 0, sizeof(p));
+	if (r == STORE_CORRUPT && (r = pg_pool_acquire(pool, &lease)) == STORE_OK) {
+		r = pg_exec(lease, "damage", "UPDATE mailboxes SET messages = 3 WHERE name = 'INBOX'"
+			    " AND store_id = (SELECT id FROM stores WHERE owner = 'snap')", NULL, 0,
+			    0, NULL);
+		if (r == STORE_OK)
+			r = pg_exec(lease, "damage", "UPDATE messages SET keywords = 4 WHERE uid = 3"
+				    " AND store_id = (SELECT id FROM stores WHERE owner = 'snap')",
+				    NULL, 0, 0, NULL);
+		pg_pool_release(pool, &lease);
+	}
+	if (r == STORE_OK)
+		r = store_check(st, first_problem, &p);
+	check(r == STORE_CORRUPT && p.count == 1 && strcmp(p.first, "mailbox \"INBOX\":"
+						    " 1 messages with undefined keyword bits") == 0,
+	      "snapshot: store_check finds a keyword bit the mailbox never gave out", "%s %u %s",
+	      rs(r), p.count, p.first);
 	store_close(&st);
 	store_env_free(&env);
 	return pg_test_failures > 0 ? 1 : 0;

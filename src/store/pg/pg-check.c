@@ -58,15 +58,19 @@ static enum store_result pg_check_mailboxes(struct pg_check *c)
 		"  k.mailbox_id = m.id),"
 		" (SELECT coalesce(max(bit), -1) FROM keywords k WHERE k.store_id = m.store_id AND"
 		"  k.mailbox_id = m.id),"
-		" e.c, e.max_uid, e.max_modseq, e.present"
+		" e.c, e.max_uid, e.max_modseq, e.present, n.bad_keywords"
 		" FROM mailboxes m,"
+		" LATERAL (SELECT count(*) AS c FROM keywords k WHERE k.store_id = m.store_id AND"
+		"  k.mailbox_id = m.id) k,"
 		" LATERAL (SELECT count(*) AS c, count(*) FILTER (WHERE x.flags & 1 = 0) AS unseen,"
 		"  count(*) FILTER (WHERE x.flags & 8 <> 0) AS deleted,"
 		"  coalesce(sum(b.size), 0) AS size,"
 		"  count(*) FILTER (WHERE x.uid >= m.recent_uid) AS recent,"
 		"  coalesce(max(x.uid), 0) AS max_uid, coalesce(max(x.modseq), 0) AS max_modseq,"
 		"  coalesce(min(x.uid), 1) AS min_uid, coalesce(min(x.modseq), 1) AS min_modseq,"
-		"  count(*) FILTER (WHERE x.flags & ~31 <> 0) AS bad_flags"
+		"  count(*) FILTER (WHERE x.flags & ~31 <> 0) AS bad_flags,"
+		"  count(*) FILTER (WHERE x.keywords & ~(CASE WHEN k.c >= 64 THEN -1::bigint"
+		"   ELSE (1::bigint << k.c::integer) - 1 END) <> 0) AS bad_keywords"
 		"  FROM messages x LEFT JOIN blobs b ON b.store_id = x.store_id AND b.id = x.blob_id"
 		"  WHERE x.store_id = m.store_id AND x.mailbox_id = m.id) n,"
 		" LATERAL (SELECT count(*) AS c, coalesce(max(y.uid), 0) AS max_uid,"
@@ -122,6 +126,9 @@ static enum store_result pg_check_mailboxes(struct pg_check *c)
 		if (pg_col_int(res, i, 21) > 0)
 			pg_problem(c, "mailbox \"%s\": %lld messages with unknown flag bits", nm,
 				   (long long)pg_col_int(res, i, 21));
+		if (pg_col_int(res, i, 28) > 0)
+			pg_problem(c, "mailbox \"%s\": %lld messages with undefined keyword bits", nm,
+				   (long long)pg_col_int(res, i, 28));
 		if (pg_col_int(res, i, 24) > 0) {
 			if (pg_col_int(res, i, 25) >= uidnext)
 				pg_problem(c, "mailbox \"%s\": expunged UID not below UIDNEXT", nm);

@@ -334,3 +334,95 @@ int pg_test_snapshot(const char *conninfo)
 	store_env_free(&env);
 	return pg_test_failures > 0 ? 1 : 0;
 }
+
+/* ---- quota without messages (pg-quota.c) ----
+ * The same checks on both backends (quota / quota-sqlite DIR): the values
+ * are the SQLite backend's. The contract's quota group appends messages,
+ * which the PostgreSQL backend cannot do yet. */
+
+static void quota_checks(struct store_env *env)
+{
+	const uint64_t mailboxes7[STORE_QUOTA_RESOURCES] = {
+		[STORE_QUOTA_STORAGE] = STORE_QUOTA_DEFAULT,
+		[STORE_QUOTA_MESSAGE] = STORE_QUOTA_NONE,
+		[STORE_QUOTA_MAILBOX] = 7,
+	};
+	const uint64_t defaults[STORE_QUOTA_RESOURCES] = {
+		STORE_QUOTA_DEFAULT, STORE_QUOTA_DEFAULT, STORE_QUOTA_DEFAULT,
+	};
+	struct store_quota q;
+	struct store *st = NULL;
+	char err[512] = "";
+	enum store_result r;
+
+	const uint64_t env_limits[STORE_QUOTA_RESOURCES] = {
+		[STORE_QUOTA_STORAGE] = 1000,
+		[STORE_QUOTA_MESSAGE] = STORE_QUOTA_NONE,
+		[STORE_QUOTA_MAILBOX] = STORE_QUOTA_NONE,
+	};
+
+	store_env_set_quota(env, env_limits);
+	r = store_open(env, "quota", STORE_OPEN_CREATE, &st, err, sizeof(err));
+	check(r == STORE_OK, "quota: open", "%s %s", rs(r), err);
+	if (r != STORE_OK)
+		return;
+	r = store_quota_get(st, &q);
+	check(r == STORE_OK && q.usage[STORE_QUOTA_MAILBOX] == 6 &&
+	      q.usage[STORE_QUOTA_MESSAGE] == 0 && q.usage[STORE_QUOTA_STORAGE] == 0 &&
+	      q.own[STORE_QUOTA_STORAGE] == STORE_QUOTA_DEFAULT &&
+	      q.limit[STORE_QUOTA_STORAGE] == 1000 &&
+	      q.limit[STORE_QUOTA_MAILBOX] == STORE_QUOTA_NONE,
+	      "quota: a new store's usage and the env's default", "%s %llu %llu",
+	      rs(r), (unsigned long long)q.usage[STORE_QUOTA_MAILBOX],
+	      (unsigned long long)q.limit[STORE_QUOTA_STORAGE]);
+	r = store_quota_set(st, mailboxes7);
+	if (r == STORE_OK)
+		r = store_quota_get(st, &q);
+	check(r == STORE_OK && q.own[STORE_QUOTA_MAILBOX] == 7 && q.limit[STORE_QUOTA_MAILBOX] == 7 &&
+	      q.own[STORE_QUOTA_MESSAGE] == STORE_QUOTA_NONE &&
+	      q.limit[STORE_QUOTA_MESSAGE] == STORE_QUOTA_NONE &&
+	      q.own[STORE_QUOTA_STORAGE] == STORE_QUOTA_DEFAULT,
+	      "quota: the user's own limits", "%s", rs(r));
+	r = store_mailbox_create(st, "Seventh", 0);
+	check(r == STORE_OK, "quota: the seventh mailbox fits", "%s", rs(r));
+	r = store_mailbox_create(st, "Eighth", 0);
+	check(r == STORE_OVER_QUOTA, "quota: the eighth does not", "%s", rs(r));
+	r = store_mailbox_create(st, "Seventh/child", 0);
+	check(r == STORE_OVER_QUOTA, "quota: nor a child", "%s", rs(r));
+	r = store_mailbox_rename(st, "INBOX", "Old");
+	check(r == STORE_OVER_QUOTA, "quota: RENAME INBOX makes one more", "%s", rs(r));
+	r = store_mailbox_rename(st, "Seventh", "Renamed");
+	check(r == STORE_OK, "quota: another RENAME adds none", "%s", rs(r));
+	r = store_quota_set(st, defaults);
+	if (r == STORE_OK)
+		r = store_quota_get(st, &q);
+	check(r == STORE_OK && q.own[STORE_QUOTA_MAILBOX] == STORE_QUOTA_DEFAULT &&
+	      q.limit[STORE_QUOTA_MAILBOX] == STORE_QUOTA_NONE &&
+	      q.usage[STORE_QUOTA_MAILBOX] == 7, "quota: back to the defaults", "%s", rs(r));
+	r = store_mailbox_create(st, "Eighth", 0);
+	check(r == STORE_OK, "quota: and the eighth fits", "%s", rs(r));
+	store_close(&st);
+}
+
+int pg_test_quota(const char *conninfo)
+{
+	struct store_env *env = pg_env_new(conninfo);
+
+	quota_checks(env);
+	store_env_free(&env);
+	return pg_test_failures > 0 ? 1 : 0;
+}
+
+int pg_test_quota_sqlite(const char *data_dir)
+{
+	struct store_env *env;
+	char err[256] = "";
+	enum store_result r = store_env_open("sqlite", data_dir, &env, err, sizeof(err));
+
+	check(r == STORE_OK, "the sqlite env", "%s %s", rs(r), err);
+	if (r != STORE_OK)
+		return 1;
+	quota_checks(env);
+	store_env_free(&env);
+	return pg_test_failures > 0 ? 1 : 0;
+}

@@ -30,6 +30,9 @@ int pg_test_store_open(const char *conninfo, const char *user);
 int pg_test_store_mkbox(const char *conninfo, const char *user);
 /* Snapshot, \Recent claims, changes and messages_get (pg-snapshot.c). */
 int pg_test_snapshot(const char *conninfo);
+/* Quota limits and mailbox counts; the same on SQLite in data_dir. */
+int pg_test_quota(const char *conninfo);
+int pg_test_quota_sqlite(const char *data_dir);
 /* A record whose every byte follows from seed (no SCRAM keys when
  * salt_len is 0). */
 void pg_test_record(struct store_user_record *rec, const char *hash, unsigned char seed,

@@ -11,8 +11,10 @@ the per-user lock of writing transactions. Last line: `pg-contract: N passed, N 
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,15 +52,15 @@ def run_group(s, conninfo, group):
                                 r.stderr[-800:]))
 
 
-def relay(s, what, r):
+def relay(s, what, r, prefix=""):
     """pg-base-test's own ok/FAIL lines as checks of this suite."""
     lines = 0
     for line in r.stdout.splitlines():
         if line.startswith("ok "):
-            s.check(line[3:], True)
+            s.check(prefix + line[3:], True)
             lines += 1
         elif line.startswith("FAIL "):
-            s.check(line[5:].partition(": ")[0], False, line)
+            s.check(prefix + line[5:].partition(": ")[0], False, line)
             lines += 1
     s.check("%s: ran its checks, exit 0, no sanitizer report" % what,
             lines > 0 and r.returncode == 0 and not SANITIZER_RE.search(r.stderr),
@@ -186,13 +188,21 @@ def main():
         s.check("the contract binary is built", False, CONTRACT + " missing (make all)")
         return s.finish()
     test_no_conninfo(s)
+    ref = tempfile.mkdtemp(prefix="petrel-pg-quota-")
+    try:
+        # The quota checks' values are SQLite's: both backends give them.
+        relay(s, "quota on sqlite", subprocess.run(
+            [BASE, ref, "quota-sqlite"], capture_output=True, text=True, timeout=RUN_TIMEOUT,
+            stdin=subprocess.DEVNULL), prefix="sqlite: ")
+    finally:
+        shutil.rmtree(ref, ignore_errors=True)
     try:
         with pgserver.PgServer() as pg:
             pg.psql("CREATE DATABASE %s" % DATABASE, db="postgres")
             conninfo = "host=%s dbname=%s user=%s" % (pg.dir, DATABASE, pgserver.PG_USER)
             for group in PASSING_GROUPS:
                 run_group(s, conninfo, group)
-            for command in ("store", "snapshot"):
+            for command in ("store", "snapshot", "quota"):
                 relay(s, command, subprocess.run(
                     [BASE, conninfo, command], capture_output=True, text=True,
                     timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL))

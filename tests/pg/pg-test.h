@@ -30,6 +30,8 @@ int pg_test_store_open(const char *conninfo, const char *user);
 int pg_test_store_mkbox(const char *conninfo, const char *user);
 /* Snapshot, \Recent claims, changes and messages_get (pg-snapshot.c). */
 int pg_test_snapshot(const char *conninfo);
+/* STORE and EXPUNGE (pg-flags.c) on the same rows. */
+int pg_test_flags(const char *conninfo);
 /* Quota limits and mailbox counts; the same on SQLite in data_dir. */
 int pg_test_quota(const char *conninfo);
 int pg_test_quota_sqlite(const char *data_dir);

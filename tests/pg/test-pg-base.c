@@ -16,6 +16,7 @@
  *                                   while it stops and restarts the server
  *   pg-base-test CONNINFO store     a user's store (pg-store-checks.c)
  *   pg-base-test CONNINFO snapshot  a selected mailbox's reads (the same)
+ *   pg-base-test CONNINFO flags     STORE and EXPUNGE (the same)
  *   pg-base-test CONNINFO quota     quota limits without messages (the same)
  *   pg-base-test DIR quota-sqlite   the same checks on SQLite in DIR
  *   pg-base-test CONNINFO store-open USER   open (CREATE), print the list
@@ -379,7 +380,7 @@ int main(int argc, char **argv)
 		return pg_test_store_mkbox(argv[1], argv[3]);
 	if (argc != 3) {
 		fprintf(stderr, "usage: pg-base-test CONNINFO {schema|open|secret|users|"
-			"users-sqlite|exec|pool|kill|outage|store|snapshot|quota|quota-sqlite|"
+			"users-sqlite|exec|pool|kill|outage|store|snapshot|flags|quota|quota-sqlite|"
 			"store-open USER|store-mkbox USER}\n");
 		return 2;
 	}
@@ -407,6 +408,8 @@ int main(int argc, char **argv)
 		return pg_test_store(argv[1]);
 	if (strcmp(argv[2], "snapshot") == 0)
 		return pg_test_snapshot(argv[1]);
+	if (strcmp(argv[2], "flags") == 0)
+		return pg_test_flags(argv[1]);
 	if (strcmp(argv[2], "quota") == 0)
 		return pg_test_quota(argv[1]);
 	if (strcmp(argv[2], "quota-sqlite") == 0)

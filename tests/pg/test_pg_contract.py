@@ -202,7 +202,7 @@ def main():
             conninfo = "host=%s dbname=%s user=%s" % (pg.dir, DATABASE, pgserver.PG_USER)
             for group in PASSING_GROUPS:
                 run_group(s, conninfo, group)
-            for command in ("store", "snapshot", "quota"):
+            for command in ("store", "snapshot", "flags", "quota"):
                 relay(s, command, subprocess.run(
                     [BASE, conninfo, command], capture_output=True, text=True,
                     timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL))

@@ -42,6 +42,9 @@ const struct store_backend store_backend_pg = {
 	.mailbox_changes = pg_mailbox_changes,
 	.messages_get = pg_messages_get,
 
+	.messages_set_flags = pg_messages_set_flags,
+	.messages_expunge = pg_messages_expunge,
+
 	.users_open = pg_users_open,
 	.users_close = pg_users_close,
 	.users_secret = pg_users_secret,

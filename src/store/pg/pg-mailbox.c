@@ -189,29 +189,8 @@ static enum store_result pg_mailbox_empty(struct pg_txn *t, int64_t id)
 		"DELETE FROM metadata WHERE store_id = $1 AND mailbox_id = $2",
 		"DELETE FROM acl WHERE store_id = $1 AND mailbox_id = $2",
 	};
-	struct pg_result *res;
-	enum store_result r;
+	enum store_result r = pg_messages_delete(t, id, NULL);
 
-	/* The messages go, and each body loses as many references as it had
-	 * messages here; those left with none are gone (their chunks and
-	 * search text with them: ON DELETE CASCADE). */
-	r = pg_q(t, "delete messages", "WITH gone AS (DELETE FROM messages WHERE store_id = $1"
-		 " AND mailbox_id = $2 RETURNING blob_id), n AS (SELECT blob_id, count(*) AS c"
-		 " FROM gone GROUP BY blob_id), u AS (UPDATE blobs b SET refcount = b.refcount - n.c"
-		 " FROM n WHERE b.store_id = $1 AND b.id = n.blob_id RETURNING b.id, b.refcount)"
-		 " SELECT coalesce(array_agg(id), '{}') FROM u WHERE refcount <= 0",
-		 params, 2, 0, &res);
-	if (r != STORE_OK)
-		return r;
-	if (strcmp(pg_result_text(res, 0, 0), "{}") != 0) {
-		const struct pg_param del[] = {
-			PG_TEXT(t->st->id_text), PG_TEXT(pg_result_text(res, 0, 0)),
-		};
-
-		r = pg_q(t, "delete blobs", "DELETE FROM blobs WHERE store_id = $1 AND"
-			 " id = ANY ($2::bigint[])", del, 2, 0, NULL);
-	}
-	pg_result_free(&res);
 	for (size_t i = 0; r == STORE_OK && i < sizeof(clear) / sizeof(clear[0]); i++)
 		r = pg_q(t, "empty mailbox", clear[i], params, 2, 0, NULL);
 	return r;

@@ -87,6 +87,17 @@ enum store_result pg_messages_get(struct store *store, const char *name,
 				  uint32_t uidvalidity, const uint32_t *uids,
 				  uint32_t uid_count, struct store_changes *messages_r);
 
+/* ---- STORE and EXPUNGE (pg-flags.c) ---- */
+enum store_result pg_messages_set_flags(struct store *store, const char *name,
+					uint32_t uidvalidity, const uint32_t *uids,
+					uint32_t uid_count,
+					const struct store_flag_change *change,
+					uint32_t **modified_r, uint32_t *modified_count_r);
+enum store_result pg_messages_expunge(struct store *store, const char *name,
+				      uint32_t uidvalidity, const uint32_t *uids,
+				      uint32_t uid_count, uint32_t **expunged_r,
+				      uint32_t *expunged_count_r);
+
 /* ---- quota, METADATA, ACL (pg-quota.c, pg-metadata.c, pg-acl.c) ---- */
 enum store_result pg_quota_get(struct store *store, struct store_quota *quota_r);
 enum store_result pg_quota_set(struct store *store, const uint64_t own[STORE_QUOTA_RESOURCES]);

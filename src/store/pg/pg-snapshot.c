@@ -13,75 +13,7 @@
 #include "core/xalloc.h"
 #include "store/store-names.h"
 
-/* A message's flags as the handle's viewer sees them (store_view_as()),
- * $3 the viewer: the owner's as stored; another user's \Seen (bit 1) from
- * the seen table. As SQ_FLAGS. */
-#define PG_FLAGS "CASE WHEN $3::text IS NULL THEN m.flags ELSE (m.flags & ~1) |" \
-	" (EXISTS (SELECT 1 FROM seen s WHERE s.store_id = m.store_id AND" \
-	" s.mailbox_id = m.mailbox_id AND s.viewer = $3 AND s.uid = m.uid))::integer END"
-
-/* The digits of one UID and its comma, in a {..} array literal. */
-#define PG_UID_TEXT 11
-
-/* ---- keyword lists ---- */
-
-/* The mailbox's keywords, bit i at [i]; bits are given out densely from 0
- * and never taken back, so anything else is damage. */
-static enum store_result pg_keywords_load(struct pg_txn *t, int64_t mailbox_id,
-					  char ***names_r, unsigned int *count_r)
-{
-	char box[PG_NUM_LEN];
-	const struct pg_param params[] = { PG_TEXT(t->st->id_text), pg_num(box, mailbox_id) };
-	struct pg_result *res;
-	unsigned int rows;
-	char **names = NULL;
-	enum store_result r;
-
-	*names_r = NULL;
-	*count_r = 0;
-	r = pg_q(t, "load keywords", "SELECT bit, name FROM keywords WHERE store_id = $1 AND"
-		 " mailbox_id = $2 ORDER BY bit", params, 2, 0, &res);
-	if (r != STORE_OK)
-		return r;
-	rows = pg_result_rows(res);
-	if (rows > STORE_KEYWORDS_PER_MAILBOX)
-		r = STORE_CORRUPT;
-	for (unsigned int i = 0; r == STORE_OK && i < rows; i++) {
-		if (pg_col_int(res, i, 0) != (int64_t)i)
-			r = STORE_CORRUPT;
-	}
-	if (r == STORE_OK && rows > 0) {
-		names = xmalloc(rows * sizeof(*names));
-		for (unsigned int i = 0; i < rows; i++)
-			names[i] = xstrdup(pg_result_text(res, i, 1));
-		*names_r = names;
-		*count_r = rows;
-	}
-	pg_result_free(&res);
-	if (r == STORE_CORRUPT)
-		log_error("store %s: keyword list of mailbox %lld is damaged", t->st->user,
-			  (long long)mailbox_id);
-	return r;
-}
-
 /* ---- messages ---- */
-
-/* Loads a selectable mailbox the caller addresses with its UIDVALIDITY:
- * STORE_NOT_FOUND if it is gone, \Noselect, or re-created since. */
-static enum store_result pg_mailbox_load_checked(struct pg_txn *t, const char *name,
-						 uint32_t uidvalidity, struct pg_mailbox *mb)
-{
-	enum store_result r = store_mailbox_name_check(name);
-
-	if (r != STORE_OK)
-		return r == STORE_LIMIT ? STORE_INVALID : r;
-	r = pg_mailbox_load(t, name, mb);
-	if (r != STORE_OK)
-		return r;
-	if (mb->noselect || mb->uidvalidity != uidvalidity)
-		return STORE_NOT_FOUND;
-	return STORE_OK;
-}
 
 /* The rows of res (uid, flags, keywords, modseq) appended to *messages. */
 static void pg_messages_read(const struct pg_result *res, struct store_message **messages,
@@ -307,7 +239,6 @@ enum store_result pg_messages_get(struct store *store, const char *name,
 {
 	struct pg_txn t;
 	char *array;
-	size_t len = 0;
 	enum store_result r;
 
 	memset(messages_r, 0, sizeof(*messages_r));
@@ -315,13 +246,7 @@ enum store_result pg_messages_get(struct store *store, const char *name,
 		return STORE_INVALID;
 	/* The UIDs as one array parameter: one statement however many, the
 	 * rows come back in UID order and once each (duplicates match once). */
-	array = xmalloc((size_t)uid_count * PG_UID_TEXT + 3);
-	array[len++] = '{';
-	for (uint32_t i = 0; i < uid_count; i++)
-		len += (size_t)snprintf(array + len, PG_UID_TEXT + 1, "%s%u", i > 0 ? "," : "",
-					uids[i]);
-	array[len++] = '}';
-	array[len] = '\0';
+	array = pg_uid_array(uids, uid_count);
 	r = pg_txn_open(pg_store(store), false, &t);
 	if (r == STORE_OK)
 		r = pg_txn_close(&t, pg_get(&t, name, uidvalidity, array, messages_r));

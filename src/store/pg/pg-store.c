@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "store/store-names.h"
 
 /* A user name the SQLite backend takes too (sq_user_ok(): a directory
  * name there): one rule for both, so a user moves between them. */
@@ -235,6 +236,141 @@ enum store_result pg_mailbox_insert(struct pg_txn *t, const char *name,
 		     " special_use) VALUES ($1, $2, $3, $4) RETURNING id", params, 4, &id, NULL);
 	if (r == STORE_OK && id_r != NULL)
 		*id_r = id;
+	return r;
+}
+
+/* Loads a selectable mailbox the caller addresses with its UIDVALIDITY:
+ * STORE_NOT_FOUND if it is gone, \Noselect, or re-created since. */
+enum store_result pg_mailbox_load_checked(struct pg_txn *t, const char *name,
+						 uint32_t uidvalidity, struct pg_mailbox *mb)
+{
+	enum store_result r = store_mailbox_name_check(name);
+
+	if (r != STORE_OK)
+		return r == STORE_LIMIT ? STORE_INVALID : r;
+	r = pg_mailbox_load(t, name, mb);
+	if (r != STORE_OK)
+		return r;
+	if (mb->noselect || mb->uidvalidity != uidvalidity)
+		return STORE_NOT_FOUND;
+	return STORE_OK;
+}
+
+/* ---- keyword lists ---- */
+
+/* The mailbox's keywords, bit i at [i]; bits are given out densely from 0
+ * and never taken back, so anything else is damage. */
+enum store_result pg_keywords_load(struct pg_txn *t, int64_t mailbox_id,
+					  char ***names_r, unsigned int *count_r)
+{
+	char box[PG_NUM_LEN];
+	const struct pg_param params[] = { PG_TEXT(t->st->id_text), pg_num(box, mailbox_id) };
+	struct pg_result *res;
+	unsigned int rows;
+	char **names = NULL;
+	enum store_result r;
+
+	*names_r = NULL;
+	*count_r = 0;
+	r = pg_q(t, "load keywords", "SELECT bit, name FROM keywords WHERE store_id = $1 AND"
+		 " mailbox_id = $2 ORDER BY bit", params, 2, 0, &res);
+	if (r != STORE_OK)
+		return r;
+	rows = pg_result_rows(res);
+	if (rows > STORE_KEYWORDS_PER_MAILBOX)
+		r = STORE_CORRUPT;
+	for (unsigned int i = 0; r == STORE_OK && i < rows; i++) {
+		if (pg_col_int(res, i, 0) != (int64_t)i)
+			r = STORE_CORRUPT;
+	}
+	if (r == STORE_OK && rows > 0) {
+		names = xmalloc(rows * sizeof(*names));
+		for (unsigned int i = 0; i < rows; i++)
+			names[i] = xstrdup(pg_result_text(res, i, 1));
+		*names_r = names;
+		*count_r = rows;
+	}
+	pg_result_free(&res);
+	if (r == STORE_CORRUPT)
+		log_error("store %s: keyword list of mailbox %lld is damaged", t->st->user,
+			  (long long)mailbox_id);
+	return r;
+}
+
+/* ---- UID lists ---- */
+
+/* The digits of one UID and its comma, in a {..} array literal. */
+#define PG_UID_TEXT 11
+
+char *pg_uid_array(const uint32_t *uids, uint32_t count)
+{
+	char *array = xmalloc((size_t)count * PG_UID_TEXT + 3);
+	size_t len = 0;
+
+	array[len++] = '{';
+	for (uint32_t i = 0; i < count; i++)
+		len += (size_t)snprintf(array + len, PG_UID_TEXT + 1, "%s%u", i > 0 ? "," : "",
+					uids[i]);
+	array[len++] = '}';
+	array[len] = '\0';
+	return array;
+}
+
+static int pg_uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+uint32_t *pg_uids_sorted(const uint32_t *uids, uint32_t count, uint32_t *count_r)
+{
+	uint32_t *out = xmalloc((count > 0 ? count : 1) * sizeof(*out));
+	uint32_t n = 0;
+
+	if (count > 0)
+		memcpy(out, uids, count * sizeof(*out));
+	qsort(out, count, sizeof(*out), pg_uid_cmp);
+	for (uint32_t i = 0; i < count; i++) {
+		if (n == 0 || out[n - 1] != out[i])
+			out[n++] = out[i];
+	}
+	*count_r = n;
+	return out;
+}
+
+/* ---- message rows ---- */
+
+enum store_result pg_messages_delete(struct pg_txn *t, int64_t mailbox_id, const char *uids)
+{
+	char box[PG_NUM_LEN];
+	const struct pg_param params[] = {
+		PG_TEXT(t->st->id_text), pg_num(box, mailbox_id), PG_TEXT(uids),
+	};
+	struct pg_result *res;
+	enum store_result r;
+
+	/* Each body loses as many references as it had messages going; those
+	 * left with none go too (their chunks and search text with them: ON
+	 * DELETE CASCADE), as sq_blob_unref. */
+	r = pg_q(t, "delete messages", "WITH gone AS (DELETE FROM messages WHERE store_id = $1"
+		 " AND mailbox_id = $2 AND ($3::bigint[] IS NULL OR uid = ANY ($3::bigint[]))"
+		 " RETURNING blob_id), n AS (SELECT blob_id, count(*) AS c FROM gone GROUP BY"
+		 " blob_id), u AS (UPDATE blobs b SET refcount = b.refcount - n.c FROM n WHERE"
+		 " b.store_id = $1 AND b.id = n.blob_id RETURNING b.id, b.refcount)"
+		 " SELECT coalesce(array_agg(id), '{}') FROM u WHERE refcount <= 0",
+		 params, 3, 0, &res);
+	if (r != STORE_OK)
+		return r;
+	if (strcmp(pg_result_text(res, 0, 0), "{}") != 0) {
+		const struct pg_param del[] = {
+			PG_TEXT(t->st->id_text), PG_TEXT(pg_result_text(res, 0, 0)),
+		};
+
+		r = pg_q(t, "delete blobs", "DELETE FROM blobs WHERE store_id = $1 AND"
+			 " id = ANY ($2::bigint[])", del, 2, 0, NULL);
+	}
+	pg_result_free(&res);
 	return r;
 }
 

@@ -86,6 +86,32 @@ enum store_result pg_new_uidvalidity(struct pg_txn *t, uint32_t *uidvalidity_r);
 enum store_result pg_mailbox_insert(struct pg_txn *t, const char *name,
 				    unsigned int special_use, int64_t *id_r);
 
+/* A message's flags as the handle's viewer sees them (store_view_as()),
+ * $3 the viewer: the owner's as stored; another user's \Seen (bit 1) from
+ * the seen table. As SQ_FLAGS. */
+#define PG_FLAGS "CASE WHEN $3::text IS NULL THEN m.flags ELSE (m.flags & ~1) |" \
+	" (EXISTS (SELECT 1 FROM seen s WHERE s.store_id = m.store_id AND" \
+	" s.mailbox_id = m.mailbox_id AND s.viewer = $3 AND s.uid = m.uid))::integer END"
+
+/* The digits of one UID and its comma, in a {..} array literal. */
+#define PG_UID_TEXT 11
+
+/* Loads a selectable mailbox the caller addresses with its UIDVALIDITY:
+ * STORE_NOT_FOUND if it is gone, \Noselect, or re-created since. */
+enum store_result pg_mailbox_load_checked(struct pg_txn *t, const char *name,
+					  uint32_t uidvalidity, struct pg_mailbox *mb);
+/* The mailbox's keywords, bit i at [i] (STORE_CORRUPT unless dense). */
+enum store_result pg_keywords_load(struct pg_txn *t, int64_t mailbox_id, char ***names_r,
+				   unsigned int *count_r);
+/* uids as a PostgreSQL array literal ("{1,2}"), to free. */
+char *pg_uid_array(const uint32_t *uids, uint32_t count);
+/* A sorted copy of uids without duplicates. */
+uint32_t *pg_uids_sorted(const uint32_t *uids, uint32_t count, uint32_t *count_r);
+/* Deletes the messages of uids (an array literal; NULL: all) from a
+ * mailbox, dropping their bodies' references and the bodies left with
+ * none. Expunge records, \Seen rows and counters are the caller's. */
+enum store_result pg_messages_delete(struct pg_txn *t, int64_t mailbox_id, const char *uids);
+
 /* ---- quota (pg-quota.c) ---- */
 /* STORE_OVER_QUOTA when adding add would pass a limit in force. */
 enum store_result pg_quota_allows(struct pg_txn *t, const uint64_t add[STORE_QUOTA_RESOURCES]);

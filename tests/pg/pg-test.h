@@ -23,6 +23,18 @@ int pg_test_exec(const char *conninfo);
 int pg_test_users(const char *conninfo);
 /* The same checks on the SQLite backend in data_dir (the reference). */
 int pg_test_users_sqlite(const char *data_dir);
+/* pg-store-checks.c: a user's store (pg-store.c); store-open and
+ * store-mkbox print one line for the test's races and locks. */
+int pg_test_store(const char *conninfo);
+int pg_test_store_open(const char *conninfo, const char *user);
+int pg_test_store_mkbox(const char *conninfo, const char *user);
+/* Snapshot, \Recent claims, changes and messages_get (pg-snapshot.c). */
+int pg_test_snapshot(const char *conninfo);
+/* STORE and EXPUNGE (pg-flags.c) on the same rows. */
+int pg_test_flags(const char *conninfo);
+/* Quota limits and mailbox counts; the same on SQLite in data_dir. */
+int pg_test_quota(const char *conninfo);
+int pg_test_quota_sqlite(const char *data_dir);
 /* pg-watch-checks.c: one node's change wakes another node's watch. */
 int pg_test_watch(const char *conninfo);
 /* A record whose every byte follows from seed (no SCRAM keys when

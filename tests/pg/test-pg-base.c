@@ -15,6 +15,13 @@
  *   pg-base-test CONNINFO watch     a change on one node wakes another
  *   pg-base-test CONNINFO outage    talks with the test over stdin/stdout
  *                                   while it stops and restarts the server
+ *   pg-base-test CONNINFO store     a user's store (pg-store-checks.c)
+ *   pg-base-test CONNINFO snapshot  a selected mailbox's reads (the same)
+ *   pg-base-test CONNINFO flags     STORE and EXPUNGE (the same)
+ *   pg-base-test CONNINFO quota     quota limits without messages (the same)
+ *   pg-base-test DIR quota-sqlite   the same checks on SQLite in DIR
+ *   pg-base-test CONNINFO store-open USER   open (CREATE), print the list
+ *   pg-base-test CONNINFO store-mkbox USER  open, create mailbox "Made"
  *
  * The checks print "ok NAME" or "FAIL NAME: detail"; the exit status is 1
  * when one failed. */
@@ -368,9 +375,14 @@ static int cmd_outage(const char *conninfo)
 
 int main(int argc, char **argv)
 {
+	if (argc == 4 && strcmp(argv[2], "store-open") == 0)
+		return pg_test_store_open(argv[1], argv[3]);
+	if (argc == 4 && strcmp(argv[2], "store-mkbox") == 0)
+		return pg_test_store_mkbox(argv[1], argv[3]);
 	if (argc != 3) {
-		fprintf(stderr, "usage: pg-base-test CONNINFO"
-			" {schema|open|secret|users|users-sqlite|exec|pool|kill|watch|outage}\n");
+		fprintf(stderr, "usage: pg-base-test CONNINFO {schema|open|secret|users|"
+			"users-sqlite|exec|pool|kill|watch|outage|store|snapshot|flags|quota|"
+			"quota-sqlite|store-open USER|store-mkbox USER}\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -395,6 +407,16 @@ int main(int argc, char **argv)
 		return pg_test_watch(argv[1]);
 	if (strcmp(argv[2], "outage") == 0)
 		return cmd_outage(argv[1]);
+	if (strcmp(argv[2], "store") == 0)
+		return pg_test_store(argv[1]);
+	if (strcmp(argv[2], "snapshot") == 0)
+		return pg_test_snapshot(argv[1]);
+	if (strcmp(argv[2], "flags") == 0)
+		return pg_test_flags(argv[1]);
+	if (strcmp(argv[2], "quota") == 0)
+		return pg_test_quota(argv[1]);
+	if (strcmp(argv[2], "quota-sqlite") == 0)
+		return pg_test_quota_sqlite(argv[1]);
 	fprintf(stderr, "pg-base-test: unknown command %s\n", argv[2]);
 	return 2;
 }

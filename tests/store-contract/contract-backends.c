@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "contract.h"
+#include "store/pg/pg-private.h"
 #include "store/store-users.h"
 
 /* ---- sqlite: one store per user under a temporary data directory ---- */
@@ -96,6 +97,71 @@ static void sqlite_teardown(void **env_p)
 	*env_p = NULL;
 }
 
+/* ---- postgres: every store in one PostgreSQL database ----
+ * The database (PETREL_PG_CONNINFO, a libpq conninfo) must be empty:
+ * tests/pg/test_pg_contract.py makes a fresh one per run. pg_env_new():
+ * the contract may, like the unit tests, reach a backend store-env.c does
+ * not offer yet (pg-private.h). */
+
+struct postgres_env {
+	struct store_env *store;
+};
+
+static bool postgres_setup(void **env_r)
+{
+	const char *conninfo = getenv("PETREL_PG_CONNINFO");
+	struct postgres_env *env;
+	struct store_users *users = NULL;
+	char err[256] = "";
+
+	if (conninfo == NULL || conninfo[0] == '\0') {
+		printf("postgres: PETREL_PG_CONNINFO is not set (the database to run against)\n");
+		return false;
+	}
+	env = calloc(1, sizeof(*env));
+	if (env == NULL)
+		return false;
+	env->store = pg_env_new(conninfo);
+	/* The user database, as a server's start makes it (and the schema). */
+	if (store_users_open(env->store, &users, err, sizeof(err)) != STORE_OK) {
+		printf("store_users_open: %s\n", err);
+		store_env_free(&env->store);
+		free(env);
+		return false;
+	}
+	store_users_close(&users);
+	*env_r = env;
+	return true;
+}
+
+static enum store_result postgres_open(void *env_p, const char *user, struct store **store_r)
+{
+	struct postgres_env *env = env_p;
+	char err[256] = "";
+	enum store_result r = store_open(env->store, user, STORE_OPEN_CREATE, store_r, err,
+					 sizeof(err));
+
+	if (r != STORE_OK)
+		printf("store_open %s: %s: %s\n", user, store_result_name(r), err);
+	return r;
+}
+
+static const struct store_env *postgres_store_env(void *env_p)
+{
+	return ((struct postgres_env *)env_p)->store;
+}
+
+static void postgres_teardown(void **env_p)
+{
+	struct postgres_env *env = *env_p;
+
+	if (env == NULL)
+		return;
+	store_env_free(&env->store);
+	free(env);
+	*env_p = NULL;
+}
+
 static const struct contract_backend backends[] = {
 	{
 		.name = "sqlite",
@@ -104,6 +170,14 @@ static const struct contract_backend backends[] = {
 		.index = sqlite_index,
 		.teardown = sqlite_teardown,
 		.store_env = sqlite_store_env,
+	},
+	{
+		.name = "postgres",
+		.setup = postgres_setup,
+		.open = postgres_open,
+		.index = NULL,     /* search text is indexed at delivery (pg-schema.c) */
+		.teardown = postgres_teardown,
+		.store_env = postgres_store_env,
 	},
 };
 

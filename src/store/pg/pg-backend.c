@@ -1,7 +1,8 @@
 /* The PostgreSQL backend's table: every user's mail and the user database
  * in one PostgreSQL database, shared by any number of petrel nodes (issue
- * 15). Being built: the user database is here, the mail entries are NULL,
- * so store-env.c does not offer it yet (pg-private.h). */
+ * 15). Being built: the user database, the store, its mailboxes, quota,
+ * METADATA and ACL are here; the message entries are NULL, so
+ * store-env.c does not offer it yet (pg-private.h). */
 #include "store/pg/pg-private.h"
 
 const struct store_backend store_backend_pg = {
@@ -9,6 +10,40 @@ const struct store_backend store_backend_pg = {
 
 	.env_init = pg_env_init,
 	.env_free = pg_env_free,
+
+	.open = pg_open,
+	.close = pg_close,
+	.read_only = pg_read_only,
+	.blob_count = pg_blob_count,
+	.change_count = pg_change_count,
+	.check = pg_check,
+
+	.quota_get = pg_quota_get,
+	.quota_set = pg_quota_set,
+
+	.metadata_get = pg_metadata_get,
+	.metadata_set = pg_metadata_set,
+
+	.view_as = pg_view_as,
+
+	.acl_get = pg_acl_get,
+	.acl_update = pg_acl_update,
+	.acl_forget = pg_acl_forget,
+
+	.mailbox_list = pg_mailbox_list,
+	.mailbox_create = pg_mailbox_create,
+	.mailbox_delete = pg_mailbox_delete,
+	.mailbox_rename = pg_mailbox_rename,
+	.mailbox_subscribe = pg_mailbox_subscribe,
+	.mailbox_status = pg_mailbox_status,
+
+	.mailbox_snapshot = pg_mailbox_snapshot,
+	.mailbox_claim_recent = pg_mailbox_claim_recent,
+	.mailbox_changes = pg_mailbox_changes,
+	.messages_get = pg_messages_get,
+
+	.messages_set_flags = pg_messages_set_flags,
+	.messages_expunge = pg_messages_expunge,
 
 	.watch_open = pg_watch_open,
 	.watch_fd = pg_watch_fd,

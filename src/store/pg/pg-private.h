@@ -61,4 +61,67 @@ enum store_result pg_users_share_set(const struct store_env *env, const char *ow
 enum store_result pg_users_sharing_with(const struct store_env *env, const char *user,
 					void (*cb)(const char *owner, void *ctx), void *ctx);
 
+/* ---- a user's store (pg-store.c, pg-check.c), as store.h ---- */
+enum store_result pg_open(const struct store_env *env, const char *user, unsigned int flags,
+			  struct store **store_r, char *err, size_t err_size);
+void pg_close(struct store *store);
+bool pg_read_only(const struct store *store);
+unsigned int pg_blob_count(const struct store *store);
+uint64_t pg_change_count(const struct store *store);
+enum store_result pg_check(struct store *store,
+			   void (*report)(const char *problem, void *ctx), void *ctx);
+void pg_view_as(struct store *store, const char *viewer);
+
+/* ---- mailboxes (pg-mailbox.c) ---- */
+enum store_result pg_mailbox_list(struct store *store,
+				  bool (*cb)(const struct store_mailbox_info *info, void *ctx),
+				  void *ctx);
+enum store_result pg_mailbox_create(struct store *store, const char *name,
+				    unsigned int special_use);
+enum store_result pg_mailbox_delete(struct store *store, const char *name);
+enum store_result pg_mailbox_rename(struct store *store, const char *from, const char *to);
+enum store_result pg_mailbox_subscribe(struct store *store, const char *name, bool subscribe);
+enum store_result pg_mailbox_status(struct store *store, const char *name,
+				    struct store_mailbox_status *status_r);
+
+/* ---- a selected mailbox (pg-snapshot.c) ---- */
+enum store_result pg_mailbox_snapshot(struct store *store, const char *name,
+				      bool claim_recent, struct store_snapshot *snapshot_r);
+enum store_result pg_mailbox_claim_recent(struct store *store, const char *name,
+					  uint32_t uidvalidity, uint32_t *first_r,
+					  uint32_t *next_r);
+enum store_result pg_mailbox_changes(struct store *store, const char *name,
+				     uint32_t uidvalidity, uint64_t since,
+				     struct store_changes *changes_r);
+enum store_result pg_messages_get(struct store *store, const char *name,
+				  uint32_t uidvalidity, const uint32_t *uids,
+				  uint32_t uid_count, struct store_changes *messages_r);
+
+/* ---- STORE and EXPUNGE (pg-flags.c) ---- */
+enum store_result pg_messages_set_flags(struct store *store, const char *name,
+					uint32_t uidvalidity, const uint32_t *uids,
+					uint32_t uid_count,
+					const struct store_flag_change *change,
+					uint32_t **modified_r, uint32_t *modified_count_r);
+enum store_result pg_messages_expunge(struct store *store, const char *name,
+				      uint32_t uidvalidity, const uint32_t *uids,
+				      uint32_t uid_count, uint32_t **expunged_r,
+				      uint32_t *expunged_count_r);
+
+/* ---- quota, METADATA, ACL (pg-quota.c, pg-metadata.c, pg-acl.c) ---- */
+enum store_result pg_quota_get(struct store *store, struct store_quota *quota_r);
+enum store_result pg_quota_set(struct store *store, const uint64_t own[STORE_QUOTA_RESOURCES]);
+enum store_result pg_metadata_get(struct store *store, const char *mailbox, const char *user,
+				  const char *const *names, unsigned int count,
+				  enum store_metadata_depth depth,
+				  struct store_metadata_entry **entries_r, unsigned int *count_r);
+enum store_result pg_metadata_set(struct store *store, const char *mailbox, const char *user,
+				  const struct store_metadata_entry *entries, unsigned int count);
+enum store_result pg_acl_get(struct store *store, const char *mailbox,
+			     struct acl_entry **entries_r, unsigned int *count_r);
+enum store_result pg_acl_update(struct store *store, const char *mailbox,
+				const char *identifier, enum store_acl_mode mode,
+				acl_rights rights, acl_rights *rights_r);
+enum store_result pg_acl_forget(struct store *store, const char *identifier);
+
 #endif

@@ -122,9 +122,19 @@ static enum store_result pg_acl_change(struct pg_txn *t, int64_t box, const char
 		    " DO UPDATE SET rights = EXCLUDED.rights", params, 4, 0, NULL);
 }
 
-/* The shares index (store-users.h) is added to before the entry that
- * needs it commits, and taken from after the last one is gone: a crash
- * in between leaves a row too many, never one missing (sqlite-acl.c). */
+/* The shares index (store-users.h) lives in the same database here, so it
+ * changes in the entry's own transaction, on its connection: atomic, and
+ * an ACL change never waits for a second connection from the pool while
+ * holding the first (8 at once would have exhausted a pool of 8). */
+static enum store_result pg_acl_share(struct pg_txn *t, const char *identifier, bool shares)
+{
+	const struct pg_param params[] = { PG_TEXT(t->st->user), PG_TEXT(identifier) };
+
+	return pg_q(t, "shares", shares ? "INSERT INTO shares (owner, grantee) VALUES ($1, $2)"
+		    " ON CONFLICT DO NOTHING" :
+		    "DELETE FROM shares WHERE owner = $1 AND grantee = $2", params, 2, 0, NULL);
+}
+
 enum store_result pg_acl_update(struct store *store, const char *mailbox,
 				const char *identifier, enum store_acl_mode mode,
 				acl_rights rights, acl_rights *rights_r)
@@ -142,16 +152,16 @@ enum store_result pg_acl_update(struct store *store, const char *mailbox,
 	if (r == STORE_OK)
 		r = pg_acl_change(&t, box, identifier, mode, rights, &now);
 	if (r == STORE_OK && grants && now != 0)
-		r = store_users_share_set(st->env, st->user, identifier, true);
+		r = pg_acl_share(&t, identifier, true);
 	if (r == STORE_OK && grants && now == 0) {
 		const struct pg_param params[] = { PG_TEXT(st->id_text), PG_TEXT(identifier) };
 
 		r = pg_q_int(&t, "acl grants", "SELECT 1 FROM acl WHERE store_id = $1 AND"
 			     " identifier = $2 LIMIT 1", params, 2, &one, &any);
 	}
-	r = pg_txn_close(&t, r);
 	if (r == STORE_OK && !any)
-		r = store_users_share_set(st->env, st->user, identifier, false);
+		r = pg_acl_share(&t, identifier, false);
+	r = pg_txn_close(&t, r);
 	if (rights_r != NULL)
 		*rights_r = now;
 	return r;
@@ -188,10 +198,9 @@ enum store_result pg_acl_forget(struct store *store, const char *identifier)
 
 	if (r != STORE_OK)
 		return r;
-	r = pg_txn_close(&t, pg_q(&t, "forget acl", "DELETE FROM acl WHERE store_id = $1 AND"
-				  " (identifier = $2 OR identifier = '-' || $2)", params, 2, 0,
-				  NULL));
+	r = pg_q(&t, "forget acl", "DELETE FROM acl WHERE store_id = $1 AND"
+		 " (identifier = $2 OR identifier = '-' || $2)", params, 2, 0, NULL);
 	if (r == STORE_OK)
-		r = store_users_share_set(st->env, st->user, identifier, false);
-	return r;
+		r = pg_acl_share(&t, identifier, false);
+	return pg_txn_close(&t, r);
 }

@@ -111,6 +111,11 @@ class Server:
 
     def connect(self, autocommit=True):
         import psycopg2
+        import psycopg2.extensions
+        import psycopg2.extras
+        # Waits in Python's select(), so a signal (SIGINT, the deadline)
+        # is handled during a long statement instead of after it.
+        psycopg2.extensions.set_wait_callback(psycopg2.extras.wait_select)
         conn = psycopg2.connect(self.dsn)
         conn.autocommit = autocommit
         return conn

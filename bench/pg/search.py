@@ -31,7 +31,9 @@ directory, unix socket only, removed at exit):
     text LIKE '%needle%' ORDER BY uid`, needle folded by petrel: "linux",
     "open source", a rare word ("gentoo", 3 of the 2,403 messages) and a
     two-letter needle ("qt", no trigram to look up); median of 5 after one
-    untimed run, wall time seen by the client, and the plan's shape.
+    untimed run: wall time seen by the client and the server process's
+    CPU time (/proc/PID/schedstat: the machine is shared), the plan's
+    shape, from EXPLAIN ANALYZE the rows rechecked and the index's part.
 Every answer is checked against what petrel's SQLite backend finds (the
 needle in any of the message's folded texts). Prints a table and writes
 build/pg-search.json. Takes about 10 minutes of
@@ -41,6 +43,7 @@ one core at 100,000 messages (the GIN builds are most of it).
 import argparse
 import json
 import os
+import re
 import statistics
 import struct
 import subprocess
@@ -126,7 +129,18 @@ def copy_escape(s):
 def load_rows(conn, table, columns, rows):
     """COPY rows (tuples of str/int) into table, in batches."""
     import io
+    import psycopg2.extensions
     cur = conn.cursor()
+    # COPY refuses the wait callback pglocal sets; each batch is short.
+    wait = psycopg2.extensions.get_wait_callback()
+    psycopg2.extensions.set_wait_callback(None)
+    try:
+        copy_batches(cur, table, columns, rows, io)
+    finally:
+        psycopg2.extensions.set_wait_callback(wait)
+
+
+def copy_batches(cur, table, columns, rows, io):
     for start in range(0, len(rows), COPY_BATCH):
         buf = io.StringIO()
         for r in rows[start:start + COPY_BATCH]:
@@ -150,22 +164,46 @@ def like_pattern(needle):
     return "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def backend_cpu_ms(pid):
+    """CPU time the server process has run, from /proc (the scheduler's
+    ns count): a figure the other processes on a shared machine do not
+    inflate, unlike the wall time."""
+    try:
+        with open("/proc/%d/schedstat" % pid) as f:
+            return int(f.read().split()[0]) / 1e6
+    except OSError:
+        return float("nan")
+
+
 def time_query(conn, sql, args):
     cur = conn.cursor()
+    cur.execute("SELECT pg_backend_pid()")
+    pid = cur.fetchone()[0]
     cur.execute(sql, args)
     found = len(cur.fetchall())
-    samples = []
+    samples, cpu = [], []
     for _ in range(RUNS):
+        c0 = backend_cpu_ms(pid)
         t0 = time.monotonic()
         cur.execute(sql, args)
         rows = cur.fetchall()
         samples.append((time.monotonic() - t0) * 1000)
+        cpu.append(backend_cpu_ms(pid) - c0)
         assert len(rows) == found
-    cur.execute("EXPLAIN " + sql, args)
+    cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, args)
     plan = [r[0].strip() for r in cur.fetchall()]
     shape = " / ".join(p.replace("->", "").strip().split("  (")[0] for p in plan
                        if "Scan" in p or "BitmapOr" in p)
-    return statistics.median(samples), found, shape, samples
+    # Where the time goes: the index's part (bitmap built) and how many
+    # rows the heap part had to read and recheck.
+    index_ms = sum(float(m.group(1)) for p in plan if "Bitmap Index Scan" in p
+                   for m in [re.search(r"actual time=[0-9.]+\.\.([0-9.]+)", p)] if m)
+    removed = sum(int(m.group(1)) for p in plan
+                  for m in [re.search(r"Rows Removed by (?:Index Recheck|Filter): ([0-9]+)", p)]
+                  if m)
+    analysis = {"index_ms": index_ms, "rechecked": found + removed, "plan": plan,
+                "cpu_ms": statistics.median(cpu), "cpu_samples": cpu}
+    return statistics.median(samples), found, shape, samples, analysis
 
 
 def text_sql(table, layout):
@@ -189,20 +227,22 @@ def measure(conn, table, layout, needles, raw_bytes, results, expected):
            "table_over_raw": tsize / raw_bytes, "index_over_raw": isize / raw_bytes,
            "queries": {}}
     for label, needle in needles:
-        ms, found, shape, samples = time_query(conn, text_sql(table, layout),
+        ms, found, shape, samples, analysis = time_query(conn, text_sql(table, layout),
                                                {"u": USER, "m": MAILBOX,
                                                 "p": like_pattern(needle)})
         if found != expected[label]:
             sys.exit("%s %r: %d found, petrel finds %d" % (table, needle, found,
                                                           expected[label]))
-        row["queries"][label] = {"ms": ms, "found": found, "plan": shape, "samples": samples}
+        row["queries"][label] = {"ms": ms, "found": found, "plan": shape, "samples": samples,
+                                 "analysis": analysis}
     results.append(row)
     print("%-14s table %7.1f MiB (%.2fx raw)  index %7.1f MiB (%.2fx raw)"
           % (table, row["table_mib"], row["table_over_raw"], row["index_mib"],
              row["index_over_raw"]), flush=True)
     for label, q in row["queries"].items():
-        print("    %-12s %8.1f ms  %6d found  %s" % (label, q["ms"], q["found"], q["plan"]),
-              flush=True)
+        print("    %-12s %7.1f ms (cpu %7.1f)  %6d found  %6d rechecked  index %6.1f ms  %s" % (
+            label, q["ms"], q["analysis"]["cpu_ms"], q["found"], q["analysis"]["rechecked"],
+            q["analysis"]["index_ms"], q["plan"]), flush=True)
     return row
 
 

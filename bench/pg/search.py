@@ -22,10 +22,13 @@ directory, unix socket only, removed at exit):
       three_lz4  header, mime and body columns (lz4), one GIN index over
                  the three; TEXT is `header LIKE p OR mime LIKE p OR body
                  LIKE p`
-    and, with --others N (default 100,000), the lz4 one-column table again
-    with N more rows of other users, to see how scoping by mailbox works:
+      three_raw  the same, SET STORAGE EXTERNAL
+    and, with --others N (default 100,000), tables holding N more rows of
+    other users (10,000 each), to see how scoping by user works:
       scoped_trgm    GIN (text) and a btree on (mailbox_id, uid)
       scoped_btgin   GIN (mailbox_id, text) with btree_gin
+      scoped3_btgin  three_lz4's columns, GIN (user_id, header, mime, body)
+                     with btree_gin: the design docs/ARCHITECTURE.md chose
   - sizes: table (heap + TOAST) and index over the raw mail's bytes;
   - queries `SELECT uid FROM t WHERE user_id = $u AND mailbox_id = $m AND
     text LIKE '%needle%' ORDER BY uid`, needle folded by petrel: "linux",
@@ -258,7 +261,8 @@ def main():
     ap.add_argument("--messages", type=int, default=100_000)
     ap.add_argument("--others", type=int, default=100_000,
                     help="other users' rows for the scoping tables (0: skip them)")
-    ap.add_argument("--layouts", default="one_pglz,one_lz4,one_raw,three_lz4")
+    ap.add_argument("--scoped", default="scoped_trgm,scoped_btgin,scoped3_btgin")
+    ap.add_argument("--layouts", default="one_pglz,one_lz4,one_raw,three_lz4,three_raw")
     args = ap.parse_args()
 
     build_fold()
@@ -281,7 +285,7 @@ def main():
         cur = conn.cursor()
         cur.execute("CREATE EXTENSION pg_trgm")
         cur.execute("CREATE EXTENSION btree_gin")
-        for layout in args.layouts.split(","):
+        for layout in filter(None, args.layouts.split(",")):
             kind, storage = layout.split("_")
             if kind == "three":
                 cur.execute("CREATE TABLE %s (user_id int, mailbox_id int, uid int,"
@@ -311,31 +315,36 @@ def main():
             measure(conn, layout, kind, needles, raw_bytes, results, expected)
             cur.execute("DROP TABLE %s" % layout)   # keeps the cache for the next one
 
-        if args.others > 0:
-            for name, index in (("scoped_trgm", "gin (text gin_trgm_ops)"),
-                                ("scoped_btgin", "gin (mailbox_id, text gin_trgm_ops)")):
-                cur.execute("CREATE TABLE %s (user_id int, mailbox_id int, uid int, text text)"
-                            % name)
-                cur.execute("ALTER TABLE %s ALTER text SET COMPRESSION lz4" % name)
-                # The user's mailbox, then other users' (each a mailbox of
-                # its own, 10,000 messages: other mail of the same corpus).
-                rows = one_rows(texts, USER, MAILBOX)
-                k = 0
-                while k < args.others:
-                    n = min(10_000, args.others - k)
-                    other = 2 + k // 10_000
-                    rows += [(other, other, j + 1, SEPARATOR.join(texts[(k + j) % len(texts)]))
-                             for j in range(n)]
-                    k += n
-                timed("COPY into " + name, lambda: load_rows(
-                    conn, name, ("user_id", "mailbox_id", "uid", "text"), rows))
-                del rows
-                timed("index on " + name, lambda: cur.execute(
-                    "CREATE INDEX ON %s USING %s" % (name, index)))
-                cur.execute("CREATE INDEX ON %s (mailbox_id, uid)" % name)
-                measure(conn, name, "one", needles,
-                        raw_bytes * (len(texts) + args.others) / len(texts), results, expected)
-                cur.execute("DROP TABLE %s" % name)
+        scoped = {
+            "scoped_trgm": ("one", "gin (text gin_trgm_ops)"),
+            "scoped_btgin": ("one", "gin (mailbox_id, text gin_trgm_ops)"),
+            "scoped3_btgin": ("three", "gin (user_id, header gin_trgm_ops, mime gin_trgm_ops,"
+                                       " body gin_trgm_ops)"),
+        }
+        for name in filter(None, args.scoped.split(",") if args.others > 0 else ()):
+            kind, index = scoped[name]
+            cols = ("header", "mime", "body") if kind == "three" else ("text",)
+            cur.execute("CREATE TABLE %s (user_id int, mailbox_id int, uid int, %s)"
+                        % (name, ", ".join(c + " text" for c in cols)))
+            for col in cols:
+                cur.execute("ALTER TABLE %s ALTER %s SET COMPRESSION lz4" % (name, col))
+
+            def row(user, uid, t):
+                return (user, user, uid) + (t if kind == "three" else (SEPARATOR.join(t),))
+            # The user's mailbox, then other users' (each a user with one
+            # mailbox of 10,000 messages: other mail of the same corpus).
+            rows = [row(USER, i + 1, t) for i, t in enumerate(texts)]
+            rows += [row(2 + k // 10_000, k % 10_000 + 1, texts[k % len(texts)])
+                     for k in range(args.others)]
+            timed("COPY into " + name, lambda: load_rows(
+                conn, name, ("user_id", "mailbox_id", "uid") + cols, rows))
+            del rows
+            timed("index on " + name, lambda: cur.execute(
+                "CREATE INDEX ON %s USING %s" % (name, index)))
+            cur.execute("CREATE INDEX ON %s (mailbox_id, uid)" % name)
+            measure(conn, name, kind, needles,
+                    raw_bytes * (len(texts) + args.others) / len(texts), results, expected)
+            cur.execute("DROP TABLE %s" % name)
         conn.close()
 
     out = {"messages": len(texts), "others": args.others, "raw_bytes": raw_bytes,

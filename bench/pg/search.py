@@ -23,6 +23,7 @@ directory, unix socket only, removed at exit):
                  the three; TEXT is `header LIKE p OR mime LIKE p OR body
                  LIKE p`
       three_raw  the same, SET STORAGE EXTERNAL
+      three_main the same, lz4 and SET STORAGE MAIN (compressed in the row)
     and, with --others N (default 100,000), tables holding N more rows of
     other users (10,000 each), to see how scoping by user works:
       scoped_trgm    GIN (text) and a btree on (mailbox_id, uid)
@@ -262,7 +263,7 @@ def main():
     ap.add_argument("--others", type=int, default=100_000,
                     help="other users' rows for the scoping tables (0: skip them)")
     ap.add_argument("--scoped", default="scoped_trgm,scoped_btgin,scoped3_btgin")
-    ap.add_argument("--layouts", default="one_pglz,one_lz4,one_raw,three_lz4,three_raw")
+    ap.add_argument("--layouts", default="one_pglz,one_lz4,one_raw,three_lz4,three_raw,three_main")
     args = ap.parse_args()
 
     build_fold()
@@ -298,6 +299,11 @@ def main():
             for col in cols:
                 if storage == "raw":
                     cur.execute("ALTER TABLE %s ALTER %s SET STORAGE EXTERNAL" % (layout, col))
+                elif storage == "main":
+                    # lz4, kept in the heap row unless the row cannot fit
+                    # a page: no TOAST lookup per candidate.
+                    cur.execute("ALTER TABLE %s ALTER %s SET STORAGE MAIN, ALTER %s SET"
+                                " COMPRESSION lz4" % (layout, col, col))
                 else:
                     cur.execute("ALTER TABLE %s ALTER %s SET COMPRESSION %s"
                                 % (layout, col, storage))

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "store/sqlite/sqlite-private.h"
+#include "store/store-text.h"
 
 /* A GLOB pattern or FTS5 query built from one needle. */
 #define SQ_FTS_QUERY_MAX (64 * 1024)
@@ -71,31 +72,6 @@ static size_t sq_utf8_chars(const char *s)
 	for (; *s != '\0'; s++)
 		n += ((unsigned char)*s & 0xc0) != 0x80;
 	return n;
-}
-
-/* HEADER name value: a line "name: ...value..." of the stored header text
- * (one field per line, unfolded, name and value folded). */
-static bool sq_header_has(const char *text, size_t len, const char *header_name,
-			  const char *needle)
-{
-	size_t name_len = strlen(header_name);
-	const char *p = text, *end = text + len;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *line_end = nl != NULL ? nl : end;
-
-		if ((size_t)(line_end - p) > name_len && memcmp(p, header_name, name_len) == 0 &&
-		    p[name_len] == ':') {
-			const char *v = p + name_len + 1;
-
-			if (*needle == '\0' || memmem(v, (size_t)(line_end - v), needle,
-						      strlen(needle)) != NULL)
-				return true;
-		}
-		p = line_end + 1;
-	}
-	return false;
 }
 
 /* Columns of the widest field (TEXT's). */
@@ -150,7 +126,7 @@ static enum store_result sq_text_has(struct sq_query *q, sqlite3_stmt *s, int co
 	if (sqlite3_column_type(s, col) == SQLITE_NULL)
 		return STORE_OK;
 	if (q->field == STORE_TEXT_HEADER && q->header_name != NULL)
-		*hit_r = sq_header_has(text, len, q->header_name, q->needle);
+		*hit_r = store_text_header_has(text, len, q->header_name, q->needle);
 	else
 		*hit_r = memmem(text, len, q->needle, q->needle_len) != NULL;
 	return STORE_OK;

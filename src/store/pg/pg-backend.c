@@ -45,6 +45,10 @@ const struct store_backend store_backend_pg = {
 	.messages_set_flags = pg_messages_set_flags,
 	.messages_expunge = pg_messages_expunge,
 
+	.mailbox_search_text = pg_mailbox_search_text,
+	.index_due = pg_index_due,
+	.index_text = pg_index_text,
+
 	.watch_open = pg_watch_open,
 	.watch_fd = pg_watch_fd,
 	.watch_add = pg_watch_add,

@@ -31,6 +31,15 @@ enum store_result pg_env_pool(const struct store_env *env, struct pg_pool **pool
  * way tests reach it. */
 struct store_env *pg_env_new(const char *conninfo);
 
+/* ---- searching (pg-search.c), as store.h's ---- */
+enum store_result pg_mailbox_search_text(struct store *store, const char *name,
+					 uint32_t uidvalidity, enum store_text_field field,
+					 const char *header_name, const char *needle,
+					 uint32_t **uids_r, uint32_t *count_r);
+bool pg_index_due(struct store *store);
+enum store_result pg_index_text(const struct store_env *env, const char *user,
+				unsigned int max_batches, const atomic_bool *stop, bool *more_r);
+
 /* ---- the watch (pg-watch.c), as store.h's ---- */
 enum store_result pg_watch_open(const struct store_env *env, struct store_watch **watch_r);
 int pg_watch_fd(const struct store_watch *watch);

@@ -218,6 +218,10 @@ static const char *const pg_schema_v1[] = {
 	" mime text NOT NULL DEFAULT '', body text NOT NULL DEFAULT '',"
 	" PRIMARY KEY (store_id, blob_id),"
 	" FOREIGN KEY (store_id, blob_id) REFERENCES blobs (store_id, id) ON DELETE CASCADE)",
+	/* lz4: SEARCH's recheck reads candidates' text, and pglz (the
+	 * default) took 1.6-1.9x lz4's time (docs/ARCHITECTURE.md, measured). */
+	"ALTER TABLE text_store ALTER COLUMN header SET COMPRESSION lz4,"
+	" ALTER COLUMN mime SET COMPRESSION lz4, ALTER COLUMN body SET COMPRESSION lz4",
 	"CREATE INDEX text_store_trgm ON text_store USING gin (store_id,"
 	" subject gin_trgm_ops, hfrom gin_trgm_ops, hto gin_trgm_ops, hcc gin_trgm_ops,"
 	" hbcc gin_trgm_ops, header gin_trgm_ops, mime gin_trgm_ops, body gin_trgm_ops)",

@@ -179,6 +179,40 @@ int pg_test_watch(const char *conninfo)
 	check(wait_drain(watch, &seen) && strcmp(seen.text, "bob;") == 0,
 	      "watch: notifications flow after the reconnect", "%s", seen.text);
 
+	/* A change made through a store on node B: its commit notifies. */
+	struct store *st = NULL;
+	char err[256] = "";
+
+	r = store_open(node_b, "alice", STORE_OPEN_CREATE, &st, err, sizeof(err));
+	check(r == STORE_OK, "watch: open alice's store on node B", "%s %s", rs(r), err);
+	if (st != NULL) {
+		drain_quiet(watch);
+		r = store_mailbox_create(st, "Watched", 0);
+		check(r == STORE_OK, "watch: create a mailbox", "%s", rs(r));
+		drain_quiet(watch);
+		r = store_mailbox_delete(st, "Watched");
+		check(r == STORE_OK, "watch: delete it", "%s", rs(r));
+		check(wait_drain(watch, &seen) && strcmp(seen.text, "alice-1;") == 0,
+		      "watch: a committed change on node B wakes node A", "%s", seen.text);
+		store_close(&st);
+	}
+
+	/* Two users in one window: one payload of two names, or two; both. */
+	drain_quiet(watch);
+	store_notify_changed(node_b, "alice");
+	store_notify_changed(node_b, "bob");
+	struct seen both = { .len = 0 };
+
+	for (int i = 0; i < 4 && (strstr(both.text, "alice") == NULL ||
+				  strstr(both.text, "bob") == NULL); i++) {
+		if (wait_drain(watch, &seen) && both.len < sizeof(both.text) - seen.len)
+			both.len += (size_t)snprintf(both.text + both.len,
+						     sizeof(both.text) - both.len, "%s", seen.text);
+	}
+	sort_tags(&both);
+	check(strcmp(both.text, "alice-1;bob;") == 0, "watch: two names in one window", "%s",
+	      both.text);
+
 	/* A name with characters SQL would care about is only a payload. */
 	struct tag tq = { "quote", &seen };
 	struct store_watch_user *q = NULL;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/xalloc.h"
+#include "store/pg/pg-notify.h"
 #include "store/pg/pg-schema.h"
 
 struct pg_env_state {
@@ -18,6 +19,7 @@ struct pg_env_state {
 	 * pools for one env. */
 	pthread_mutex_t lock;
 	struct pg_pool *pool;
+	struct pg_notifier *notifier;   /* its own connection, made on first use */
 };
 
 enum store_result pg_env_init(struct store_env *env, char *err, size_t err_size)
@@ -27,6 +29,7 @@ enum store_result pg_env_init(struct store_env *env, char *err, size_t err_size)
 	(void)err;
 	(void)err_size;
 	pthread_mutex_init(&state->lock, NULL);
+	state->notifier = pg_notifier_new(env->location);
 	env->backend_state = state;
 	return STORE_OK;
 }
@@ -38,6 +41,7 @@ void pg_env_free(struct store_env *env)
 	if (state == NULL)
 		return;
 	env->backend_state = NULL;
+	pg_notifier_free(&state->notifier);
 	pg_pool_close(&state->pool);
 	pthread_mutex_destroy(&state->lock);
 	free(state);
@@ -78,6 +82,11 @@ enum store_result pg_env_pool(const struct store_env *env, struct pg_pool **pool
 	*pool_r = state->pool;
 	pthread_mutex_unlock(&state->lock);
 	return ret;
+}
+
+struct pg_notifier *pg_env_notifier(const struct store_env *env)
+{
+	return ((struct pg_env_state *)env->backend_state)->notifier;
 }
 
 struct store_env *pg_env_new(const char *conninfo)

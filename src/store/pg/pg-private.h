@@ -26,6 +26,9 @@ void pg_env_free(struct store_env *env);
  * failure, err says why (and the next call tries again). */
 enum store_result pg_env_pool(const struct store_env *env, struct pg_pool **pool_r, char *err,
 			      size_t err_size);
+/* The env's notifier (pg-notify.h), which store_notify_changed() and
+ * every committed change post to. */
+struct pg_notifier *pg_env_notifier(const struct store_env *env);
 /* An env of this backend for conninfo, freed with store_env_free(): what
  * store_env_open() will make once the backend is offered; until then the
  * way tests reach it. */

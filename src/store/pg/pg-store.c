@@ -94,9 +94,12 @@ enum store_result pg_txn_close(struct pg_txn *t, enum store_result r)
 		r = pg_txn_commit(t->lease);
 	else
 		pg_txn_rollback(t->lease);
-	if (r == STORE_OK && t->write && t->visible)
-		t->st->change_count++;
 	pg_pool_release(t->st->pool, &t->lease);
+	if (r == STORE_OK && t->write && t->visible) {
+		t->st->change_count++;
+		/* After the commit, never inside it (pg-notify.c says why). */
+		pg_notify_changed(t->st->env, t->st->user);
+	}
 	return r;
 }
 

@@ -1,7 +1,8 @@
 /* The PostgreSQL backend's watch (store.h "watching for other processes'
  * changes"). With many nodes on one database every other node is "another
- * process": a writer says which user's store changed with pg_notify() on
- * PG_WATCH_CHANNEL, the payload being the user's name, and each node's
+ * process": a writer says which users' stores changed with pg_notify() on
+ * PG_WATCH_CHANNEL, after its commit, through the env's notifier
+ * (pg-notify.c, which batches names per millisecond), and each node's
  * watch LISTENs on a connection of its own (LISTEN needs a session, so
  * this is the one connection that must bypass a pooler such as pgbouncer
  * in transaction mode).
@@ -29,8 +30,8 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "store/pg/pg-lease.h"
+#include "store/pg/pg-notify.h"
 
-#define PG_WATCH_CHANNEL "petrel_change"
 /* How often a lost LISTEN connection is tried again. */
 #define PG_WATCH_RETRY_MS 1000
 /* Buckets of watched users by name: a node watches every user with a
@@ -217,6 +218,18 @@ static void pg_watch_mark_all(struct pg_watch *w, struct store_watch_user **list
 	}
 }
 
+/* A payload: names, '\n' between them (pg-notify.h), or PG_WATCH_ALL. */
+static void pg_watch_payload(struct pg_watch *w, char *payload, struct store_watch_user **list)
+{
+	if (strcmp(payload, PG_WATCH_ALL) == 0) {
+		pg_watch_mark_all(w, list);
+		return;
+	}
+	for (char *save = NULL, *name = strtok_r(payload, "\n", &save); name != NULL;
+	     name = strtok_r(NULL, "\n", &save))
+		pg_watch_mark(w, name, list);
+}
+
 bool pg_watch_drain(struct store_watch *watch, void (*changed)(void *ctx))
 {
 	struct pg_watch *w = pg_watch(watch);
@@ -246,7 +259,7 @@ bool pg_watch_drain(struct store_watch *watch, void (*changed)(void *ctx))
 			/* All of them: what was read no longer wakes epoll. */
 			while ((n = PQnotifies(w->conn)) != NULL) {
 				if (n->extra != NULL)
-					pg_watch_mark(w, n->extra, &list);
+					pg_watch_payload(w, n->extra, &list);
 				PQfreemem(n);
 			}
 			if (poll(&p, 1, 0) != 1)
@@ -290,19 +303,5 @@ void pg_watch_close(struct store_watch *watch)
 
 void pg_notify_changed(const struct store_env *env, const char *user)
 {
-	struct pg_pool *pool;
-	struct pg_lease *lease;
-	char err[256] = "no connection";
-	const struct pg_param params[] = { PG_TEXT(PG_WATCH_CHANNEL), PG_TEXT(user) };
-
-	if (pg_env_pool(env, &pool, err, sizeof(err)) != STORE_OK ||
-	    pg_pool_acquire(pool, &lease) != STORE_OK) {
-		log_warn("store %s: cannot notify other nodes (%s): their sessions learn of the "
-			 "change at their next command", user, err);
-		return;
-	}
-	if (pg_exec(lease, "notify", "SELECT pg_notify($1, $2)", params, 2, 0, NULL) != STORE_OK)
-		log_warn("store %s: cannot notify other nodes: their sessions learn of the "
-			 "change at their next command", user);
-	pg_pool_release(pool, &lease);
+	pg_notifier_post(pg_env_notifier(env), user);
 }

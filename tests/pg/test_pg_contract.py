@@ -208,7 +208,7 @@ def main():
             # would otherwise meet theirs.
             pg.psql("CREATE DATABASE %s_base" % DATABASE, db="postgres")
             base = "host=%s dbname=%s_base user=%s" % (pg.dir, DATABASE, pgserver.PG_USER)
-            for command in ("store", "snapshot", "flags", "quota"):
+            for command in ("store", "snapshot", "flags", "quota", "bodies"):
                 relay(s, command, subprocess.run(
                     [BASE, base, command], capture_output=True, text=True,
                     timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL))

@@ -56,8 +56,8 @@ static unsigned char *big_body(void)
 	return b;
 }
 
-static enum store_result append(struct store *st, const void *data, size_t len, uint32_t flags,
-				uint32_t *uid_r)
+static enum store_result append_to(struct store *st, const char *mailbox, const void *data,
+				   size_t len, uint32_t flags, uint32_t *uid_r)
 {
 	struct store_blob *blob = NULL;
 	uint32_t uidv;
@@ -75,10 +75,16 @@ static enum store_result append(struct store *st, const void *data, size_t len, 
 	if (r == STORE_OK) {
 		const struct store_append m = { .blob = blob, .flags = flags };
 
-		r = store_messages_append(st, "INBOX", &m, 1, &uidv, uid_r);
+		r = store_messages_append(st, mailbox, &m, 1, &uidv, uid_r);
 	}
 	store_blob_free(&blob);
 	return r;
+}
+
+static enum store_result append(struct store *st, const void *data, size_t len, uint32_t flags,
+				uint32_t *uid_r)
+{
+	return append_to(st, "INBOX", data, len, flags, uid_r);
 }
 
 static uint32_t inbox_uidv(struct store *st)
@@ -107,6 +113,87 @@ static enum store_result expunge_deleted(struct store *st)
 
 	free(gone);
 	return r;
+}
+
+struct seen_info {
+	unsigned int count, summaries;
+	uint64_t size[2];
+	char emailid[2][32], threadid[2][32];
+};
+
+static bool info_cb(const struct store_message_info *info, void *ctx)
+{
+	struct seen_info *s = ctx;
+
+	if (s->count < 2) {
+		s->size[s->count] = info->size;
+		snprintf(s->emailid[s->count], 32, "%s", info->emailid != NULL ? info->emailid : "-");
+		snprintf(s->threadid[s->count], 32, "%s",
+			 info->threadid != NULL ? info->threadid : "-");
+	}
+	s->summaries += info->summary != NULL && info->summary_size > 0;
+	s->count++;
+	return true;
+}
+
+#define PARENT "Message-ID: <p@x>\r\nSubject: p\r\n\r\nhi\r\n"
+#define REPLY "Message-ID: <r@x>\r\nIn-Reply-To: <p@x>\r\nSubject: r\r\n\r\nre\r\n"
+
+/* A mailbox handle (store_mailbox_open()): by identity across RENAME,
+ * STORE_NOT_FOUND once deleted, STORE_INVALID with another user's store;
+ * what messages_read_in gives (EMAILID, THREADID of a reply, summaries). */
+static void check_box(struct store_env *env, struct store *st)
+{
+	const uint32_t uids[] = { 1, 2 };
+	struct store_mailbox_status status;
+	struct store_mailbox *box = NULL;
+	struct store_body *body = NULL;
+	struct store *other = NULL;
+	struct seen_info si = { 0 }, flags = { 0 };
+	char got[64] = "", err[256];
+	uint32_t uid;
+	enum store_result r = store_mailbox_create(st, "Box", 0);
+
+	if (r == STORE_OK)
+		r = append_to(st, "Box", PARENT, strlen(PARENT), 0, &uid);
+	if (r == STORE_OK)
+		r = append_to(st, "Box", REPLY, strlen(REPLY), 0, &uid);
+	if (r == STORE_OK)
+		r = store_mailbox_status(st, "Box", &status);
+	check(r == STORE_OK && store_mailbox_open(st, "Box", status.uidvalidity + 1, &box) ==
+	      STORE_NOT_FOUND && box == NULL, "bodies: a handle needs the UIDVALIDITY", "%s",
+	      rs(r));
+	if (r == STORE_OK)
+		r = store_mailbox_open(st, "Box", status.uidvalidity, &box);
+	if (r == STORE_OK)
+		r = store_mailbox_rename(st, "Box", "Box2");
+	if (r == STORE_OK)
+		r = store_messages_read_in(st, box, uids, 2, STORE_READ_SUMMARY, info_cb, &si);
+	check(r == STORE_OK && si.count == 2 && si.summaries == 2 &&
+	      si.size[0] == strlen(PARENT) && si.size[1] == strlen(REPLY) &&
+	      si.emailid[0][0] == 'M' && strcmp(si.emailid[0], si.emailid[1]) != 0 &&
+	      si.threadid[0][0] == 'T' && strcmp(si.threadid[0], si.threadid[1]) == 0,
+	      "bodies: read through a handle after RENAME: summaries, EMAILID, THREADID",
+	      "%s %u %u %s %s", rs(r), si.count, si.summaries, si.threadid[0], si.threadid[1]);
+	r = store_messages_read_in(st, box, uids, 2, STORE_READ_FLAGS_ONLY, info_cb, &flags);
+	check(r == STORE_OK && flags.count == 2 && flags.summaries == 0 && flags.size[1] == 0,
+	      "bodies: STORE_READ_FLAGS_ONLY leaves the rest", "%s", rs(r));
+	r = store_body_open_in(st, box, 2, &body);
+	if (r == STORE_OK)
+		r = store_body_read(body, 0, got, strlen(REPLY));
+	check(r == STORE_OK && memcmp(got, REPLY, strlen(REPLY)) == 0,
+	      "bodies: a body through a handle", "%s", rs(r));
+	store_body_close(&body);
+	r = store_open(env, "bodies-other", STORE_OPEN_CREATE, &other, err, sizeof(err));
+	check(r == STORE_OK && store_messages_read_in(other, box, uids, 2, 0, info_cb, &si) ==
+	      STORE_INVALID && store_body_open_in(other, box, 1, &body) == STORE_INVALID,
+	      "bodies: a handle with another user's store is refused", "%s", rs(r));
+	store_close(&other);
+	r = store_mailbox_delete(st, "Box2");
+	check(r == STORE_OK && store_messages_read_in(st, box, uids, 2, 0, info_cb, &si) ==
+	      STORE_NOT_FOUND && store_body_open_in(st, box, 1, &body) == STORE_NOT_FOUND &&
+	      body == NULL, "bodies: a handle of a deleted mailbox finds nothing", "%s", rs(r));
+	store_mailbox_close(&box);
 }
 
 /* A big body: its rows, reads across chunk boundaries, reads that need
@@ -238,6 +325,7 @@ int pg_test_bodies(const char *conninfo)
 	check(r == STORE_OK, "bodies: append a big body", "%s %s", rs(r), err);
 	if (r == STORE_OK) {
 		check_abandoned(env, st, big);
+		check_box(env, st);
 		check_chunks(env, st, big, uid);
 		check_lifetime(env, st, big, uid);   /* closes st */
 	} else {

@@ -26,6 +26,9 @@
 #include "store/message-in.h"
 #include "store/pg/pg-schema.h"
 
+/* The most memory a blob takes before its bytes arrive (SQ_INLINE_MAX). */
+#define PG_BLOB_PREALLOC_MAX (64 * 1024)
+
 enum pg_blob_state { PG_BLOB_WRITING, PG_BLOB_FINISHED, PG_BLOB_FAILED };
 
 struct pg_blob {
@@ -216,7 +219,10 @@ enum store_result pg_blob_begin(struct store *base, uint64_t expected_size,
 	/* No dictionaries yet (the dicts table is for train_dicts, not done
 	 * on this backend): frames are compressed without one. */
 	b->in = message_in_create(&sink, PG_APPEND_LIMIT, st->user, NULL);
-	if (expected_size > 0 && expected_size <= PG_BLOB_CHUNK) {
+	/* expected_size is a hint (0: unknown) that sizes the buffer of a
+	 * small body, no more than SQLite's inline bound up front: a client
+	 * announcing a literal and sending nothing costs little. */
+	if (expected_size > 0 && expected_size <= PG_BLOB_PREALLOC_MAX) {
 		b->buf_alloc = (size_t)expected_size;
 		b->buf = xmalloc(b->buf_alloc);
 	}

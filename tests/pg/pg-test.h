@@ -32,6 +32,9 @@ int pg_test_store_mkbox(const char *conninfo, const char *user);
 int pg_test_snapshot(const char *conninfo);
 /* STORE and EXPUNGE (pg-flags.c) on the same rows. */
 int pg_test_flags(const char *conninfo);
+/* pg-body-checks.c: big bodies in chunks, read by range, kept for open
+ * readers after EXPUNGE, swept later; abandoned blobs leave no row. */
+int pg_test_bodies(const char *conninfo);
 /* Quota limits and mailbox counts; the same on SQLite in data_dir. */
 int pg_test_quota(const char *conninfo);
 int pg_test_quota_sqlite(const char *data_dir);

@@ -415,6 +415,8 @@ int main(int argc, char **argv)
 		return pg_test_flags(argv[1]);
 	if (strcmp(argv[2], "quota") == 0)
 		return pg_test_quota(argv[1]);
+	if (strcmp(argv[2], "bodies") == 0)
+		return pg_test_bodies(argv[1]);
 	if (strcmp(argv[2], "quota-sqlite") == 0)
 		return pg_test_quota_sqlite(argv[1]);
 	fprintf(stderr, "pg-base-test: unknown command %s\n", argv[2]);

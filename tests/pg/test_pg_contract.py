@@ -31,8 +31,10 @@ LOCK_WAIT = 15          # seconds for the processes to be waiting on a lock
 DEFAULT_LIST = "Archive:2s Drafts:4s INBOX:0s Junk:16s Sent:32s Trash:64s"
 DATABASE = "petrel_contract"
 # The contract groups the PostgreSQL backend passes fully, in the suite's
-# order. A group not here still fails (or needs entries not written yet).
-PASSING_GROUPS = ["metadata", "acl", "users"]
+# order. A group not here still fails (or needs entries not written yet:
+# uids and search call store_mailbox_search_text()).
+PASSING_GROUPS = ["durability", "modseq", "mailboxes", "messages", "concurrency", "quota",
+                  "metadata", "acl", "users"]
 SUMMARY_RE = re.compile(r"^store-contract postgres: (\d+) passed, (\d+) failed$")
 SANITIZER_RE = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:")
 
@@ -202,9 +204,13 @@ def main():
             conninfo = "host=%s dbname=%s user=%s" % (pg.dir, DATABASE, pgserver.PG_USER)
             for group in PASSING_GROUPS:
                 run_group(s, conninfo, group)
-            for command in ("store", "snapshot", "flags", "quota"):
+            # A database of their own: the contract's users (e.g. "quota")
+            # would otherwise meet theirs.
+            pg.psql("CREATE DATABASE %s_base" % DATABASE, db="postgres")
+            base = "host=%s dbname=%s_base user=%s" % (pg.dir, DATABASE, pgserver.PG_USER)
+            for command in ("store", "snapshot", "flags", "quota", "bodies"):
                 relay(s, command, subprocess.run(
-                    [BASE, conninfo, command], capture_output=True, text=True,
+                    [BASE, base, command], capture_output=True, text=True,
                     timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL))
             test_store_race(s, pg, conninfo)
             test_user_lock(s, pg, conninfo)

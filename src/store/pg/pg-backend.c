@@ -1,12 +1,13 @@
 /* The PostgreSQL backend's table: every user's mail and the user database
  * in one PostgreSQL database, shared by any number of petrel nodes (issue
  * 15). Being built: the user database, the store, its mailboxes, quota,
- * METADATA and ACL are here; the message entries are NULL, so
- * store-env.c does not offer it yet (pg-private.h). */
-#include "store/pg/pg-private.h"
+ * METADATA, ACL, APPEND, FETCH, COPY/MOVE are here; SEARCH and its index
+ * are NULL, so store-env.c does not offer it yet (pg-private.h). */
+#include "store/pg/pg-store.h"
 
 const struct store_backend store_backend_pg = {
 	.name = "postgresql",
+	.append_limit = PG_APPEND_LIMIT,
 
 	.env_init = pg_env_init,
 	.env_free = pg_env_free,
@@ -44,6 +45,26 @@ const struct store_backend store_backend_pg = {
 
 	.messages_set_flags = pg_messages_set_flags,
 	.messages_expunge = pg_messages_expunge,
+	.messages_copy = pg_messages_copy,
+
+	.blob_begin = pg_blob_begin,
+	.blob_write = pg_blob_write,
+	.blob_keep_bytes = pg_blob_keep_bytes,
+	.blob_finish = pg_blob_finish,
+	.blob_free = pg_blob_free,
+	.messages_append = pg_messages_append,
+	.messages_append_many = pg_messages_append_many,
+
+	.messages_read = pg_messages_read,
+	.body_open = pg_body_open,
+	.body_size = pg_body_size,
+	.body_read = pg_body_read,
+	.body_close = pg_body_close,
+
+	.mailbox_open = pg_mailbox_open,
+	.mailbox_close = pg_mailbox_close,
+	.messages_read_in = pg_messages_read_in,
+	.body_open_in = pg_body_open_in,
 
 	.mailbox_search_text = pg_mailbox_search_text,
 	.index_due = pg_index_due,

@@ -13,7 +13,6 @@
 #include "core/xalloc.h"
 #include "store/store-names.h"
 
-#define PG_ALL_FLAGS 0x1fu         /* enum store_flag, as SQ_ALL_FLAGS */
 
 /* ---- lists ---- */
 
@@ -77,7 +76,19 @@ static void pg_count_flags(struct pg_mailbox *mb, uint32_t old_flags, uint32_t n
 	}
 }
 
-static void pg_count_remove(struct pg_mailbox *mb, uint32_t uid, uint32_t flags, uint64_t size)
+void pg_count_add(struct pg_mailbox *mb, uint32_t uid, uint32_t flags, uint64_t size)
+{
+	mb->messages++;
+	mb->size += size;
+	if ((flags & STORE_FLAG_SEEN) == 0)
+		mb->unseen++;
+	if ((flags & STORE_FLAG_DELETED) != 0)
+		mb->deleted++;
+	if (uid >= mb->recent_uid)
+		mb->recent++;
+}
+
+void pg_count_remove(struct pg_mailbox *mb, uint32_t uid, uint32_t flags, uint64_t size)
 {
 	mb->messages--;
 	mb->size -= size;
@@ -94,7 +105,7 @@ static void pg_count_remove(struct pg_mailbox *mb, uint32_t uid, uint32_t flags,
 /* The mask for names; with create, unknown ones are added to the
  * mailbox (STORE_LIMIT past STORE_KEYWORDS_PER_MAILBOX), otherwise left
  * out (nothing has them). As sq_keywords_mask. */
-static enum store_result pg_keywords_mask(struct pg_txn *t, int64_t mailbox_id,
+enum store_result pg_keywords_mask(struct pg_txn *t, int64_t mailbox_id,
 					  const char *const *names, unsigned int count,
 					  bool create, uint64_t *mask_r)
 {
@@ -136,7 +147,7 @@ static enum store_result pg_keywords_mask(struct pg_txn *t, int64_t mailbox_id,
 	return r;
 }
 
-static bool pg_keywords_valid(const char *const *names, unsigned int count)
+bool pg_keywords_valid(const char *const *names, unsigned int count)
 {
 	if (count > 0 && names == NULL)
 		return false;

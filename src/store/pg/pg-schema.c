@@ -60,6 +60,12 @@
  *       RFC822.SIZE, stored_size the bytes in blob_chunks; codec as
  *       store/body-codec.h (plain or zstd frames with a seek table);
  *       id from one sequence (never reused, as SQLite's blob_id_high).
+ *       unreferenced: when refcount fell to 0 (NULL before). A body of
+ *       one chunk goes at once; a bigger one may still be read by an
+ *       open store_body (it reads chunks as FETCH asks), so it is kept
+ *       PG_BLOB_GRACE_S and swept by a later expunge (pg-store.h), found
+ *       through blobs_unreferenced (partial: refcount <= 0). Its search
+ *       text goes at once; THREADID lookups skip it.
  *   blob_chunks(store_id, blob_id, seq, data)  the stored bytes in
  *       PG_BLOB_CHUNK (256 KiB) rows, the last shorter: a FETCH of a
  *       partial body reads the seek table's chunk and the frames' chunks
@@ -166,8 +172,9 @@ static const char *const pg_schema_v1[] = {
 	" size bigint NOT NULL, stored_size bigint NOT NULL, codec smallint NOT NULL,"
 	" chunk_size integer NOT NULL, refcount integer NOT NULL,"
 	" emailid text NOT NULL, summary bytea, msgid text, threadid text,"
-	" text_partial boolean NOT NULL DEFAULT false, digest bytea,"
+	" text_partial boolean NOT NULL DEFAULT false, digest bytea, unreferenced bigint,"
 	" PRIMARY KEY (store_id, id))",
+	"CREATE INDEX blobs_unreferenced ON blobs (store_id, unreferenced) WHERE refcount <= 0",
 	"CREATE INDEX blobs_msgid ON blobs (store_id, msgid) WHERE msgid IS NOT NULL",
 	"CREATE TABLE blob_chunks ("
 	" store_id bigint NOT NULL, blob_id bigint NOT NULL, seq integer NOT NULL,"

@@ -16,7 +16,7 @@
 /* ---- messages ---- */
 
 /* The rows of res (uid, flags, keywords, modseq) appended to *messages. */
-static void pg_messages_read(const struct pg_result *res, struct store_message **messages,
+static void pg_snapshot_rows(const struct pg_result *res, struct store_message **messages,
 			     uint32_t *count)
 {
 	unsigned int rows = pg_result_rows(res);
@@ -53,7 +53,7 @@ static enum store_result pg_messages_where(struct pg_txn *t, int64_t id, const c
 	r = pg_q(t, "read messages", sql, params, value != NULL ? 4 : 3, 0, &res);
 	if (r != STORE_OK)
 		return r;
-	pg_messages_read(res, messages, count);
+	pg_snapshot_rows(res, messages, count);
 	pg_result_free(&res);
 	return STORE_OK;
 }

@@ -353,15 +353,20 @@ enum store_result pg_messages_delete(struct pg_txn *t, int64_t mailbox_id, const
 	struct pg_result *res;
 	enum store_result r;
 
-	/* Each body loses as many references as it had messages going; those
-	 * left with none go too (their chunks and search text with them: ON
-	 * DELETE CASCADE), as sq_blob_unref. */
+	/* Each body loses as many references as it had messages going, as
+	 * sq_blob_unref. One left with none goes at once if it is small (a
+	 * reader copied it whole at store_body_open()); a bigger one is read
+	 * chunk by chunk while its body is open, so it waits PG_BLOB_GRACE_S
+	 * (unreferenced: since when) and goes with a later sweep. Either way
+	 * its search text goes now, and its chunks with its row. */
 	r = pg_q(t, "delete messages", "WITH gone AS (DELETE FROM messages WHERE store_id = $1"
 		 " AND mailbox_id = $2 AND ($3::bigint[] IS NULL OR uid = ANY ($3::bigint[]))"
 		 " RETURNING blob_id), n AS (SELECT blob_id, count(*) AS c FROM gone GROUP BY"
 		 " blob_id), u AS (UPDATE blobs b SET refcount = b.refcount - n.c FROM n WHERE"
-		 " b.store_id = $1 AND b.id = n.blob_id RETURNING b.id, b.refcount)"
-		 " SELECT coalesce(array_agg(id), '{}') FROM u WHERE refcount <= 0",
+		 " b.store_id = $1 AND b.id = n.blob_id RETURNING b.id, b.refcount, b.stored_size)"
+		 " SELECT coalesce(array_agg(id) FILTER (WHERE stored_size <= " PG_STR(PG_BODY_COPY_MAX)
+		 "), '{}'), coalesce(array_agg(id) FILTER (WHERE stored_size > "
+		 PG_STR(PG_BODY_COPY_MAX) "), '{}') FROM u WHERE refcount <= 0",
 		 params, 3, 0, &res);
 	if (r != STORE_OK)
 		return r;
@@ -373,8 +378,35 @@ enum store_result pg_messages_delete(struct pg_txn *t, int64_t mailbox_id, const
 		r = pg_q(t, "delete blobs", "DELETE FROM blobs WHERE store_id = $1 AND"
 			 " id = ANY ($2::bigint[])", del, 2, 0, NULL);
 	}
+	if (r == STORE_OK && strcmp(pg_result_text(res, 0, 1), "{}") != 0) {
+		char now[PG_NUM_LEN];
+		const struct pg_param later[] = {
+			PG_TEXT(t->st->id_text), PG_TEXT(pg_result_text(res, 0, 1)),
+			pg_num(now, (int64_t)time(NULL)),
+		};
+
+		r = pg_q(t, "unreferenced blobs", "UPDATE blobs SET unreferenced = $3 WHERE"
+			 " store_id = $1 AND id = ANY ($2::bigint[])", later, 3, 0, NULL);
+		if (r == STORE_OK)
+			r = pg_q(t, "delete text", "DELETE FROM text_store WHERE store_id = $1 AND"
+				 " blob_id = ANY ($2::bigint[])", later, 2, 0, NULL);
+	}
+	if (r == STORE_OK)
+		r = pg_blob_sweep(t);
 	pg_result_free(&res);
 	return r;
+}
+
+enum store_result pg_blob_sweep(struct pg_txn *t)
+{
+	char before[PG_NUM_LEN];
+	const struct pg_param params[] = {
+		PG_TEXT(t->st->id_text), pg_num(before, (int64_t)time(NULL) - PG_BLOB_GRACE_S),
+	};
+
+	/* blobs_unreferenced: finds them without reading the user's blobs. */
+	return pg_q(t, "sweep blobs", "DELETE FROM blobs WHERE store_id = $1 AND refcount <= 0"
+		    " AND unreferenced < $2", params, 2, 0, NULL);
 }
 
 /* ---- open and close ---- */

@@ -9,9 +9,15 @@
 #include <stdint.h>
 
 #include "store/pg/pg-private.h"
+#include "store/pg/pg-schema.h"
 
 #define PG_ALL_SPECIAL_USE 0x7fu   /* enum store_special_use, as SQ_ALL_SPECIAL_USE */
 #define PG_NUM_LEN 24              /* an int64 in decimal, its sign and NUL */
+#define PG_ALL_FLAGS 0x1fu         /* enum store_flag, as SQ_ALL_FLAGS */
+/* store_append_limit(): the largest body, as SQ_APPEND_LIMIT, so a user
+ * moved between backends keeps what it could APPEND (RFC 7889). */
+#define PG_APPEND_LIMIT ((uint64_t)64 * 1024 * 1024)
+#define PG_ZONE_MAX (100 * 60 - 1) /* RFC 9051 zone: +/-HHMM, as SQ_ZONE_MAX */
 
 struct pg_store {
 	struct store store;        /* the base: store.c dispatches through it */
@@ -107,10 +113,49 @@ enum store_result pg_keywords_load(struct pg_txn *t, int64_t mailbox_id, char **
 char *pg_uid_array(const uint32_t *uids, uint32_t count);
 /* A sorted copy of uids without duplicates. */
 uint32_t *pg_uids_sorted(const uint32_t *uids, uint32_t count, uint32_t *count_r);
+/* A body whose stored bytes fit one chunk is copied whole by
+ * store_body_open() (one row, what the read needs anyway); a bigger one
+ * is read chunk by chunk while open, so its rows must outlive its last
+ * message: once unreferenced it is kept PG_BLOB_GRACE_S, longer than any
+ * FETCH holds a body open (a 64 MiB body at 1 Mbit/s takes ~9 minutes),
+ * then swept by a later expunge of the same user (pg_blob_sweep()). */
+#define PG_BODY_COPY_MAX PG_BLOB_CHUNK
+#define PG_BLOB_GRACE_S 3600
+#define PG_STR_(x) #x
+#define PG_STR(x) PG_STR_(x)
+/* Deletes the user's bodies unreferenced for over PG_BLOB_GRACE_S. */
+enum store_result pg_blob_sweep(struct pg_txn *t);
 /* Deletes the messages of uids (an array literal; NULL: all) from a
  * mailbox, dropping their bodies' references and the bodies left with
  * none. Expunge records, \Seen rows and counters are the caller's. */
 enum store_result pg_messages_delete(struct pg_txn *t, int64_t mailbox_id, const char *uids);
+
+/* ---- counters and keywords (pg-flags.c), as sq_count_*, sq_keywords_* ---- */
+void pg_count_add(struct pg_mailbox *mb, uint32_t uid, uint32_t flags, uint64_t size);
+void pg_count_remove(struct pg_mailbox *mb, uint32_t uid, uint32_t flags, uint64_t size);
+/* The mask for names; with create, unknown ones are added to the mailbox
+ * (STORE_LIMIT past STORE_KEYWORDS_PER_MAILBOX), otherwise left out. */
+enum store_result pg_keywords_mask(struct pg_txn *t, int64_t mailbox_id,
+				   const char *const *names, unsigned int count, bool create,
+				   uint64_t *mask_r);
+bool pg_keywords_valid(const char *const *names, unsigned int count);
+bool pg_uids_ascending(const uint32_t *uids, uint32_t count);
+
+/* ---- blobs being received (pg-blob.c) ---- */
+struct pg_blob;
+/* NULL unless blob is one of this backend's. */
+struct pg_blob *pg_blob_of(struct store_blob *blob);
+/* RFC822.SIZE of a finished blob (0 otherwise). */
+uint64_t pg_blob_size(const struct pg_blob *b);
+/* Finished, of this store, and not appended yet (nor in the open txn). */
+bool pg_blob_usable(const struct pg_store *st, const struct pg_blob *b);
+/* The blob's row (refcount 1), its chunks and search text, in t. */
+enum store_result pg_blob_insert(struct pg_txn *t, struct pg_blob *b, int64_t *id_r,
+				 uint64_t *size_r);
+/* After the transaction of pg_blob_insert(): committed or rolled back. */
+void pg_blob_settle(struct pg_blob *b, bool committed);
+/* prefix and 22 random URL-safe characters (EMAILID, THREADID). */
+enum store_result pg_random_id(char *out, size_t size, char prefix);
 
 /* ---- quota (pg-quota.c) ---- */
 /* STORE_OVER_QUOTA when adding add would pass a limit in force. */

@@ -69,6 +69,7 @@ const struct store_backend store_backend_pg = {
 	.mailbox_search_text = pg_mailbox_search_text,
 	.index_due = pg_index_due,
 	.index_text = pg_index_text,
+	.train_dicts = pg_train_dicts,
 
 	.watch_open = pg_watch_open,
 	.watch_fd = pg_watch_fd,

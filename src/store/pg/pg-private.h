@@ -42,6 +42,7 @@ enum store_result pg_mailbox_search_text(struct store *store, const char *name,
 bool pg_index_due(struct store *store);
 enum store_result pg_index_text(const struct store_env *env, const char *user,
 				unsigned int max_batches, const atomic_bool *stop, bool *more_r);
+enum store_result pg_train_dicts(const struct store_env *env, const char *user, bool *settled_r);
 
 /* ---- the watch (pg-watch.c), as store.h's ---- */
 enum store_result pg_watch_open(const struct store_env *env, struct store_watch **watch_r);

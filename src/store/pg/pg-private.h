@@ -10,9 +10,9 @@
 #include "store/pg/pg-conn.h"
 #include "store/store-backend.h"
 
-/* The table (pg-backend.c). Not yet in store-env.c's list: a backend is
- * offered only once the whole contract suite passes against it (issue 15):
- * SEARCH and the search index entries are still NULL. */
+/* The table (pg-backend.c). Not yet in store-env.c's list: it passes the
+ * whole contract suite, and is offered once the server, the CLI and the
+ * transcript and client suites run on it too (issue 15). */
 extern const struct store_backend store_backend_pg;
 
 /* ---- the env's pool (pg-env.c) ---- */
